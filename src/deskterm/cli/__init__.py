@@ -1,0 +1,56 @@
+"""The ``deskterm`` command: a console by default, subcommands for scripts.
+
+Only typer is imported at start-up; each command imports the store, the importers or
+the TUI when it runs, so ``deskterm --help`` answers fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskterm.cli import db, demo, export, imports, search, tickets
+from deskterm.cli.common import DesktermGroup, State
+
+app = typer.Typer(
+    cls=DesktermGroup,
+    help="A keyboard-first support desk in the terminal. Run without a command to open the console.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(tickets.app, name="tickets")
+app.add_typer(db.app, name="db")
+app.add_typer(imports.app, name="import")
+app.command("demo")(demo.demo)
+app.command("search")(search.search)
+app.command("export")(export.export)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db_target: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="DESKTERM_DB",
+            help="Store: a file path or a database URL (postgresql+psycopg://…).",
+            show_envvar=True,
+        ),
+    ] = None,
+) -> None:
+    """Open the console on the store, or run a subcommand."""
+    ctx.obj = State(db=db_target)
+    if ctx.invoked_subcommand is None:
+        from deskterm.cli.console import open_console
+
+        open_console(ctx.obj)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,161 @@
+"""What every command shares: global state, opening the store, errors, output."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+import typer.core
+
+from deskterm.config import ConfigError
+from deskterm.query import QueryError
+from deskterm.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from deskterm.config import Config
+    from deskterm.store import Store
+
+
+class CliError(Exception):
+    """A command cannot go on; the message is the one sentence the user sees."""
+
+
+_EXPECTED = (CliError, StoreError, ConfigError, QueryError)
+
+
+class DesktermGroup(typer.core.TyperGroup):
+    """Turns expected errors anywhere below it into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except _EXPECTED as exc:
+            message = str(exc).strip() or type(exc).__name__
+            typer.echo(f"deskterm: {message}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("deskterm: interrupted.", err=True)
+            raise typer.Exit(130) from None
+
+
+@dataclass
+class State:
+    """Global options, carried in ``ctx.obj``."""
+
+    db: str | None = None
+    _store: Store | None = field(default=None, repr=False)
+    _config: Config | None = field(default=None, repr=False)
+
+    def store(self) -> Store:
+        """The store named by ``--db``/``DESKTERM_DB`` (default: the user's store)."""
+        if self._store is None:
+            from deskterm.store import Store
+
+            self._store = Store.open(self.db)
+        return self._store
+
+    def config(self) -> Config:
+        if self._config is None:
+            from deskterm.config import load_config
+
+            self._config = load_config()
+        return self._config
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def fail(message: str) -> NoReturn:
+    raise CliError(message)
+
+
+def output_format(json_: bool, csv_: bool) -> str:
+    if json_ and csv_:
+        fail("Choose one of --json and --csv.")
+    return "json" if json_ else "csv" if csv_ else "table"
+
+
+def emit_json(data: Any) -> None:
+    """JSON to stdout (UTF-8, one document)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def emit_rows(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    *,
+    title: str | None = None,
+) -> None:
+    """Rows as JSON (all keys), CSV or a table (``columns``) — the ``--json/--csv`` helper."""
+    if fmt == "json":
+        emit_json(list(rows))
+        return
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0].keys()) if rows else columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    print_table(rows, columns, title=title)
+
+
+WIDE_COLUMNS = {"subject", "ticket_subject", "excerpt", "reason", "source", "name", "identities"}
+MIN_WIDTHS = {
+    "number": 6, "priority": 8, "status": 7, "customer": 14, "channel": 8, "assignee": 10,
+    "updated_at": 16, "sent_at": 16, "at": 16, "author_name": 14, "connector": 9,
+}  # fmt: skip
+
+
+def print_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None) -> None:
+    """A Rich table that fits the terminal: narrow columns drop from the right first."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from deskterm.textsafe import clean_line
+
+    console = Console()
+    shown = list(columns)
+
+    def needed() -> int:
+        return sum(MIN_WIDTHS.get(c, 12) + 3 for c in shown)
+
+    while needed() > console.width and any(c not in WIDE_COLUMNS for c in shown[2:]):
+        shown.remove([c for c in shown[2:] if c not in WIDE_COLUMNS][-1])
+    table = Table(title=title, show_edge=False, header_style="bold", expand=True)
+    for column in shown:
+        wide = column in WIDE_COLUMNS
+        table.add_column(
+            column.replace("_", " "),
+            overflow="ellipsis",
+            no_wrap=True,
+            ratio=1 if wide else None,
+            width=None if wide else MIN_WIDTHS.get(column, max(len(column), 10)),
+        )
+    for row in rows:
+        table.add_row(*(Text(clean_line(_cell(row.get(c)))) for c in shown))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat(timespec="minutes"))[:16].replace("T", " ")
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        return value[:16].replace("T", " ")
+    return str(value)
+
+
+JsonOption = typer.Option("--json", help="Print JSON to stdout.")
+CsvOption = typer.Option("--csv", help="Print CSV to stdout.")

@@ -1,0 +1,77 @@
+"""``deskterm db``: schema upgrades, checks and backups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.common import JsonOption, emit_json, fail, state
+
+app = typer.Typer(help="Upgrade, check and back up the store.", no_args_is_help=True)
+
+
+@app.command()
+def upgrade(ctx: typer.Context) -> None:
+    """Create the store or bring its schema to this version of deskterm."""
+    from deskterm.store import engine as engine_mod
+    from deskterm.store import schema
+
+    engine = engine_mod.make_engine(state(ctx).db)
+    try:
+        old, new = schema.upgrade(engine)
+    finally:
+        engine.dispose()
+    where = engine_mod.describe(engine)
+    if old == new:
+        typer.echo(f"{where} is up to date (schema {new}).")
+    else:
+        typer.echo(f"{where} upgraded from {old or 'empty'} to schema {new}.")
+
+
+@app.command()
+def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> None:
+    """Check the store opens, its schema is current and SQLite's integrity check passes."""
+    from deskterm.store import engine as engine_mod
+    from deskterm.store import schema
+
+    engine = engine_mod.make_engine(state(ctx).db)
+    try:
+        revision = schema.check(engine)
+        integrity = "ok"
+        if engine.dialect.name == "sqlite" and revision is not None:
+            with engine.connect() as conn:
+                integrity = str(conn.exec_driver_sql("PRAGMA quick_check").scalar())
+    finally:
+        engine.dispose()
+    report = {
+        "store": engine_mod.describe(engine),
+        "schema": revision,
+        "expected": schema.HEAD,
+        "current": revision == schema.HEAD,
+        "integrity": integrity,
+    }
+    if json_:
+        emit_json(report)
+    else:
+        typer.echo(
+            f"{report['store']}: schema {revision or 'none'} "
+            f"({'current' if report['current'] else 'needs: deskterm db upgrade'}), "
+            f"integrity {integrity}."
+        )
+    if not report["current"] or integrity != "ok":
+        raise typer.Exit(1)
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="New file to write the copy to.")],
+) -> None:
+    """Write a consistent copy of an SQLite store (safe while deskterm runs)."""
+    store = state(ctx).store()
+    if path.resolve() == Path(store.location).resolve():
+        fail("The backup must go to a different file than the store.")
+    store.backup(path)
+    typer.echo(f"Backed up {store.location} to {path}.")

@@ -1,0 +1,3 @@
+"""``deskterm import whatsapp|slack|telegram|discord|jsonl`` (registered on ``import``)."""
+
+from __future__ import annotations

@@ -1,0 +1,116 @@
+"""``deskterm import``: mail files and chat exports into the store.
+
+Every importer goes through :func:`run_import`, which drives the one ingest
+pipeline, shows a progress bar on a TTY and prints the summary (or ``--json``).
+The mail and chat commands live in ``import_mail.py`` and ``import_chat.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from deskterm.cli.common import JsonOption, emit_json, emit_rows, state
+
+if TYPE_CHECKING:
+    from deskterm.connectors.records import Item
+    from deskterm.ingest import IngestSummary
+
+app = typer.Typer(help="Import mail files and chat exports.", no_args_is_help=True)
+
+
+def run_import(
+    ctx: typer.Context,
+    items: Iterable[Item],
+    *,
+    connector: str,
+    json_: bool,
+    label: str,
+) -> IngestSummary:
+    """Feed ``items`` through the ingest pipeline and report the result."""
+    from deskterm.ingest import Ingestor
+    from deskterm.ingest.hooks import default_hooks
+
+    st = state(ctx)
+    store, config = st.store(), st.config()
+    progress = _Progress(label) if sys.stderr.isatty() and not json_ else None
+    ingestor = Ingestor(
+        store, config, hooks=default_hooks(config), progress=progress.update if progress else None
+    )
+    try:
+        summary = ingestor.run(items, connector=connector)
+    finally:
+        if progress:
+            progress.stop()
+    print_summary(summary, json_)
+    if summary.interrupted:
+        raise typer.Exit(130)
+    return summary
+
+
+def print_summary(summary: IngestSummary, json_: bool) -> None:
+    if json_:
+        emit_json(summary.to_dict())
+        return
+    lines = [
+        f"messages: {summary.messages_new} new, {summary.messages_duplicate} duplicate, "
+        f"{summary.messages_failed} failed",
+        f"tickets: {summary.tickets_created} created, {summary.tickets_updated} updated, "
+        f"{summary.tickets_reopened} reopened",
+        f"customers: {summary.customers_created} created",
+    ]
+    if summary.failures:
+        lines.append("see: deskterm import failures")
+    if summary.interrupted:
+        lines.append("interrupted: everything above is saved; run the same command to resume")
+    typer.echo("\n".join(lines))
+
+
+class _Progress:
+    """A Rich progress line counting messages, updated as each batch commits."""
+
+    def __init__(self, label: str) -> None:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=None),
+            TextColumn("{task.fields[counts]}"),
+            TimeElapsedColumn(),
+            transient=True,
+        )
+        self._task = self._progress.add_task(label, total=None, counts="")
+        self._progress.start()
+
+    def update(self, summary: IngestSummary) -> None:
+        counts = (
+            f"{summary.messages_new} new · {summary.messages_duplicate} dup · "
+            f"{summary.messages_failed} failed"
+        )
+        self._progress.update(self._task, completed=summary.seen, counts=counts)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+@app.command("failures")
+def failures(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
+    json_: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Items that could not be imported: where they were and why."""
+    rows = state(ctx).store().import_failures(limit)
+    emit_rows(
+        rows,
+        ("at", "connector", "source", "position", "reason"),
+        "json" if json_ else "table",
+        title=f"{len(rows)} import failures",
+    )
+
+
+from deskterm.cli import import_chat, import_mail  # noqa: E402, F401  (register their commands)

@@ -1,0 +1,86 @@
+"""The plain records every connector yields and the ingest pipeline consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Party:
+    """Someone who wrote or received a message, as one identity.
+
+    ``kind``/``value`` are the normalized identity (``("email", "ana@acme.com")``,
+    ``("phone", "+14155550100")``, ``("slack", "U024BE7LH")``). ``links`` are other
+    identities known to belong to the same person (a Slack profile's email), so the
+    pipeline can attach them to one customer.
+    """
+
+    kind: str
+    value: str
+    name: str = ""
+    links: tuple[tuple[str, str], ...] = ()
+    organization: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachmentRecord:
+    """A file that came with a message; ``data`` only when the connector read it."""
+
+    filename: str
+    content_type: str = "application/octet-stream"
+    size: int = 0
+    data: bytes | None = None
+
+
+@dataclass
+class InboundRecord:
+    """One message from any source, already decoded to plain, clean text.
+
+    ``source_key`` is stable across runs (``imap:acct:uidvalidity:uid``,
+    ``mail:<Message-ID>``, ``whatsapp:<hash>``): importing it twice stores it once.
+    ``conversation`` groups chat messages (a WhatsApp chat, a Slack channel or thread);
+    mail leaves it ``None`` and is threaded by its headers. ``direction`` may be left
+    ``None`` for the pipeline to decide from the configured agents.
+    """
+
+    source_key: str
+    channel: str
+    sent_at: datetime
+    author: Party
+    body: str
+    subject: str = ""
+    direction: str | None = None
+    conversation: str | None = None
+    conversation_title: str = ""
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    recipients: tuple[Party, ...] = ()
+    attachments: tuple[AttachmentRecord, ...] = ()
+    date_source: str = "header"
+    raw_ref: str | None = None
+    content_hash: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParseFailure:
+    """An item the connector could not read: where it was and why (one line)."""
+
+    source: str
+    position: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SyncCheckpoint:
+    """IMAP progress, committed in the same transaction as the records before it."""
+
+    account: str
+    folder: str
+    uidvalidity: int
+    last_uid: int
+
+
+Item = InboundRecord | ParseFailure | SyncCheckpoint

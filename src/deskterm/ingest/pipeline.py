@@ -1,0 +1,574 @@
+"""The ingest pipeline shared by every connector.
+
+It is the one place that decides which customer a message comes from and which
+ticket it belongs to:
+
+* **Identity**: the author's (kind, value) identity finds or becomes a customer;
+  ``Party.links`` (a Slack profile's email) attach to the same customer.
+* **Direction**: mail from ``[agent]`` addresses and chat from ``[chat] agents`` is
+  outbound; everything else inbound.
+* **Threading** (mail): a ``[#123]`` token, then Message-ID / In-Reply-To /
+  References, then the normalized subject with the same customer inside a window.
+  A reply to a solved ticket reopens it; a reply to a closed one starts a new
+  ticket linked to it.
+* **Sessions** (chat): a conversation continues its latest ticket unless the quiet
+  gap passed or that ticket was solved.
+* **Idempotence**: a source key seen before, or the same Message-ID with the same
+  content, is a duplicate.
+
+Records are committed in batches; a bad record becomes a failure row, never an
+abort, and a batch that fails to write is retried one record at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from deskterm.config import Config
+from deskterm.connectors.records import InboundRecord, Item, ParseFailure, Party, SyncCheckpoint
+from deskterm.ingest.threads import normalize_subject, ticket_token
+from deskterm.store import Store
+from deskterm.store.errors import StoreError
+from deskterm.store.ingest_ops import IngestWriter, TicketState
+from deskterm.store.types import utcnow
+from deskterm.textsafe import clean_line
+
+log = logging.getLogger(__name__)
+
+_HASH_DROP = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ufffd]+")
+
+
+def content_hash(record: InboundRecord) -> str:
+    """A hash of what a message says, blind to transport noise.
+
+    The same mail fetched over IMAP and read from an mbox differs in line endings,
+    and Dovecot turns NUL bytes into 0x80; whitespace, control characters and
+    replacement characters are therefore left out.
+    """
+    text = "\x1f".join((record.author.value, record.subject, record.body))
+    text = _HASH_DROP.sub("", unicodedata.normalize("NFC", text)).casefold()
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class IngestSummary:
+    """What an import did; printed for people and as JSON for scripts."""
+
+    messages_new: int = 0
+    messages_duplicate: int = 0
+    messages_failed: int = 0
+    tickets_created: int = 0
+    tickets_updated: int = 0
+    tickets_reopened: int = 0
+    customers_created: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def seen(self) -> int:
+        return self.messages_new + self.messages_duplicate + self.messages_failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def add(self, other: IngestSummary) -> None:
+        for key, value in asdict(other).items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                setattr(self, key, getattr(self, key) + value)
+        self.failures.extend(other.failures)
+        self.interrupted = self.interrupted or other.interrupted
+
+
+@dataclass
+class HookContext:
+    """What an ingest hook (triage rules, emotion cues) sees for one new message."""
+
+    record: InboundRecord
+    direction: str
+    ticket: TicketState
+    new_ticket: bool
+    customer_id: int | None
+    writer: IngestWriter
+    message: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+class IngestHook(Protocol):
+    """Called for every stored message after its ticket is known, before the write."""
+
+    def __call__(self, ctx: HookContext) -> None: ...
+
+
+class _Run:
+    """Caches that live for one import run (cleared if a batch has to be replayed)."""
+
+    def __init__(self) -> None:
+        self.identities: dict[tuple[str, str], tuple[int, int]] = {}
+        self.tickets: dict[int, TicketState] = {}
+        self.conversations: dict[str, int] = {}
+        self.conversation_customer: dict[str, int] = {}
+        self.message_tickets: dict[str, int] = {}
+        self.reply_tickets: dict[str, int] = {}
+
+
+class Ingestor:
+    """Feeds connector items into the store; one instance per import run."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        hooks: Sequence[IngestHook] = (),
+        progress: Callable[[IngestSummary], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.hooks = list(hooks)
+        self.progress = progress
+        self.batch_size = max(1, config.ingest.batch_size)
+        self.window = timedelta(days=config.ingest.thread_window_days)
+        self.gap = timedelta(hours=config.ingest.session_gap_hours)
+        self.agent_addresses = config.agent.addresses()
+        self.chat_agents = {a.casefold() for a in config.chat.agents}
+        self.default_queue = str(config.section("ingest").get("default_queue", "general"))
+        self._run = _Run()
+
+    # -- driving ---------------------------------------------------------------------
+
+    def run(self, items: Iterable[Item], *, connector: str) -> IngestSummary:
+        """Import everything ``items`` yields; Ctrl-C keeps every committed batch."""
+        total = IngestSummary()
+        batch: list[Item] = []
+        try:
+            for item in items:
+                batch.append(item)
+                if len(batch) >= self.batch_size or isinstance(item, SyncCheckpoint):
+                    total.add(self._commit(batch, connector))
+                    batch = []
+                    if self.progress:
+                        self.progress(total)
+            if batch:
+                total.add(self._commit(batch, connector))
+                batch = []
+        except KeyboardInterrupt:
+            total.interrupted = True
+        if self.progress:
+            self.progress(total)
+        return total
+
+    def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
+        try:
+            with self.store.ingest_unit() as writer:
+                return self._write(writer, batch, connector)
+        except StoreError as exc:
+            log.warning("batch write failed (%s); retrying one record at a time", exc)
+        self._run = _Run()
+        summary = IngestSummary()
+        for item in batch:
+            try:
+                with self.store.ingest_unit() as writer:
+                    summary.add(self._write(writer, [item], connector))
+            except StoreError as exc:
+                self._run = _Run()
+                if isinstance(item, InboundRecord):
+                    failure = ParseFailure(
+                        item.raw_ref or item.source_key, item.source_key, str(exc)
+                    )
+                    with self.store.ingest_unit() as writer:
+                        summary.add(self._write(writer, [failure], connector))
+                else:
+                    raise
+        return summary
+
+    # -- one batch -------------------------------------------------------------------
+
+    def _write(self, writer: IngestWriter, batch: list[Item], connector: str) -> IngestSummary:
+        summary = IngestSummary()
+        records = [i for i in batch if isinstance(i, InboundRecord)]
+        failures = [(f.source, f.position, f.reason) for f in batch if isinstance(f, ParseFailure)]
+        for record in records:
+            if not record.content_hash:
+                record.content_hash = content_hash(record)
+        fresh = self._drop_duplicates(writer, records, summary)
+        self._preload_identities(writer, fresh)
+
+        messages: list[dict[str, Any]] = []
+        attachments: dict[str, list[dict[str, Any]]] = {}
+        events: list[dict[str, Any]] = []
+        touched: set[int] = set()
+        for record in fresh:
+            try:
+                row, new_ticket = self._place(writer, record, summary, events)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                failures.append((record.raw_ref or connector, record.source_key, f"{exc}"))
+                continue
+            ticket_id = row["ticket_id"]
+            if not new_ticket and ticket_id not in touched:
+                summary.tickets_updated += 1
+            touched.add(ticket_id)
+            if record.attachments:
+                attachments[record.source_key] = [
+                    {
+                        "filename": clean_line(a.filename)[:255],
+                        "content_type": a.content_type[:127],
+                        "size": a.size,
+                        "stored_path": record.extra.get(f"stored:{i}"),
+                    }
+                    for i, a in enumerate(record.attachments)
+                ]
+            messages.append(row)
+            summary.messages_new += 1
+
+        ids = writer.insert_messages(messages, need_ids=attachments.keys())
+        writer.insert_attachments(
+            [
+                dict(a, message_id=ids[key])
+                for key, rows in attachments.items()
+                for a in rows
+                if key in ids
+            ]
+        )
+        writer.update_tickets(s for s in self._run.tickets.values() if s.dirty)
+        writer.add_events(events)
+        if failures:
+            writer.record_failures(connector, failures)
+            summary.messages_failed += len(failures)
+            summary.failures.extend(
+                {"source": s, "position": p, "reason": r} for s, p, r in failures
+            )
+        for item in batch:
+            if isinstance(item, SyncCheckpoint):
+                writer.save_sync_state(item.account, item.folder, item.uidvalidity, item.last_uid)
+        return summary
+
+    def _drop_duplicates(
+        self, writer: IngestWriter, records: list[InboundRecord], summary: IngestSummary
+    ) -> list[InboundRecord]:
+        known = writer.existing_source_keys([r.source_key for r in records])
+        pairs = [(r.message_id, r.content_hash) for r in records if r.message_id]
+        known_pairs = writer.existing_message_hashes(pairs) if pairs else set()  # type: ignore[arg-type]
+        fresh: list[InboundRecord] = []
+        for record in records:
+            pair = (record.message_id, record.content_hash)
+            if record.source_key in known or (record.message_id and pair in known_pairs):
+                summary.messages_duplicate += 1
+                continue
+            known.add(record.source_key)
+            if record.message_id:
+                known_pairs.add(pair)  # type: ignore[arg-type]
+            fresh.append(record)
+        return fresh
+
+    # -- identities ------------------------------------------------------------------
+
+    def _preload_identities(self, writer: IngestWriter, records: list[InboundRecord]) -> None:
+        wanted = set()
+        for record in records:
+            for party in (record.author, *record.recipients):
+                key = (party.kind, party.value)
+                if key not in self._run.identities:
+                    wanted.add(key)
+                    wanted.update(party.links)
+        if wanted:
+            self._run.identities.update(writer.identities(wanted))
+
+    def is_agent(self, party: Party, channel: str) -> bool:
+        """Whether ``party`` is one of us (configured agent address, name or id)."""
+        if party.kind == "email":
+            return party.value in self.agent_addresses
+        return bool(
+            self.chat_agents
+            and (
+                party.value.casefold() in self.chat_agents
+                or party.name.casefold() in self.chat_agents
+            )
+        )
+
+    def _customer_for(
+        self, writer: IngestWriter, party: Party, at: datetime, summary: IngestSummary
+    ) -> tuple[int, int]:
+        """(identity id, customer id) for a party, creating the customer if new."""
+        cache = self._run.identities
+        key = (party.kind, party.value)
+        if key in cache:
+            ident, customer = cache[key]
+        else:
+            linked = next((cache[link] for link in party.links if link in cache), None)
+            if linked is None:
+                linked_rows = writer.identities(party.links) if party.links else {}
+                cache.update(linked_rows)
+                linked = next(iter(linked_rows.values()), None)
+            if linked is not None:
+                customer = linked[1]
+            else:
+                name = clean_line(party.name) or party.value
+                customer = writer.create_customer(name[:200], party.organization, at)
+                summary.customers_created += 1
+            ident = writer.add_identity(customer, party.kind, party.value, clean_line(party.name))
+            cache[key] = (ident, customer)
+        for link in party.links:
+            if link not in cache:
+                cache[link] = (writer.add_identity(customer, link[0], link[1], ""), customer)
+        return ident, customer
+
+    # -- placing a message -----------------------------------------------------------
+
+    def _place(
+        self,
+        writer: IngestWriter,
+        record: InboundRecord,
+        summary: IngestSummary,
+        events: list[dict[str, Any]],
+    ) -> tuple[dict[str, Any], bool]:
+        direction = record.direction or (
+            "outbound" if self.is_agent(record.author, record.channel) else "inbound"
+        )
+        author_identity: int | None = None
+        customer_id: int | None = None
+        if direction == "inbound":
+            author_identity, customer_id = self._customer_for(
+                writer, record.author, record.sent_at, summary
+            )
+        else:
+            for party in record.recipients:
+                if not self.is_agent(party, record.channel):
+                    customer_id = self._customer_for(writer, party, record.sent_at, summary)[1]
+                    break
+
+        if record.conversation:
+            ticket, new = self._session_ticket(writer, record, customer_id, summary, events)
+        else:
+            ticket, new = self._mail_ticket(writer, record, direction, customer_id, summary, events)
+
+        self._apply_message(ticket, record, direction)
+        row = {
+            "ticket_id": ticket.id,
+            "direction": direction,
+            "channel": record.channel,
+            "author_identity_id": author_identity,
+            "author_name": clean_line(record.author.name or record.author.value)[:200],
+            "author_address": record.author.value[:320],
+            "recipients": ", ".join(p.value for p in record.recipients)[:2000],
+            "sent_at": record.sent_at,
+            "date_source": record.date_source,
+            "subject": clean_line(record.subject)[:998],
+            "body": record.body,
+            "source_key": record.source_key,
+            "message_id": record.message_id,
+            "in_reply_to": record.in_reply_to,
+            "references": " ".join(record.references),
+            "content_hash": record.content_hash,
+            "raw_ref": record.raw_ref,
+            "delivered": True,
+            "emotion": None,
+            "emotion_score": None,
+            "created_at": utcnow(),
+        }
+        if record.message_id:
+            self._run.message_tickets[record.message_id] = ticket.id
+        if record.in_reply_to:
+            self._run.reply_tickets.setdefault(record.in_reply_to, ticket.id)
+        ctx = HookContext(record, direction, ticket, new, customer_id, writer, row, events)
+        for hook in self.hooks:
+            hook(ctx)
+        return row, new
+
+    def _apply_message(self, ticket: TicketState, record: InboundRecord, direction: str) -> None:
+        ticket.message_count += 1
+        ticket.updated_at = max(ticket.updated_at, record.sent_at)
+        if direction == "outbound":
+            earliest = ticket.first_response_at is None or record.sent_at < ticket.first_response_at
+            if earliest and record.sent_at >= ticket.created_at:
+                ticket.first_response_at = record.sent_at
+            if ticket.status == "new":
+                ticket.status = "open"
+        elif direction == "inbound" and ticket.status == "pending":
+            ticket.status = "open"
+        ticket.dirty = True
+
+    def _state(self, writer: IngestWriter, ticket_id: int) -> TicketState | None:
+        state = self._run.tickets.get(ticket_id)
+        if state is None:
+            state = writer.tickets([ticket_id]).get(ticket_id)
+            if state is not None:
+                self._run.tickets[ticket_id] = state
+        return state
+
+    def _new_ticket(
+        self,
+        writer: IngestWriter,
+        record: InboundRecord,
+        customer_id: int | None,
+        conversation_key: str | None,
+        summary: IngestSummary,
+        events: list[dict[str, Any]],
+        parent: TicketState | None = None,
+    ) -> TicketState:
+        subject = clean_line(record.subject or record.conversation_title)
+        if not subject:
+            subject = clean_line(record.body.strip().split("\n", 1)[0])[:80] or "(no subject)"
+        state = writer.create_ticket(
+            {
+                "subject": subject[:300],
+                "status": "new",
+                "priority": "normal",
+                "queue": self.default_queue,
+                "channel": record.channel,
+                "customer_id": customer_id,
+                "conversation_key": conversation_key,
+                "created_at": record.sent_at,
+                "updated_at": record.sent_at,
+                "parent_id": parent.id if parent else None,
+            }
+        )
+        self._run.tickets[state.id] = state
+        summary.tickets_created += 1
+        events.append(
+            {"kind": "created", "ticket_id": state.id, "actor": "ingest", "at": record.sent_at,
+             "new": record.channel, "detail": {"source": record.source_key}}
+        )  # fmt: skip
+        if parent is not None:
+            writer.link(state.id, parent.id, "followup")
+            events.append(
+                {"kind": "followup", "ticket_id": state.id, "actor": "ingest",
+                 "at": record.sent_at, "old": parent.id, "new": state.id}
+            )  # fmt: skip
+        return state
+
+    def _continue(
+        self,
+        writer: IngestWriter,
+        ticket: TicketState,
+        record: InboundRecord,
+        direction: str,
+        customer_id: int | None,
+        conversation_key: str | None,
+        summary: IngestSummary,
+        events: list[dict[str, Any]],
+    ) -> tuple[TicketState, bool]:
+        """Apply the solved/closed rules of a reply to an existing mail ticket."""
+        if direction != "inbound":
+            return ticket, False
+        if ticket.status == "closed":
+            state = self._new_ticket(
+                writer,
+                record,
+                customer_id or ticket.customer_id,
+                conversation_key,
+                summary,
+                events,
+                parent=ticket,
+            )
+            return state, True
+        if ticket.status == "solved":
+            ticket.status = "open"
+            ticket.reopen_count += 1
+            ticket.solved_at = None
+            ticket.dirty = True
+            summary.tickets_reopened += 1
+            events.append(
+                {"kind": "reopen", "ticket_id": ticket.id, "actor": "ingest",
+                 "at": record.sent_at, "old": "solved", "new": "open",
+                 "detail": {"source": record.source_key}}
+            )  # fmt: skip
+        return ticket, False
+
+    def _mail_ticket(
+        self,
+        writer: IngestWriter,
+        record: InboundRecord,
+        direction: str,
+        customer_id: int | None,
+        summary: IngestSummary,
+        events: list[dict[str, Any]],
+    ) -> tuple[TicketState, bool]:
+        subject_key = (
+            f"subject:{customer_id}:{normalize_subject(record.subject)}"
+            if customer_id is not None and normalize_subject(record.subject)
+            else None
+        )
+        ticket = self._threaded(writer, record)
+        if ticket is None and subject_key:
+            candidate_id = self._run.conversations.get(subject_key)
+            candidate = (
+                self._state(writer, candidate_id)
+                if candidate_id is not None
+                else writer.latest_ticket_for(subject_key)
+            )
+            if candidate is not None and abs(record.sent_at - candidate.updated_at) <= self.window:
+                self._run.tickets.setdefault(candidate.id, candidate)
+                ticket = self._run.tickets[candidate.id]
+        if ticket is None:
+            state = self._new_ticket(writer, record, customer_id, subject_key, summary, events)
+            if subject_key:
+                self._run.conversations[subject_key] = state.id
+            return state, True
+        if ticket.customer_id is None and customer_id is not None:
+            ticket.customer_id = customer_id
+        result = self._continue(
+            writer, ticket, record, direction, customer_id, subject_key, summary, events
+        )
+        if subject_key and result[1]:
+            self._run.conversations[subject_key] = result[0].id
+        return result
+
+    def _threaded(self, writer: IngestWriter, record: InboundRecord) -> TicketState | None:
+        """The ticket named by a subject token or the References/In-Reply-To headers."""
+        number = ticket_token(record.subject)
+        if number is not None:
+            state = self._state(writer, number)
+            if state is not None:
+                return state
+        refs = [r for r in (record.in_reply_to, *reversed(record.references)) if r]
+        for ref in refs:
+            if ref in self._run.message_tickets:
+                return self._state(writer, self._run.message_tickets[ref])
+        found = writer.ticket_for_message_ids(refs) if refs else None
+        if found is None and record.message_id:
+            found = self._run.reply_tickets.get(record.message_id) or writer.ticket_replying_to(
+                record.message_id
+            )
+        return self._state(writer, found) if found is not None else None
+
+    def _session_ticket(
+        self,
+        writer: IngestWriter,
+        record: InboundRecord,
+        customer_id: int | None,
+        summary: IngestSummary,
+        events: list[dict[str, Any]],
+    ) -> tuple[TicketState, bool]:
+        key = record.conversation
+        assert key is not None
+        ticket_id = self._run.conversations.get(key)
+        ticket = (
+            self._state(writer, ticket_id)
+            if ticket_id is not None
+            else writer.latest_ticket_for(key)
+        )
+        if ticket is not None:
+            self._run.tickets.setdefault(ticket.id, ticket)
+            ticket = self._run.tickets[ticket.id]
+        if customer_id is not None:
+            self._run.conversation_customer.setdefault(key, customer_id)
+        customer = customer_id or self._run.conversation_customer.get(key)
+        if (
+            ticket is None
+            or ticket.status in ("solved", "closed")
+            or record.sent_at - ticket.updated_at > self.gap
+        ):
+            fallback = ticket.customer_id if ticket is not None else None
+            state = self._new_ticket(writer, record, customer or fallback, key, summary, events)
+            self._run.conversations[key] = state.id
+            return state, True
+        if ticket.customer_id is None and customer is not None:
+            ticket.customer_id = customer
+        return ticket, False

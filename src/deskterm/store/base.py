@@ -1,0 +1,92 @@
+"""The store object: one engine, short sessions, read and write units of work."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session
+
+from deskterm.store import dialect
+from deskterm.store import engine as engine_mod
+from deskterm.store import schema
+from deskterm.store.errors import StoreError
+
+
+class StoreBase:
+    """Owns the engine; every query runs in a session opened by :meth:`read`/:meth:`write`.
+
+    Sessions are never shared between threads: each unit of work opens its own, so the
+    TUI's workers and the importer can use one ``Store`` concurrently.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, target: str | os.PathLike[str] | None = None, *, upgrade: bool = True) -> Self:
+        """Open (and create or upgrade, unless ``upgrade`` is false) a store."""
+        engine = engine_mod.make_engine(target)
+        try:
+            if upgrade:
+                schema.upgrade(engine)
+            elif schema.check(engine) != schema.HEAD:
+                raise StoreError("The store's schema is out of date; run: deskterm db upgrade")
+            with engine.connect() as conn:
+                if dialect.repair_search_index(conn):
+                    conn.commit()
+        except OperationalError as exc:
+            engine.dispose()
+            raise StoreError(
+                f"Cannot open the store {engine_mod.describe(engine)}: {schema._first_line(exc)}"
+            ) from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def location(self) -> str:
+        """The store's path or password-free URL."""
+        return engine_mod.describe(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; nothing it does is committed."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+            except SQLAlchemyError as exc:
+                raise StoreError(f"Store query failed: {schema._first_line(exc)}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose changes commit together at the end, or not at all."""
+        with (
+            self._write_connection() as conn,
+            Session(bind=conn, expire_on_commit=False) as session,
+        ):
+            yield session
+            session.flush()
+
+    @contextmanager
+    def _write_connection(self) -> Iterator[Connection]:
+        conn = self.engine.connect().execution_options(**{engine_mod.WRITE_OPTION: True})
+        try:
+            with conn.begin():
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"Store write failed: {schema._first_line(exc)}") from exc
+        finally:
+            conn.close()

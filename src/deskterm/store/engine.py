@@ -1,0 +1,97 @@
+"""Turn ``--db`` / ``DESKTERM_DB`` into a configured SQLAlchemy engine.
+
+SQLite gets WAL (readers never wait for the importer), foreign keys, a busy timeout
+and ``synchronous=NORMAL`` (durable at each WAL checkpoint, much faster than FULL).
+Write transactions start with ``BEGIN IMMEDIATE`` so two writers queue on the busy
+timeout instead of failing with "database is locked" when a read upgrades to a write.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from deskterm import paths
+from deskterm.store.errors import StoreError
+
+WRITE_OPTION = "deskterm_write"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def resolve_target(target: str | os.PathLike[str] | None) -> str:
+    """The store location: the argument, else ``DESKTERM_DB``, else the default path."""
+    if target is not None and str(target) != "":
+        return str(target)
+    env = os.environ.get("DESKTERM_DB")
+    if env:
+        return env
+    default = paths.default_store()
+    default.parent.mkdir(parents=True, exist_ok=True)
+    return str(default)
+
+
+def to_url(target: str) -> URL:
+    """A plain path becomes an SQLite URL; anything with ``://`` must be a valid URL."""
+    if "://" not in target:
+        path = Path(target).expanduser()
+        if path.is_dir():
+            raise StoreError(f"Store path {path} is a directory, not a database file.")
+        if not path.parent.exists():
+            raise StoreError(f"Cannot create store {path}: directory {path.parent} does not exist.")
+        return URL.create("sqlite", database=str(path.resolve()))
+    try:
+        url = make_url(target)
+    except ArgumentError as exc:
+        raise StoreError(f"Store URL {target!r} is not a valid database URL.") from exc
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"Store URL {url.render_as_string(hide_password=True)!r} names an unsupported "
+            "database; use a file path, sqlite:///PATH or postgresql+psycopg://…"
+        )
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(target: str | os.PathLike[str] | None = None) -> Engine:
+    """Create the engine for a store location (see :func:`resolve_target`)."""
+    url = to_url(resolve_target(target))
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ImportError as exc:
+        raise StoreError(f"The database driver for {url.drivername} is not installed.") from exc
+
+
+def describe(engine: Engine) -> str:
+    """A short, password-free name for the store, for headers and messages."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return str(url.database)
+    return url.render_as_string(hide_password=True)

@@ -1,0 +1,17 @@
+"""Errors the store raises; each message is one sentence a user can act on."""
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used (bad URL, unreachable server, future schema)."""
+
+
+class NotFound(StoreError):
+    """A ticket, customer or other record the caller named does not exist."""
+
+
+class Conflict(StoreError):
+    """Someone else changed the record since it was read (optimistic concurrency)."""
+
+
+class InvalidValue(StoreError):
+    """A value outside the allowed set, such as an unknown status."""

@@ -1,0 +1,353 @@
+"""Queue queries: filtered, newest-activity-first pages by keyset, and counts.
+
+Every page is an index range scan. A filter with several values (``status:new,open``)
+runs one small ``ORDER BY … LIMIT`` per value, joined with ``UNION ALL`` and cut to
+the page, so even "all open tickets of a million" costs a few index probes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, tuple_
+from sqlmodel import Session, col
+
+from deskterm.query import UNASSIGNED, TicketFilter
+from deskterm.store import dialect
+from deskterm.store.base import StoreBase
+from deskterm.store.models import Customer, Identity, Message, Ticket, TicketTag
+
+PAGE = 50
+_UNION_MAX = 16  # above this many values a plain IN is cheaper than one probe each
+
+Cursor = tuple[datetime, int]
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """One line of the queue."""
+
+    number: int
+    subject: str
+    status: str
+    priority: str
+    queue: str
+    assignee: str | None
+    customer: str
+    customer_id: int | None
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    emotion: str | None
+    sla_first_response_due: datetime | None
+    sla_resolution_due: datetime | None
+    first_response_at: datetime | None
+    message_count: int
+
+    @property
+    def cursor(self) -> Cursor:
+        return (self.updated_at, self.number)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, datetime):
+                data[key] = value.isoformat()
+        return data
+
+
+@dataclass(frozen=True)
+class Page:
+    """Rows plus the cursor that fetches the next page (``None`` at the end)."""
+
+    rows: list[TicketRow]
+    next: Any = None
+
+
+_ROW_COLUMNS = (
+    col(Ticket.id).label("number"),
+    col(Ticket.subject),
+    col(Ticket.status),
+    col(Ticket.priority),
+    col(Ticket.queue),
+    col(Ticket.assignee),
+    func.coalesce(Customer.name, "").label("customer"),
+    col(Ticket.customer_id),
+    col(Ticket.channel),
+    col(Ticket.created_at),
+    col(Ticket.updated_at),
+    col(Ticket.emotion),
+    col(Ticket.sla_first_response_due),
+    col(Ticket.sla_resolution_due),
+    col(Ticket.first_response_at),
+    col(Ticket.message_count),
+)
+
+
+def _row(mapping: Any) -> TicketRow:
+    return TicketRow(**dict(mapping))
+
+
+class QueueQueries(StoreBase):
+    """Read side of the queue: pages, counts and full-text hits."""
+
+    # -- filter building -------------------------------------------------------------
+
+    def _customer_ids(self, session: Session, needles: Sequence[str]) -> list[int]:
+        """Customers matching ``from:``/``customer:`` values (id, address, domain, name)."""
+        conds: list[ColumnElement[bool]] = []
+        for raw in needles:
+            needle = raw.strip().lower()
+            if needle.startswith("#") and needle[1:].isdigit():
+                conds.append(col(Customer.id) == int(needle[1:]))
+            elif "@" in needle.strip("@"):
+                conds.append(
+                    col(Customer.id).in_(
+                        select(Identity.customer_id).where(col(Identity.value) == needle)
+                    )
+                )
+            elif "." in needle and " " not in needle:
+                conds.append(
+                    col(Customer.id).in_(
+                        select(Identity.customer_id).where(
+                            col(Identity.domain) == needle.lstrip("@")
+                        )
+                    )
+                )
+            elif needle.lstrip("+").replace(" ", "").isdigit():
+                digits = "+" + needle.lstrip("+").replace(" ", "")
+                conds.append(
+                    col(Customer.id).in_(
+                        select(Identity.customer_id).where(col(Identity.value) == digits)
+                    )
+                )
+            else:
+                like = f"%{raw.strip()}%"
+                conds.append(
+                    or_(col(Customer.name).ilike(like), col(Customer.organization).ilike(like))
+                )
+        if not conds:
+            return []
+        return list(session.exec(select(Customer.id).where(or_(*conds)).limit(5000)).all())  # type: ignore[call-overload]
+
+    def _conditions(
+        self, session: Session, f: TicketFilter, skip: str | None = None
+    ) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        for name, column in (
+            ("status", col(Ticket.status)),
+            ("priority", col(Ticket.priority)),
+            ("queue", col(Ticket.queue)),
+            ("channel", col(Ticket.channel)),
+        ):
+            values = getattr(f, name)
+            if values and name != skip:
+                conds.append(column.in_(values))
+        if f.assignee and skip != "assignee":
+            named = [a for a in f.assignee if a != UNASSIGNED]
+            parts: list[ColumnElement[bool]] = []
+            if named:
+                parts.append(col(Ticket.assignee).in_(named))
+            if UNASSIGNED in f.assignee:
+                parts.append(col(Ticket.assignee).is_(None))
+            conds.append(or_(*parts))
+        if f.customer and skip != "customer":
+            ids = f.customer_ids or tuple(self._customer_ids(session, f.customer))
+            conds.append(col(Ticket.customer_id).in_(ids) if ids else false())
+        for tag in f.tags[1:] if skip == "tags" else f.tags:
+            conds.append(
+                exists().where(
+                    and_(col(TicketTag.ticket_id) == Ticket.id, col(TicketTag.tag) == tag)
+                )
+            )
+        conds.extend(self._sla_conditions(f))
+        return conds
+
+    def _sla_conditions(self, f: TicketFilter) -> list[ColumnElement[bool]]:
+        """Extra conditions for ``sla:`` (the SLA feature overrides this)."""
+        return []
+
+    def _branches(self, session: Session, f: TicketFilter) -> tuple[str | None, list[Any]]:
+        """Pick the filter whose values become UNION branches, and its values."""
+        for name in ("status", "priority", "queue", "channel", "assignee"):
+            values = getattr(f, name)
+            if 1 < len(values) <= _UNION_MAX:
+                return name, list(values)
+        if f.customer:
+            ids = f.customer_ids or tuple(self._customer_ids(session, f.customer))
+            if 1 < len(ids) <= _UNION_MAX:
+                return "customer", list(ids)
+        return None, []
+
+    def _base(self, conds: Sequence[ColumnElement[bool]]) -> Select[Any]:
+        return (
+            select(*_ROW_COLUMNS)
+            .select_from(Ticket)
+            .outerjoin(Customer, col(Customer.id) == Ticket.customer_id)
+            .where(*conds)
+        )
+
+    # -- public queries ---------------------------------------------------------------
+
+    def list_tickets(
+        self, f: TicketFilter | None = None, after: Cursor | None = None, limit: int = PAGE
+    ) -> Page:
+        """One page of tickets, newest activity first, after ``after`` (a row's cursor).
+
+        With ``f.text`` the page comes from full-text search instead; see
+        :meth:`search_tickets`.
+        """
+        f = f or TicketFilter()
+        with self.read() as session:
+            if f.text:
+                rows, nxt = self._search_tickets(session, f, after, limit)
+                return Page(rows, nxt)
+            rows = self._page(session, f, after, limit)
+        nxt = rows[-1].cursor if len(rows) == limit else None
+        return Page(rows, nxt)
+
+    def _page(
+        self, session: Session, f: TicketFilter, after: Cursor | None, limit: int
+    ) -> list[TicketRow]:
+        order = (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+        if f.tags:
+            # Drive from the tag index, which carries the sort key.
+            conds = self._conditions(session, f, skip="tags")
+            tag_key = tuple_(TicketTag.updated_at, TicketTag.ticket_id)
+            stmt = (
+                select(*_ROW_COLUMNS)
+                .select_from(TicketTag)
+                .join(Ticket, col(Ticket.id) == TicketTag.ticket_id)
+                .outerjoin(Customer, col(Customer.id) == Ticket.customer_id)
+                .where(col(TicketTag.tag) == f.tags[0], *conds)
+            )
+            if after is not None:
+                stmt = stmt.where(tag_key < tuple_(*after))
+            stmt = stmt.order_by(
+                col(TicketTag.updated_at).desc(), col(TicketTag.ticket_id).desc()
+            ).limit(limit)
+            return [_row(m) for m in session.execute(stmt).mappings()]
+        keyset = [] if after is None else [tuple_(Ticket.updated_at, Ticket.id) < tuple_(*after)]
+        branch, values = self._branches(session, f)
+        if branch is None:
+            stmt = self._base([*self._conditions(session, f), *keyset]).order_by(*order)
+            return [_row(m) for m in session.execute(stmt.limit(limit)).mappings()]
+        conds = [*self._conditions(session, f, skip=branch), *keyset]
+        column = {
+            "status": col(Ticket.status),
+            "priority": col(Ticket.priority),
+            "queue": col(Ticket.queue),
+            "channel": col(Ticket.channel),
+            "assignee": col(Ticket.assignee),
+            "customer": col(Ticket.customer_id),
+        }[branch]
+        parts = []
+        for value in values:
+            cond = (
+                column.is_(None)
+                if branch == "assignee" and value == UNASSIGNED
+                else column == value
+            )
+            parts.append(
+                self._base([*conds, cond]).order_by(*order).limit(limit).subquery().select()
+            )
+        union = parts[0].union_all(*parts[1:]).subquery()
+        stmt = select(union).order_by(union.c.updated_at.desc(), union.c.number.desc()).limit(limit)
+        return [_row(m) for m in session.execute(stmt).mappings()]
+
+    def count_tickets(self, f: TicketFilter | None = None) -> int:
+        """How many tickets match (without full-text words, which are not counted)."""
+        f = f or TicketFilter()
+        with self.read() as session:
+            conds = self._conditions(session, f)
+            stmt = select(func.count()).select_from(Ticket).where(*conds)
+            return int(session.execute(stmt).scalar_one())
+
+    def _search_tickets(
+        self, session: Session, f: TicketFilter, before: Any, limit: int
+    ) -> tuple[list[TicketRow], int | None]:
+        """Tickets with a message matching ``f.text``, by newest matching message.
+
+        The cursor is a message id. A ticket can match again on a later page through an
+        older message; callers that page drop tickets they already show.
+        """
+        conn = session.connection()
+        conds = self._conditions(session, f)
+        found: dict[int, TicketRow] = {}
+        last_hit: int | None = None
+        position = before if isinstance(before, int) else None
+        chunk = max(limit * 4, 200)
+        while len(found) < limit:
+            ids = dialect.search_message_ids(conn, f.text, chunk, position)
+            if not ids:
+                last_hit = None
+                break
+            owners = dict(
+                session.execute(
+                    select(Message.id, Message.ticket_id).where(col(Message.id).in_(ids))
+                ).all()
+            )
+            wanted = {owners[i] for i in ids if i in owners} - found.keys()
+            rows = {
+                r.number: r
+                for r in (
+                    _row(m)
+                    for m in session.execute(
+                        self._base([*conds, col(Ticket.id).in_(wanted)])
+                    ).mappings()
+                )
+            }
+            for mid in ids:
+                ticket = owners.get(mid)
+                if ticket in rows and ticket not in found:
+                    found[ticket] = rows[ticket]
+                    last_hit = mid
+                    if len(found) == limit:
+                        break
+            position = ids[-1]
+            if len(ids) < chunk:
+                if len(found) < limit:
+                    last_hit = None
+                break
+        return list(found.values()), last_hit
+
+    def search_messages(
+        self, query: str, limit: int = PAGE, before: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Messages matching ``query``, newest first, with their ticket's number and subject."""
+        with self.read() as session:
+            ids = dialect.search_message_ids(session.connection(), query, limit, before)
+            if not ids:
+                return []
+            stmt = (
+                select(
+                    col(Message.id),
+                    col(Message.ticket_id),
+                    col(Message.direction),
+                    col(Message.channel),
+                    col(Message.author_name),
+                    col(Message.sent_at),
+                    col(Message.subject),
+                    func.substr(Message.body, 1, 240).label("excerpt"),
+                    col(Ticket.subject).label("ticket_subject"),
+                    col(Ticket.status),
+                )
+                .join(Ticket, col(Ticket.id) == Message.ticket_id)
+                .where(col(Message.id).in_(ids))
+            )
+            by_id = {m["id"]: dict(m) for m in session.execute(stmt).mappings()}
+        hits = []
+        for mid in ids:
+            if mid in by_id:
+                hit = by_id[mid]
+                hit["sent_at"] = hit["sent_at"].isoformat()
+                hits.append(hit)
+        return hits
+
+    def count_search(self, query: str) -> int:
+        """How many messages match ``query``."""
+        with self.read() as session:
+            return dialect.count_matches(session.connection(), query)

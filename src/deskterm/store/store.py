@@ -1,0 +1,14 @@
+"""The :class:`Store` facade: every part of the store in one object."""
+
+from __future__ import annotations
+
+from deskterm.store.bulk import BulkLoad
+from deskterm.store.customers import CustomerQueries
+from deskterm.store.ingest_ops import IngestOps
+from deskterm.store.portable import PortableStore
+from deskterm.store.queue import QueueQueries
+from deskterm.store.tickets import TicketServices
+
+
+class Store(QueueQueries, TicketServices, CustomerQueries, IngestOps, PortableStore, BulkLoad):
+    """A deskterm store on SQLite or PostgreSQL."""

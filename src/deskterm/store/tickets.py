@@ -1,0 +1,465 @@
+"""Ticket detail and the service functions that change tickets.
+
+Each change runs in one write transaction together with its event-log row, so the
+log can never disagree with the data. ``expected_version`` gives optimistic
+concurrency: a change based on a stale read fails with :class:`Conflict` instead of
+silently overwriting a colleague's work.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, col, select
+
+from deskterm.store.base import StoreBase
+from deskterm.store.errors import Conflict, InvalidValue, NotFound
+from deskterm.store.models import (
+    Attachment,
+    Customer,
+    Event,
+    HeardStep,
+    Identity,
+    Message,
+    NoteVersion,
+    Ticket,
+    TicketLink,
+    TicketTag,
+)
+from deskterm.store.types import utcnow
+from deskterm.vocab import HEARD_STEPS, PRIORITIES, STATUSES
+
+
+def to_jsonable(obj: Any) -> Any:
+    """A model, dataclass or datetime as plain JSON types."""
+    if hasattr(obj, "model_dump"):
+        obj = obj.model_dump()
+    if isinstance(obj, dict):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    return obj
+
+
+@dataclass
+class TicketDetail:
+    """Everything the ticket screen and ``tickets show`` need, read in one go."""
+
+    ticket: Ticket
+    customer: Customer | None
+    identities: list[Identity]
+    messages: list[Message]
+    attachments: dict[int, list[Attachment]]
+    heard: dict[str, HeardStep]
+    note: NoteVersion | None
+    tags: list[str]
+    links: list[TicketLink] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        ticket = to_jsonable(self.ticket)
+        ticket["number"] = ticket.pop("id")
+        ticket["tags"] = self.tags
+        ticket["customer"] = self.customer.name if self.customer else ""
+        return {
+            **ticket,
+            "customer_profile": (
+                {
+                    **to_jsonable(self.customer),
+                    "identities": [
+                        {"kind": i.kind, "value": i.value, "display": i.display}
+                        for i in self.identities
+                    ],
+                }
+                if self.customer
+                else None
+            ),
+            "messages": [
+                {
+                    **to_jsonable(m),
+                    "attachments": [to_jsonable(a) for a in self.attachments.get(m.id or 0, [])],
+                }
+                for m in self.messages
+            ],
+            "heard": [
+                {
+                    "step": step,
+                    "done": bool(self.heard[step].done) if step in self.heard else False,
+                    "actor": self.heard[step].actor if step in self.heard else None,
+                    "done_at": to_jsonable(self.heard[step].done_at)
+                    if step in self.heard
+                    else None,
+                    "note": self.heard[step].note if step in self.heard else "",
+                    "category": self.heard[step].category if step in self.heard else None,
+                }
+                for step in HEARD_STEPS
+            ],
+            "resolution_note": to_jsonable(self.note) if self.note else None,
+            "links": [to_jsonable(link) for link in self.links],
+        }
+
+
+def log_event(
+    session: Session,
+    kind: str,
+    *,
+    actor: str,
+    ticket_id: int | None = None,
+    customer_id: int | None = None,
+    old: Any = None,
+    new: Any = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one row to the event log (inside the caller's transaction)."""
+    session.add(
+        Event(
+            ticket_id=ticket_id,
+            customer_id=customer_id,
+            kind=kind,
+            old=None if old is None else str(old),
+            new=None if new is None else str(new),
+            actor=actor,
+            at=at or utcnow(),
+            detail=json.dumps(detail, sort_keys=True) if detail else None,
+        )
+    )
+
+
+def touch(session: Session, ticket: Ticket, at: datetime | None = None) -> None:
+    """Mark activity on a ticket and keep the tag index's copy of the sort key in step."""
+    ticket.updated_at = max(ticket.updated_at, at or utcnow())
+    ticket.version += 1
+    session.add(ticket)
+    session.execute(
+        update(TicketTag)
+        .where(col(TicketTag.ticket_id) == ticket.id)
+        .values(updated_at=ticket.updated_at)
+    )
+
+
+class TicketServices(StoreBase):
+    """Ticket reads and changes shared by the CLI and the TUI."""
+
+    def _ticket(self, session: Session, number: int, expected_version: int | None) -> Ticket:
+        ticket = session.get(Ticket, number)
+        if ticket is None:
+            raise NotFound(f"There is no ticket #{number}.")
+        if expected_version is not None and ticket.version != expected_version:
+            raise Conflict(
+                f"Ticket #{number} was changed by someone else since you opened it; reload it."
+            )
+        return ticket
+
+    def get_ticket(self, number: int) -> TicketDetail:
+        """The ticket with its customer, messages (oldest first), HEARD, notes and tags."""
+        with self.read() as session:
+            ticket = session.get(Ticket, number)
+            if ticket is None:
+                raise NotFound(f"There is no ticket #{number}.")
+            customer = session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+            identities = (
+                list(
+                    session.exec(
+                        select(Identity)
+                        .where(Identity.customer_id == customer.id)
+                        .order_by(col(Identity.kind), col(Identity.id))
+                    ).all()
+                )
+                if customer
+                else []
+            )
+            messages = list(
+                session.exec(
+                    select(Message)
+                    .where(Message.ticket_id == number)
+                    .order_by(col(Message.sent_at), col(Message.id))
+                ).all()
+            )
+            attachments: dict[int, list[Attachment]] = {}
+            ids = [m.id for m in messages]
+            if ids:
+                for att in session.exec(
+                    select(Attachment).where(col(Attachment.message_id).in_(ids))
+                ).all():
+                    attachments.setdefault(att.message_id, []).append(att)
+            heard = {
+                h.step: h
+                for h in session.exec(select(HeardStep).where(HeardStep.ticket_id == number))
+            }
+            note = session.exec(
+                select(NoteVersion)
+                .where(NoteVersion.ticket_id == number)
+                .order_by(col(NoteVersion.version).desc())
+                .limit(1)
+            ).first()
+            tags = list(
+                session.exec(
+                    select(TicketTag.tag)
+                    .where(TicketTag.ticket_id == number)
+                    .order_by(col(TicketTag.tag))
+                ).all()
+            )
+            links = list(
+                session.exec(
+                    select(TicketLink).where(
+                        (col(TicketLink.ticket_id) == number) | (col(TicketLink.other_id) == number)
+                    )
+                ).all()
+            )
+        return TicketDetail(
+            ticket, customer, identities, messages, attachments, heard, note, tags, links
+        )
+
+    def ticket_version(self, number: int) -> int:
+        """The ticket's current version (for optimistic concurrency checks)."""
+        with self.read() as session:
+            version = session.exec(select(Ticket.version).where(Ticket.id == number)).first()
+        if version is None:
+            raise NotFound(f"There is no ticket #{number}.")
+        return version
+
+    def _change(
+        self,
+        number: int,
+        field_name: str,
+        value: Any,
+        actor: str,
+        expected_version: int | None,
+        detail: dict[str, Any] | None = None,
+    ) -> Ticket:
+        with self.write() as session:
+            ticket = self._ticket(session, number, expected_version)
+            old = getattr(ticket, field_name)
+            if old == value:
+                return ticket
+            setattr(ticket, field_name, value)
+            now = utcnow()
+            if field_name == "status":
+                self._status_side_effects(ticket, old, value, now)
+            touch(session, ticket, now)
+            log_event(
+                session,
+                field_name,
+                actor=actor,
+                ticket_id=number,
+                old=old,
+                new=value,
+                detail=detail,
+                at=now,
+            )
+            self._after_change(session, ticket, field_name, old)
+            return ticket
+
+    def _after_change(self, session: Session, ticket: Ticket, field_name: str, old: Any) -> None:
+        """Hook for derived state (SLA due times) recomputed on a change."""
+
+    @staticmethod
+    def _status_side_effects(ticket: Ticket, old: str, new: str, now: datetime) -> None:
+        if new == "solved":
+            ticket.solved_at = now
+        elif new == "closed":
+            ticket.closed_at = now
+            ticket.solved_at = ticket.solved_at or now
+        elif old in ("solved", "closed"):
+            ticket.reopen_count += 1
+            ticket.solved_at = None
+            ticket.closed_at = None
+
+    def set_status(
+        self, number: int, status: str, actor: str, expected_version: int | None = None
+    ) -> Ticket:
+        if status not in STATUSES:
+            raise InvalidValue(f"Status must be one of {', '.join(STATUSES)}, not {status!r}.")
+        return self._change(number, "status", status, actor, expected_version)
+
+    def set_priority(
+        self, number: int, priority: str, actor: str, expected_version: int | None = None
+    ) -> Ticket:
+        if priority not in PRIORITIES:
+            raise InvalidValue(
+                f"Priority must be one of {', '.join(PRIORITIES)}, not {priority!r}."
+            )
+        return self._change(number, "priority", priority, actor, expected_version)
+
+    def set_queue(
+        self, number: int, queue: str, actor: str, expected_version: int | None = None
+    ) -> Ticket:
+        queue = queue.strip()
+        if not queue:
+            raise InvalidValue("A queue name cannot be empty.")
+        return self._change(number, "queue", queue, actor, expected_version)
+
+    def assign(
+        self, number: int, assignee: str | None, actor: str, expected_version: int | None = None
+    ) -> Ticket:
+        """Assign to an agent by name; ``None`` or an empty name unassigns."""
+        return self._change(
+            number, "assignee", (assignee or "").strip() or None, actor, expected_version
+        )
+
+    def set_tags(
+        self, number: int, tags: list[str], actor: str, expected_version: int | None = None
+    ) -> list[str]:
+        """Replace the ticket's tags (lower-cased, de-duplicated)."""
+        wanted = sorted({t.strip().lower() for t in tags if t.strip()})
+        with self.write() as session:
+            ticket = self._ticket(session, number, expected_version)
+            current = sorted(
+                session.exec(select(TicketTag.tag).where(TicketTag.ticket_id == number)).all()
+            )
+            if current == wanted:
+                return current
+            now = utcnow()
+            touch(session, ticket, now)
+            session.execute(delete(TicketTag).where(col(TicketTag.ticket_id) == number))
+            for tag in wanted:
+                session.add(TicketTag(ticket_id=number, tag=tag, updated_at=ticket.updated_at))
+            log_event(
+                session,
+                "tags",
+                actor=actor,
+                ticket_id=number,
+                old=",".join(current),
+                new=",".join(wanted),
+                at=now,
+            )
+            return wanted
+
+    def set_heard(
+        self,
+        number: int,
+        step: str,
+        done: bool,
+        actor: str,
+        *,
+        note: str | None = None,
+        category: str | None = None,
+    ) -> HeardStep:
+        """Mark a HEARD step done or not; Diagnose may carry a root-cause category."""
+        step = step.upper()
+        if step not in HEARD_STEPS:
+            raise InvalidValue(f"HEARD step must be one of {', '.join(HEARD_STEPS)}.")
+        with self.write() as session:
+            ticket = self._ticket(session, number, None)
+            row = session.get(HeardStep, (number, step)) or HeardStep(ticket_id=number, step=step)
+            now = utcnow()
+            row.done = done
+            row.actor = actor
+            row.done_at = now if done else None
+            if note is not None:
+                row.note = note
+            if category is not None or not done:
+                row.category = category if done else None
+                if step == "D":
+                    ticket.root_cause = row.category
+            session.add(row)
+            touch(session, ticket, now)
+            log_event(
+                session,
+                "heard",
+                actor=actor,
+                ticket_id=number,
+                old=step,
+                new="done" if done else "undone",
+                detail={"category": row.category, "note": row.note} if done else None,
+                at=now,
+            )
+            return row
+
+    def save_note(
+        self, number: int, body: str, actor: str, base_version: int | None = None
+    ) -> NoteVersion:
+        """Save a new version of the resolution notes.
+
+        ``base_version`` is the version the editor started from; if someone else saved
+        since, :class:`Conflict` is raised and nothing is overwritten. Saving text equal
+        to the latest version is a no-op that returns it.
+        """
+        with self.write() as session:
+            ticket = self._ticket(session, number, None)
+            latest = session.exec(
+                select(NoteVersion)
+                .where(NoteVersion.ticket_id == number)
+                .order_by(col(NoteVersion.version).desc())
+                .limit(1)
+            ).first()
+            latest_version = latest.version if latest else 0
+            if latest is not None and latest.body == body:
+                return latest
+            if base_version is not None and base_version != latest_version:
+                who = latest.author if latest else "someone"
+                raise Conflict(
+                    f"The notes of ticket #{number} were saved by {who} since you started; "
+                    "your text is kept as a draft."
+                )
+            now = utcnow()
+            version = NoteVersion(
+                ticket_id=number, version=latest_version + 1, body=body, author=actor, saved_at=now
+            )
+            session.add(version)
+            touch(session, ticket, now)
+            log_event(
+                session,
+                "note",
+                actor=actor,
+                ticket_id=number,
+                old=latest_version,
+                new=version.version,
+                at=now,
+            )
+            return version
+
+    def note_versions(self, number: int) -> list[NoteVersion]:
+        """Every saved version of the resolution notes, oldest first."""
+        with self.read() as session:
+            return list(
+                session.exec(
+                    select(NoteVersion)
+                    .where(NoteVersion.ticket_id == number)
+                    .order_by(col(NoteVersion.version))
+                ).all()
+            )
+
+    def add_internal_note(self, number: int, body: str, actor: str) -> Message:
+        """An internal note in the conversation: never sent, visible to agents only."""
+        body = body.strip()
+        if not body:
+            raise InvalidValue("An internal note cannot be empty.")
+        with self.write() as session:
+            ticket = self._ticket(session, number, None)
+            now = utcnow()
+            msg = Message(
+                ticket_id=number,
+                direction="note",
+                channel=ticket.channel,
+                author_name=actor,
+                sent_at=now,
+                subject="",
+                body=body,
+                source_key=f"note:{number}:{now.timestamp():.6f}",
+            )
+            session.add(msg)
+            ticket.message_count += 1
+            touch(session, ticket, now)
+            session.flush()
+            log_event(session, "internal_note", actor=actor, ticket_id=number, new=msg.id, at=now)
+            return msg
+
+    def events(self, number: int) -> list[Event]:
+        """The ticket's event log, oldest first."""
+        with self.read() as session:
+            return list(
+                session.exec(
+                    select(Event).where(Event.ticket_id == number).order_by(col(Event.id))
+                ).all()
+            )
+
+    def ticket_count(self) -> int:
+        with self.read() as session:
+            return int(session.exec(select(func.count()).select_from(Ticket)).one())

@@ -1,0 +1,26 @@
+"""The fixed vocabularies of PRODUCT.md §2, importable without the database stack."""
+
+from __future__ import annotations
+
+STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+OPEN_STATUSES = ("new", "open", "pending", "on_hold")
+PRIORITIES = ("low", "normal", "high", "urgent")
+DIRECTIONS = ("inbound", "outbound", "note")
+CHANNELS = ("email", "whatsapp", "slack", "telegram", "discord", "chat")
+HEARD_STEPS = ("H", "E", "A", "R", "D")
+HEARD_NAMES = {
+    "H": "Hear",
+    "E": "Empathize",
+    "A": "Apologize",
+    "R": "Resolve",
+    "D": "Diagnose",
+}
+HEARD_GUIDANCE = {
+    "H": "Let the customer tell the whole story; read every message before answering.",
+    "E": "Show you understand how this feels for them, in your own words.",
+    "A": "Apologize sincerely for the experience, without blaming anyone.",
+    "R": "Fix it, or say exactly what happens next and when.",
+    "D": "Find the root cause so it does not happen again; record its category.",
+}
+EMOTIONS = ("frustration", "anger", "anxiety", "disappointment", "neutral", "positive")
+IDENTITY_KINDS = ("email", "phone", "slack", "telegram", "discord", "chat")

@@ -1,0 +1,92 @@
+"""Shared fixtures: an isolated home for every test, stores, and real servers."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.servers import unavailable
+
+ANCHOR = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point data and config at a temp dir so no test touches a real store."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DESKTERM_HOME", str(home))
+    monkeypatch.delenv("DESKTERM_DB", raising=False)
+    monkeypatch.delenv("DESKTERM_CONFIG", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TZ", "UTC")
+    return home
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.db"
+
+
+@pytest.fixture
+def store(db_path: Path):  # type: ignore[no-untyped-def]
+    from deskterm.store import Store
+
+    s = Store.open(db_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def demo_store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A small deterministic demo store (60 tickets, fixed clock)."""
+    from deskterm.demo import DemoBuilder
+    from deskterm.store import Store
+
+    s = Store.open(tmp_path / "demo.db")
+    DemoBuilder(s, tickets=60, seed=7, anchor=ANCHOR).build()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real PostgreSQL: ``DESKTERM_TEST_PG_URL`` or a private cluster."""
+    url = os.environ.get("DESKTERM_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    from tests.servers import postgres
+
+    try:
+        url, data = postgres.start(tmp_path_factory.mktemp("pg"))
+    except (RuntimeError, OSError) as exc:
+        unavailable(f"PostgreSQL: {exc}")
+        return
+    try:
+        yield url
+    finally:
+        postgres.stop(data)
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty database on the server for one test (dropped afterwards)."""
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = sa.make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
