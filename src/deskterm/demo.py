@@ -59,10 +59,12 @@ LAST = (
 COMPANIES = (
     ("Acme Corp", "acme.com"), ("Globex", "globex.io"), ("Initech", "initech.com"),
     ("Umbrella Health", "umbrella-health.org"), ("Stark Logistics", "starklog.com"),
-    ("Wayne Retail", "wayneretail.com"), ("Hooli", "hooli.dev"), ("Vandelay Imports", "vandelay.co"),
+    ("Wayne Retail", "wayneretail.com"), ("Hooli", "hooli.dev"),
+    ("Vandelay Imports", "vandelay.co"),
     ("Soylent Foods", "soylent.food"), ("Tyrell Systems", "tyrell.systems"),
     ("Cyberdyne", "cyberdyne.ai"), ("Massive Dynamic", "massivedynamic.com"),
 )  # fmt: skip
+SUPPORT_ADDRESS = "support@deskterm.example"
 FREEMAIL = ("gmail.com", "outlook.com", "yahoo.com", "proton.me", "icloud.com")
 
 # Conversations by topic: subject, customer opener, agent reply, customer follow-up,
@@ -106,7 +108,8 @@ TOPICS = (
         "Hi {name}, thanks for the details and sorry for the disruption. Could you send the "
         "version number and the size of the report you export?",
         "Version 4.2.1, the report has about 20000 rows. It worked fine last month.",
-        "Our engineers confirmed a defect in 4.2.1 with large exports; 4.2.2 fixes it and is out now.",
+        "Our engineers confirmed a defect in 4.2.1 with large exports; 4.2.2 fixes it and is "
+        "out now.",
     ),
     (
         "general",
@@ -248,7 +251,10 @@ class DemoBuilder:
         """Insert every customer with identities; returns their ids by index."""
         ids: list[int] = []
         for first in range(0, self.customers, self.batch):
-            people = [demo_customer(self.seed, i) for i in range(first, min(first + self.batch, self.customers))]
+            people = [
+                demo_customer(self.seed, i)
+                for i in range(first, min(first + self.batch, self.customers))
+            ]
             created = self.anchor - timedelta(days=self.span_days + 30)
             batch_ids = writer.insert_returning_ids(
                 Customer,
@@ -286,7 +292,9 @@ class DemoBuilder:
         events: list[dict[str, Any]] = []
         for plan, tid in zip(plans, ticket_ids, strict=True):
             for m in plan["messages"]:
-                messages.append({**m, "ticket_id": tid, "source_key": f"demo:{tid}:{m['source_key']}"})
+                messages.append(
+                    {**m, "ticket_id": tid, "source_key": f"demo:{tid}:{m['source_key']}"}
+                )
             updated = plan["ticket"]["updated_at"]
             tags.extend({"ticket_id": tid, "tag": t, "updated_at": updated} for t in plan["tags"])
             heard.extend({**h, "ticket_id": tid} for h in plan["heard"])
@@ -350,33 +358,52 @@ class DemoBuilder:
                 body = self._email_body(body, direction, person, fill["agent"], n, messages)
             if direction == "outbound" and first_response is None:
                 first_response = when
+            mail = channel == "email"
             messages.append(
                 {
-                    "direction": direction, "channel": channel, "author_identity_id": None,
+                    "direction": direction,
+                    "channel": channel,
+                    "author_identity_id": None,
                     "author_name": person.name if direction == "inbound" else fill["agent"],
-                    "author_address": author if direction == "inbound" else "support@deskterm.example",
-                    "recipients": "", "sent_at": when, "date_source": "header",
-                    "subject": ("" if n == 0 else "Re: ") + subject if channel == "email" else "",
-                    "body": body, "source_key": str(n),
-                    "message_id": f"<demo-{index}-{n}@deskterm.example>" if channel == "email" else None,
-                    "in_reply_to": f"<demo-{index}-{n - 1}@deskterm.example>" if channel == "email" and n else None,
-                    "references": "", "content_hash": "", "raw_ref": None, "delivered": True,
-                    "emotion": None, "emotion_score": None, "created_at": when,
+                    "author_address": author if direction == "inbound" else SUPPORT_ADDRESS,
+                    "recipients": "",
+                    "sent_at": when,
+                    "date_source": "header",
+                    "subject": (("Re: " if n else "") + subject) if mail else "",
+                    "body": body,
+                    "source_key": str(n),
+                    "message_id": f"<demo-{index}-{n}@deskterm.example>" if mail else None,
+                    "in_reply_to": f"<demo-{index}-{n - 1}@deskterm.example>"
+                    if mail and n
+                    else None,
+                    "references": "",
+                    "content_hash": "",
+                    "raw_ref": None,
+                    "delivered": True,
+                    "emotion": None,
+                    "emotion_score": None,
+                    "created_at": when,
                 }
-            )  # fmt: skip
+            )
         updated = when + tail
         solved_at = updated if status in ("solved", "closed") else None
         emotion = _weighted(rng, EMOTIONS)
-        tags = sorted({t for t in TAGS if rng.random() < 0.07} | ({queue} if rng.random() < 0.3 else set()))
+        tags = sorted(
+            {t for t in TAGS if rng.random() < 0.07} | ({queue} if rng.random() < 0.3 else set())
+        )
         if person.tier == "enterprise":
             tags = sorted(set(tags) | {"vip"})
-        done = 0 if status == "new" else 5 if status in ("solved", "closed") else rng.randrange(0, 5)
+        done = (
+            0 if status == "new" else 5 if status in ("solved", "closed") else rng.randrange(0, 5)
+        )
         heard = []
         events = [
             _event("created", "ingest", created, new=channel),
         ]
         if assignee:
-            events.append(_event("assignee", "Ana Souza", created + timedelta(minutes=3), new=assignee))
+            events.append(
+                _event("assignee", "Ana Souza", created + timedelta(minutes=3), new=assignee)
+            )
         cause = rng.choice(ROOT_CAUSES)
         for k, step in enumerate(HEARD_STEPS[:done]):
             at = created + timedelta(minutes=10 + 7 * k)
@@ -423,7 +450,12 @@ class DemoBuilder:
 
     @staticmethod
     def _email_body(
-        body: str, direction: str, person: DemoCustomer, agent: str, n: int, previous: list[dict[str, Any]]
+        body: str,
+        direction: str,
+        person: DemoCustomer,
+        agent: str,
+        n: int,
+        previous: list[dict[str, Any]],
     ) -> str:
         if direction == "inbound":
             text = f"{body}\n\nBest regards,\n{person.name}"
@@ -439,10 +471,19 @@ class DemoBuilder:
 
 def _identity(cid: int, kind: str, value: str, name: str, at: datetime) -> dict[str, Any]:
     domain = value.rpartition("@")[2] if kind == "email" else None
-    return {"customer_id": cid, "kind": kind, "value": value, "domain": domain, "display": name, "created_at": at}
+    return {
+        "customer_id": cid,
+        "kind": kind,
+        "value": value,
+        "domain": domain,
+        "display": name,
+        "created_at": at,
+    }
 
 
-def _event(kind: str, actor: str, at: datetime, *, old: Any = None, new: Any = None) -> dict[str, Any]:
+def _event(
+    kind: str, actor: str, at: datetime, *, old: Any = None, new: Any = None
+) -> dict[str, Any]:
     return {
         "customer_id": None, "kind": kind, "actor": actor, "at": at, "detail": None,
         "old": None if old is None else str(old), "new": None if new is None else str(new),

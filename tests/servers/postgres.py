@@ -56,7 +56,9 @@ def start(base: Path) -> tuple[str, Path]:
             if parent.stat().st_mode & 0o001 == 0:
                 os.chmod(parent, parent.stat().st_mode | 0o001)
     subprocess.run(
-        _as_user([initdb, "-D", str(data), "-A", "trust", "-U", "deskterm", "--no-sync", "-E", "UTF8"]),
+        _as_user(
+            [initdb, "-D", str(data), "-A", "trust", "-U", "deskterm", "--no-sync", "-E", "UTF8"]
+        ),
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

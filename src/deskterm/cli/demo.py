@@ -18,7 +18,9 @@ def demo(
     ] = None,
     no_open: Annotated[bool, typer.Option("--no-open", help="Only build the store.")] = False,
     tickets: Annotated[int, typer.Option(min=1, help="How many tickets to generate.")] = 500,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same store.")] = 7,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed builds the same store.")
+    ] = 7,
 ) -> None:
     """Build a realistic demo store (customers, tickets on every channel, HEARD, notes)."""
     from deskterm import paths

@@ -14,7 +14,9 @@ from deskterm.cli.common import fail, state
 
 def export(
     ctx: typer.Context,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")
+    ] = None,
 ) -> None:
     """Write the whole store as JSON Lines ({"type": table, ...}) for backup or migration."""
     store = state(ctx).store()

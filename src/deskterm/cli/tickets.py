@@ -10,7 +10,16 @@ from deskterm.cli.common import CsvOption, JsonOption, emit_json, emit_rows, out
 
 app = typer.Typer(help="List, show and change tickets.", no_args_is_help=True)
 
-LIST_COLUMNS = ("number", "priority", "status", "customer", "subject", "channel", "assignee", "updated_at")
+LIST_COLUMNS = (
+    "number",
+    "priority",
+    "status",
+    "customer",
+    "subject",
+    "channel",
+    "assignee",
+    "updated_at",
+)
 
 
 def _values(option: list[str] | None) -> tuple[str, ...]:
@@ -21,15 +30,26 @@ def _values(option: list[str] | None) -> tuple[str, ...]:
 @app.command("list")
 def list_tickets(
     ctx: typer.Context,
-    status: Annotated[list[str] | None, typer.Option(help="new, open, pending, on_hold, solved, closed.")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option(help="new, open, pending, on_hold, solved, closed.")
+    ] = None,
     priority: Annotated[list[str] | None, typer.Option(help="low, normal, high, urgent.")] = None,
     queue: Annotated[list[str] | None, typer.Option(help="Queue (department).")] = None,
-    assignee: Annotated[list[str] | None, typer.Option(help="Agent name; 'none' for unassigned.")] = None,
+    assignee: Annotated[
+        list[str] | None, typer.Option(help="Agent name; 'none' for unassigned.")
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Tag (repeat: all must match).")] = None,
-    customer: Annotated[list[str] | None, typer.Option(help="Name, address, domain, phone or #id.")] = None,
-    channel: Annotated[list[str] | None, typer.Option(help="email, whatsapp, slack, telegram, discord, chat.")] = None,
+    customer: Annotated[
+        list[str] | None, typer.Option(help="Name, address, domain, phone or #id.")
+    ] = None,
+    channel: Annotated[
+        list[str] | None, typer.Option(help="email, whatsapp, slack, telegram, discord, chat.")
+    ] = None,
     sla: Annotated[str | None, typer.Option(help="breached or at-risk.")] = None,
-    query: Annotated[str | None, typer.Option("--query", "-q", help='Query language: status:open from:acme.com "words".')] = None,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", "-q", help='Query language: status:open from:acme.com "words".'),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many tickets.")] = 50,
     json_: Annotated[bool, JsonOption] = False,
     csv_: Annotated[bool, CsvOption] = False,

@@ -254,7 +254,7 @@ class Ingestor:
     ) -> list[InboundRecord]:
         known = writer.existing_source_keys([r.source_key for r in records])
         pairs = [(r.message_id, r.content_hash) for r in records if r.message_id]
-        known_pairs = writer.existing_message_hashes(pairs) if pairs else set()  # type: ignore[arg-type]
+        known_pairs = writer.existing_message_hashes(pairs) if pairs else set()
         fresh: list[InboundRecord] = []
         for record in records:
             pair = (record.message_id, record.content_hash)

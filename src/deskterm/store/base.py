@@ -11,9 +11,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from deskterm.store import dialect
+from deskterm.store import dialect, schema
 from deskterm.store import engine as engine_mod
-from deskterm.store import schema
 from deskterm.store.errors import StoreError
 
 

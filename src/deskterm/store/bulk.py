@@ -28,7 +28,9 @@ class BulkWriter:
         if rows:
             self.conn.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
 
-    def insert_returning_ids(self, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> list[int]:
+    def insert_returning_ids(
+        self, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+    ) -> list[int]:
         """Insert rows and return their new ids, in the order given."""
         if not rows:
             return []

@@ -106,7 +106,7 @@ class CustomerQueries(StoreBase):
                 stmt = stmt.where(col(Customer.id) > after_id)
             rows = session.exec(stmt.order_by(col(Customer.id)).limit(limit)).all()
             ids = [r[0] for r in rows]
-            counts = (
+            counts: dict[int | None, int] = (
                 dict(
                     session.exec(
                         select(Ticket.customer_id, func.count())
@@ -117,7 +117,7 @@ class CustomerQueries(StoreBase):
                 if ids
                 else {}
             )
-            idents: dict[int, list[str]] = {}
+            idents: dict[int | None, list[str]] = {}
             if ids:
                 for cid, kind, value in session.exec(
                     select(Identity.customer_id, Identity.kind, Identity.value).where(

@@ -237,13 +237,12 @@ class IngestWriter:
         keyed = list(need_ids)
         ids: dict[str, int] = {}
         for part in _chunks(keyed):
-            ids.update(
-                self.conn.execute(
-                    select(T_MESSAGE.c.source_key, T_MESSAGE.c.id).where(
-                        T_MESSAGE.c.source_key.in_(part)
-                    )
-                ).tuples()
+            rows_ = self.conn.execute(
+                select(T_MESSAGE.c.source_key, T_MESSAGE.c.id).where(
+                    T_MESSAGE.c.source_key.in_(part)
+                )
             )
+            ids.update((key, mid) for key, mid in rows_)
         return ids
 
     def insert_attachments(self, rows: list[dict[str, Any]]) -> None:
@@ -253,7 +252,7 @@ class IngestWriter:
     def update_tickets(self, states: Iterable[TicketState]) -> None:
         """Write back every changed ticket (and its tags) in a few ``executemany`` calls."""
         rows = []
-        tags = []
+        tags: list[dict[str, Any]] = []
         for s in states:
             rows.append({f"p_{name}": getattr(s, name) for name in _UPDATED})
             tags.extend(

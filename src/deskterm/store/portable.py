@@ -27,7 +27,7 @@ from deskterm.store.models import (
 )
 from deskterm.store.tickets import to_jsonable
 
-EXPORT_ORDER = (
+EXPORT_ORDER: tuple[tuple[str, Any], ...] = (
     ("customer", Customer),
     ("identity", Identity),
     ("ticket", Ticket),
@@ -49,7 +49,7 @@ class PortableStore(StoreBase):
     def export_records(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Every record of every table as ``{"type": table, ...columns}``, streamed."""
         for name, model in EXPORT_ORDER:
-            table = model.__table__  # type: ignore[attr-defined]
+            table = model.__table__
             with self.engine.connect() as conn:
                 result = conn.execution_options(yield_per=batch).execute(
                     select(*[c for c in table.columns if c.name != "search"]).order_by(

@@ -67,7 +67,7 @@ class Page:
     next: Any = None
 
 
-_ROW_COLUMNS = (
+_ROW_COLUMNS: tuple[Any, ...] = (
     col(Ticket.id).label("number"),
     col(Ticket.subject),
     col(Ticket.status),
@@ -106,13 +106,13 @@ class QueueQueries(StoreBase):
             elif "@" in needle.strip("@"):
                 conds.append(
                     col(Customer.id).in_(
-                        select(Identity.customer_id).where(col(Identity.value) == needle)
+                        select(col(Identity.customer_id)).where(col(Identity.value) == needle)
                     )
                 )
             elif "." in needle and " " not in needle:
                 conds.append(
                     col(Customer.id).in_(
-                        select(Identity.customer_id).where(
+                        select(col(Identity.customer_id)).where(
                             col(Identity.domain) == needle.lstrip("@")
                         )
                     )
@@ -121,7 +121,7 @@ class QueueQueries(StoreBase):
                 digits = "+" + needle.lstrip("+").replace(" ", "")
                 conds.append(
                     col(Customer.id).in_(
-                        select(Identity.customer_id).where(col(Identity.value) == digits)
+                        select(col(Identity.customer_id)).where(col(Identity.value) == digits)
                     )
                 )
             else:
@@ -131,7 +131,8 @@ class QueueQueries(StoreBase):
                 )
         if not conds:
             return []
-        return list(session.exec(select(Customer.id).where(or_(*conds)).limit(5000)).all())  # type: ignore[call-overload]
+        stmt = select(col(Customer.id)).where(or_(*conds)).limit(5000)
+        return list(session.execute(stmt).scalars())
 
     def _conditions(
         self, session: Session, f: TicketFilter, skip: str | None = None
@@ -157,11 +158,12 @@ class QueueQueries(StoreBase):
         if f.customer and skip != "customer":
             ids = f.customer_ids or tuple(self._customer_ids(session, f.customer))
             conds.append(col(Ticket.customer_id).in_(ids) if ids else false())
-        for tag in f.tags[1:] if skip == "tags" else f.tags:
+        for n, tag in enumerate(f.tags[1:] if skip == "tags" else f.tags):
+            other = TicketTag.__table__.alias(f"tag_{n}")  # type: ignore[attr-defined]
             conds.append(
-                exists().where(
-                    and_(col(TicketTag.ticket_id) == Ticket.id, col(TicketTag.tag) == tag)
-                )
+                exists()
+                .where(and_(other.c.ticket_id == Ticket.id, other.c.tag == tag))
+                .correlate(Ticket)
             )
         conds.extend(self._sla_conditions(f))
         return conds
@@ -203,8 +205,8 @@ class QueueQueries(StoreBase):
         f = f or TicketFilter()
         with self.read() as session:
             if f.text:
-                rows, nxt = self._search_tickets(session, f, after, limit)
-                return Page(rows, nxt)
+                hits, last = self._search_tickets(session, f, after, limit)
+                return Page(hits, last)
             rows = self._page(session, f, after, limit)
         nxt = rows[-1].cursor if len(rows) == limit else None
         return Page(rows, nxt)
@@ -285,9 +287,9 @@ class QueueQueries(StoreBase):
             if not ids:
                 last_hit = None
                 break
-            owners = dict(
+            owners: dict[int, int] = dict(
                 session.execute(
-                    select(Message.id, Message.ticket_id).where(col(Message.id).in_(ids))
+                    select(col(Message.id), col(Message.ticket_id)).where(col(Message.id).in_(ids))
                 ).all()
             )
             wanted = {owners[i] for i in ids if i in owners} - found.keys()

@@ -1,0 +1,88 @@
+"""The same store code on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import inspect
+
+from deskterm.query import parse_query
+from deskterm.store import Conflict, Store, schema
+from tests.store.helpers import ingest, mail, tickets_for
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[Store]:
+    store = Store.open(pg_url)
+    yield store
+    store.close()
+
+
+def test_schema_is_created_by_the_migrations(pg_store: Store) -> None:
+    assert pg_store.dialect == "postgresql"
+    names = set(inspect(pg_store.engine).get_table_names())
+    assert {"ticket", "message", "event", "heard_step", "note_version", "sync_state"} <= names
+    columns = {c["name"] for c in inspect(pg_store.engine).get_columns("message")}
+    assert "search" in columns
+    with pg_store.engine.connect() as conn:
+        assert schema.current_revision(conn) == schema.HEAD
+
+
+def test_service_functions_and_event_log(pg_store: Store) -> None:
+    ingest(pg_store, mail())
+    number = pg_store.list_tickets().rows[0].number
+    version = pg_store.ticket_version(number)
+    pg_store.set_status(number, "open", "ana", expected_version=version)
+    with pytest.raises(Conflict):
+        pg_store.set_priority(number, "high", "ben", expected_version=version)
+    pg_store.set_tags(number, ["vip"], "ana")
+    pg_store.set_heard(number, "D", True, "ana", category="billing")
+    pg_store.save_note(number, "v1", "ana", base_version=0)
+    kinds = [e.kind for e in pg_store.events(number)]
+    assert kinds == ["created", "status", "tags", "heard", "note"]
+    detail = pg_store.get_ticket(number)
+    assert detail.ticket.root_cause == "billing" and detail.tags == ["vip"]
+
+
+def test_keyset_paging_and_filters(pg_store: Store) -> None:
+    numbers = tickets_for(pg_store, 17)
+    for i, n in enumerate(numbers):
+        pg_store.set_status(n, ("new", "open", "solved")[i % 3], "ana")
+    f = parse_query("status:new,open")
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = pg_store.list_tickets(f, after=cursor, limit=4)
+        seen.extend(r.number for r in page.rows)
+        if page.next is None:
+            break
+        cursor = page.next
+    expected = [n for i, n in enumerate(numbers) if i % 3 != 2]
+    assert sorted(seen) == expected and len(seen) == len(set(seen))
+    assert pg_store.count_tickets(f) == len(expected)
+
+
+def test_full_text_search(pg_store: Store) -> None:
+    ingest(
+        pg_store,
+        mail("a@x.org", "Invoice wrong", "the VAT number is old", minutes=1),
+        mail("b@x.org", "Parcel", "my invoice never arrived", minutes=2),
+    )
+    hits = pg_store.search_messages("invoice")
+    assert [h["ticket_subject"] for h in hits] == ["Parcel", "Invoice wrong"]
+    assert [h["ticket_subject"] for h in pg_store.search_messages('"never arrived"')] == ["Parcel"]
+    assert pg_store.search_messages("AND OR -") == []
+    rows = pg_store.list_tickets(parse_query("invoice from:b@x.org")).rows
+    assert [r.subject for r in rows] == ["Parcel"]
+
+
+def test_demo_store_builds_on_postgres(pg_store: Store) -> None:
+    from deskterm.demo import DemoBuilder
+
+    report = DemoBuilder(pg_store, tickets=30, seed=3).build()
+    assert report.tickets == 30
+    assert pg_store.ticket_count() == 30
+    assert pg_store.search_messages("account")

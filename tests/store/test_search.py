@@ -1,0 +1,57 @@
+"""Full-text search: safe query translation and newest-first hits."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskterm.store import Store
+from deskterm.store.dialect import fts5_query
+from tests.store.helpers import ingest, mail
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("refund", '"refund"'),
+        ("Refund NOW", '"Refund" "NOW"'),
+        ('"exact phrase" word', '"exact phrase" "word"'),
+        ("pass*", '"pass"*'),
+        ("AND OR NOT", '"AND" "OR" "NOT"'),
+        ('say "hi', '"say" """hi"'),
+        ("subject:x -y", '"subject:x" "-y"'),
+        ("   ", ""),
+    ],
+)
+def test_user_words_never_become_fts_syntax(typed: str, expected: str) -> None:
+    assert fts5_query(typed) == expected
+
+
+def test_search_finds_bodies_and_subjects_newest_first(store: Store) -> None:
+    ingest(
+        store,
+        mail("a@x.org", "Invoice wrong", "the VAT number is old", minutes=1),
+        mail("b@x.org", "Parcel", "my invoice never arrived", minutes=2),
+        mail("c@x.org", "Café", "naïve résumé", minutes=3),
+    )
+    hits = store.search_messages("invoice")
+    assert [h["ticket_subject"] for h in hits] == ["Parcel", "Invoice wrong"]
+    assert store.search_messages("cafe")[0]["ticket_subject"] == "Café"  # diacritics folded
+    assert store.search_messages("inv*")[0]["ticket_subject"] == "Parcel"
+    assert store.search_messages("AND OR") == []
+    assert store.count_search("invoice") == 2
+    assert store.search_messages("invoice", before=hits[0]["id"])[0]["ticket_subject"] == (
+        "Invoice wrong"
+    )
+
+
+def test_search_index_follows_updates_and_deletes(store: Store) -> None:
+    from sqlalchemy import text
+
+    ingest(store, mail("a@x.org", "Hello", "banana"))
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE message SET body = 'cherry'"))
+    assert store.search_messages("banana") == []
+    assert len(store.search_messages("cherry")) == 1
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM message"))
+    assert store.search_messages("cherry") == []
