@@ -96,43 +96,54 @@ class QueueQueries(StoreBase):
 
     # -- filter building -------------------------------------------------------------
 
-    def _customer_ids(self, session: Session, needles: Sequence[str]) -> list[int]:
-        """Customers matching ``from:``/``customer:`` values (id, address, domain, name)."""
-        conds: list[ColumnElement[bool]] = []
+    def _customer_select(self, needles: Sequence[str]) -> Any:
+        """Ids of customers matching ``from:``/``customer:`` values (id, address, domain,
+        phone or name), as a subquery the database evaluates once. Identities are
+        matched on their own indexes, without touching the customer table."""
+        parts: list[Any] = []
         for raw in needles:
             needle = raw.strip().lower()
+            by_identity: ColumnElement[bool] | None = None
             if needle.startswith("#") and needle[1:].isdigit():
-                conds.append(col(Customer.id) == int(needle[1:]))
+                parts.append(select(col(Customer.id)).where(col(Customer.id) == int(needle[1:])))
             elif "@" in needle.strip("@"):
-                conds.append(
-                    col(Customer.id).in_(
-                        select(col(Identity.customer_id)).where(col(Identity.value) == needle)
-                    )
-                )
+                by_identity = col(Identity.value) == needle
             elif "." in needle and " " not in needle:
-                conds.append(
-                    col(Customer.id).in_(
-                        select(col(Identity.customer_id)).where(
-                            col(Identity.domain) == needle.lstrip("@")
-                        )
-                    )
-                )
+                by_identity = col(Identity.domain) == needle.lstrip("@")
             elif needle.lstrip("+").replace(" ", "").isdigit():
-                digits = "+" + needle.lstrip("+").replace(" ", "")
-                conds.append(
-                    col(Customer.id).in_(
-                        select(col(Identity.customer_id)).where(col(Identity.value) == digits)
-                    )
-                )
+                by_identity = col(Identity.value) == "+" + needle.lstrip("+").replace(" ", "")
             else:
                 like = f"%{raw.strip()}%"
-                conds.append(
-                    or_(col(Customer.name).ilike(like), col(Customer.organization).ilike(like))
+                parts.append(
+                    select(col(Customer.id)).where(
+                        or_(col(Customer.name).ilike(like), col(Customer.organization).ilike(like))
+                    )
                 )
-        if not conds:
-            return []
-        stmt = select(col(Customer.id)).where(or_(*conds)).limit(5000)
-        return list(session.execute(stmt).scalars())
+            if by_identity is not None:
+                parts.append(select(col(Identity.customer_id)).where(by_identity))
+        if not parts:
+            return select(col(Customer.id)).where(false())
+        return parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+
+    def _customers(self, session: Session, f: TicketFilter) -> tuple[list[int] | None, Any, int]:
+        """(ids when few, the id subquery, how many) for the filter's customers; memoized
+        per session because paging asks several times."""
+        memo = session.info.setdefault("customers", {})
+        key = (f.customer, f.customer_ids)
+        if key not in memo:
+            if f.customer_ids:
+                ids: list[int] | None = list(f.customer_ids)
+                memo[key] = (ids, None, len(f.customer_ids))
+            else:
+                sel = self._customer_select(f.customer)
+                few = list(session.execute(sel.limit(_UNION_MAX + 1)).scalars())
+                if len(few) <= _UNION_MAX:
+                    memo[key] = (few, sel, len(few))
+                else:
+                    count = select(func.count()).select_from(sel.subquery())
+                    memo[key] = (None, sel, int(session.execute(count).scalar_one()))
+        result: tuple[list[int] | None, Any, int] = memo[key]
+        return result
 
     def _conditions(
         self, session: Session, f: TicketFilter, skip: str | None = None
@@ -155,9 +166,8 @@ class QueueQueries(StoreBase):
             if UNASSIGNED in f.assignee:
                 parts.append(col(Ticket.assignee).is_(None))
             conds.append(or_(*parts))
-        if f.customer and skip != "customer":
-            ids = f.customer_ids or tuple(self._customer_ids(session, f.customer))
-            conds.append(col(Ticket.customer_id).in_(ids) if ids else false())
+        if (f.customer or f.customer_ids) and skip != "customer":
+            conds.append(self._customer_condition(session, f))
         for n, tag in enumerate(f.tags[1:] if skip == "tags" else f.tags):
             other = TicketTag.__table__.alias(f"tag_{n}")  # type: ignore[attr-defined]
             conds.append(
@@ -167,6 +177,22 @@ class QueueQueries(StoreBase):
             )
         conds.extend(self._sla_conditions(f))
         return conds
+
+    def _customer_condition(self, session: Session, f: TicketFilter) -> ColumnElement[bool]:
+        """Tickets of the filter's customers.
+
+        A few customers: their index, then a small sort. Many (a big domain such as
+        ``from:acme.com``): walk the activity index and test membership instead — the
+        ``+ 0`` hides the customer index from the planner, which would otherwise sort
+        every ticket of thousands of customers to show fifty.
+        """
+        ids, sel, count = self._customers(session, f)
+        if ids is not None:
+            return col(Ticket.customer_id).in_(ids) if ids else false()
+        highest = session.execute(select(func.max(col(Customer.id)))).scalar() or 1
+        if count > highest * 0.01:
+            return (col(Ticket.customer_id) + 0).in_(sel)
+        return col(Ticket.customer_id).in_(sel)
 
     def _sla_conditions(self, f: TicketFilter) -> list[ColumnElement[bool]]:
         """Extra conditions for ``sla:`` (the SLA feature overrides this)."""
@@ -178,10 +204,10 @@ class QueueQueries(StoreBase):
             values = getattr(f, name)
             if 1 < len(values) <= _UNION_MAX:
                 return name, list(values)
-        if f.customer:
-            ids = f.customer_ids or tuple(self._customer_ids(session, f.customer))
-            if 1 < len(ids) <= _UNION_MAX:
-                return "customer", list(ids)
+        if f.customer or f.customer_ids:
+            ids = self._customers(session, f)[0]
+            if ids is not None and 1 < len(ids) <= _UNION_MAX:
+                return "customer", ids
         return None, []
 
     def _base(self, conds: Sequence[ColumnElement[bool]]) -> Select[Any]:
@@ -264,8 +290,16 @@ class QueueQueries(StoreBase):
         """How many tickets match (without full-text words, which are not counted)."""
         f = f or TicketFilter()
         with self.read() as session:
-            conds = self._conditions(session, f)
-            stmt = select(func.count()).select_from(Ticket).where(*conds)
+            if f.tags:  # count from the tag index rather than probing every ticket
+                conds = self._conditions(session, f, skip="tags")
+                stmt = (
+                    select(func.count())
+                    .select_from(TicketTag)
+                    .join(Ticket, col(Ticket.id) == TicketTag.ticket_id)
+                    .where(col(TicketTag.tag) == f.tags[0], *conds)
+                )
+            else:
+                stmt = select(func.count()).select_from(Ticket).where(*self._conditions(session, f))
             return int(session.execute(stmt).scalar_one())
 
     def _search_tickets(
