@@ -83,7 +83,7 @@ def main() -> int:
     for query in ("", "status:open", "status:new,open", "priority:urgent", "assignee:none",
                   "assignee:Ana Souza", "queue:billing", "channel:telegram", "tag:legal",
                   "tag:vip", "from:acme.com"):  # fmt: skip
-        f = parse_query(f'assignee:"Ana Souza"' if query == "assignee:Ana Souza" else query)
+        f = parse_query('assignee:"Ana Souza"' if query == "assignee:Ana Souza" else query)
         first_ms, page = timed(lambda f=f: store.list_tickets(f, limit=50))
         cursor = page.next
         for _ in range(200):  # walk 10,000 rows deep, then time the next page there
@@ -103,7 +103,7 @@ def main() -> int:
         ).scalar_one()
     order = rare[rare.index("ORD-") :].split()[0]
     for word in ("account", "refund", order, "xylophone"):
-        ms, hits = timed(lambda w=word: store.search_messages(w, limit=50))
+        ms, _ = timed(lambda w=word: store.search_messages(w, limit=50))
         count = store.count_search(word)
         search[word] = {"newest50_ms": ms, "hits": count}
     ms, rows = timed(lambda: store.list_tickets(parse_query("account"), limit=50))
