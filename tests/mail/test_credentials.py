@@ -1,0 +1,87 @@
+"""Passwords come from a command, the environment or the keyring; plain text warns."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+
+from deskterm.credentials import CredentialError, password_source, resolve_password
+
+
+def test_password_cmd_first_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    script = tmp_path / "pw.py"
+    script.write_text("print('s3cret with spaces  ')\nprint('second line')\n")
+    cmd = f"{sys.executable} {script}"
+    assert resolve_password({"password_cmd": cmd}, "accounts.a") == "s3cret with spaces  "
+
+
+def test_password_cmd_failure_names_the_key() -> None:
+    with pytest.raises(CredentialError, match=r"accounts\.a\.password_cmd failed: nope"):
+        resolve_password({"password_cmd": "echo nope >&2; exit 3"}, "accounts.a")
+    with pytest.raises(CredentialError, match="printed no password"):
+        resolve_password({"password_cmd": "true"}, "accounts.a")
+
+
+def test_password_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DT_TEST_PW", "from-env")
+    assert resolve_password({"password_env": "DT_TEST_PW"}, "smtp") == "from-env"
+    monkeypatch.delenv("DT_TEST_PW")
+    with pytest.raises(CredentialError, match=r"smtp\.password_env names \$DT_TEST_PW"):
+        resolve_password({"password_env": "DT_TEST_PW"}, "smtp")
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_keyring(memory_keyring: MemoryKeyring) -> None:
+    memory_keyring.set_password("deskterm", "accounts.support", "k1")
+    memory_keyring.set_password("mail", "ana@example.com", "k2")
+    assert resolve_password({"keyring": True}, "accounts.support") == "k1"
+    table = {"keyring": "mail", "username": "ana@example.com"}
+    assert resolve_password(table, "accounts.other") == "k2"
+    with pytest.raises(CredentialError, match=r"keyring set deskterm accounts\.none"):
+        resolve_password({"keyring": True}, "accounts.none")
+
+
+def test_plain_password_warns(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert resolve_password({"password": "plain"}, "accounts.a") == "plain"
+    assert "accounts.a.password is plain text" in caplog.text
+
+
+def test_missing_or_ambiguous_source() -> None:
+    with pytest.raises(CredentialError, match=r"\[accounts\.a\] has no password"):
+        resolve_password({"host": "x"}, "accounts.a")
+    with pytest.raises(CredentialError, match="password_env and password"):
+        password_source({"password_env": "X", "password": "y"}, "accounts.a")
+    assert password_source({"keyring": False, "password_env": "X"}, "a") == "password_env"
