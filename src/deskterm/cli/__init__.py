@@ -15,7 +15,7 @@ from deskterm.cli.common import DesktermGroup, State
 
 app = typer.Typer(
     cls=DesktermGroup,
-    help="A keyboard-first support desk in the terminal. Run without a command to open the console.",
+    help="A keyboard-first support desk in the terminal. Without a command, opens the console.",
     no_args_is_help=False,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
