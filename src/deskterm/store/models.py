@@ -68,6 +68,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_customer_activity", "customer_id", "updated_at", "id"),
         Index("ix_ticket_channel_activity", "channel", "updated_at", "id"),
         Index("ix_ticket_conversation", "conversation_key", "updated_at"),
+        Index("ix_ticket_sla_next_due", "sla_next_due"),
+        Index("ix_ticket_sla_warn_at", "sla_warn_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -86,6 +88,12 @@ class Ticket(SQLModel, table=True):
     closed_at: datetime | None = _dt()
     sla_first_response_due: datetime | None = _dt()
     sla_resolution_due: datetime | None = _dt()
+    # SLA clock state (deskterm.sla): the earliest running deadline and when it turns
+    # "at risk", both indexed for ``sla:breached|at-risk``; the resolution clock's pause.
+    sla_next_due: datetime | None = _dt()
+    sla_warn_at: datetime | None = _dt()
+    sla_paused_at: datetime | None = _dt()
+    sla_paused_seconds: float = Field(default=0.0)
     emotion: str | None = Field(default=None)
     emotion_score: float | None = Field(default=None)
     reopen_count: int = Field(default=0)
@@ -154,6 +162,20 @@ class Message(SQLModel, table=True):
     emotion: str | None = Field(default=None)
     emotion_score: float | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReplyDraft(SQLModel, table=True):
+    """A reply not sent yet (or whose sending failed), kept so no text is ever lost."""
+
+    __tablename__ = "reply_draft"
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    author: str = Field(primary_key=True)
+    body: str = Field(default="", sa_type=Text)
+    macro: str | None = Field(default=None)
+    status_after: str | None = Field(default=None)
+    error: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Attachment(SQLModel, table=True):
