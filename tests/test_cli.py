@@ -147,3 +147,49 @@ def test_every_command_has_help() -> None:
         assert (cmd.help or "").strip(), f"deskterm {' '.join(path)} has no help"
         out, _, _ = run(*path, "--help")
         assert "Usage" in out
+
+
+def _write_config(home: Path, text: str) -> None:
+    (home / "config").mkdir(exist_ok=True)
+    (home / "config" / "config.toml").write_text(text, encoding="utf-8")
+
+
+def test_tickets_set_heard_and_note_follow_the_heard_policy(
+    demo_db: str, isolated_home: Path, tmp_path: Path
+) -> None:
+    _write_config(isolated_home, '[agent]\nname = "Ana Souza"\n[heard]\nsolve_policy = "warn"\n')
+    number = json.loads(run("--db", demo_db, "tickets", "list", "--json", "--status", "new")[0])[0][
+        "number"
+    ]
+    out, _, _ = run("--db", demo_db, "tickets", "set", str(number), "--priority", "urgent",
+                    "--assignee", "Ben", "--tags", "vip,refund", "--queue", "billing")  # fmt: skip
+    assert "urgent" in out and "Ben" in out and "refund,vip" in out
+    _, err, code = run("--db", demo_db, "tickets", "set", str(number), "--status", "solved",
+                       ok=False)  # fmt: skip
+    assert code == 1 and "--force" in err and "Hear" in err
+    for step in ("H", "empathize", "A", "R"):
+        run("--db", demo_db, "tickets", "heard", str(number), step)
+    _, err, code = run("--db", demo_db, "tickets", "heard", str(number), "D", "--category",
+                       "astrology", ok=False)  # fmt: skip
+    assert "Root cause must be one of" in err
+    run("--db", demo_db, "tickets", "heard", str(number), "D", "--category", "billing")
+    detail = json.loads(
+        run("--db", demo_db, "tickets", "set", str(number), "--status", "solved", "--json")[0]
+    )
+    assert detail["status"] == "solved" and all(h["done"] for h in detail["heard"])
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Resolution\nRefunded.", encoding="utf-8")
+    assert "version 1" in run("--db", demo_db, "tickets", "note", str(number), "-f", str(notes))[0]
+    shown = json.loads(run("--db", demo_db, "tickets", "show", str(number), "--json")[0])
+    assert shown["resolution_note"]["body"] == "## Resolution\nRefunded."
+    assert shown["resolution_note"]["author"] == "Ana Souza"
+
+
+def test_require_policy_refuses_even_with_force(demo_db: str, isolated_home: Path) -> None:
+    _write_config(isolated_home, '[heard]\nsolve_policy = "require"\n')
+    number = json.loads(run("--db", demo_db, "tickets", "list", "--json", "--status", "new")[0])[0][
+        "number"
+    ]
+    _, err, code = run("--db", demo_db, "tickets", "set", str(number), "--status", "solved",
+                       "--force", ok=False)  # fmt: skip
+    assert code == 1 and "requires them" in err

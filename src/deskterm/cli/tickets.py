@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deskterm.cli.common import CsvOption, JsonOption, emit_json, emit_rows, output_format, state
+from deskterm.cli.common import (
+    CsvOption,
+    JsonOption,
+    emit_json,
+    emit_rows,
+    fail,
+    output_format,
+    state,
+)
+
+if TYPE_CHECKING:
+    from deskterm.store import TicketDetail
 
 app = typer.Typer(help="List, show and change tickets.", no_args_is_help=True)
 
@@ -112,3 +123,105 @@ def show(
     from deskterm.cli.render import print_ticket
 
     print_ticket(detail)
+
+
+@app.command("set")
+def set_fields(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="Ticket number.")],
+    status: Annotated[str | None, typer.Option(help="New status.")] = None,
+    priority: Annotated[str | None, typer.Option(help="New priority.")] = None,
+    queue: Annotated[str | None, typer.Option(help="Move to this queue.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="Assign to an agent; '' unassigns.")] = None,
+    tags: Annotated[str | None, typer.Option(help="Replace the tags: comma-separated.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Solve even with HEARD steps open (policy warn).")
+    ] = False,
+    json_: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Change a ticket's status, priority, queue, assignee or tags (each change is logged)."""
+    from deskterm.heard import Verdict, describe_open, solve_verdict
+
+    st = state(ctx)
+    store, config = st.store(), st.config()
+    actor = config.agent.name
+    if status is not None:
+        detail = store.get_ticket(number)
+        verdict = solve_verdict(status, detail.heard, config.heard.solve_policy)
+        if verdict is Verdict.REFUSE:
+            fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
+                 "the policy requires them before solving.")  # fmt: skip
+        if verdict is Verdict.CONFIRM and not force:
+            fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
+                 "add --force to solve anyway.")  # fmt: skip
+        store.set_status(number, status, actor)
+    if priority is not None:
+        store.set_priority(number, priority, actor)
+    if queue is not None:
+        store.set_queue(number, queue, actor)
+    if assignee is not None:
+        store.assign(number, assignee, actor)
+    if tags is not None:
+        store.set_tags(number, [t for t in tags.split(",") if t.strip()], actor)
+    _print_state(store.get_ticket(number), json_)
+
+
+@app.command("heard")
+def heard_step(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="Ticket number.")],
+    step: Annotated[str, typer.Argument(help="H, E, A, R or D (or its name).")],
+    undo: Annotated[bool, typer.Option("--undo", help="Mark the step not done.")] = False,
+    category: Annotated[str | None, typer.Option(help="Diagnose: the root-cause category.")] = None,
+    note: Annotated[str | None, typer.Option(help="A note on the step.")] = None,
+    json_: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Mark a HEARD step done (or not); Diagnose takes a root-cause category."""
+    from deskterm.vocab import HEARD_NAMES
+
+    st = state(ctx)
+    config = st.config()
+    names = {name.lower(): key for key, name in HEARD_NAMES.items()}
+    key = names.get(step.lower(), step.upper())
+    if category is not None and category not in config.heard.root_causes:
+        fail(f"Root cause must be one of: {', '.join(config.heard.root_causes)}.")
+    st.store().set_heard(number, key, not undo, config.agent.name, note=note, category=category)
+    _print_state(st.store().get_ticket(number), json_)
+
+
+@app.command("note")
+def resolution_note(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="Ticket number.")],
+    file: Annotated[
+        str, typer.Option("--file", "-f", help="Markdown file with the notes; - for stdin.")
+    ],
+    internal: Annotated[
+        bool, typer.Option("--internal", help="Add an internal note to the conversation instead.")
+    ] = False,
+) -> None:
+    """Save a new version of the resolution notes (or add an internal note)."""
+    import sys
+    from pathlib import Path
+
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    st = state(ctx)
+    actor = st.config().agent.name
+    if internal:
+        st.store().add_internal_note(number, text, actor)
+        typer.echo(f"Internal note added to #{number}.")
+    else:
+        version = st.store().save_note(number, text, actor)
+        typer.echo(f"Saved resolution notes of #{number} as version {version.version}.")
+
+
+def _print_state(detail: TicketDetail, json_: bool) -> None:
+    if json_:
+        emit_json(detail.to_dict())
+        return
+    t = detail.ticket
+    done = "".join(s for s in "HEARD" if s in detail.heard and detail.heard[s].done) or "-"
+    typer.echo(
+        f"#{t.id} {t.status} · {t.priority} · queue {t.queue} · assignee {t.assignee or '-'} · "
+        f"tags {','.join(detail.tags) or '-'} · HEARD {done}"
+    )
