@@ -66,6 +66,12 @@ class TicketState:
     emotion_score: float | None = None
     solved_at: datetime | None = None
     conversation_key: str | None = None
+    sla_first_response_due: datetime | None = None
+    sla_resolution_due: datetime | None = None
+    sla_next_due: datetime | None = None
+    sla_warn_at: datetime | None = None
+    sla_paused_at: datetime | None = None
+    sla_paused_seconds: float = 0.0
     add_tags: set[str] = field(default_factory=set)
     dirty: bool = False
 
@@ -73,6 +79,8 @@ class TicketState:
         "id", "status", "priority", "queue", "assignee", "customer_id", "channel",
         "updated_at", "created_at", "first_response_at", "reopen_count", "message_count",
         "emotion", "emotion_score", "solved_at", "conversation_key",
+        "sla_first_response_due", "sla_resolution_due", "sla_next_due", "sla_warn_at",
+        "sla_paused_at", "sla_paused_seconds",
     )  # fmt: skip
 
 
@@ -81,7 +89,8 @@ _STATE_COLUMNS = [T_TICKET.c[name] for name in TicketState._COLUMNS]
 _UPDATED = (
     "id", "status", "priority", "queue", "assignee", "customer_id", "updated_at",
     "first_response_at", "reopen_count", "message_count", "emotion", "emotion_score",
-    "solved_at",
+    "solved_at", "sla_first_response_due", "sla_resolution_due", "sla_next_due",
+    "sla_warn_at", "sla_paused_at", "sla_paused_seconds",
 )  # fmt: skip
 
 

@@ -46,6 +46,9 @@ class TicketRow:
     sla_resolution_due: datetime | None
     first_response_at: datetime | None
     message_count: int
+    sla_next_due: datetime | None = None  # see deskterm.sla.status() for the countdown
+    sla_warn_at: datetime | None = None
+    sla_paused_at: datetime | None = None
 
     @property
     def cursor(self) -> Cursor:
@@ -84,6 +87,9 @@ _ROW_COLUMNS: tuple[Any, ...] = (
     col(Ticket.sla_resolution_due),
     col(Ticket.first_response_at),
     col(Ticket.message_count),
+    col(Ticket.sla_next_due),
+    col(Ticket.sla_warn_at),
+    col(Ticket.sla_paused_at),
 )
 
 

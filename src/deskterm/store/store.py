@@ -8,7 +8,10 @@ from deskterm.store.ingest_ops import IngestOps
 from deskterm.store.portable import PortableStore
 from deskterm.store.queue import QueueQueries
 from deskterm.store.tickets import TicketServices
+from deskterm.store.workflow import WorkflowOps
 
 
-class Store(QueueQueries, TicketServices, CustomerQueries, IngestOps, PortableStore, BulkLoad):
+class Store(
+    WorkflowOps, QueueQueries, TicketServices, CustomerQueries, IngestOps, PortableStore, BulkLoad
+):
     """A deskterm store on SQLite or PostgreSQL."""

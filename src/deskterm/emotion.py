@@ -1,0 +1,399 @@
+"""Emotion cues on inbound messages (PRODUCT.md §5).
+
+Each inbound message gets one of :data:`~deskterm.vocab.EMOTIONS` and a strength
+from 0 to 1. Sentiment comes from VADER (``vaderSentiment``, a lexicon and rules
+tuned for short social text, which ships its lexicon); support-specific cues decide
+*which* negative emotion it is, because VADER only knows positive versus negative:
+
+* **anger**: harsh or insulting words, threats (lawyer, chargeback), ALL CAPS,
+  ``!!!`` and ``?!``;
+* **frustration**: repetition (again, still, third time, how many times), chasing
+  (any update, following up) and a *repeat contact*: the customer wrote within the
+  last 24 hours and nobody answered in between;
+* **anxiety**: worry words, deadlines and urgency, many questions, ``???``;
+* **disappointment**: unmet expectations and withdrawal (let down, used to be,
+  I guess, never mind, won't be renewing).
+
+Only the customer's own words count: quoted replies and forwarded text are cut off
+first, and long mail is read up to :data:`MAX_CHARS`.
+
+The ticket screen shows the emotion with the response style to use
+(:data:`RESPONSE_STYLES`, the table in PRODUCT.md §5).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from deskterm.config import Config
+    from deskterm.ingest.pipeline import HookContext
+
+MAX_CHARS = 1500
+VADER_CHARS = 600  # sentiment of the opening; VADER costs ~0.4 µs per character
+REPEAT_WINDOW = timedelta(hours=24)
+# Messages closer together than this are one contact (chat bursts), not a repeat.
+REPEAT_MIN_GAP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class ResponseStyle:
+    """How to answer a customer who feels this way."""
+
+    behaviour: str
+    style: str
+    hint: str
+
+
+RESPONSE_STYLES: dict[str, ResponseStyle] = {
+    "frustration": ResponseStyle(
+        "Repeated complaints",
+        "Calm and validating",
+        "Acknowledge the repeats and the effort they cost; give one clear next step.",
+    ),
+    "anger": ResponseStyle(
+        "Harsh tone",
+        "Empathetic and steady",
+        "Stay even; name the impact, own what went wrong, say what you will do.",
+    ),
+    "anxiety": ResponseStyle(
+        "Many questions",
+        "Reassuring and clear",
+        "Answer every question in order, plainly; say what happens next and when.",
+    ),
+    "disappointment": ResponseStyle(
+        "Withdrawal or silence",
+        "Supportive and proactive",
+        "Reach out before they ask; offer something concrete to rebuild trust.",
+    ),
+}
+
+
+def response_style(emotion: str | None) -> ResponseStyle | None:
+    """The response style to suggest for an emotion (``None`` for neutral/positive)."""
+    return RESPONSE_STYLES.get(emotion or "")
+
+
+# Cue phrases per emotion, with weights. Text is matched word by word (lower-cased,
+# longest phrase first), which is several times faster than one regular expression
+# per cue and keeps imports fast.
+_LEXICON: dict[str, dict[float, str]] = {
+    "anger": {
+        2.0: "unacceptable, outrageous, ridiculous, pathetic, disgrace, disgraceful, disgusting,"
+        " insulting, incompetent, useless, rubbish, garbage, scam, fraud, fraudulent, theft,"
+        " thief, thieves, liar, liars, report you, leaving a review, bad review, furious,"
+        " livid, outraged, fuming, appalled",
+        2.5: "lawyer, lawyers, attorney, legal action, sue you, court, chargeback,"
+        " dispute the charge, disputing the charge",
+        1.5: "worst, terrible, horrible, awful, rude, hate, lied, a joke, shame on you, how dare,"
+        " what the hell, what the heck, what the fuck, wtf, damn, bloody, crap, insane,"
+        " kidding me, sick of",
+        1.0: "i'm done, i am done, i demand, demand to, speak to a manager, immediately,"
+        " right now, refund me, money back, in full, don't you dare",
+    },
+    "frustration": {
+        1.2: "again, still, keep, keeps, kept, yet another, once more, over and over,"
+        " every time, every single time",
+        1.5: "second time, third time, fourth time, fifth time, second email, third email,"
+        " second message, third message, fourth day, third day, any update, following up,"
+        " follow up, checking in, chasing, is anyone reading, same error, same problem,"
+        " same issue, same bug, same thing, back to square one, in circles, bounced,"
+        " tired of, annoying, annoyed, fed up, lost hours, for days, for weeks, for ages,"
+        " for months, no matter",
+        2.0: "how many times, already told, already explained, already sent, already tried,"
+        " already reported, already asked, repeating myself, still waiting, no reply,"
+        " no one replied, no one has replied, nobody replied, nobody has replied,"
+        " nobody has answered, no one has answered, nobody responded",
+        1.0: "nothing works, doesn't work, does not work, didn't work, not working,"
+        " still broken, stuck, nobody owns, been open, weeks ago, it isn't, it's not fixed",
+    },
+    "anxiety": {
+        2.0: "worried, worry, afraid, scared, nervous, concerned, anxious, panic, panicking,"
+        " frightened",
+        1.5: "urgent, urgently, asap, emergency, right away, please help, help needed,"
+        " lose everything, lose my, lose our, lose all, losing data, wrong iban,"
+        " wrong account, wrong client, wrong address",
+        1.2: "deadline, due on, due by, due today, due tomorrow, closes tonight, before the,"
+        " before my, before i, before we, did you receive, did you get, is it normal,"
+        " can it be stopped, accidentally",
+        1.0: "tonight, tomorrow, by noon, in two hours, go live, goes live, launch today,"
+        " launching today, will i, will my, will we, will our, will there, will it,"
+        " will the, what happens if, what do i do, should i, should we, is there any way,"
+        " is there a risk, can someone, please tell, please check, please confirm, recall it",
+        1.8: "at risk, breach, hacked, stolen, attacked, security warning",
+        0.8: "don't understand, not sure what, confused",
+    },
+    "disappointment": {
+        2.5: "disappoint, disappointed, disappointing, disappointment, let down, letdown,"
+        " underwhelmed, underwhelming",
+        2.0: "expected more, expected better, expected a lot more, had hoped, high hopes,"
+        " was hoping, looking forward, used to be, not what i expected,"
+        " not what we expected, not what i was hoping, not what we were hoping,"
+        " doesn't live up, won't be renewing, not renewing, another provider,"
+        " move to another, switch to, switching to",
+        1.5: "shame, pity, too bad, sadly, sad, unfortunately, oh well, spoiled, ignored,"
+        " never mind, nevermind, i guess, i suppose, live with it, don't need it anymore,"
+        " not worth",
+        1.2: "cancel my, cancel our, cancel the, cancel at, went downhill, downhill,"
+        " nothing like, thinner than, than advertised, promised, the reason we signed up,"
+        " not the same, no alternative",
+        1.0: "i thought, nobody told, nobody cares, at least",
+    },
+    "positive": {
+        1.5: "thanks, thank, thank you, cheers, appreciate, appreciated, grateful, kudos,"
+        " great, perfect, awesome, excellent, brilliant, fantastic, wonderful, amazing,"
+        " lovely, love, happy, glad, pleased, made my day, super helpful, well done,"
+        " works like a charm, works now, working now, works great, working great,"
+        " works again, working again, problem solved, resolved, sorted, fixed it,"
+        " did the trick, all good, back to normal, exactly what i needed",
+    },
+}
+# Cues a word list cannot express, each with a literal that must occur first (a
+# cheap test that spares the regular expression on most messages).
+_PATTERNS = tuple(
+    (emotion, weight, literal, re.compile(pattern))
+    for emotion, weight, literal, pattern in (
+        ("frustration", 1.5, "", r"\d(?:st|nd|rd|th) (?:time|email|message|day)\b"),
+        ("frustration", 2.0, "hello?", r"\bhello\?"),
+        ("anxiety", 1.5, "help!", r"\bhelp!"),
+        ("anxiety", 1.0, " hours", r"\bin \d+ hours\b"),
+        ("anxiety", 1.8, "is my ", r"\bis my \w+ (?:safe|at risk)\b"),
+        ("anxiety", 1.2, " be stopped", r"\bcan the \w+ be stopped\b"),
+    )
+)
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def _phrase_table() -> tuple[dict[tuple[str, ...], tuple[str, float]], int]:
+    table: dict[tuple[str, ...], tuple[str, float]] = {}
+    for emotion, by_weight in _LEXICON.items():
+        for weight, phrases in by_weight.items():
+            for phrase in phrases.split(","):
+                words = tuple(_TOKEN.findall(phrase.strip().lower()))
+                if words in table:
+                    raise ValueError(f"emotion cue {phrase!r} is listed twice")
+                table[words] = (emotion, weight)
+    return table, max(len(k) for k in table)
+
+
+_PHRASES, _LONGEST = _phrase_table()
+_STARTS = {k[:2] for k in _PHRASES if len(k) > 1}
+_SINGLE = {k[0] for k in _PHRASES if len(k) == 1}
+_CLASSES = ("anger", "frustration", "anxiety", "disappointment")
+
+
+def _match_cues(text: str) -> tuple[dict[str, float], list[str]]:
+    """Weighted cue totals per emotion (each cue counted at most twice), and the cues."""
+    lowered = text.lower().replace("\u2019", "'")
+    words = _TOKEN.findall(lowered)
+    counts: dict[tuple[str, ...], int] = {}
+    i, n = 0, len(words)
+    while i < n:
+        word = words[i]
+        if i + 1 < n and (word, words[i + 1]) in _STARTS:
+            for length in range(min(_LONGEST, n - i), 1, -1):
+                key = tuple(words[i : i + length])
+                if key in _PHRASES:
+                    counts[key] = counts.get(key, 0) + 1
+                    i += length
+                    break
+            else:
+                if word in _SINGLE:
+                    counts[(word,)] = counts.get((word,), 0) + 1
+                i += 1
+        else:
+            if word in _SINGLE:
+                counts[(word,)] = counts.get((word,), 0) + 1
+            i += 1
+    totals = dict.fromkeys((*_CLASSES, "positive"), 0.0)
+    cues: list[str] = []
+    for key, count in counts.items():
+        emotion, weight = _PHRASES[key]
+        totals[emotion] += weight * min(count, 2)
+        cues.append(f"{emotion}:{' '.join(key)}")
+    for emotion, weight, literal, pattern in _PATTERNS:
+        if literal in lowered:
+            for match in pattern.finditer(lowered):
+                totals[emotion] += weight
+                cues.append(f"{emotion}:{match.group(0)}")
+    return totals, cues
+
+
+_QUOTE_START = re.compile(
+    r"^(?:On .{4,200}wrote:|Am .{4,200}schrieb.*:|-{2,} ?Original Message ?-{2,}|"
+    r"-{2,} ?Forwarded message ?-{2,}|From: .+|Sent from my \w+)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+
+
+def own_text(body: str) -> str:
+    """The customer's own words: quoted lines, reply headers and signatures cut off."""
+    match = _QUOTE_START.search(body)
+    if match:
+        body = body[: match.start()]
+    lines = [line for line in body.splitlines() if not line.lstrip().startswith(">")]
+    text = "\n".join(lines).strip()
+    return text[:MAX_CHARS]
+
+
+@dataclass(frozen=True)
+class EmotionResult:
+    """One message's emotion, its strength (0–1), VADER's compound score, and why."""
+
+    emotion: str
+    score: float
+    compound: float
+    cues: tuple[str, ...] = ()
+
+
+@dataclass
+class EmotionAnalyzer:
+    """VADER plus support cues; build one and reuse it (loading VADER takes ~50 ms)."""
+
+    _vader: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self._vader = SentimentIntensityAnalyzer()
+
+    def analyze(
+        self, body: str, subject: str = "", *, repeat_contact: bool = False
+    ) -> EmotionResult:
+        """Classify one inbound message (``subject`` is read too, for mail)."""
+        text = own_text(body)
+        if subject:
+            text = f"{subject.strip()}\n{text}"
+        if not text.strip():
+            return EmotionResult("neutral", 0.0, 0.0)
+        compound = float(self._vader.polarity_scores(text[:VADER_CHARS])["compound"])
+        scores, cues = _match_cues(text)
+        positive = scores.pop("positive")
+        self._signals(text, scores, cues, repeat_contact)
+        # Sentiment decides between the negative emotions and the rest: a strongly
+        # negative message with no cue leans to anger if loud, else disappointment.
+        if compound <= -0.5 and max(scores.values()) < 1.0:
+            loud = "!" in text or bool(_CAPS_WORD.search(text))
+            scores["anger" if loud else "disappointment"] += 1.0
+            cues.append("vader:negative")
+        best = max(scores, key=lambda k: scores[k])
+        negative = scores[best]
+        if positive >= 1.5 and (negative < 1.5 or (compound >= 0.6 and negative < positive)):
+            strength = min(1.0, 0.4 + 0.6 * max(compound, 0.0))
+            return EmotionResult("positive", round(strength, 2), compound, tuple(cues))
+        if negative < 1.0:
+            if compound >= 0.5:
+                return EmotionResult(
+                    "positive", round(0.3 + 0.5 * compound, 2), compound, tuple(cues)
+                )
+            return EmotionResult("neutral", round(1.0 - abs(compound), 2), compound, tuple(cues))
+        strength = min(1.0, 0.25 + 0.12 * negative + 0.35 * max(-compound, 0.0))
+        return EmotionResult(best, round(strength, 2), compound, tuple(cues))
+
+    @staticmethod
+    def _signals(
+        text: str, scores: dict[str, float], cues: list[str], repeat_contact: bool
+    ) -> None:
+        words = _WORD.findall(text)
+        caps = _CAPS_WORD.findall(text)
+        if len(words) >= 3 and len(caps) >= 3 and len(caps) >= 0.6 * len(words):
+            scores["anger"] += 3.0
+            cues.append("signal:all-caps")
+        if re.search(r"!{3,}|\?!|!\?", text):
+            scores["anger"] += 1.5
+            cues.append("signal:!!!")
+        if re.search(r"\?{3,}", text):
+            scores["anxiety"] += 1.5
+            cues.append("signal:???")
+        questions = text.count("?")
+        if questions >= 3:
+            scores["anxiety"] += 1.0 + 0.5 * min(questions - 3, 3)
+            cues.append("signal:many-questions")
+        if repeat_contact:
+            scores["frustration"] += 2.5
+            cues.append("signal:repeat-contact")
+
+
+_shared: EmotionAnalyzer | None = None
+
+
+def analyzer() -> EmotionAnalyzer:
+    """The process-wide analyzer (VADER's lexicon is loaded once)."""
+    global _shared
+    if _shared is None:
+        _shared = EmotionAnalyzer()
+    return _shared
+
+
+def classify(body: str, subject: str = "", *, repeat_contact: bool = False) -> EmotionResult:
+    """Classify one message with the shared analyzer."""
+    return analyzer().analyze(body, subject, repeat_contact=repeat_contact)
+
+
+# -- the ingest hook ---------------------------------------------------------------------
+
+
+def emotion_enabled(config: Config) -> bool:
+    """``[emotion] enabled = false`` switches emotion cues off at ingest."""
+    from deskterm.config import ConfigError
+
+    value = config.section("emotion").get("enabled", True)
+    if not isinstance(value, bool):
+        raise ConfigError("emotion.enabled must be true or false.")
+    return value
+
+
+class EmotionHook:
+    """Sets the emotion of every inbound message, and the ticket's to the latest one.
+
+    The repeat-contact signal needs the customer's recent messages: earlier runs are
+    asked of the store, this run's (not committed yet) are remembered here.
+    """
+
+    def __init__(self, detector: EmotionAnalyzer | None = None) -> None:
+        self.detector = detector or analyzer()
+        self._recent: dict[int, list[tuple[Any, str]]] = {}
+
+    def __call__(self, ctx: HookContext) -> None:
+        record = ctx.record
+        customer = ctx.customer_id
+        repeat = False
+        if customer is not None and ctx.direction in ("inbound", "outbound"):
+            if ctx.direction == "inbound":
+                repeat = self._repeat_contact(ctx, customer)
+            seen = self._recent.setdefault(customer, [])
+            seen.append((record.sent_at, ctx.direction))
+            if len(seen) > 64:
+                del seen[:32]
+        if ctx.direction != "inbound":
+            return
+        subject = record.subject if ctx.new_ticket else ""
+        result = self.detector.analyze(record.body, subject, repeat_contact=repeat)
+        ctx.message["emotion"] = result.emotion
+        ctx.message["emotion_score"] = result.score
+        ticket = ctx.ticket
+        latest = ticket.emotion is None or record.sent_at >= ticket.updated_at
+        if latest and (ticket.emotion, ticket.emotion_score) != (result.emotion, result.score):
+            ticket.emotion = result.emotion
+            ticket.emotion_score = result.score
+            ticket.dirty = True
+
+    def _repeat_contact(self, ctx: HookContext, customer: int) -> bool:
+        from deskterm.store.workflow import recent_contact
+
+        at = ctx.record.sent_at
+        last_in, last_out = recent_contact(ctx.writer.conn, customer, at, REPEAT_WINDOW)
+        for when, direction in self._recent.get(customer, ()):
+            if at - REPEAT_WINDOW <= when < at:
+                if direction == "inbound" and (last_in is None or when > last_in):
+                    last_in = when
+                if direction == "outbound" and (last_out is None or when > last_out):
+                    last_out = when
+        if last_in is None or at - last_in < REPEAT_MIN_GAP:
+            return False
+        return last_out is None or last_out < last_in

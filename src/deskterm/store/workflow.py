@@ -1,0 +1,620 @@
+"""Service-workflow changes: replies, drafts, merge, escalate, links, triage results.
+
+Like every service function, each change commits together with its event-log rows
+and keeps the SLA clocks current (:class:`~deskterm.store.sla_ops.SlaOps`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from deskterm.query import TicketFilter
+from deskterm.store.errors import Conflict, InvalidValue, NotFound
+from deskterm.store.models import (
+    Customer,
+    Identity,
+    Message,
+    ReplyDraft,
+    Ticket,
+    TicketLink,
+    TicketTag,
+)
+from deskterm.store.sla_ops import SlaOps
+from deskterm.store.tickets import log_event, touch
+from deskterm.store.types import utcnow
+from deskterm.vocab import PRIORITIES, STATUSES
+
+LINK_KINDS = ("related", "followup", "merged")
+
+
+@dataclass
+class OutboundReply:
+    """A reply that left deskterm (or, for chat, was handed to the agent to paste)."""
+
+    body: str
+    channel: str
+    author_name: str
+    author_address: str = ""
+    recipients: str = ""
+    subject: str = ""
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: str = ""
+    content_hash: str = ""
+    delivered: bool = True
+    sent_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class TicketChanges:
+    """What triage decided for one ticket, and why (one reason per applied rule)."""
+
+    number: int
+    queue: str | None = None
+    priority: str | None = None
+    assignee: str | None = None
+    add_tags: set[str] = field(default_factory=set)
+    rules: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class TriageInput:
+    """A ticket as triage re-runs see it: its state, tier, tags and inbound messages."""
+
+    ticket: Ticket
+    tier: str | None
+    tags: list[str]
+    messages: list[Message]
+
+
+def recent_contact(
+    conn: Connection, customer_id: int, before: datetime, window: timedelta
+) -> tuple[datetime | None, datetime | None]:
+    """(latest inbound, latest outbound) message time of a customer's tickets in
+    ``[before - window, before)``, for the repeat-contact signal at ingest."""
+    m, t = Message.__table__, Ticket.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa_select(m.c.direction, func.max(m.c.sent_at))
+        .select_from(m.join(t, t.c.id == m.c.ticket_id))
+        .where(
+            t.c.customer_id == customer_id,
+            m.c.sent_at >= before - window,
+            m.c.sent_at < before,
+            m.c.direction.in_(("inbound", "outbound")),
+        )
+        .group_by(m.c.direction)
+    )
+    found: dict[str, datetime] = {row[0]: row[1] for row in conn.execute(stmt)}
+    return found.get("inbound"), found.get("outbound")
+
+
+class WorkflowOps(SlaOps):
+    """Replies, drafts and ticket operations for the CLI and the console."""
+
+    # -- replies ------------------------------------------------------------------------
+
+    def reply_context(self, number: int) -> tuple[Ticket, Customer | None, list[Message]]:
+        """The ticket, its customer and its public messages (oldest first), to address
+        and thread a reply. A merged ticket answers for the one it was merged into."""
+        with self.read() as session:
+            ticket = session.get(Ticket, number)
+            if ticket is None:
+                raise NotFound(f"There is no ticket #{number}.")
+            if ticket.merged_into_id is not None:
+                raise InvalidValue(
+                    f"Ticket #{number} was merged into #{ticket.merged_into_id}; reply there."
+                )
+            customer = session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+            messages = list(
+                session.exec(
+                    select(Message)
+                    .where(Message.ticket_id == number, col(Message.direction) != "note")
+                    .order_by(col(Message.sent_at), col(Message.id))
+                ).all()
+            )
+        return ticket, customer, messages
+
+    def customer_addresses(self, customer_id: int) -> list[str]:
+        """The customer's email identities, oldest first."""
+        with self.read() as session:
+            return list(
+                session.exec(
+                    select(Identity.value)
+                    .where(Identity.customer_id == customer_id, Identity.kind == "email")
+                    .order_by(col(Identity.id))
+                ).all()
+            )
+
+    def record_reply(
+        self,
+        number: int,
+        reply: OutboundReply,
+        actor: str,
+        *,
+        status: str | None = None,
+    ) -> Message:
+        """Store a reply as an outbound message, record the first response, set the
+        status (``status``, else ``new`` becomes ``open``) and drop the agent's draft."""
+        if status is not None and status not in STATUSES:
+            raise InvalidValue(f"Status must be one of {', '.join(STATUSES)}, not {status!r}.")
+        with self.write() as session:
+            ticket = self._ticket(session, number, None)
+            now = reply.sent_at
+            source_key = (
+                f"mail:{reply.message_id}"
+                if reply.message_id
+                else f"reply:{number}:{now.timestamp():.6f}"
+            )
+            msg = Message(
+                ticket_id=number,
+                direction="outbound",
+                channel=reply.channel,
+                author_name=reply.author_name,
+                author_address=reply.author_address,
+                recipients=reply.recipients,
+                sent_at=now,
+                date_source="deskterm",
+                subject=reply.subject,
+                body=reply.body,
+                source_key=source_key,
+                message_id=reply.message_id,
+                in_reply_to=reply.in_reply_to,
+                references=reply.references,
+                content_hash=reply.content_hash,
+                delivered=reply.delivered,
+            )
+            session.add(msg)
+            ticket.message_count += 1
+            session.flush()
+            log_event(
+                session,
+                "reply",
+                actor=actor,
+                ticket_id=number,
+                new=msg.id,
+                detail={
+                    "channel": reply.channel,
+                    "to": reply.recipients,
+                    "message_id": reply.message_id,
+                    "delivered": reply.delivered,
+                },
+                at=now,
+            )
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+                log_event(
+                    session,
+                    "first_response",
+                    actor=actor,
+                    ticket_id=number,
+                    new=now.isoformat(),
+                    at=now,
+                )
+            wanted = status or ("open" if ticket.status == "new" else None)
+            if wanted is not None and wanted != ticket.status:
+                old = ticket.status
+                ticket.status = wanted
+                self._status_side_effects(ticket, old, wanted, now)
+                log_event(
+                    session, "status", actor=actor, ticket_id=number, old=old, new=wanted, at=now
+                )
+            touch(session, ticket, now)
+            self._apply_sla(session, ticket, now)
+            session.execute(
+                delete(ReplyDraft).where(
+                    col(ReplyDraft.ticket_id) == number, col(ReplyDraft.author) == actor
+                )
+            )
+            return msg
+
+    def save_draft(
+        self,
+        number: int,
+        author: str,
+        body: str,
+        *,
+        macro: str | None = None,
+        status_after: str | None = None,
+        error: str | None = None,
+    ) -> ReplyDraft:
+        """Keep (or replace) the agent's unsent reply on a ticket."""
+        with self.write() as session:
+            self._ticket(session, number, None)
+            draft = session.get(ReplyDraft, (number, author)) or ReplyDraft(
+                ticket_id=number, author=author
+            )
+            draft.body = body
+            draft.macro = macro
+            draft.status_after = status_after
+            draft.error = error
+            draft.updated_at = utcnow()
+            session.add(draft)
+            return draft
+
+    def get_draft(self, number: int, author: str) -> ReplyDraft | None:
+        with self.read() as session:
+            return session.get(ReplyDraft, (number, author))
+
+    def drafts(self, author: str | None = None) -> list[ReplyDraft]:
+        """Unsent replies, newest first (failed sends carry their ``error``)."""
+        with self.read() as session:
+            stmt = select(ReplyDraft).order_by(col(ReplyDraft.updated_at).desc())
+            if author is not None:
+                stmt = stmt.where(ReplyDraft.author == author)
+            return list(session.exec(stmt).all())
+
+    def discard_draft(self, number: int, author: str) -> bool:
+        with self.write() as session:
+            draft = session.get(ReplyDraft, (number, author))
+            if draft is None:
+                return False
+            session.delete(draft)
+            return True
+
+    # -- merge, escalate, link ------------------------------------------------------------
+
+    def merge_tickets(self, source: int, target: int, actor: str, *, note: str = "") -> Ticket:
+        """Merge ``source`` into ``target``: its messages (with attachments) and tags move,
+        it is closed and points at ``target`` through ``merged_into_id`` and a link."""
+        if source == target:
+            raise InvalidValue("A ticket cannot be merged into itself.")
+        with self.write() as session:
+            src = self._ticket(session, source, None)
+            dst = self._ticket(session, target, None)
+            for t in (src, dst):
+                if t.merged_into_id is not None:
+                    raise Conflict(f"Ticket #{t.id} was already merged into #{t.merged_into_id}.")
+            now = utcnow()
+            moved = session.exec(
+                select(func.count()).select_from(Message).where(Message.ticket_id == source)
+            ).one()
+            session.execute(
+                update(Message).where(col(Message.ticket_id) == source).values(ticket_id=target)
+            )
+            src_tags = set(
+                session.exec(select(TicketTag.tag).where(TicketTag.ticket_id == source)).all()
+            )
+            dst_tags = set(
+                session.exec(select(TicketTag.tag).where(TicketTag.ticket_id == target)).all()
+            )
+            dst.message_count += src.message_count
+            src.message_count = 0
+            if dst.customer_id is None:
+                dst.customer_id = src.customer_id
+            if src.first_response_at is not None and src.first_response_at >= dst.created_at:
+                dst.first_response_at = min(
+                    dst.first_response_at or src.first_response_at, src.first_response_at
+                )
+            latest = session.exec(
+                select(Message)
+                .where(
+                    Message.ticket_id == target,
+                    Message.direction == "inbound",
+                    col(Message.emotion).is_not(None),
+                )
+                .order_by(col(Message.sent_at).desc(), col(Message.id).desc())
+                .limit(1)
+            ).first()
+            if latest is not None:
+                dst.emotion, dst.emotion_score = latest.emotion, latest.emotion_score
+            touch(session, dst, max(now, src.updated_at))
+            for tag in sorted(src_tags - dst_tags):
+                session.add(TicketTag(ticket_id=target, tag=tag, updated_at=dst.updated_at))
+            old_status = src.status
+            src.merged_into_id = target
+            if old_status != "closed":
+                src.status = "closed"
+                self._status_side_effects(src, old_status, "closed", now)
+            touch(session, src, now)
+            self._add_link(session, source, target, "merged")
+            detail = {"messages": moved, "note": note} if note else {"messages": moved}
+            log_event(
+                session,
+                "merge",
+                actor=actor,
+                ticket_id=source,
+                old=source,
+                new=target,
+                detail=detail,
+                at=now,
+            )
+            if old_status != "closed":
+                log_event(
+                    session,
+                    "status",
+                    actor=actor,
+                    ticket_id=source,
+                    old=old_status,
+                    new="closed",
+                    detail={"merged_into": target},
+                    at=now,
+                )
+            log_event(
+                session,
+                "merge_in",
+                actor=actor,
+                ticket_id=target,
+                old=source,
+                new=target,
+                detail=detail,
+                at=now,
+            )
+            if src_tags - dst_tags:
+                log_event(
+                    session,
+                    "tags",
+                    actor=actor,
+                    ticket_id=target,
+                    old=",".join(sorted(dst_tags)),
+                    new=",".join(sorted(src_tags | dst_tags)),
+                    detail={"merged_from": source},
+                    at=now,
+                )
+            self._apply_sla(session, src, now)
+            self._apply_sla(session, dst, now)
+            return dst
+
+    def escalate(
+        self,
+        number: int,
+        note: str,
+        actor: str,
+        *,
+        queue: str | None = None,
+        priority: str | None = None,
+        expected_version: int | None = None,
+    ) -> Ticket:
+        """Move a ticket to another queue and/or priority; the note saying why is required
+        and is kept as an internal note in the conversation."""
+        note = note.strip()
+        if not note:
+            raise InvalidValue("An escalation needs a note saying why.")
+        queue = queue.strip() if queue is not None else None
+        if not queue and not priority:
+            raise InvalidValue("Escalate to a queue, a priority or both.")
+        if priority is not None and priority not in PRIORITIES:
+            raise InvalidValue(
+                f"Priority must be one of {', '.join(PRIORITIES)}, not {priority!r}."
+            )
+        with self.write() as session:
+            ticket = self._ticket(session, number, expected_version)
+            now = utcnow()
+            changes: dict[str, list[Any]] = {}
+            for name, value in (("queue", queue), ("priority", priority)):
+                if value and getattr(ticket, name) != value:
+                    changes[name] = [getattr(ticket, name), value]
+                    setattr(ticket, name, value)
+            if not changes:
+                raise InvalidValue(f"Ticket #{number} is already there.")
+            for name, (old, new) in changes.items():
+                log_event(
+                    session,
+                    name,
+                    actor=actor,
+                    ticket_id=number,
+                    old=old,
+                    new=new,
+                    detail={"escalation": True},
+                    at=now,
+                )
+            where = ", ".join(f"{name} {new}" for name, (_, new) in changes.items())
+            msg = Message(
+                ticket_id=number,
+                direction="note",
+                channel=ticket.channel,
+                author_name=actor,
+                sent_at=now,
+                body=f"Escalated to {where}: {note}",
+                source_key=f"note:{number}:{now.timestamp():.6f}",
+            )
+            session.add(msg)
+            ticket.message_count += 1
+            touch(session, ticket, now)
+            session.flush()
+            log_event(
+                session,
+                "escalate",
+                actor=actor,
+                ticket_id=number,
+                new=where,
+                detail={"note": note, "changes": changes, "message": msg.id},
+                at=now,
+            )
+            self._apply_sla(session, ticket, now)
+            return ticket
+
+    def _linked(self, session: Session, a: int, b: int, kind: str) -> bool:
+        return (
+            session.exec(
+                select(TicketLink).where(
+                    TicketLink.kind == kind,
+                    or_(
+                        and_(col(TicketLink.ticket_id) == a, col(TicketLink.other_id) == b),
+                        and_(col(TicketLink.ticket_id) == b, col(TicketLink.other_id) == a),
+                    ),
+                )
+            ).first()
+            is not None
+        )
+
+    def _add_link(self, session: Session, a: int, b: int, kind: str) -> bool:
+        if self._linked(session, a, b, kind):
+            return False
+        session.add(TicketLink(ticket_id=a, other_id=b, kind=kind))
+        return True
+
+    def link_tickets(self, a: int, b: int, actor: str, kind: str = "related") -> bool:
+        """Record that two tickets are related; returns False if they already were."""
+        if a == b:
+            raise InvalidValue("A ticket cannot be linked to itself.")
+        if kind not in LINK_KINDS:
+            raise InvalidValue(f"Link kind must be one of {', '.join(LINK_KINDS)}.")
+        with self.write() as session:
+            first = self._ticket(session, a, None)
+            second = self._ticket(session, b, None)
+            if not self._add_link(session, a, b, kind):
+                return False
+            now = utcnow()
+            for ticket, other in ((first, b), (second, a)):
+                touch(session, ticket, ticket.updated_at)
+                log_event(
+                    session,
+                    "link",
+                    actor=actor,
+                    ticket_id=ticket.id,
+                    new=other,
+                    detail={"kind": kind},
+                    at=now,
+                )
+            return True
+
+    def unlink_tickets(self, a: int, b: int, actor: str, kind: str = "related") -> bool:
+        """Remove a link; returns False if there was none."""
+        with self.write() as session:
+            first = self._ticket(session, a, None)
+            second = self._ticket(session, b, None)
+            links = delete(TicketLink).where(
+                col(TicketLink.kind) == kind,
+                or_(
+                    and_(col(TicketLink.ticket_id) == a, col(TicketLink.other_id) == b),
+                    and_(col(TicketLink.ticket_id) == b, col(TicketLink.other_id) == a),
+                ),
+            )
+            if not self._linked(session, a, b, kind):
+                return False
+            session.execute(links)
+            now = utcnow()
+            for ticket, other in ((first, b), (second, a)):
+                touch(session, ticket, ticket.updated_at)
+                log_event(
+                    session,
+                    "unlink",
+                    actor=actor,
+                    ticket_id=ticket.id,
+                    old=other,
+                    detail={"kind": kind},
+                    at=now,
+                )
+            return True
+
+    # -- triage ---------------------------------------------------------------------------
+
+    def triage_inputs(
+        self, f: TicketFilter | None, after_id: int = 0, limit: int = 200
+    ) -> list[TriageInput]:
+        """A batch of tickets matching ``f`` with id above ``after_id`` (ascending), with
+        what rules look at."""
+        f = f or TicketFilter()
+        with self.read() as session:
+            conds = self._conditions(session, f)
+            tickets = list(
+                session.exec(
+                    select(Ticket)
+                    .where(col(Ticket.id) > after_id, col(Ticket.merged_into_id).is_(None), *conds)
+                    .order_by(col(Ticket.id))
+                    .limit(limit)
+                ).all()
+            )
+            ids = [t.id for t in tickets]
+            if not ids:
+                return []
+            tiers = dict(
+                session.exec(
+                    select(Customer.id, Customer.tier).where(
+                        col(Customer.id).in_({t.customer_id for t in tickets if t.customer_id})
+                    )
+                ).all()
+            )
+            tags: dict[int, list[str]] = {}
+            for tid, tag in session.exec(
+                select(TicketTag.ticket_id, TicketTag.tag)
+                .where(col(TicketTag.ticket_id).in_(ids))
+                .order_by(col(TicketTag.tag))
+            ).all():
+                tags.setdefault(tid, []).append(tag)
+            messages: dict[int, list[Message]] = {}
+            for msg in session.exec(
+                select(Message)
+                .where(col(Message.ticket_id).in_(ids), Message.direction == "inbound")
+                .order_by(col(Message.sent_at), col(Message.id))
+            ).all():
+                messages.setdefault(msg.ticket_id, []).append(msg)
+        return [
+            TriageInput(
+                t, tiers.get(t.customer_id), tags.get(t.id or 0, []), messages.get(t.id or 0, [])
+            )
+            for t in tickets
+        ]
+
+    def apply_ticket_changes(self, changes: Sequence[TicketChanges], actor: str) -> int:
+        """Write triage results: field changes with their events, plus one ``rule`` event
+        per applied rule. Returns how many tickets changed."""
+        changed = 0
+        with self.write() as session:
+            now = utcnow()
+            for change in changes:
+                ticket = self._ticket(session, change.number, None)
+                fields: dict[str, list[Any]] = {}
+                for name in ("queue", "priority", "assignee"):
+                    value = getattr(change, name)
+                    if value is not None and getattr(ticket, name) != value:
+                        fields[name] = [getattr(ticket, name), value]
+                        setattr(ticket, name, value)
+                current = set(
+                    session.exec(
+                        select(TicketTag.tag).where(TicketTag.ticket_id == change.number)
+                    ).all()
+                )
+                new_tags = {t.lower() for t in change.add_tags} - current
+                for rule in change.rules:
+                    log_event(
+                        session,
+                        "rule",
+                        actor=actor,
+                        ticket_id=change.number,
+                        new=rule.get("rule"),
+                        detail=rule,
+                        at=now,
+                    )
+                if not fields and not new_tags:
+                    continue
+                changed += 1
+                for name, (old, new) in fields.items():
+                    log_event(
+                        session,
+                        name,
+                        actor=actor,
+                        ticket_id=change.number,
+                        old=old,
+                        new=new,
+                        detail={"triage": True},
+                        at=now,
+                    )
+                touch(session, ticket, ticket.updated_at)
+                if new_tags:
+                    for tag in sorted(new_tags):
+                        session.add(
+                            TicketTag(
+                                ticket_id=change.number, tag=tag, updated_at=ticket.updated_at
+                            )
+                        )
+                    log_event(
+                        session,
+                        "tags",
+                        actor=actor,
+                        ticket_id=change.number,
+                        old=",".join(sorted(current)),
+                        new=",".join(sorted(current | new_tags)),
+                        detail={"triage": True},
+                        at=now,
+                    )
+                if "priority" in fields:
+                    self._apply_sla(session, ticket, now)
+        return changed

@@ -1,0 +1,512 @@
+"""Triage rules: where a ticket goes, decided by ``[[rules]]`` in the config.
+
+The TOML shape is the contract of issue 6::
+
+    [[rules]]
+    name = "Invoices go to billing"
+    when = { subject = "invoice|refund", channel = "email" }  # regex, case-insensitive
+    set = { queue = "billing", priority = "high", tags = ["billing"] }
+
+Rules run in file order on every new inbound message (at ingest) and again with
+``deskterm triage``. Every condition in ``when`` must match and none in ``unless``;
+a value may be a list (any of them matches). Conditions:
+
+* text, matched anywhere (regex search): ``subject``, ``body``, ``text`` (either),
+  ``from`` (sender address), ``to`` (any recipient address);
+* words, matched whole (regex fullmatch): ``channel``, ``from_domain``, ``tier``,
+  ``emotion``, ``priority``, ``queue``, ``status``, ``direction`` (default
+  ``inbound``; ``any`` for every message);
+* ``new = true|false`` (the message opened the ticket, or is a reply);
+  ``min_emotion_score = 0.7``.
+
+Actions in ``set``: ``queue``, ``priority`` (set), ``raise_priority`` (raise to at
+least this, never lower), ``tags`` (added), ``assignee``, and ``stop = true``
+(also allowed beside ``name``) to skip the rules after this one. Each applied rule is
+written to the event log with what it changed, so an agent can see why a ticket
+landed where it did.
+
+A broken rule is a :class:`RuleError` naming the rule and the key, raised when the
+rules are loaded, before any import starts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from deskterm.config import ConfigError
+from deskterm.vocab import PRIORITIES
+
+if TYPE_CHECKING:
+    from deskterm.config import Config
+    from deskterm.ingest.pipeline import HookContext
+    from deskterm.query import TicketFilter
+    from deskterm.store import Store
+    from deskterm.store.workflow import TicketChanges
+
+TEXT_KEYS = ("subject", "body", "text", "from", "to")
+WORD_KEYS = (
+    "channel",
+    "from_domain",
+    "tier",
+    "emotion",
+    "priority",
+    "queue",
+    "status",
+    "direction",
+)
+CONDITION_KEYS = (*TEXT_KEYS, *WORD_KEYS, "new", "min_emotion_score")
+ACTION_KEYS = ("queue", "priority", "raise_priority", "tags", "assignee", "stop")
+RULE_KEYS = ("name", "when", "unless", "set", "stop", "enabled")
+
+
+class RuleError(ConfigError):
+    """A rule in the config cannot be used; the message names the rule and the key."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``key = value`` of a rule's ``when`` or ``unless`` table."""
+
+    key: str
+    patterns: tuple[re.Pattern[str], ...] = ()
+    flag: bool | None = None
+    number: float | None = None
+
+    def matches(self, facts: Facts) -> bool:
+        if self.key == "new":
+            return facts.new == self.flag
+        if self.key == "min_emotion_score":
+            return facts.emotion_score is not None and facts.emotion_score >= (self.number or 0)
+        if self.key == "direction" and any(p.pattern == "any" for p in self.patterns):
+            return True
+        values = facts.values(self.key)
+        if self.key in TEXT_KEYS:
+            return any(p.search(v) for p in self.patterns for v in values)
+        return any(p.fullmatch(v) for p in self.patterns for v in values)
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What a matching rule does to the ticket."""
+
+    queue: str | None = None
+    priority: str | None = None
+    raise_priority: str | None = None
+    tags: tuple[str, ...] = ()
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One ``[[rules]]`` entry, validated."""
+
+    name: str
+    index: int
+    when: tuple[Condition, ...]
+    unless: tuple[Condition, ...]
+    actions: Actions
+    stop: bool = False
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def matches(self, facts: Facts) -> bool:
+        if not any(c.key == "direction" for c in self.when) and facts.direction != "inbound":
+            return False
+        return all(c.matches(facts) for c in self.when) and not any(
+            c.matches(facts) for c in self.unless
+        )
+
+
+# -- loading ---------------------------------------------------------------------------
+
+
+def _where(index: int, name: str | None) -> str:
+    return f"rule {name!r} (rules[{index}])" if name else f"rules[{index}]"
+
+
+def _strings(value: Any, where: str, key: str) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, str) and v for v in items):
+        raise RuleError(f"{where}: {key} must be a non-empty string or a list of strings.")
+    return items
+
+
+def _condition(key: str, value: Any, where: str) -> Condition:
+    if key not in CONDITION_KEYS:
+        raise RuleError(
+            f"{where}: unknown condition {key!r}; use one of {', '.join(CONDITION_KEYS)}."
+        )
+    if key == "new":
+        if not isinstance(value, bool):
+            raise RuleError(f"{where}: new must be true or false.")
+        return Condition(key, flag=value)
+    if key == "min_emotion_score":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise RuleError(f"{where}: min_emotion_score must be a number from 0 to 1.")
+        return Condition(key, number=float(value))
+    patterns = []
+    for text in _strings(value, where, key):
+        try:
+            patterns.append(re.compile(text, re.IGNORECASE))
+        except re.error as exc:
+            raise RuleError(f"{where}: {key} = {text!r} is not a valid regex ({exc}).") from exc
+    return Condition(key, tuple(patterns))
+
+
+def _conditions(table: Any, where: str, name: str) -> tuple[Condition, ...]:
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        raise RuleError(f'{where}: {name} must be a table like {{ subject = "refund" }}.')
+    return tuple(_condition(k, v, where) for k, v in table.items())
+
+
+def _priority(value: Any, where: str, key: str) -> str:
+    if not isinstance(value, str) or value.lower() not in PRIORITIES:
+        raise RuleError(f"{where}: {key} must be one of {', '.join(PRIORITIES)}, not {value!r}.")
+    return value.lower()
+
+
+def _name(value: Any, where: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RuleError(f"{where}: {key} must be a non-empty string.")
+    return value.strip()
+
+
+def _actions(table: Any, where: str) -> tuple[Actions, bool]:
+    if table is None:
+        table = {}
+    if not isinstance(table, dict):
+        raise RuleError(f'{where}: set must be a table like {{ queue = "billing" }}.')
+    unknown = set(table) - set(ACTION_KEYS)
+    if unknown:
+        raise RuleError(
+            f"{where}: unknown action {sorted(unknown)[0]!r}; use one of {', '.join(ACTION_KEYS)}."
+        )
+    stop = table.get("stop", False)
+    if not isinstance(stop, bool):
+        raise RuleError(f"{where}: stop must be true or false.")
+    if "priority" in table and "raise_priority" in table:
+        raise RuleError(f"{where}: set either priority or raise_priority, not both.")
+    return (
+        Actions(
+            queue=_name(table["queue"], where, "queue") if "queue" in table else None,
+            priority=_priority(table["priority"], where, "priority")
+            if "priority" in table
+            else None,
+            raise_priority=_priority(table["raise_priority"], where, "raise_priority")
+            if "raise_priority" in table
+            else None,
+            tags=tuple(t.strip().lower() for t in _strings(table["tags"], where, "tags"))
+            if "tags" in table
+            else (),
+            assignee=_name(table["assignee"], where, "assignee") if "assignee" in table else None,
+        ),
+        stop,
+    )
+
+
+def parse_rules(entries: Any) -> list[Rule]:
+    """Validate the ``rules`` array of the config into :class:`Rule` objects."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise RuleError("rules must be an array of tables: write each rule as [[rules]].")
+    rules: list[Rule] = []
+    names: set[str] = set()
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise RuleError(f"rules[{index}] must be a table.")
+        raw_name = entry.get("name")
+        where = _where(index, raw_name if isinstance(raw_name, str) else None)
+        name = _name(raw_name, where, "name")
+        if name in names:
+            raise RuleError(f"{where}: another rule already has this name.")
+        names.add(name)
+        unknown = set(entry) - set(RULE_KEYS)
+        if unknown:
+            raise RuleError(
+                f"{where}: unknown key {sorted(unknown)[0]!r}; use one of {', '.join(RULE_KEYS)}."
+            )
+        enabled = entry.get("enabled", True)
+        stop = entry.get("stop", False)
+        for key, value in (("enabled", enabled), ("stop", stop)):
+            if not isinstance(value, bool):
+                raise RuleError(f"{where}: {key} must be true or false.")
+        actions, stop_in_set = _actions(entry.get("set"), where)
+        if not enabled:
+            continue
+        rules.append(
+            Rule(
+                name=name,
+                index=index,
+                when=_conditions(entry.get("when"), where, "when"),
+                unless=_conditions(entry.get("unless"), where, "unless"),
+                actions=actions,
+                stop=stop or stop_in_set,
+                raw=entry,
+            )
+        )
+    return rules
+
+
+def load_rules(config: Config) -> list[Rule]:
+    """The config's rules, validated (raises :class:`RuleError`)."""
+    return parse_rules(config.raw.get("rules"))
+
+
+# -- evaluating --------------------------------------------------------------------------
+
+
+@dataclass
+class Facts:
+    """What rules look at for one message on one ticket."""
+
+    channel: str
+    direction: str = "inbound"
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    subject: str = ""
+    body: str = ""
+    new: bool = True
+    emotion: str | None = None
+    emotion_score: float | None = None
+    priority: str = "normal"
+    queue: str = "general"
+    status: str = "new"
+    tier: Callable[[], str | None] = field(default=lambda: None, repr=False)
+
+    def values(self, key: str) -> Sequence[str]:
+        if key == "text":
+            return (self.subject, self.body)
+        if key == "from":
+            return (self.sender,)
+        if key == "to":
+            return self.recipients
+        if key == "from_domain":
+            return (self.sender.rpartition("@")[2],) if "@" in self.sender else ()
+        if key == "tier":
+            tier = self.tier()
+            return (tier,) if tier else ()
+        if key == "emotion":
+            return (self.emotion,) if self.emotion else ()
+        value = getattr(self, key)
+        return (value,) if isinstance(value, str) else ()
+
+
+@dataclass
+class Applied:
+    """One rule that matched, and what it changed (``field: [old, new]``)."""
+
+    rule: str
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+    def detail(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule}
+        if self.changes:
+            out["changes"] = self.changes
+        if self.tags:
+            out["tags"] = self.tags
+        return out
+
+
+@dataclass
+class Target:
+    """The ticket fields rules change (a copy for re-runs and dry runs)."""
+
+    priority: str
+    queue: str
+    assignee: str | None
+    tags: set[str]
+
+
+def evaluate(rules: Iterable[Rule], facts: Facts, target: Any) -> list[Applied]:
+    """Apply matching rules in order to ``target`` (an object with priority, queue,
+    assignee and a ``tags`` or ``add_tags`` set); returns the rules applied."""
+    applied: list[Applied] = []
+    tags: set[str] = target.tags if hasattr(target, "tags") else target.add_tags
+    for rule in rules:
+        facts.priority, facts.queue = target.priority, target.queue
+        if not rule.matches(facts):
+            continue
+        result = Applied(rule.name)
+        act = rule.actions
+        wanted: dict[str, str | None] = {"queue": act.queue, "assignee": act.assignee}
+        if act.priority is not None:
+            wanted["priority"] = act.priority
+        elif act.raise_priority is not None and PRIORITIES.index(
+            act.raise_priority
+        ) > PRIORITIES.index(target.priority):
+            wanted["priority"] = act.raise_priority
+        for name, value in wanted.items():
+            if value is not None and getattr(target, name) != value:
+                result.changes[name] = [getattr(target, name), value]
+                setattr(target, name, value)
+        for tag in act.tags:
+            if tag not in tags:
+                tags.add(tag)
+                result.tags.append(tag)
+        applied.append(result)
+        if rule.stop:
+            break
+    return applied
+
+
+class TriageHook:
+    """Runs the rules on each message at ingest and logs every rule applied."""
+
+    def __init__(self, rules: Sequence[Rule], tiers: Callable[[HookContext], str | None]) -> None:
+        self.rules = list(rules)
+        self.tiers = tiers
+
+    def __call__(self, ctx: HookContext) -> None:
+        record = ctx.record
+        ticket = ctx.ticket
+        facts = Facts(
+            channel=record.channel,
+            direction=ctx.direction,
+            sender=record.author.value if record.author.kind == "email" else "",
+            recipients=tuple(p.value for p in record.recipients if p.kind == "email"),
+            subject=record.subject,
+            body=record.body,
+            new=ctx.new_ticket,
+            emotion=ctx.message.get("emotion"),
+            emotion_score=ctx.message.get("emotion_score"),
+            status=ticket.status,
+            tier=lambda: self.tiers(ctx),
+        )
+        known_tags = set(ticket.add_tags)
+        applied = evaluate(self.rules, facts, ticket)
+        if not applied:
+            return
+        for result in applied:
+            ctx.events.append(
+                {"kind": "rule", "ticket_id": ticket.id, "actor": "triage", "at": record.sent_at,
+                 "new": result.rule, "detail": result.detail() | {"source": record.source_key}}
+            )  # fmt: skip
+            for name, (old, new) in result.changes.items():
+                ctx.events.append(
+                    {"kind": name, "ticket_id": ticket.id, "actor": "triage",
+                     "at": record.sent_at, "old": old, "new": new,
+                     "detail": {"rule": result.rule}}
+                )  # fmt: skip
+        if any(r.changes for r in applied) or ticket.add_tags != known_tags:
+            ticket.dirty = True
+        added = sorted(ticket.add_tags - known_tags)
+        if added:
+            ctx.events.append(
+                {"kind": "tags", "ticket_id": ticket.id, "actor": "triage", "at": record.sent_at,
+                 "new": ",".join(added), "detail": {"added": added}}
+            )  # fmt: skip
+
+
+# -- re-running over stored tickets --------------------------------------------------------
+
+
+@dataclass
+class TriagePlan:
+    """What a re-run would change on one ticket."""
+
+    number: int
+    subject: str
+    applied: list[Applied]
+    before: Target
+    after: Target
+
+    @property
+    def changed(self) -> bool:
+        return (
+            self.before.priority != self.after.priority
+            or self.before.queue != self.after.queue
+            or self.before.assignee != self.after.assignee
+            or self.before.tags != self.after.tags
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        changes = {
+            name: [getattr(self.before, name), getattr(self.after, name)]
+            for name in ("queue", "priority", "assignee")
+            if getattr(self.before, name) != getattr(self.after, name)
+        }
+        return {
+            "number": self.number,
+            "subject": self.subject,
+            "rules": [a.rule for a in self.applied],
+            "changes": changes,
+            "tags_added": sorted(self.after.tags - self.before.tags),
+        }
+
+    def changes(self) -> TicketChanges:
+        from deskterm.store.workflow import TicketChanges
+
+        return TicketChanges(
+            number=self.number,
+            queue=self.after.queue if self.after.queue != self.before.queue else None,
+            priority=self.after.priority if self.after.priority != self.before.priority else None,
+            assignee=self.after.assignee if self.after.assignee != self.before.assignee else None,
+            add_tags=self.after.tags - self.before.tags,
+            rules=[a.detail() for a in self.applied if a.changes or a.tags],
+        )
+
+
+def plan(store: Store, rules: Sequence[Rule], f: TicketFilter | None) -> Iterable[TriagePlan]:
+    """Replay the rules over each matching ticket's inbound messages, oldest first (the
+    first as ``new``), starting from its current queue, priority, assignee and tags."""
+    after = 0
+    while True:
+        batch = store.triage_inputs(f, after_id=after)
+        if not batch:
+            return
+        for item in batch:
+            ticket = item.ticket
+            assert ticket.id is not None
+            after = ticket.id
+            if not item.messages:
+                continue
+            before = Target(ticket.priority, ticket.queue, ticket.assignee, set(item.tags))
+            target = Target(ticket.priority, ticket.queue, ticket.assignee, set(item.tags))
+            applied: list[Applied] = []
+            for i, msg in enumerate(item.messages):
+                facts = Facts(
+                    channel=msg.channel,
+                    sender=msg.author_address if msg.channel == "email" else "",
+                    recipients=tuple(r.strip() for r in msg.recipients.split(",") if r.strip()),
+                    subject=msg.subject,
+                    body=msg.body,
+                    new=i == 0,
+                    emotion=msg.emotion,
+                    emotion_score=msg.emotion_score,
+                    status=ticket.status,
+                    tier=lambda tier=item.tier: tier,  # type: ignore[misc]
+                )
+                applied.extend(evaluate(rules, facts, target))
+            yield TriagePlan(ticket.id, ticket.subject, applied, before, after=target)
+
+
+def rerun(
+    store: Store,
+    rules: Sequence[Rule],
+    f: TicketFilter | None,
+    *,
+    dry_run: bool = False,
+    actor: str = "triage",
+    batch: int = 200,
+) -> list[TriagePlan]:
+    """Re-run the rules over stored tickets; returns the plans that change something
+    (written unless ``dry_run``), each rule that changed something logged."""
+    changed: list[TriagePlan] = []
+    pending: list[TriagePlan] = []
+    for item in plan(store, rules, f):
+        if not item.changed:
+            continue
+        changed.append(item)
+        pending.append(item)
+        if len(pending) >= batch and not dry_run:
+            store.apply_ticket_changes([p.changes() for p in pending], actor)
+            pending = []
+    if pending and not dry_run:
+        store.apply_ticket_changes([p.changes() for p in pending], actor)
+    return changed
