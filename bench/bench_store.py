@@ -82,7 +82,7 @@ def main() -> int:
     queue: dict[str, dict[str, float]] = {}
     for query in ("", "status:open", "status:new,open", "priority:urgent", "assignee:none",
                   "assignee:Ana Souza", "queue:billing", "channel:telegram", "tag:legal",
-                  "tag:vip", "from:acme.com"):  # fmt: skip
+                  "tag:vip", "from:acme.com", "from:#17", "from:+14150000003"):  # fmt: skip
         f = parse_query('assignee:"Ana Souza"' if query == "assignee:Ana Souza" else query)
         first_ms, page = timed(lambda f=f: store.list_tickets(f, limit=50))
         cursor = page.next
