@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli import db, demo, export, imports, search, tickets
+from deskterm.cli import db, demo, export, imports, macros, reply, search, sla, tickets, triage
 from deskterm.cli.common import DesktermGroup, State
 
 app = typer.Typer(
@@ -28,6 +28,10 @@ app.add_typer(imports.app, name="import")
 app.command("demo")(demo.demo)
 app.command("search")(search.search)
 app.command("export")(export.export)
+app.command("reply")(reply.reply)
+app.command("triage")(triage.triage)
+app.add_typer(macros.app, name="macros")
+app.add_typer(sla.app, name="sla")
 
 
 @app.callback()
