@@ -14,6 +14,13 @@ CORE = [
     "deskterm.config",
     "deskterm.query",
     "deskterm.demo",
+    "deskterm.sla",
+    "deskterm.emotion",
+    "deskterm.triage",
+    "deskterm.macros",
+    "deskterm.reply",
+    "deskterm.mailer",
+    "deskterm.ingest.hooks",
 ]
 
 

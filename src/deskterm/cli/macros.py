@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.common import JsonOption, emit_json, emit_rows, state
+from deskterm.cli.common import JsonOption, emit_json, state
+from deskterm.textsafe import clean_line
 
 app = typer.Typer(help="Canned responses (macros).", no_args_is_help=True)
 
@@ -21,22 +22,18 @@ def list_macros(
 
     config = state(ctx).config()
     macros = load_macros(config)
-    rows = [
-        {
-            **m.to_dict(),
-            "tags": ",".join(m.tags),
-            "channels": ",".join(m.channels),
-        }
-        for m in macros
-    ]
     if json_:
         emit_json([m.to_dict() for m in macros])
         return
     if not macros:
         typer.echo(f"No macros yet: add Markdown files to {macros_dir(config)}.")
         return
-    emit_rows(rows, ("name", "key", "title", "status", "priority", "tags"), "table",
-              title=f"{len(rows)} macros in {macros_dir(config)}")  # fmt: skip
+    width = max(len(m.name) for m in macros)
+    for m in macros:
+        sets = [v for v in (m.status, m.priority) if v] + [f"+{t}" for t in m.tags]
+        key = f"[{m.key}]" if m.key else "   "
+        line = f"{m.name:<{width}}  {key}  {m.title}"
+        typer.echo(clean_line(line + (f"  → {', '.join(sets)}" if sets else "")))
 
 
 @app.command("show")

@@ -1,0 +1,261 @@
+"""Triage rules: the TOML contract, evaluation at ingest, the event log, re-runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from deskterm.config import ConfigError, parse_config
+from deskterm.connectors.records import InboundRecord, Party
+from deskterm.ingest import Ingestor
+from deskterm.ingest.hooks import default_hooks
+from deskterm.store import Store
+from deskterm.triage import RuleError, parse_rules
+from tests.store.helpers import T0, ingest, mail
+
+RULES = """
+[[rules]]
+name = "Invoices go to billing"
+when = { subject = "invoice|refund", channel = "email" }
+set = { queue = "billing", priority = "high", tags = ["billing"] }
+
+[[rules]]
+name = "Angry customers are urgent"
+when = { emotion = "anger" }
+set = { raise_priority = "urgent", tags = ["angry"] }
+
+[[rules]]
+name = "Acme is premium"
+when = { from_domain = "acme\\\\.com", new = true }
+set = { assignee = "Ben", tags = ["vip"] }
+stop = true
+
+[[rules]]
+name = "Never reached after a stop"
+when = { from_domain = "acme\\\\.com" }
+set = { queue = "nowhere" }
+
+[[rules]]
+name = "Sales address"
+when = { to = "^sales@" }
+unless = { subject = "unsubscribe" }
+set = { queue = "sales" }
+"""
+
+
+def config_from(text: str) -> Any:
+    import tomllib
+
+    return parse_config(tomllib.loads(text))
+
+
+def run(store: Store, config: Any, *records: InboundRecord) -> None:
+    Ingestor(store, config, hooks=default_hooks(config)).run(list(records), connector="test")
+
+
+def ticket_of(store: Store, subject: str) -> Any:
+    for row in store.list_tickets(limit=100).rows:
+        if row.subject == subject:
+            return store.get_ticket(row.number)
+    raise AssertionError(subject)
+
+
+def test_rules_route_new_mail_and_log_why(store: Store) -> None:
+    config = config_from(RULES)
+    run(
+        store,
+        config,
+        mail("ana@globex.com", "Invoice 42 is wrong", "Please fix the amount."),
+        mail("bo@acme.com", "Printer", "Hello, the printer jams."),
+        mail("cy@initech.com", "Pricing", "Quote please", to="sales@example.com"),
+        mail("di@initech.com", "Unsubscribe me", "stop", to="sales@example.com"),
+        mail("ed@hooli.com", "Your refund policy", "THIS IS A SCAM!!! I WANT MY MONEY BACK NOW"),
+    )
+    invoice = ticket_of(store, "Invoice 42 is wrong")
+    assert (invoice.ticket.queue, invoice.ticket.priority) == ("billing", "high")
+    assert invoice.tags == ["billing"]
+    events = store.events(invoice.ticket.id)
+    rule_events = [e for e in events if e.kind == "rule"]
+    assert [e.new for e in rule_events] == ["Invoices go to billing"]
+    detail = json.loads(rule_events[0].detail or "{}")
+    assert detail["changes"] == {"queue": ["general", "billing"], "priority": ["normal", "high"]}
+    assert detail["tags"] == ["billing"]
+    assert ("queue", "general", "billing", "triage") in [
+        (e.kind, e.old, e.new, e.actor) for e in events
+    ]
+
+    acme = ticket_of(store, "Printer")
+    assert acme.ticket.assignee == "Ben" and acme.tags == ["vip"]
+    assert acme.ticket.queue == "general"  # the stop kept the next rule out
+    assert ticket_of(store, "Pricing").ticket.queue == "sales"
+    assert ticket_of(store, "Unsubscribe me").ticket.queue == "general"
+
+    angry = ticket_of(store, "Your refund policy")
+    assert angry.ticket.emotion == "anger"
+    assert angry.ticket.priority == "urgent"  # billing set high, then raised
+    assert angry.tags == ["angry", "billing"]
+    assert [e.new for e in store.events(angry.ticket.id) if e.kind == "rule"] == [
+        "Invoices go to billing",
+        "Angry customers are urgent",
+    ]
+
+
+def test_new_versus_reply_and_outbound(store: Store) -> None:
+    config = config_from(
+        """
+[[rules]]
+name = "Replies get a tag"
+when = { new = false }
+set = { tags = ["followup"] }
+"""
+    )
+    run(store, config, mail("a@x.org", "Hello", "first", message_id="<a1@x>"))
+    assert store.get_ticket(1).tags == []
+    outbound = InboundRecord(
+        source_key="mail:<r1@us>",
+        channel="email",
+        sent_at=T0.replace(hour=10),
+        author=Party("email", "support@example.com"),
+        body="answer",
+        subject="Re: Hello",
+        direction="outbound",
+        message_id="<r1@us>",
+        in_reply_to="<a1@x>",
+        recipients=(Party("email", "a@x.org"),),
+    )
+    run(store, config, outbound)
+    assert store.get_ticket(1).tags == []  # rules skip outbound mail unless asked
+    run(store, config, mail("a@x.org", "Re: Hello", "again", at=T0.replace(hour=11),
+                            in_reply_to="<r1@us>"))  # fmt: skip
+    assert store.get_ticket(1).tags == ["followup"]
+
+
+def test_tier_condition(store: Store) -> None:
+    config = config_from(
+        """
+[[rules]]
+name = "Enterprise first"
+when = { tier = "enterprise|premium" }
+set = { queue = "priority-desk" }
+"""
+    )
+    run(store, config, mail("a@x.org", "One", "first", message_id="<t1@x>"))
+    assert store.get_ticket(1).ticket.queue == "general"
+    customer = store.get_ticket(1).ticket.customer_id
+    assert customer is not None
+    store.set_customer_tier(customer, "enterprise", "ana")
+    run(store, config, mail("a@x.org", "Two", "second", message_id="<t2@x>", minutes=5))
+    assert store.get_ticket(2).ticket.queue == "priority-desk"
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        (
+            '[[rules]]\nname = "A"\nwhen = { subjct = "x" }',
+            r"rule 'A' \(rules\[0\]\): unknown condition 'subjct'",
+        ),
+        (
+            '[[rules]]\nname = "A"\nwhen = { subject = "(" }',
+            r"rule 'A' \(rules\[0\]\): subject = '\(' is not a valid regex",
+        ),
+        (
+            '[[rules]]\nname = "B"\nset = { priority = "hot" }',
+            r"rule 'B' \(rules\[0\]\): priority must be one of",
+        ),
+        (
+            '[[rules]]\nname = "B"\nset = { colour = "red" }',
+            r"rule 'B' \(rules\[0\]\): unknown action 'colour'",
+        ),
+        ('[[rules]]\nwhen = { subject = "x" }', r"rules\[0\]: name must be"),
+        ('[[rules]]\nname = "C"\n[[rules]]\nname = "C"', r"rule 'C' \(rules\[1\]\): another rule"),
+        (
+            '[[rules]]\nname = "D"\nwhen = { new = "yes" }',
+            r"rule 'D' \(rules\[0\]\): new must be true or false",
+        ),
+        (
+            '[[rules]]\nname = "E"\nsett = { queue = "x" }',
+            r"rule 'E' \(rules\[0\]\): unknown key 'sett'",
+        ),
+        ('rules = "x"', r"rules must be an array of tables"),
+    ],
+)
+def test_broken_rules_name_the_rule_and_key(rules: str, message: str) -> None:
+    with pytest.raises(RuleError, match=message):
+        default_hooks(config_from(rules))
+    assert issubclass(RuleError, ConfigError)
+
+
+def test_disabled_rules_are_checked_but_skipped() -> None:
+    rules = parse_rules([{"name": "off", "enabled": False, "set": {"queue": "x"}}])
+    assert rules == []
+    with pytest.raises(RuleError, match="queue must be a non-empty string"):
+        parse_rules([{"name": "off", "enabled": False, "set": {"queue": ""}}])
+
+
+def test_broken_rules_are_one_line_on_the_cli(tmp_path: Path, isolated_home: Path) -> None:
+    from deskterm.cli import app
+
+    (isolated_home / "config").mkdir()
+    (isolated_home / "config" / "config.toml").write_text(
+        '[[rules]]\nname = "Bad"\nwhen = { subject = "[" }\n', encoding="utf-8"
+    )
+    db = str(tmp_path / "s.db")
+    result = CliRunner().invoke(app, ["--db", db, "triage", "--rules"])
+    assert result.exit_code == 1
+    assert "rule 'Bad' (rules[0]): subject = '[' is not a valid regex" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_rerun_dry_run_then_apply(store: Store, db_path: Path, isolated_home: Path) -> None:
+    ingest(  # imported without rules
+        store,
+        mail("ana@globex.com", "Refund for order 7", "please refund", message_id="<r1@g>"),
+        mail("bo@acme.com", "Printer", "jams", message_id="<p1@a>", minutes=1),
+        mail("cy@initech.com", "Hello", "hi", message_id="<h1@i>", minutes=2),
+    )
+    store.set_status(3, "solved", "ana")
+    (isolated_home / "config").mkdir()
+    (isolated_home / "config" / "config.toml").write_text(
+        RULES + '\n[[rules]]\nname = "Everything"\nset = { tags = ["seen"] }\n', encoding="utf-8"
+    )
+    from deskterm.cli import app
+
+    runner = CliRunner()
+    db = str(db_path)
+    result = runner.invoke(app, ["--db", db, "triage", "--dry-run", "--json"])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is True and report["changed"] == 2  # #3 is solved: not open
+    by_number = {t["number"]: t for t in report["tickets"]}
+    assert by_number[1]["changes"] == {
+        "queue": ["general", "billing"],
+        "priority": ["normal", "high"],
+    }
+    assert by_number[1]["tags_added"] == ["billing", "seen"]
+    assert by_number[2]["rules"] == ["Acme is premium"]
+    assert store.get_ticket(1).ticket.queue == "general"  # dry run changed nothing
+
+    result = runner.invoke(app, ["--db", db, "triage", "queue:general"])
+    assert result.exit_code == 0, result.stderr
+    assert "2 tickets changed" in result.stdout
+    one = store.get_ticket(1)
+    assert (one.ticket.queue, one.ticket.priority, one.tags) == (
+        "billing",
+        "high",
+        ["billing", "seen"],
+    )
+    assert [e.new for e in store.events(1) if e.kind == "rule"] == [
+        "Invoices go to billing",
+        "Everything",
+    ]
+    result = runner.invoke(app, ["--db", db, "triage", "--json"])
+    assert json.loads(result.stdout)["changed"] == 0  # re-running is idempotent
+
+    result = runner.invoke(app, ["--db", db, "triage", "status:solved", "--json"])
+    assert json.loads(result.stdout)["changed"] == 1
+    assert store.get_ticket(3).tags == ["seen"]
