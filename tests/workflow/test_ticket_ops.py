@@ -136,3 +136,12 @@ def test_cli_merge_escalate_link(store: Store, two: tuple[int, int], db_path: Pa
     }  # fmt: skip
     result = runner.invoke(app, ["--db", db, "tickets", "merge", "1", "2"])
     assert result.exit_code == 1 and "already merged" in result.stderr
+
+
+def test_a_reply_to_a_merged_ticket_lands_on_the_survivor(
+    store: Store, two: tuple[int, int]
+) -> None:
+    store.merge_tickets(1, 2, "ana")
+    ingest(store, mail("ana@acme.com", "Re: Charged twice [#1]", "Any news?", minutes=90))
+    assert store.ticket_count() == 2
+    assert store.get_ticket(2).messages[-1].body == "Any news?"

@@ -524,7 +524,7 @@ class Ingestor:
         """The ticket named by a subject token or the References/In-Reply-To headers."""
         number = ticket_token(record.subject)
         if number is not None:
-            state = self._state(writer, number)
+            state = self._state(writer, writer.merged_target(number))
             if state is not None:
                 return state
         refs = [r for r in (record.in_reply_to, *reversed(record.references)) if r]

@@ -175,6 +175,18 @@ class IngestWriter:
         ).first()
         return row[0] if row else None
 
+    def merged_target(self, ticket_id: int) -> int:
+        """The ticket that ``ticket_id`` was merged into (following chains), or itself."""
+        seen = {ticket_id}
+        while True:
+            target = self.conn.execute(
+                select(T_TICKET.c.merged_into_id).where(T_TICKET.c.id == ticket_id)
+            ).scalar_one_or_none()
+            if target is None or target in seen:
+                return ticket_id
+            seen.add(target)
+            ticket_id = target
+
     def latest_ticket_for(self, conversation_key: str) -> TicketState | None:
         """The most recently active ticket of a conversation (chat session or subject)."""
         row = self.conn.execute(
