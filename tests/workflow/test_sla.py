@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -334,3 +336,36 @@ def test_recompute_after_a_policy_change(store: Store) -> None:
     assert store.recompute_sla() == 1
     assert store.recompute_sla() == 0
     assert store.sla_counts()["breached"] == 1
+
+
+def test_cli_lists_breached_and_at_risk(store: Store, db_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from deskterm.cli import app
+
+    config = parse_config({})
+    now = utcnow()
+    ingest_with(
+        store,
+        config,
+        mail("old@x.org", "Old question", "hello", at=now - 12 * H),  # FR 8 h: breached
+        mail("mid@x.org", "Recent question", "hello", at=now - 7 * H),  # 1 h left: at risk
+        mail("new@x.org", "New question", "hello", at=now - H),
+    )
+    runner = CliRunner()
+    db = str(db_path)
+    out = runner.invoke(app, ["--db", db, "tickets", "list", "--sla", "breached", "--json"])
+    assert out.exit_code == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["subject"] for r in rows] == ["Old question"]
+    assert rows[0]["sla_state"] == "breached" and rows[0]["sla"].startswith("-4h")
+    out = runner.invoke(app, ["--db", db, "tickets", "list", "--sla", "at-risk", "--json"])
+    assert [r["subject"] for r in json.loads(out.stdout)] == ["Recent question"]
+    out = runner.invoke(app, ["--db", db, "tickets", "list", "-q", "sla:at-risk", "--json"])
+    assert [r["subject"] for r in json.loads(out.stdout)] == ["Recent question"]
+    out = runner.invoke(app, ["--db", db, "tickets", "list", "--sla", "late"])
+    assert out.exit_code == 1 and "breached or at-risk" in out.stderr
+    out = runner.invoke(app, ["--db", db, "sla", "status", "--json"])
+    assert json.loads(out.stdout) == {"breached": 1, "at-risk": 1}
+    out = runner.invoke(app, ["--db", db, "sla", "status", "1", "--json"])
+    assert json.loads(out.stdout)["state"] == "breached"

@@ -24,6 +24,7 @@ app = typer.Typer(help="List, show and change tickets.", no_args_is_help=True)
 LIST_COLUMNS = (
     "number",
     "priority",
+    "sla",
     "status",
     "customer",
     "subject",
@@ -96,12 +97,17 @@ def list_tickets(
     rows: list[dict[str, object]] = []
     seen: set[int] = set()
     cursor = None
+    from deskterm.sla import status as sla_status
+    from deskterm.store.types import utcnow
+
+    now = utcnow()
     while len(rows) < limit:
         page = store.list_tickets(wanted, after=cursor, limit=min(limit - len(rows), 500))
         for row in page.rows:
             if row.number not in seen:
                 seen.add(row.number)
-                rows.append(row.to_dict())
+                clock = sla_status(row, now)
+                rows.append({**row.to_dict(), "sla": clock.label, "sla_state": clock.state})
         if page.next is None or not page.rows:
             break
         cursor = page.next
