@@ -44,13 +44,17 @@ class Customer(SQLModel, table=True):
 class Identity(SQLModel, table=True):
     """One way to reach a customer: (kind, value), e.g. ("email", "ana@acme.com")."""
 
-    __table_args__ = (UniqueConstraint("kind", "value", name="uq_identity_kind_value"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "value", name="uq_identity_kind_value"),
+        # Covering: from:acme.com reads customer ids without touching identity rows.
+        Index("ix_identity_domain_customer", "domain", "customer_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     kind: str
     value: str
-    domain: str | None = Field(default=None, index=True)  # email identities: for from:acme.com
+    domain: str | None = Field(default=None)  # email identities: for from:acme.com
     display: str = Field(default="")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -115,11 +115,12 @@ class QueueQueries(StoreBase):
             if needle.startswith("#") and needle[1:].isdigit():
                 parts.append(select(col(Customer.id)).where(col(Customer.id) == int(needle[1:])))
             elif "@" in needle.strip("@"):
-                by_identity = col(Identity.value) == needle
+                by_identity = and_(col(Identity.kind) == "email", col(Identity.value) == needle)
             elif "." in needle and " " not in needle:
                 by_identity = col(Identity.domain) == needle.lstrip("@")
             elif needle.lstrip("+").replace(" ", "").isdigit():
-                by_identity = col(Identity.value) == "+" + needle.lstrip("+").replace(" ", "")
+                phone = "+" + needle.lstrip("+").replace(" ", "")
+                by_identity = and_(col(Identity.kind) == "phone", col(Identity.value) == phone)
             else:
                 like = f"%{raw.strip()}%"
                 parts.append(

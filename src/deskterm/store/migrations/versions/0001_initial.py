@@ -84,7 +84,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("identity", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_identity_customer_id"), ["customer_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_identity_domain"), ["domain"], unique=False)
+        batch_op.create_index(
+            "ix_identity_domain_customer", ["domain", "customer_id"], unique=False
+        )
 
     op.create_table(
         "ticket",
@@ -360,7 +362,7 @@ def downgrade() -> None:
 
     op.drop_table("ticket")
     with op.batch_alter_table("identity", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_identity_domain"))
+        batch_op.drop_index("ix_identity_domain_customer")
         batch_op.drop_index(batch_op.f("ix_identity_customer_id"))
 
     op.drop_table("identity")
