@@ -31,8 +31,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from deskterm.attachments import AttachmentStore
 from deskterm.config import Config
-from deskterm.connectors.records import InboundRecord, Item, ParseFailure, Party, SyncCheckpoint
+from deskterm.connectors.records import (
+    AttachmentRecord,
+    InboundRecord,
+    Item,
+    ParseFailure,
+    Party,
+    SyncCheckpoint,
+)
 from deskterm.ingest.threads import normalize_subject, ticket_token
 from deskterm.store import Store
 from deskterm.store.errors import StoreError
@@ -139,6 +147,7 @@ class Ingestor:
         self.agent_addresses = config.agent.addresses()
         self.chat_agents = {a.casefold() for a in config.chat.agents}
         self.default_queue = str(config.section("ingest").get("default_queue", "general"))
+        self.attachment_store = AttachmentStore.from_config(config)
         self._run = _Run()
 
     # -- driving ---------------------------------------------------------------------
@@ -220,7 +229,7 @@ class Ingestor:
                         "filename": clean_line(a.filename)[:255],
                         "content_type": a.content_type[:127],
                         "size": a.size,
-                        "stored_path": record.extra.get(f"stored:{i}"),
+                        "stored_path": record.extra.get(f"stored:{i}") or self._keep(a),
                     }
                     for i, a in enumerate(record.attachments)
                 ]
@@ -266,6 +275,16 @@ class Ingestor:
                 known_pairs.add(pair)  # type: ignore[arg-type]
             fresh.append(record)
         return fresh
+
+    def _keep(self, attachment: AttachmentRecord) -> str | None:
+        """Write an attachment's bytes when ``[ingest] store_attachments`` is on."""
+        if self.attachment_store is None or attachment.data is None:
+            return None
+        try:
+            return self.attachment_store.save(attachment)
+        except (OSError, ValueError) as exc:
+            log.warning("attachment %r not kept: %s", clean_line(attachment.filename), exc)
+            return None
 
     # -- identities ------------------------------------------------------------------
 
