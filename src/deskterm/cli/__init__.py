@@ -10,7 +10,19 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli import db, demo, export, imports, macros, reply, search, sla, tickets, triage
+from deskterm.cli import (
+    customers,
+    db,
+    demo,
+    export,
+    imports,
+    macros,
+    reply,
+    search,
+    sla,
+    tickets,
+    triage,
+)
 from deskterm.cli.common import DesktermGroup, State
 
 app = typer.Typer(
@@ -32,6 +44,7 @@ app.command("reply")(reply.reply)
 app.command("triage")(triage.triage)
 app.add_typer(macros.app, name="macros")
 app.add_typer(sla.app, name="sla")
+app.add_typer(customers.app, name="customers")
 
 
 @app.callback()

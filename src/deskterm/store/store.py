@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deskterm.store.bulk import BulkLoad
+from deskterm.store.customer_merge import CustomerMerge
 from deskterm.store.customers import CustomerQueries
 from deskterm.store.ingest_ops import IngestOps
 from deskterm.store.portable import PortableStore
@@ -12,6 +13,13 @@ from deskterm.store.workflow import WorkflowOps
 
 
 class Store(
-    WorkflowOps, QueueQueries, TicketServices, CustomerQueries, IngestOps, PortableStore, BulkLoad
+    WorkflowOps,
+    QueueQueries,
+    TicketServices,
+    CustomerQueries,
+    CustomerMerge,
+    IngestOps,
+    PortableStore,
+    BulkLoad,
 ):
     """A deskterm store on SQLite or PostgreSQL."""

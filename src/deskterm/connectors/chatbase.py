@@ -1,0 +1,108 @@
+"""What the chat-export connectors share: errors, time zones, keys and small helpers.
+
+Chat exports rarely carry stable message ids (WhatsApp never does), so keys are built
+from what a re-export repeats exactly: the conversation, the time as printed, the
+author and the text, plus an occurrence counter for identical messages in the same
+minute. Keys start with a time-ordered part so that inserting a long export appends
+to the store's unique index instead of scattering writes across it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+from collections import OrderedDict
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConnectorError(Exception):
+    """A whole source cannot be read (refused archive, unknown layout, undecidable
+    dates); the message is one sentence that says which file and what to do."""
+
+
+def digest(*parts: str, size: int = 16) -> str:
+    """A short, stable hex digest of ``parts`` (joined by a separator they cannot hold)."""
+    data = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=size // 2 if size > 1 else 1).hexdigest()
+
+
+def zone(name: str | None) -> tzinfo:
+    """The IANA zone ``name``, or the local zone when ``name`` is empty.
+
+    Raises :class:`ConnectorError` for an unknown name, so ``--tz Europe/Berln`` fails
+    before anything is imported.
+    """
+    if name:
+        if name.upper() in ("UTC", "Z"):
+            return UTC
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConnectorError(
+                f"Unknown time zone {name!r}; use an IANA name such as Europe/Berlin."
+            ) from exc
+    return local_zone()
+
+
+def local_zone() -> tzinfo:
+    """The machine's zone with its DST rules (``TZ``, then ``/etc/localtime``).
+
+    A fixed offset from ``datetime.now().astimezone()`` would put half a year of
+    messages an hour off, so the real rules are preferred whenever they can be found.
+    """
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name:
+        if name.upper() in ("UTC", "UTC0", "GMT", "Z"):
+            return UTC
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # a POSIX TZ string such as "EST5EDT,M3.2.0,M11.1.0": fall through
+    localtime = Path("/etc/localtime")
+    if localtime.exists():
+        try:
+            with localtime.open("rb") as fh:
+                return ZoneInfo.from_file(fh, key="localtime")
+        except (OSError, ValueError):
+            pass  # unreadable or not a TZif file: fall back to the current offset
+    current = datetime.now().astimezone().tzinfo
+    return current if current is not None else UTC
+
+
+def content_type(filename: str) -> str:
+    """The MIME type a file name suggests (WhatsApp's ``.opus`` voice notes included)."""
+    lowered = filename.lower()
+    if lowered.endswith(".opus"):
+        return "audio/ogg"
+    if lowered.endswith(".webp"):
+        return "image/webp"
+    guessed, _ = mimetypes.guess_type(lowered)
+    return guessed or "application/octet-stream"
+
+
+class Occurrences:
+    """Numbers identical messages (same time, author and text) in file order.
+
+    Two "ok" at 10:00 from the same person are two messages; a re-export numbers them
+    the same way, so each keeps its key. Counters are kept for the most recent
+    timestamps only: exports are in time order up to small jumps, and a bounded window
+    keeps memory flat on million-line files.
+    """
+
+    def __init__(self, window: int = 512) -> None:
+        self.window = window
+        self._seen: OrderedDict[str, dict[str, int]] = OrderedDict()
+
+    def next(self, when: str, what: str) -> int:
+        """How many times ``what`` was already seen at ``when`` (0 the first time)."""
+        bucket = self._seen.get(when)
+        if bucket is None:
+            bucket = self._seen[when] = {}
+            if len(self._seen) > self.window:
+                self._seen.popitem(last=False)
+        count = bucket.get(what, 0)
+        bucket[what] = count + 1
+        return count
