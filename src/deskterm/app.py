@@ -1,30 +1,96 @@
-"""The Textual application: a thin shell that pushes screens."""
+"""The Textual application: a thin shell that holds the services and pushes screens."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar, cast
+
 from textual.app import App
+from textual.binding import Binding, BindingType
 
 from deskterm.config import Config
+from deskterm.query import QueryError
+from deskterm.screens.base import DeskNode
+from deskterm.screens.commands import DeskCommands
+from deskterm.screens.customer import CustomerScreen
+from deskterm.screens.drafts import DraftBox
+from deskterm.screens.format import store_label
+from deskterm.screens.help import HelpScreen
+from deskterm.screens.messages import TicketChanged, TicketSequence
 from deskterm.screens.queue import QueueScreen
-from deskterm.store import Store
+from deskterm.screens.ticket import TicketScreen
+from deskterm.screens.ticket_cache import TicketCache
+from deskterm.store import Store, StoreError
+from deskterm.store.types import utcnow
 
 
-class DesktermApp(App[None]):
-    """The agent console."""
+class DesktermApp(DeskNode, App[None]):
+    """The agent console. Screens reach the store, config, clock and drafts from here."""
 
     TITLE = "deskterm"
     CSS_PATH = "deskterm.tcss"
+    COMMANDS = App.COMMANDS | {DeskCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", show=False),
+        Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
+    ]
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        drafts: DraftBox | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.config = config
-        self.sub_title = store.location
+        self.clock = clock  # "now" for relative ages; fixed in snapshot tests
+        self.drafts = drafts or DraftBox(store.location)
+        self.ticket_cache = TicketCache()
+        self.change_serial = 0  # bumped on every change; screens reload when it moved
+        self.sub_title = f"{store_label(store.location)} · {config.agent.name}"
 
     def on_mount(self) -> None:
         self.push_screen(QueueScreen())
 
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
 
-def make_app(store: Store, config: Config) -> DesktermApp:
+    def open_ticket(self, number: int, sequence: TicketSequence | None) -> None:
+        """Show a ticket. One ticket screen is built once and reused (opening a ticket
+        then costs a refresh, not a screen); a ticket opened from a ticket gets its own."""
+        if not self.is_screen_installed("ticket"):
+            self.install_screen(TicketScreen(number, sequence), "ticket")
+        else:
+            screen = self.get_screen("ticket")
+            if screen in self.screen_stack:
+                self.push_screen(TicketScreen(number, sequence))
+                return
+            cast(TicketScreen, screen).show_ticket(number, sequence)
+        self.push_screen("ticket")
+
+    def open_customer(self, customer_id: int) -> None:
+        self.push_screen(CustomerScreen(customer_id))
+
+    def on_ticket_changed(self, message: TicketChanged) -> None:
+        self.change_serial += 1
+
+    def show_error(self, error: BaseException) -> None:
+        """A failed store call or worker, as one line the agent can act on."""
+        expected = isinstance(error, StoreError | QueryError)
+        text = str(error) if expected else f"{type(error).__name__}: {error}"
+        self.notify(text, title="Error", severity="error", markup=False, timeout=8)
+        if not expected:
+            self.log.error(error)
+
+
+def make_app(
+    store: Store, config: Config, *, clock: Callable[[], datetime] = utcnow
+) -> DesktermApp:
     """The one app factory shared by the CLI, the tests and the snapshots."""
-    return DesktermApp(store, config)
+    return DesktermApp(store, config, clock=clock)

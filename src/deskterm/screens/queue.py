@@ -1,47 +1,197 @@
-"""The queue: tickets newest activity first."""
+"""The queue: saved views, the filter bar and the paged ticket list."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
+from textual.timer import Timer
+from textual.widgets import Header, Input, Static
+from textual.worker import get_current_worker
 
-from deskterm.textsafe import clean_line
+from deskterm.query import QueryError, TicketFilter, parse_query
+from deskterm.screens.base import DeskNode
+from deskterm.screens.ticket_cache import PREFETCH_DELAY, prefetch
+from deskterm.screens.ticket_table import TicketTable
+from deskterm.screens.views import VIEW_LABELS, View, ViewBar, saved_views
+from deskterm.screens.widgets import KeyBar
 
-if TYPE_CHECKING:
-    from deskterm.app import DesktermApp
-    from deskterm.store.queue import TicketRow
 
+class QueueScreen(DeskNode, Screen[None]):
+    """Tickets newest activity first; the first screen of the console."""
 
-class QueueScreen(Screen[None]):
-    """The first page of the queue (the full console lands with the TUI issue)."""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("1", "view(0)", "Views", key_display="1-6"),
+        *(
+            Binding(str(n), f"view({n - 1})", f"View: {label}", show=False)
+            for n, label in enumerate(VIEW_LABELS, 1)
+            if n > 1
+        ),
+        Binding("c", "customer", "Customer of this ticket", show=False),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
 
-    BINDINGS = [Binding("q", "app.quit", "Quit")]
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: tuple[View, ...] = ()
+        self.view: View | None = None
+        self.typed = TicketFilter()
+        self.typed_text = ""
+        self.match_count: int | None = None
+        self._serial = 0
+        self._prefetch_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        self.views = saved_views(self.desk.config.agent.name)
+        self.view = self.views[0]
         yield Header()
-        yield DataTable(cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield ViewBar(self.views, id="views")
+        yield Input(
+            placeholder='status:open from:acme.com tag:vip "a phrase" words — Enter applies',
+            id="filter",
+            compact=True,
+        )
+        yield TicketTable(id="tickets")
+        yield Static(id="queue-status")
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("#", "Pri", "Status", "Customer", "Subject")
-        self.load()
+        self._serial = self.desk.change_serial
+        self._show()
 
-    @work(thread=True, exclusive=True)
-    def load(self) -> None:
-        app: DesktermApp = self.app  # type: ignore[assignment]
-        page = app.store.list_tickets(limit=100)
-        self.app.call_from_thread(self._show, page.rows)
+    @property
+    def table(self) -> TicketTable:
+        return self.query_one("#tickets", TicketTable)
 
-    def _show(self, rows: list[TicketRow]) -> None:
-        table = self.query_one(DataTable)
-        for row in rows:
-            table.add_row(
-                str(row.number), row.priority, row.status, clean_line(row.customer),
-                clean_line(row.subject),
-            )  # fmt: skip
+    @property
+    def effective(self) -> TicketFilter:
+        """The view narrowed by what the agent typed."""
+        base = self.view.filter if self.view else TicketFilter()
+        return base.merged(self.typed) if not self.typed.is_empty() else base
+
+    def _show(self) -> None:
+        self.match_count = None
+        self.table.show(self.effective)
+        self.table.focus()
+        self._status()
+
+    def _status(self, message: str = "") -> None:
+        parts = [self.view.label if self.view else ""]
+        if self.typed_text:
+            parts.append(f"filter: {self.typed_text}")
+        rows = self.table.row_count
+        if self.match_count is not None and not self.typed.text:
+            parts.append(f"{self.match_count:,} tickets")
+        elif rows and self.table.window.at_end and self.table.window.at_start:
+            parts.append(f"{rows:,} tickets")
+        elif rows:
+            parts.append(f"{rows:,} shown, more as you scroll")
+        elif not self.table.loading_page:
+            parts.append("no tickets")
+        if message:
+            parts.append(message)
+        self.query_one("#queue-status", Static).update(Content(" · ".join(parts)))
+
+    # -- counts (after the first page) -----------------------------------------------
+
+    @on(TicketTable.Loaded, "#tickets")
+    def _loaded(self, event: TicketTable.Loaded) -> None:
+        if event.first:
+            self._count(self.views, self.effective, self.typed)
+        self._status()
+
+    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
+    def _count(self, views: tuple[View, ...], effective: TicketFilter, typed: TicketFilter) -> None:
+        store = self.desk.store
+        worker = get_current_worker()
+        if not typed.is_empty() and not typed.text:
+            matches = store.count_tickets(effective)
+            if worker.is_cancelled:
+                return
+            self.app.call_from_thread(self._show_match_count, effective, matches)
+        counts: dict[str, int] = {}
+        for view in views:
+            counts[view.key] = store.count_tickets(view.filter)
+            if worker.is_cancelled:
+                return
+        self.app.call_from_thread(self.query_one(ViewBar).set_counts, counts)
+
+    def _show_match_count(self, effective: TicketFilter, count: int) -> None:
+        if effective == self.effective:
+            self.match_count = count
+            self._status()
+
+    # -- actions ---------------------------------------------------------------------
+
+    def action_view(self, index: int) -> None:
+        """Switch to saved view ``index`` (keys 1–6)."""
+        self.view = self.views[index]
+        self.query_one(ViewBar).set_active(self.view.key)
+        self._show()
+
+    def action_filter(self) -> None:
+        bar = self.query_one("#filter", Input)
+        bar.add_class("-shown")
+        bar.focus()
+
+    def action_clear_filter(self) -> None:
+        bar = self.query_one("#filter", Input)
+        if bar.has_focus:
+            bar.value = self.typed_text  # cancel the edit
+            bar.set_class(bool(self.typed_text), "-shown")
+            self.table.focus()
+            return
+        if self.typed_text:
+            self.typed, self.typed_text = TicketFilter(), ""
+            bar.value = ""
+            bar.remove_class("-shown")
+            self._show()
+
+    @on(Input.Submitted, "#filter")
+    def _apply_filter(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        try:
+            typed = parse_query(text)
+        except QueryError as exc:
+            self.notify(str(exc), title="Filter", severity="error", markup=False)
+            return
+        self.typed, self.typed_text = typed, text
+        event.input.set_class(bool(text), "-shown")
+        self._show()
+
+    def action_refresh(self) -> None:
+        self.table.reload()
+
+    def action_customer(self) -> None:
+        row = self.table.current
+        if row is None or row.customer_id is None:
+            self.notify("This ticket has no customer.", severity="warning")
+            return
+        self.desk.open_customer(row.customer_id)
+
+    @on(TicketTable.Highlighted, "#tickets")
+    def _highlighted(self, event: TicketTable.Highlighted) -> None:
+        """Read the ticket under a resting cursor ahead, so Enter shows it at once."""
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        number = event.row.number
+        self._prefetch_timer = self.set_timer(
+            PREFETCH_DELAY, lambda: prefetch(self, self.desk, number)
+        )
+
+    @on(TicketTable.Opened, "#tickets")
+    def _open(self, event: TicketTable.Opened) -> None:
+        self.desk.open_ticket(event.number, self.table)
+
+    def on_screen_resume(self) -> None:
+        if self.desk.change_serial != self._serial:
+            self._serial = self.desk.change_serial
+            self.table.reload()
+            self._count(self.views, self.effective, self.typed)

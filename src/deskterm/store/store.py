@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deskterm.store.bulk import BulkLoad
+from deskterm.store.console import ConsoleQueries
 from deskterm.store.customer_merge import CustomerMerge
 from deskterm.store.customers import CustomerQueries
 from deskterm.store.ingest_ops import IngestOps
@@ -13,6 +14,7 @@ from deskterm.store.workflow import WorkflowOps
 
 
 class Store(
+    ConsoleQueries,
     WorkflowOps,
     QueueQueries,
     TicketServices,

@@ -1,0 +1,90 @@
+"""A customer: profile on top, every ticket on every channel below (paged)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Header, Static
+
+from deskterm.query import TicketFilter
+from deskterm.screens.base import DeskNode
+from deskterm.screens.columns import QUEUE_COLUMNS
+from deskterm.screens.customer_panel import render_profile
+from deskterm.screens.ticket_cache import PREFETCH_DELAY, prefetch
+from deskterm.screens.ticket_table import TicketTable
+from deskterm.screens.widgets import KeyBar
+from deskterm.store.customers import CustomerProfile
+
+CUSTOMER_COLUMNS = tuple(c for c in QUEUE_COLUMNS if c.key != "customer")
+
+
+class CustomerScreen(DeskNode, Screen[None]):
+    """All tickets of one customer, newest activity first; Enter opens one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+        self.profile: CustomerProfile | None = None
+        self._serial = 0
+        self._prefetch_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Content.styled("Loading…", "dim"), id="customer-profile")
+        yield Static(id="customer-count")
+        yield TicketTable(CUSTOMER_COLUMNS, id="customer-tickets")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self._serial = self.desk.change_serial
+        self.query_one(TicketTable).focus()
+        self._load(self.customer_id)
+
+    @work(thread=True, exclusive=True, group="customer-load", exit_on_error=False)
+    def _load(self, customer_id: int) -> None:
+        store = self.desk.store
+        profile = store.get_customer(customer_id, ticket_limit=20)
+        self.app.call_from_thread(self._show, profile)
+        count = store.count_tickets(TicketFilter(customer_ids=(profile.customer.id or 0,)))
+        self.app.call_from_thread(self._show_count, count)
+
+    def _show(self, profile: CustomerProfile) -> None:
+        self.profile = profile
+        self.query_one("#customer-profile", Static).update(render_profile(profile))
+        self.query_one(TicketTable).show(TicketFilter(customer_ids=(profile.customer.id or 0,)))
+
+    def _show_count(self, count: int) -> None:
+        label = "ticket" if count == 1 else "tickets"
+        self.query_one("#customer-count", Static).update(
+            Content.styled(f"{count:,} {label} on every channel · Enter opens", "bold")
+        )
+
+    @on(TicketTable.Highlighted, "#customer-tickets")
+    def _highlighted(self, event: TicketTable.Highlighted) -> None:
+        """Read the ticket under a resting cursor ahead, so Enter shows it at once."""
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        number = event.row.number
+        self._prefetch_timer = self.set_timer(
+            PREFETCH_DELAY, lambda: prefetch(self, self.desk, number)
+        )
+
+    @on(TicketTable.Opened, "#customer-tickets")
+    def _open(self, event: TicketTable.Opened) -> None:
+        self.desk.open_ticket(event.number, self.query_one(TicketTable))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def on_screen_resume(self) -> None:
+        if self.desk.change_serial != self._serial:
+            self._serial = self.desk.change_serial
+            self.query_one(TicketTable).reload()

@@ -1,0 +1,112 @@
+"""The HEARD checklist panel: five steps, who did each and when, what each means.
+
+The panel only shows state and reports the agent's choice (:class:`Toggled`); the
+ticket screen talks to the store. ``response_style`` is the extension point for the
+emotion feature: a line suggesting how to answer (PRODUCT.md §5), hidden while empty.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from deskterm.screens.format import ago, line
+from deskterm.screens.widgets import VimOptionList
+from deskterm.store.models import HeardStep
+from deskterm.vocab import HEARD_GUIDANCE, HEARD_NAMES, HEARD_STEPS
+
+
+class HeardSteps(VimOptionList):
+    """The five steps; Enter or space toggles the highlighted one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,space", "select", "Toggle step", show=False),
+    ]
+
+
+class HeardPanel(Vertical):
+    """Checklist state for one ticket."""
+
+    response_style: reactive[str] = reactive("")
+    """How to answer, given the customer's emotion (filled by the emotion feature)."""
+
+    class Toggled(Message):
+        """The agent asked to flip ``step`` (H, E, A, R or D)."""
+
+        def __init__(self, step: str) -> None:
+            super().__init__()
+            self.step = step
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.steps: dict[str, HeardStep] = {}
+        self.now = datetime.now().astimezone()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="heard-style")
+        yield Static(id="heard-summary")
+        yield HeardSteps(id="heard-steps")
+
+    def on_mount(self) -> None:
+        self.query_one("#heard-style").display = False
+
+    def watch_response_style(self, style: str) -> None:
+        widget = self.query_one("#heard-style", Static)
+        widget.update(Content.styled(line(style), "bold"))
+        widget.display = bool(style)
+
+    def is_done(self, step: str) -> bool:
+        row = self.steps.get(step)
+        return bool(row and row.done)
+
+    def open_steps(self) -> list[str]:
+        return [s for s in HEARD_STEPS if not self.is_done(s)]
+
+    def show(self, steps: dict[str, HeardStep], now: datetime) -> None:
+        """Draw ``steps`` (a missing step is not done), keeping the highlight."""
+        self.steps = dict(steps)
+        self.now = now
+        options = self.query_one(HeardSteps)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options([self._option(step, n) for n, step in enumerate(HEARD_STEPS, 1)])
+        options.highlighted = highlighted if highlighted is not None else 0
+        done = len(HEARD_STEPS) - len(self.open_steps())
+        summary = f"{done}/5 done · keys 1–5 toggle"
+        diagnose = self.steps.get("D")
+        if diagnose and diagnose.done and diagnose.category:
+            summary += f" · root cause: {line(diagnose.category)}"
+        self.query_one("#heard-summary", Static).update(Content.styled(summary, "dim"))
+
+    def _option(self, step: str, key: int) -> Option:
+        row = self.steps.get(step)
+        done = bool(row and row.done)
+        head = Content.assemble(
+            ("[x] " if done else "[ ] ", "bold" if done else ""),
+            (f"{key} {HEARD_NAMES[step]}", "bold"),
+        )
+        lines = [head]
+        if row and row.done:
+            who = f"{line(row.actor) or 'someone'} · {ago(row.done_at, self.now)}"
+            lines.append(Content.styled(who, "dim"))
+            if step == "D" and (row.category or row.note):
+                cause = " — ".join(x for x in (line(row.category), line(row.note)) if x)
+                lines.append(Content.styled(cause, "italic"))
+        lines.append(Content.styled(HEARD_GUIDANCE[step], "dim"))
+        return Option(Content("\n").join(lines), id=step)
+
+    @on(OptionList.OptionSelected, "#heard-steps")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.Toggled(event.option.id))

@@ -1,0 +1,407 @@
+"""One ticket: the conversation, and the customer / HEARD / notes panels beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Header, Static, TabbedContent, TabPane, Tabs, TextArea
+
+from deskterm.screens.base import DeskNode
+from deskterm.screens.choice import ChoiceScreen
+from deskterm.screens.confirm import ConfirmScreen
+from deskterm.screens.conversation import Conversation
+from deskterm.screens.customer_panel import CustomerPanel
+from deskterm.screens.diagnose import DiagnoseScreen
+from deskterm.screens.drafts import Draft
+from deskterm.screens.format import channel_label, line, priority_label, status_label
+from deskterm.screens.heard_panel import HeardPanel
+from deskterm.screens.internal_note import InternalNoteScreen
+from deskterm.screens.messages import NumberSequence, TicketChanged, TicketSequence
+from deskterm.screens.notes_panel import NotesPanel
+from deskterm.screens.prompt import PromptScreen
+from deskterm.screens.ticket_cache import TicketData, prefetch, read_ticket
+from deskterm.screens.widgets import KeyBar
+from deskterm.vocab import HEARD_NAMES, HEARD_STEPS, PRIORITIES, STATUSES
+
+if TYPE_CHECKING:
+    from deskterm.store.models import NoteVersion
+
+SOLVING = ("solved", "closed")
+PANELS = ("conversation", "customer", "heard", "notes")
+
+
+class TicketScreen(DeskNode, Screen[None]):
+    """A ticket with everything an agent needs to resolve it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("1", "heard('H')", "HEARD", key_display="1-5"),
+        *(
+            Binding(str(n), f"heard('{step}')", f"HEARD: {HEARD_NAMES[step]}", show=False)
+            for n, step in enumerate(HEARD_STEPS, 1)
+            if n > 1
+        ),
+        Binding("s", "status", "Status"),
+        Binding("p", "priority", "Priority"),
+        Binding("a", "assign", "Assign"),
+        Binding("t", "tags", "Tags"),
+        Binding("n", "notes", "Notes"),
+        Binding("i", "internal_note", "Int. note"),
+        Binding("right_square_bracket", "step(1)", "Next", key_display="]"),
+        Binding("left_square_bracket", "step(-1)", "Prev", key_display="["),
+        Binding("c", "customer", "Customer"),
+        Binding("m", "queue", "Queue"),
+        Binding("tab", "panel(1)", "Next panel", show=False),
+        Binding("shift+tab", "panel(-1)", "Previous panel", show=False),
+        Binding("A", "assign_me", "Assign to me", show=False),
+        Binding("z", "unfold", "Unfold quotes", show=False),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, number: int, sequence: TicketSequence | None = None) -> None:
+        super().__init__()
+        self.number = number
+        self.sequence = sequence
+        self.data: TicketData | None = None
+        self.unfold = False
+        self._serial = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="ticket-body"):
+            with Vertical(id="ticket-main"):
+                yield Static(Content(f"#{self.number}"), id="ticket-summary")
+                yield Conversation(id="conversation")
+                yield Horizontal(id="ticket-actions")  # replies and macros go here
+            with TabbedContent(id="panels", initial="tab-customer"):
+                with TabPane("Customer", id="tab-customer"):
+                    yield CustomerPanel(id="customer")
+                with TabPane("HEARD", id="tab-heard"):
+                    yield HeardPanel(id="heard")
+                with TabPane("Notes", id="tab-notes"):
+                    yield NotesPanel(self.number, id="notes")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one(Tabs).can_focus = False  # Tab moves between panels, not tab labels
+        self._open()
+
+    def show_ticket(self, number: int, sequence: TicketSequence | None) -> None:
+        """Show another ticket on this screen (the app reuses one ticket screen, and
+        ``]``/``[`` step through a list, without building widgets again)."""
+        self.number, self.sequence = number, sequence
+        if self.is_mounted:
+            self.query_one(NotesPanel).switch(number)
+            self._open()
+
+    def _open(self) -> None:
+        self.data = None
+        self.unfold = False
+        self.query_one(Conversation).focus()
+        self._serial = self.desk.change_serial
+        cached = self.desk.ticket_cache.get(self.number, self._serial)
+        if cached is not None:
+            self._show(cached)
+            self._load_draft(self.number, cached.detail.note)
+        else:
+            self.query_one("#ticket-summary", Static).update(
+                Content.styled(f"#{self.number} loading…", "dim")
+            )
+            self.query_one(Conversation).clear("Loading…")
+            self._load(self.number, first=True)
+
+    def on_screen_resume(self) -> None:
+        if self.data is not None and self.desk.change_serial != self._serial:
+            self._serial = self.desk.change_serial
+            self._load(self.number, first=False)
+
+    # -- loading -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="ticket-load", exit_on_error=False)
+    def _load(self, number: int, first: bool) -> None:
+        data = read_ticket(self.desk.store, number)
+        draft = self.desk.drafts.read(number) if first else None
+        self.app.call_from_thread(self._loaded, number, data, first, draft)
+
+    @work(thread=True, exclusive=True, group="ticket-draft", exit_on_error=False)
+    def _load_draft(self, number: int, note: NoteVersion | None) -> None:
+        draft = self.desk.drafts.read(number)
+        self.app.call_from_thread(self._draft_loaded, number, note, draft)
+
+    def _loaded(self, number: int, data: TicketData, first: bool, draft: Draft | None) -> None:
+        if number != self.number:
+            return  # the agent has moved on to another ticket
+        self.desk.ticket_cache.put(number, self.desk.change_serial, data)
+        self._show(data)
+        if first:
+            self.query_one(NotesPanel).load(number, data.detail.note, draft)
+
+    def _draft_loaded(self, number: int, note: NoteVersion | None, draft: Draft | None) -> None:
+        if number == self.number:
+            self.query_one(NotesPanel).load(number, note, draft)
+
+    def _show(self, data: TicketData) -> None:
+        fresh = self.data is None
+        self.data = data
+        now = self.desk.clock()
+        self._summary()
+        self.query_one(Conversation).show(
+            data.detail.messages, data.detail.attachments, unfold=self.unfold, reset=fresh
+        )
+        self.query_one(CustomerPanel).show(data.profile, self.number, now)
+        self.query_one(HeardPanel).show(data.detail.heard, now)
+        if self.sequence is not None:
+            following = self.sequence.peek(self.number, 1)
+            if following is not None:
+                prefetch(self, self.desk, following)
+
+    def _summary(self) -> None:
+        if self.data is None:
+            return
+        t = self.data.detail.ticket
+        tags = ", ".join(line(tag) for tag in self.data.detail.tags)
+        facts = [
+            status_label(t.status),
+            priority_label(t.priority),
+            f"queue {line(t.queue)}",
+            f"@{line(t.assignee)}" if t.assignee else "unassigned",
+            channel_label(t.channel),
+        ]
+        if tags:
+            facts.append(f"tags {tags}")
+        summary = Content.assemble(
+            (f"#{t.id} ", "bold"),
+            (line(t.subject) or "(no subject)", "bold"),
+            "\n",
+            (" · ".join(facts), "dim"),
+        )
+        self.query_one("#ticket-summary", Static).update(summary)
+
+    def _changed(self) -> None:
+        """After a change from this screen: tell the app, re-read the ticket."""
+        self.post_message(TicketChanged(self.number))
+        self._load(self.number, first=False)
+
+    # -- panels ------------------------------------------------------------------------
+
+    def _region(self) -> str:
+        focused: Widget | None = self.focused
+        while focused is not None:
+            if focused.id in PANELS:
+                return focused.id or "conversation"
+            parent = focused.parent
+            focused = parent if isinstance(parent, Widget) else None
+        return "conversation"
+
+    def focus_panel(self, name: str) -> None:
+        """Show and focus one region: conversation, customer, heard or notes."""
+        if name != "conversation":
+            self.query_one(TabbedContent).active = f"tab-{name}"
+        target: dict[str, str] = {
+            "conversation": "#conversation",
+            "customer": "#history",
+            "heard": "#heard-steps",
+            "notes": "#notes-editor",
+        }
+        self.query_one(target[name]).focus()
+
+    def action_panel(self, step: int) -> None:
+        index = PANELS.index(self._region())
+        self.focus_panel(PANELS[(index + step) % len(PANELS)])
+
+    def action_notes(self) -> None:
+        self.focus_panel("notes")
+        editor = self.query_one(NotesPanel).editor
+        if editor.cursor_location == (0, 0):
+            editor.move_cursor(editor.document.end)  # go on writing where the notes end
+
+    def action_unfold(self) -> None:
+        self.unfold = not self.unfold
+        if self.data:
+            self.query_one(Conversation).show(
+                self.data.detail.messages, self.data.detail.attachments, unfold=self.unfold
+            )
+
+    def action_reload(self) -> None:
+        self._load(self.number, first=False)
+
+    # -- navigation --------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, TextArea):
+            self.focus_panel("conversation")
+            return
+        self.dismiss(None)
+
+    def action_step(self, step: int) -> None:
+        """``]``/``[``: the next or previous ticket of the list this one came from."""
+        following = self.sequence.neighbour(self.number, step) if self.sequence else None
+        if following is None:
+            where = "last" if step > 0 else "first"
+            self.notify(f"This is the {where} ticket of the list.", markup=False)
+            return
+        self.show_ticket(following, self.sequence)
+
+    def action_customer(self) -> None:
+        ticket = self.data.detail.ticket if self.data else None
+        if ticket is None or ticket.customer_id is None:
+            self.notify("This ticket has no customer.", severity="warning", markup=False)
+            return
+        self.desk.open_customer(ticket.customer_id)
+
+    @on(CustomerPanel.OpenTicket)
+    def _open_from_history(self, event: CustomerPanel.OpenTicket) -> None:
+        if event.number == self.number:
+            self.focus_panel("conversation")
+            return
+        self.desk.open_ticket(event.number, NumberSequence(event.numbers))
+
+    # -- HEARD -------------------------------------------------------------------------
+
+    def action_heard(self, step: str) -> None:
+        """Toggle a HEARD step; marking Diagnose done asks for the root cause first."""
+        panel = self.query_one(HeardPanel)
+        if self.data is None:
+            return
+        if panel.is_done(step):
+            self._set_heard(step, False, None, None)
+        elif step == "D":
+            causes = self.desk.config.heard.root_causes
+            self.app.push_screen(DiagnoseScreen(causes), self._diagnosed)
+        else:
+            self._set_heard(step, True, None, None)
+
+    @on(HeardPanel.Toggled)
+    def _toggled(self, event: HeardPanel.Toggled) -> None:
+        self.action_heard(event.step)
+
+    def _diagnosed(self, result: tuple[str, str] | None) -> None:
+        if result is not None:
+            category, note = result
+            self._set_heard("D", True, category, note)
+
+    @work(thread=True, group="ticket-change", exit_on_error=False)
+    def _set_heard(self, step: str, done: bool, category: str | None, note: str | None) -> None:
+        actor = self.desk.config.agent.name
+        self.desk.store.set_heard(self.number, step, done, actor, note=note, category=category)
+        self.app.call_from_thread(self._changed)
+
+    # -- ticket fields -------------------------------------------------------------------
+
+    @work(thread=True, group="ticket-change", exit_on_error=False)
+    def _change(self, what: str, value: Any) -> None:
+        store, actor = self.desk.store, self.desk.config.agent.name
+        if what == "status":
+            store.set_status(self.number, value, actor)
+        elif what == "priority":
+            store.set_priority(self.number, value, actor)
+        elif what == "queue":
+            store.set_queue(self.number, value, actor)
+        elif what == "assignee":
+            store.assign(self.number, value, actor)
+        elif what == "tags":
+            store.set_tags(self.number, value, actor)
+        elif what == "internal_note":
+            store.add_internal_note(self.number, value, actor)
+        self.app.call_from_thread(self._changed)
+
+    def _then(self, what: str) -> Callable[[str | None], None]:
+        """A modal's callback: apply the chosen value unless the agent cancelled."""
+
+        def apply(value: str | None) -> None:
+            if value is not None:
+                self._change(what, value)
+
+        return apply
+
+    def _field(self, name: str) -> Any:
+        return getattr(self.data.detail.ticket, name) if self.data else None
+
+    def action_status(self) -> None:
+        self.app.push_screen(
+            ChoiceScreen("Status", STATUSES, self._field("status"), labels=status_label),
+            self._status_chosen,
+        )
+
+    def _status_chosen(self, status: str | None) -> None:
+        if status is None or status == self._field("status"):
+            return
+        open_steps = self.query_one(HeardPanel).open_steps()
+        policy = self.desk.config.heard.solve_policy
+        if status not in SOLVING or not open_steps or policy == "off":
+            self._change("status", status)
+            return
+        names = ", ".join(HEARD_NAMES[s] for s in open_steps)
+        if policy == "require":
+            self.notify(
+                f"Complete the HEARD checklist before solving: {names} still open.",
+                title="HEARD",
+                severity="error",
+                markup=False,
+            )
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._change("status", status)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"HEARD steps still open: {names}.",
+                f"Mark ticket #{self.number} {status_label(status)} anyway?",
+            ),
+            confirmed,
+        )
+
+    def action_priority(self) -> None:
+        self.app.push_screen(
+            ChoiceScreen("Priority", PRIORITIES, self._field("priority"), labels=priority_label),
+            self._then("priority"),
+        )
+
+    def action_queue(self) -> None:
+        self.app.push_screen(
+            PromptScreen("Move to queue", self._field("queue") or "", suggest="queue"),
+            self._then("queue"),
+        )
+
+    def action_assign(self) -> None:
+        self.app.push_screen(
+            PromptScreen(
+                "Assign to (empty: unassign)",
+                self._field("assignee") or "",
+                suggest="assignee",
+                extra=(self.desk.config.agent.name,),
+                allow_empty=True,
+            ),
+            self._then("assignee"),
+        )
+
+    def action_assign_me(self) -> None:
+        self._change("assignee", self.desk.config.agent.name)
+
+    def action_tags(self) -> None:
+        current = ", ".join(self.data.detail.tags) if self.data else ""
+        self.app.push_screen(
+            PromptScreen("Tags (comma-separated)", current, suggest="tag", allow_empty=True),
+            self._tags_chosen,
+        )
+
+    def _tags_chosen(self, value: str | None) -> None:
+        if value is not None:
+            self._change("tags", [t for t in value.replace(";", ",").split(",") if t.strip()])
+
+    def action_internal_note(self) -> None:
+        self.app.push_screen(
+            InternalNoteScreen(self.number),
+            self._then("internal_note"),
+        )

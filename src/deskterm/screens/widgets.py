@@ -1,0 +1,61 @@
+"""Small widgets the screens share."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import OptionList
+
+
+class VimOptionList(OptionList):
+    """An option list that also moves with ``j``/``k``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
+class KeyBar(Widget):
+    """The footer: the current screen's keys, one line, one widget.
+
+    Textual's ``Footer`` builds a widget per key and rebuilds them whenever focus moves;
+    this draws the same list (shown bindings of the focused widget, the screen and the
+    app, in that order) as one line of text, so opening a screen stays cheap.
+    """
+
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        background: $footer-background;
+        color: $footer-description-foreground;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        self.refresh()
+
+    def render(self) -> Content:
+        app = self.app
+        seen: set[tuple[str, str]] = set()
+        parts: list[Content] = []
+        for _, binding, enabled, _ in self.screen.active_bindings.values():
+            if not binding.show or (binding.action, binding.description) in seen:
+                continue
+            seen.add((binding.action, binding.description))
+            key_style = "bold" if enabled else "dim"
+            parts.append(
+                Content.assemble(
+                    (f" {app.get_key_display(binding)} ", f"{key_style} $footer-key-foreground"),
+                    (binding.description, "" if enabled else "dim"),
+                )
+            )
+        return Content(" ").join(parts)

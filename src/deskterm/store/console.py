@@ -1,0 +1,108 @@
+"""Queries the agent console needs beyond the queue pages: paging upwards and pick lists.
+
+The console keeps only a window of a few hundred rows; scrolling back up past it, or
+jumping to the oldest ticket (``G``), needs the page *above* a row: the same keyset
+walk as :meth:`QueueQueries.list_tickets`, in the other direction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, text, tuple_
+from sqlmodel import col
+
+from deskterm.query import UNASSIGNED, TicketFilter
+from deskterm.store.models import Ticket, TicketTag
+from deskterm.store.queue import _ROW_COLUMNS, PAGE, Cursor, QueueQueries, TicketRow, _row
+
+_DISTINCT = {
+    "queue": ("ticket", "queue"),
+    "assignee": ("ticket", "assignee"),
+    "tag": ("ticket_tag", "tag"),
+}
+
+
+class ConsoleQueries(QueueQueries):
+    """Upward keyset pages and distinct values for the console's pickers."""
+
+    def list_tickets_before(
+        self, f: TicketFilter | None = None, before: Cursor | None = None, limit: int = PAGE
+    ) -> list[TicketRow]:
+        """Up to ``limit`` tickets just *newer* than ``before``, newest first.
+
+        With ``before=None`` this is the oldest page of the view. Full-text filters are
+        not supported here (their order is by matching message, not by activity).
+        """
+        f = f or TicketFilter()
+        if f.text:
+            raise ValueError("list_tickets_before does not page full-text results")
+        with self.read() as session:
+            if f.tags:
+                conds = self._conditions(session, f, skip="tags")
+                key = tuple_(TicketTag.updated_at, TicketTag.ticket_id)
+                stmt = (
+                    select(*_ROW_COLUMNS)
+                    .select_from(TicketTag)
+                    .join(Ticket, col(Ticket.id) == TicketTag.ticket_id)
+                    .where(col(TicketTag.tag) == f.tags[0], *conds)
+                )
+                if before is not None:
+                    stmt = stmt.where(key > tuple_(*before))
+                stmt = stmt.order_by(
+                    col(TicketTag.updated_at).asc(), col(TicketTag.ticket_id).asc()
+                ).limit(limit)
+                rows = [_row(m) for m in session.execute(stmt).mappings()]
+                return rows[::-1]
+            order = (col(Ticket.updated_at).asc(), col(Ticket.id).asc())
+            keyset = (
+                [] if before is None else [tuple_(Ticket.updated_at, Ticket.id) > tuple_(*before)]
+            )
+            branch, values = self._branches(session, f)
+            if branch is None:
+                stmt = self._base([*self._conditions(session, f), *keyset]).order_by(*order)
+                rows = [_row(m) for m in session.execute(stmt.limit(limit)).mappings()]
+                return rows[::-1]
+            conds = [*self._conditions(session, f, skip=branch), *keyset]
+            column: Any = {
+                "status": col(Ticket.status),
+                "priority": col(Ticket.priority),
+                "queue": col(Ticket.queue),
+                "channel": col(Ticket.channel),
+                "assignee": col(Ticket.assignee),
+                "customer": col(Ticket.customer_id),
+            }[branch]
+            parts = []
+            for value in values:
+                cond = (
+                    column.is_(None)
+                    if branch == "assignee" and value == UNASSIGNED
+                    else column == value
+                )
+                parts.append(
+                    self._base([*conds, cond]).order_by(*order).limit(limit).subquery().select()
+                )
+            union = parts[0].union_all(*parts[1:]).subquery()
+            stmt = (
+                select(union).order_by(union.c.updated_at.asc(), union.c.number.asc()).limit(limit)
+            )
+            rows = [_row(m) for m in session.execute(stmt).mappings()]
+            return rows[::-1]
+
+    def distinct_values(self, field: str, limit: int = 200) -> list[str]:
+        """The distinct values of ``queue``, ``assignee`` or ``tag``, sorted.
+
+        A recursive skip-scan: one index seek per distinct value, so it stays instant
+        on a million tickets where ``SELECT DISTINCT`` would read the whole index.
+        """
+        table, column = _DISTINCT[field]
+        sql = text(
+            f"WITH RECURSIVE v(x, n) AS ("  # names come from _DISTINCT only
+            f" SELECT (SELECT MIN({column}) FROM {table}), 1"
+            f" UNION ALL"
+            f" SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.x), n + 1"
+            f" FROM v WHERE v.x IS NOT NULL AND n < :limit"
+            f") SELECT x FROM v WHERE x IS NOT NULL"
+        )
+        with self.read() as session:
+            return [str(x) for x in session.execute(sql, {"limit": limit}).scalars()]
