@@ -346,7 +346,9 @@ class DemoBuilder:
         gaps = [timedelta(minutes=rng.randrange(4, 60 * 30)) for _ in turns[1:]]
         tail = timedelta(minutes=rng.randrange(1, 120))
         # The whole conversation ends before the anchor: no activity in the future.
-        created = min(created, self.anchor - sum(gaps, timedelta()) - tail)
+        # (shifted back by a random margin so clamped tickets do not share one timestamp).
+        latest_start = self.anchor - sum(gaps, timedelta()) - tail
+        created = min(created, latest_start - timedelta(seconds=rng.randrange(0, 36_000)))
         messages: list[dict[str, Any]] = []
         when = created
         first_response = None
