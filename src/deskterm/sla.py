@@ -37,6 +37,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -139,6 +140,9 @@ class BusinessHours:
     holidays: frozenset[date] = frozenset()
 
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
+        return _window(self, day)
+
+    def _compute_window(self, day: date) -> tuple[datetime, datetime] | None:
         if day.weekday() not in self.days or day in self.holidays:
             return None
         midnight = datetime.combine(day, time(0))
@@ -177,6 +181,12 @@ class BusinessHours:
                 break
             total += min(closes, end) - max(opens, start)
         return total
+
+
+@lru_cache(maxsize=8192)
+def _window(hours: BusinessHours, day: date) -> tuple[datetime, datetime] | None:
+    """One day's open window in UTC, cached: clocks ask for the same days over and over."""
+    return hours._compute_window(day)
 
 
 @dataclass(frozen=True)
@@ -513,7 +523,9 @@ class CustomerTiers:
         if customer is None:
             return None
         if customer not in self._tiers:
-            self._tiers[customer] = ctx.writer.customer_tier(customer)
+            from deskterm.store.workflow import customer_tier
+
+            self._tiers[customer] = customer_tier(ctx.writer.conn, customer)
         return self._tiers[customer]
 
 

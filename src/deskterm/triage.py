@@ -12,7 +12,8 @@ Rules run in file order on every new inbound message (at ingest) and again with
 a value may be a list (any of them matches). Conditions:
 
 * text, matched anywhere (regex search): ``subject``, ``body``, ``text`` (either),
-  ``from`` (sender address), ``to`` (any recipient address);
+  ``from`` (sender address), ``to`` (any recipient address); ``body`` is what the
+  message adds: quoted earlier messages ("On … wrote:", ``>`` lines) are not matched;
 * words, matched whole (regex fullmatch): ``channel``, ``from_domain``, ``tier``,
   ``emotion``, ``priority``, ``queue``, ``status``, ``direction`` (default
   ``inbound``; ``any`` for every message);
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deskterm.config import ConfigError
+from deskterm.emotion import new_text
 from deskterm.vocab import PRIORITIES
 
 if TYPE_CHECKING:
@@ -371,7 +373,7 @@ class TriageHook:
             sender=record.author.value if record.author.kind == "email" else "",
             recipients=tuple(p.value for p in record.recipients if p.kind == "email"),
             subject=record.subject,
-            body=record.body,
+            body=new_text(record.body),
             new=ctx.new_ticket,
             emotion=ctx.message.get("emotion"),
             emotion_score=ctx.message.get("emotion_score"),
@@ -475,7 +477,7 @@ def plan(store: Store, rules: Sequence[Rule], f: TicketFilter | None) -> Iterabl
                     sender=msg.author_address if msg.channel == "email" else "",
                     recipients=tuple(r.strip() for r in msg.recipients.split(",") if r.strip()),
                     subject=msg.subject,
-                    body=msg.body,
+                    body=new_text(msg.body),
                     new=i == 0,
                     emotion=msg.emotion,
                     emotion_score=msg.emotion_score,

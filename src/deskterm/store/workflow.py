@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, or_, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -74,25 +74,56 @@ class TriageInput:
     messages: list[Message]
 
 
+_MESSAGE = Message.__table__  # type: ignore[attr-defined]
+_TICKET = Ticket.__table__  # type: ignore[attr-defined]
+_CUSTOMER_MESSAGES = _MESSAGE.join(_TICKET, _TICKET.c.id == _MESSAGE.c.ticket_id)
+# Built once: ingest asks for every inbound message, and building a statement costs
+# more than running it.
+_RECENT_CONTACT = (
+    sa_select(_MESSAGE.c.direction, func.max(_MESSAGE.c.sent_at))
+    .select_from(_CUSTOMER_MESSAGES)
+    .where(
+        _TICKET.c.customer_id == bindparam("customer"),
+        _MESSAGE.c.sent_at >= bindparam("since", type_=_MESSAGE.c.sent_at.type),
+        _MESSAGE.c.sent_at < bindparam("before", type_=_MESSAGE.c.sent_at.type),
+        _MESSAGE.c.direction.in_(("inbound", "outbound")),
+    )
+    .group_by(_MESSAGE.c.direction)
+)
+_HAS_MESSAGES = (
+    sa_select(_MESSAGE.c.id)
+    .select_from(_CUSTOMER_MESSAGES)
+    .where(_TICKET.c.customer_id == bindparam("customer"))
+    .limit(1)
+)
+
+
 def recent_contact(
     conn: Connection, customer_id: int, before: datetime, window: timedelta
 ) -> tuple[datetime | None, datetime | None]:
     """(latest inbound, latest outbound) message time of a customer's tickets in
     ``[before - window, before)``, for the repeat-contact signal at ingest."""
-    m, t = Message.__table__, Ticket.__table__  # type: ignore[attr-defined]
-    stmt = (
-        sa_select(m.c.direction, func.max(m.c.sent_at))
-        .select_from(m.join(t, t.c.id == m.c.ticket_id))
-        .where(
-            t.c.customer_id == customer_id,
-            m.c.sent_at >= before - window,
-            m.c.sent_at < before,
-            m.c.direction.in_(("inbound", "outbound")),
-        )
-        .group_by(m.c.direction)
+    rows = conn.execute(
+        _RECENT_CONTACT, {"customer": customer_id, "since": before - window, "before": before}
     )
-    found: dict[str, datetime] = {row[0]: row[1] for row in conn.execute(stmt)}
+    found: dict[str, datetime] = {row[0]: row[1] for row in rows}
     return found.get("inbound"), found.get("outbound")
+
+
+_TIER = sa_select(Customer.__table__.c.tier).where(  # type: ignore[attr-defined]
+    Customer.__table__.c.id == bindparam("customer")  # type: ignore[attr-defined]
+)
+
+
+def customer_tier(conn: Connection, customer_id: int) -> str | None:
+    """A customer's tier (with a statement built once: ingest asks per new customer)."""
+    tier: str | None = conn.execute(_TIER, {"customer": customer_id}).scalar_one_or_none()
+    return tier
+
+
+def customer_has_messages(conn: Connection, customer_id: int) -> bool:
+    """Whether any stored message belongs to one of the customer's tickets."""
+    return conn.execute(_HAS_MESSAGES, {"customer": customer_id}).first() is not None
 
 
 class WorkflowOps(SlaOps):
