@@ -12,8 +12,9 @@ Rules run in file order on every new inbound message (at ingest) and again with
 a value may be a list (any of them matches). Conditions:
 
 * text, matched anywhere (regex search): ``subject``, ``body``, ``text`` (either),
-  ``from`` (sender address), ``to`` (any recipient address); ``body`` is what the
-  message adds: quoted earlier messages ("On … wrote:", ``>`` lines) are not matched;
+  ``from`` (the sender: address, phone number or chat id), ``to`` (any recipient
+  address); ``body`` is what the message adds: quoted earlier messages ("On …
+  wrote:", ``>`` lines) are not matched;
 * words, matched whole (regex fullmatch): ``channel``, ``from_domain``, ``tier``,
   ``emotion``, ``priority``, ``queue``, ``status``, ``direction`` (default
   ``inbound``; ``any`` for every message);
@@ -370,7 +371,7 @@ class TriageHook:
         facts = Facts(
             channel=record.channel,
             direction=ctx.direction,
-            sender=record.author.value if record.author.kind == "email" else "",
+            sender=record.author.value,
             recipients=tuple(p.value for p in record.recipients if p.kind == "email"),
             subject=record.subject,
             body=new_text(record.body),
@@ -474,7 +475,7 @@ def plan(store: Store, rules: Sequence[Rule], f: TicketFilter | None) -> Iterabl
             for i, msg in enumerate(item.messages):
                 facts = Facts(
                     channel=msg.channel,
-                    sender=msg.author_address if msg.channel == "email" else "",
+                    sender=msg.author_address,
                     recipients=tuple(r.strip() for r in msg.recipients.split(",") if r.strip()),
                     subject=msg.subject,
                     body=new_text(msg.body),

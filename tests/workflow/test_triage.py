@@ -259,3 +259,35 @@ def test_rerun_dry_run_then_apply(store: Store, db_path: Path, isolated_home: Pa
     result = runner.invoke(app, ["--db", db, "triage", "status:solved", "--json"])
     assert json.loads(result.stdout)["changed"] == 1
     assert store.get_ticket(3).tags == ["seen"]
+
+
+def test_chat_rules_match_the_sender_id(store: Store) -> None:
+    config = config_from(
+        """
+[[rules]]
+name = "US phones"
+when = { channel = "whatsapp", from = "^\\\\+1" }
+set = { queue = "us" }
+"""
+    )
+    run(
+        store,
+        config,
+        InboundRecord(
+            source_key="whatsapp:a",
+            channel="whatsapp",
+            sent_at=T0,
+            author=Party("phone", "+14155550100", "Bo"),
+            body="hello",
+            conversation="wa:bo",
+        ),
+        InboundRecord(
+            source_key="whatsapp:b",
+            channel="whatsapp",
+            sent_at=T0,
+            author=Party("phone", "+4930123456", "Cy"),
+            body="hallo",
+            conversation="wa:cy",
+        ),
+    )
+    assert [store.get_ticket(n).ticket.queue for n in (1, 2)] == ["us", "general"]
