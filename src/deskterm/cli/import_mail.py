@@ -36,10 +36,12 @@ def import_mail(
     for path in paths:
         if not path.exists():
             fail(f"{path} does not exist.")
-    config = state(ctx).config()
+    st = state(ctx)
+    config, store = st.config(), st.store()
     options = ParseOptions(
         keep_attachment_data=config.ingest.store_attachments,
         attachment_max_bytes=config.ingest.attachment_max_bytes,
     )
-    with closing(read_mail(paths, options, workers=workers)) as items:
+    items = read_mail(paths, options, workers=workers, known=store.known_source_keys)
+    with closing(items):
         run_import(ctx, items, connector="mail", json_=json_, label="Importing mail")

@@ -12,13 +12,13 @@ read and parsed by :mod:`deskterm.connectors.mailjobs`, in worker processes.
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
-from deskterm.connectors.mailjobs import MailJob, parse_in_order
+from deskterm.connectors.mailjobs import MailJob, parse_in_order, skip_stored
 from deskterm.connectors.mime import ParseOptions
 from deskterm.connectors.records import Item, ParseFailure
 
@@ -64,10 +64,19 @@ def mail_jobs(paths: Iterable[Path]) -> Iterator[MailJob | ParseFailure]:
 
 
 def read_mail(
-    paths: Iterable[Path], options: ParseOptions | None = None, *, workers: int | None = None
+    paths: Iterable[Path],
+    options: ParseOptions | None = None,
+    *,
+    workers: int | None = None,
+    known: Callable[[Sequence[str]], set[str]] | None = None,
 ) -> Generator[Item, None, None]:
-    """Records (and failures) for every message under ``paths``, parsed on all cores."""
-    return parse_in_order(mail_jobs(paths), options, workers=workers)
+    """Records (and failures) for every message under ``paths``, parsed on all cores.
+
+    Each message is keyed by a hash of its bytes (``mail:<sha1>``), so the same file
+    read twice is one message; ``known`` answers which keys are stored already, and
+    those are not parsed again.
+    """
+    return parse_in_order(skip_stored(mail_jobs(paths), known), options, workers=workers)
 
 
 def _maildir(root: Path) -> Iterator[MailJob | ParseFailure]:
@@ -118,41 +127,71 @@ def _tree(root: Path) -> Iterator[MailJob | ParseFailure]:
                 yield MailJob(source=str(path), position="file", path=str(path), raw_ref=str(path))
 
 
-def _after_blank_line(data: mmap.mmap, at: int) -> bool:
-    """An envelope line starts the file or follows an empty line."""
-    return at == 0 or data[at - 2 : at] == b"\n\n" or data[at - 3 : at] == b"\n\r\n"
+SCAN_CHUNK = 4 * 1024 * 1024  # an mbox is scanned in blocks: memory stays flat
+
+
+def _separator_size(before: bytes) -> int:
+    """How many bytes before an envelope line are the blank line that belongs to it
+    (``before`` holds the 4 bytes in front of the line)."""
+    if before.endswith(b"\r\n\r\n"):
+        return 2
+    return 1 if before.endswith(b"\n\n") else 0
+
+
+def _envelopes(f: BinaryIO) -> Iterator[tuple[int, int, str, bytes]]:
+    """(start, end of line, line, the 4 bytes before it) of each mbox envelope line.
+
+    An envelope line must start the file or follow an empty line, and look like one
+    (``_FROM_LINE``), so a body line "From ..." that escaped quoting splits nothing.
+    """
+    offset = 0  # file position of buf[0]
+    buf = b""
+    tail = b""  # the last bytes before buf, for the blank-line check
+    while True:
+        chunk = f.read(SCAN_CHUNK)
+        data = buf + chunk
+        cut = len(data) if not chunk else data.rfind(b"\n") + 1
+        region = data[:cut]
+        for match in _FROM_LINE.finditer(region):
+            start = match.start()
+            before = (tail + region[:start])[-4:] if start < 4 else region[start - 4 : start]
+            if offset + start == 0 or before.endswith((b"\n\n", b"\n\r\n")):
+                line = match.group(0).decode("latin-1").strip()
+                yield offset + start, offset + match.end(), line, before
+        tail = (tail + region)[-4:]
+        offset += cut
+        buf = data[cut:]
+        if not chunk:
+            return
 
 
 def _mbox(path: Path) -> Iterator[MailJob | ParseFailure]:
     """Byte ranges of the messages of an mbox; the separator's blank line is dropped."""
+
+    def job(n: int, begin: int, stop: int, envelope: str) -> MailJob:
+        return MailJob(
+            source=str(path),
+            position=f"message {n} (byte {begin})",
+            path=str(path),
+            offset=begin,
+            length=max(0, stop - begin),
+            mbox=True,
+            envelope=envelope,
+            raw_ref=f"{path}#{begin}",
+        )
+
     try:
         with path.open("rb") as f:
-            if os.fstat(f.fileno()).st_size == 0:
-                return
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                bounds = [
-                    (m.start(), m.end(), m.group(0).decode("latin-1").strip())
-                    for m in _FROM_LINE.finditer(data)
-                    if _after_blank_line(data, m.start())
-                ]
-                size = len(data)
-                ends = [start for start, _, _ in bounds[1:]] + [size]
-                for n, ((_, begin, envelope), end) in enumerate(zip(bounds, ends, strict=True)):
-                    stop = end
-                    # The blank line before the next "From " belongs to the separator.
-                    if data[stop - 2 : stop] == b"\n\n":
-                        stop -= 1
-                    elif data[stop - 4 : stop] == b"\r\n\r\n":
-                        stop -= 2
-                    yield MailJob(
-                        source=str(path),
-                        position=f"message {n + 1} (byte {begin})",
-                        path=str(path),
-                        offset=begin,
-                        length=max(0, stop - begin),
-                        mbox=True,
-                        envelope=envelope,
-                        raw_ref=f"{path}#{begin}",
-                    )
+            size = os.fstat(f.fileno()).st_size
+            previous: tuple[int, str] | None = None
+            n = 0
+            for start, end, envelope, before in _envelopes(f):
+                if previous is not None:
+                    n += 1
+                    yield job(n, previous[0], start - _separator_size(before), *previous[1:])
+                previous = (end, envelope)
+            if previous is not None:
+                f.seek(max(0, size - 4))
+                yield job(n + 1, previous[0], size - _separator_size(f.read(4)), previous[1])
     except OSError as exc:
         yield ParseFailure(str(path), "file", f"cannot read: {exc.strerror or exc}")

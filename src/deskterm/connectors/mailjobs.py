@@ -18,14 +18,14 @@ import os
 import re
 import signal
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.pool import AsyncResult, Pool
 from typing import IO
 
-from deskterm.connectors.mime import MailError, ParseOptions, parse_message
-from deskterm.connectors.records import InboundRecord, Item, ParseFailure
+from deskterm.connectors.mime import MailError, ParseOptions, parse_message, raw_key
+from deskterm.connectors.records import AlreadyStored, InboundRecord, Item, ParseFailure
 
 INLINE_BELOW = 300  # fewer jobs than this are parsed without worker processes
 CHUNK = 48  # jobs per task sent to a worker
@@ -158,6 +158,47 @@ def _file_time(job: MailJob) -> tuple[datetime, str] | None:
         return datetime.fromtimestamp(os.stat(job.path or "").st_mtime, UTC), "file"  # noqa: PTH116
     except OSError:
         return None
+
+
+def skip_stored(
+    entries: Iterable[MailJob | Item],
+    known: Callable[[Sequence[str]], set[str]] | None,
+    *,
+    batch: int = 500,
+) -> Iterator[MailJob | Item]:
+    """Read each file job's bytes here and key it by their hash; with ``known`` (the
+    store's source-key lookup, passed in by the caller: connectors never open the
+    store), messages stored before become :class:`AlreadyStored` without being parsed,
+    so importing the same files again costs a read and a hash per message."""
+    reader = _Reader()
+    pending: list[MailJob | Item] = []
+
+    def flush() -> Iterator[MailJob | Item]:
+        keys = [e.source_key for e in pending if isinstance(e, MailJob) and e.source_key]
+        stored = known(keys) if known and keys else set()
+        for entry in pending:
+            if isinstance(entry, MailJob) and entry.source_key in stored:
+                yield AlreadyStored(entry.source_key or "")
+            else:
+                yield entry
+        pending.clear()
+
+    try:
+        for entry in entries:
+            if isinstance(entry, MailJob) and entry.data is None and entry.source_key is None:
+                try:
+                    data = reader.read(entry)
+                except OSError as exc:
+                    reason = f"cannot read: {exc.strerror or exc}"
+                    pending.append(ParseFailure(entry.source, entry.position, reason))
+                    continue
+                entry = replace(entry, data=data, source_key=raw_key(data))
+            pending.append(entry)
+            if len(pending) >= batch:
+                yield from flush()
+        yield from flush()
+    finally:
+        reader.close()
 
 
 def _parse_chunk(jobs: list[MailJob]) -> list[InboundRecord | ParseFailure]:

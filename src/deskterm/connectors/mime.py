@@ -28,7 +28,7 @@ from email.message import Message
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_tz
 from typing import Any
 
-from deskterm.connectors.records import AttachmentRecord, InboundRecord, Party
+from deskterm.connectors.records import AttachmentRecord, InboundRecord, Party, content_hash
 from deskterm.textsafe import clean_line, clean_text
 
 MAX_BODY_CHARS = 2_000_000  # a body larger than this is cut (and says so)
@@ -172,7 +172,7 @@ def _unfold(value: str) -> str:
 
 def _from_8bit(value: str, fallback_charset: str) -> str:
     """Header text holding raw 8-bit bytes (the parser keeps them as surrogates)."""
-    raw = value.encode("ascii", "surrogateescape")
+    raw = value.encode("utf-8", "surrogateescape")  # already-decoded text stays UTF-8
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -219,9 +219,11 @@ def _headers(msg: Message) -> dict[str, str]:
 
 
 def _address_text(value: str, fallback_charset: str) -> str:
+    """An address header as text, escape sequences gone before parsing (an OSC
+    sequence's ``;`` would otherwise end the address list early)."""
     if not value.isascii():
         value = _from_8bit(value, fallback_charset)
-    return _unfold(value)
+    return clean_line(_unfold(value))
 
 
 def parse_addresses(value: str | None, fallback_charset: str = "") -> list[tuple[str, str]]:
@@ -622,7 +624,7 @@ def parse_message(
     body = "\n\n".join(t.strip("\n") for t in collector.texts)
     if len(body) > MAX_BODY_CHARS:
         body = body[:MAX_BODY_CHARS] + TRUNCATED
-    return InboundRecord(
+    record = InboundRecord(
         source_key=source_key or raw_key(data),
         channel="email",
         sent_at=sent_at,
@@ -637,3 +639,5 @@ def parse_message(
         date_source=date_source,
         raw_ref=raw_ref,
     )
+    record.content_hash = content_hash(record)  # here, in a worker, not in the writer
+    return record

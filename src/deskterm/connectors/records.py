@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -64,6 +67,22 @@ class InboundRecord:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+_HASH_DROP = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]+")
+
+
+def content_hash(record: InboundRecord) -> str:
+    """A hash of what a message says, blind to transport noise.
+
+    The same mail fetched over IMAP and read from an mbox differs in line endings,
+    and Dovecot turns NUL bytes into 0x80; whitespace, control characters and
+    replacement characters are therefore left out.
+    """
+    text = "\x1f".join((record.author.value, record.subject, record.body))
+    # split() drops exactly the characters regex \s matches, much faster on long text.
+    text = _HASH_DROP.sub("", "".join(unicodedata.normalize("NFC", text).split())).casefold()
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @dataclass(frozen=True)
 class ParseFailure:
     """An item the connector could not read: where it was and why (one line)."""
@@ -83,4 +102,12 @@ class SyncCheckpoint:
     last_uid: int
 
 
-Item = InboundRecord | ParseFailure | SyncCheckpoint
+@dataclass(frozen=True)
+class AlreadyStored:
+    """A message the connector found stored before (by its source key) and did not
+    read again; the pipeline only counts it as a duplicate."""
+
+    source_key: str
+
+
+Item = InboundRecord | ParseFailure | SyncCheckpoint | AlreadyStored

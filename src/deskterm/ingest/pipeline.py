@@ -22,10 +22,7 @@ abort, and a batch that fails to write is retried one record at a time.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +31,7 @@ from typing import Any, Protocol
 from deskterm.attachments import AttachmentStore
 from deskterm.config import Config
 from deskterm.connectors.records import (
+    AlreadyStored,
     AttachmentRecord,
     InboundRecord,
     Item,
@@ -41,6 +39,7 @@ from deskterm.connectors.records import (
     Party,
     SyncCheckpoint,
 )
+from deskterm.connectors.records import content_hash as content_hash  # re-exported
 from deskterm.ingest.threads import normalize_subject, ticket_token
 from deskterm.store import Store
 from deskterm.store.errors import StoreError
@@ -49,20 +48,6 @@ from deskterm.store.types import utcnow
 from deskterm.textsafe import clean_line
 
 log = logging.getLogger(__name__)
-
-_HASH_DROP = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ufffd]+")
-
-
-def content_hash(record: InboundRecord) -> str:
-    """A hash of what a message says, blind to transport noise.
-
-    The same mail fetched over IMAP and read from an mbox differs in line endings,
-    and Dovecot turns NUL bytes into 0x80; whitespace, control characters and
-    replacement characters are therefore left out.
-    """
-    text = "\x1f".join((record.author.value, record.subject, record.body))
-    text = _HASH_DROP.sub("", unicodedata.normalize("NFC", text)).casefold()
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass
@@ -124,6 +109,8 @@ class _Run:
         self.conversation_customer: dict[str, int] = {}
         self.message_tickets: dict[str, int] = {}
         self.reply_tickets: dict[str, int] = {}
+        self.new_customers: set[int] = set()
+        self.followups: dict[int, int] = {}
 
 
 class Ingestor:
@@ -202,12 +189,14 @@ class Ingestor:
     def _write(self, writer: IngestWriter, batch: list[Item], connector: str) -> IngestSummary:
         summary = IngestSummary()
         records = [i for i in batch if isinstance(i, InboundRecord)]
+        summary.messages_duplicate += sum(isinstance(i, AlreadyStored) for i in batch)
         failures = [(f.source, f.position, f.reason) for f in batch if isinstance(f, ParseFailure)]
         for record in records:
             if not record.content_hash:
                 record.content_hash = content_hash(record)
         fresh = self._drop_duplicates(writer, records, summary)
         self._preload_identities(writer, fresh)
+        self._preload_threads(writer, fresh)
 
         messages: list[dict[str, Any]] = []
         attachments: dict[str, list[dict[str, Any]]] = {}
@@ -264,17 +253,44 @@ class Ingestor:
         known = writer.existing_source_keys([r.source_key for r in records])
         pairs = [(r.message_id, r.content_hash) for r in records if r.message_id]
         known_pairs = writer.existing_message_hashes(pairs) if pairs else set()
+        # Mail without a Message-ID (an IMAP copy and an mbox copy have different
+        # source keys) is recognized by its content alone.
+        bare = [r.content_hash for r in records if not r.message_id and r.channel == "email"]
+        known_bare = writer.existing_bare_mail_hashes(bare) if bare else set()
         fresh: list[InboundRecord] = []
         for record in records:
             pair = (record.message_id, record.content_hash)
-            if record.source_key in known or (record.message_id and pair in known_pairs):
+            is_bare = not record.message_id and record.channel == "email"
+            if (
+                record.source_key in known
+                or (record.message_id and pair in known_pairs)
+                or (is_bare and record.content_hash in known_bare)
+            ):
                 summary.messages_duplicate += 1
                 continue
             known.add(record.source_key)
             if record.message_id:
                 known_pairs.add(pair)  # type: ignore[arg-type]
+            elif is_bare:
+                known_bare.add(record.content_hash)
             fresh.append(record)
         return fresh
+
+    def _preload_threads(self, writer: IngestWriter, records: list[InboundRecord]) -> None:
+        """Find, in two queries for the whole batch, the tickets of stored messages these
+        mails refer to and of stored replies to them (an import out of order sees a
+        reply before the message it answers), so threading asks nothing per message."""
+        mail = [r for r in records if r.conversation is None]
+        tickets = self._run.message_tickets
+        refs = {ref for r in mail for ref in (r.in_reply_to, *r.references) if ref}
+        refs.difference_update(tickets)
+        if refs:
+            tickets.update(writer.tickets_of_message_ids(refs))
+        ids = {r.message_id for r in mail if r.message_id}
+        ids.difference_update(self._run.reply_tickets)
+        if ids:
+            for message_id, ticket_id in writer.tickets_replying_to(ids).items():
+                self._run.reply_tickets.setdefault(message_id, ticket_id)
 
     def _keep(self, attachment: AttachmentRecord) -> str | None:
         """Write an attachment's bytes when ``[ingest] store_attachments`` is on."""
@@ -330,6 +346,7 @@ class Ingestor:
             else:
                 name = clean_line(party.name) or party.value
                 customer = writer.create_customer(name[:200], party.organization, at)
+                self._run.new_customers.add(customer)
                 summary.customers_created += 1
             ident = writer.add_identity(customer, party.kind, party.value, clean_line(party.name))
             cache[key] = (ident, customer)
@@ -477,6 +494,12 @@ class Ingestor:
         if direction != "inbound":
             return ticket, False
         if ticket.status == "closed":
+            followup = self._followup(writer, ticket)
+            if followup is not None:  # an earlier reply already started the new ticket
+                return self._continue(
+                    writer, followup, record, direction, customer_id, conversation_key,
+                    summary, events,
+                )  # fmt: skip
             state = self._new_ticket(
                 writer,
                 record,
@@ -486,6 +509,7 @@ class Ingestor:
                 events,
                 parent=ticket,
             )
+            self._run.followups[ticket.id] = state.id
             return state, True
         if ticket.status == "solved":
             ticket.status = "open"
@@ -499,6 +523,16 @@ class Ingestor:
                  "detail": {"source": record.source_key}}
             )  # fmt: skip
         return ticket, False
+
+    def _followup(self, writer: IngestWriter, closed: TicketState) -> TicketState | None:
+        """The ticket a reply to ``closed`` started before, if any."""
+        followup = self._run.followups.get(closed.id)
+        if followup is None:
+            followup = writer.followup_of(closed.id)
+        if followup is None or followup == closed.id:
+            return None
+        self._run.followups[closed.id] = followup
+        return self._state(writer, followup)
 
     def _mail_ticket(
         self,
@@ -514,14 +548,15 @@ class Ingestor:
             if customer_id is not None and normalize_subject(record.subject)
             else None
         )
-        ticket = self._threaded(writer, record)
+        ticket = self._threaded(writer, record) or self._by_token(writer, record, customer_id)
         if ticket is None and subject_key:
             candidate_id = self._run.conversations.get(subject_key)
-            candidate = (
-                self._state(writer, candidate_id)
-                if candidate_id is not None
-                else writer.latest_ticket_for(subject_key)
-            )
+            if candidate_id is not None:
+                candidate = self._state(writer, candidate_id)
+            elif customer_id in self._run.new_customers:
+                candidate = None  # a customer new in this run has no stored tickets
+            else:
+                candidate = writer.latest_ticket_for(subject_key)
             if candidate is not None and abs(record.sent_at - candidate.updated_at) <= self.window:
                 self._run.tickets.setdefault(candidate.id, candidate)
                 ticket = self._run.tickets[candidate.id]
@@ -540,22 +575,34 @@ class Ingestor:
         return result
 
     def _threaded(self, writer: IngestWriter, record: InboundRecord) -> TicketState | None:
-        """The ticket named by a subject token or the References/In-Reply-To headers."""
-        number = ticket_token(record.subject)
-        if number is not None:
-            state = self._state(writer, writer.merged_target(number))
-            if state is not None:
-                return state
-        refs = [r for r in (record.in_reply_to, *reversed(record.references)) if r]
-        for ref in refs:
-            if ref in self._run.message_tickets:
-                return self._state(writer, self._run.message_tickets[ref])
-        found = writer.ticket_for_message_ids(refs) if refs else None
-        if found is None and record.message_id:
-            found = self._run.reply_tickets.get(record.message_id) or writer.ticket_replying_to(
-                record.message_id
-            )
+        """The ticket of the message this one answers (In-Reply-To, then References from
+        the nearest), or of a stored reply to it; looked up per batch beforehand."""
+        for ref in (record.in_reply_to, *reversed(record.references)):
+            if ref and ref in self._run.message_tickets:
+                state = self._state(writer, self._run.message_tickets[ref])
+                if state is not None:
+                    return state
+        found = self._run.reply_tickets.get(record.message_id) if record.message_id else None
         return self._state(writer, found) if found is not None else None
+
+    def _by_token(
+        self, writer: IngestWriter, record: InboundRecord, customer_id: int | None
+    ) -> TicketState | None:
+        """The ticket a ``[#N]`` subject token names, when the headers found none.
+
+        The token is only trusted for the ticket's own customer: anyone can type
+        ``[#12]`` into a subject, and that must not put their mail in someone else's
+        ticket.
+        """
+        number = ticket_token(record.subject)
+        if number is None:
+            return None
+        state = self._state(writer, writer.merged_target(number))
+        if state is None:
+            return None
+        if None not in (state.customer_id, customer_id) and state.customer_id != customer_id:
+            return None
+        return state
 
     def _session_ticket(
         self,

@@ -94,6 +94,12 @@ _UPDATED = (
 )  # fmt: skip
 
 
+# Built once: a statement built per call spends more time in SQLAlchemy than in SQLite.
+_INSERT_TICKET = insert(T_TICKET).returning(*_STATE_COLUMNS)
+_INSERT_CUSTOMER = insert(T_CUSTOMER).returning(T_CUSTOMER.c.id)
+_INSERT_IDENTITY = insert(T_IDENTITY).returning(T_IDENTITY.c.id)
+
+
 def _state(row: Any) -> TicketState:
     return TicketState(**dict(row._mapping))
 
@@ -152,28 +158,55 @@ class IngestWriter:
                 out[row.id] = _state(row)
         return out
 
-    def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
-        """The ticket of the newest stored message with one of these Message-IDs."""
-        if not message_ids:
-            return None
-        row = self.conn.execute(
-            select(T_MESSAGE.c.ticket_id)
-            .where(T_MESSAGE.c.message_id.in_(list(message_ids)[:_CHUNK]))
-            .order_by(T_MESSAGE.c.id.desc())
-            .limit(1)
-        ).first()
-        return row[0] if row else None
+    def tickets_of_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]:
+        """Message-ID → ticket of the stored message (the newest, if one ID is reused)."""
+        out: dict[str, int] = {}
+        for part in _chunks(list(message_ids)):
+            rows = self.conn.execute(
+                select(T_MESSAGE.c.message_id, T_MESSAGE.c.ticket_id)
+                .where(T_MESSAGE.c.message_id.in_(part))
+                .order_by(T_MESSAGE.c.id)
+            )
+            out.update((mid, ticket) for mid, ticket in rows)
+        return out
 
-    def ticket_replying_to(self, message_id: str) -> int | None:
-        """The ticket of a stored message that replies to ``message_id`` (imports out of
-        order see the reply before the message it answers)."""
-        row = self.conn.execute(
-            select(T_MESSAGE.c.ticket_id)
-            .where(T_MESSAGE.c.in_reply_to == message_id)
-            .order_by(T_MESSAGE.c.id)
+    def tickets_replying_to(self, message_ids: Iterable[str]) -> dict[str, int]:
+        """Message-ID → ticket of the first stored message replying to it (imports out
+        of order see the reply before the message it answers)."""
+        out: dict[str, int] = {}
+        for part in _chunks(list(message_ids)):
+            rows = self.conn.execute(
+                select(T_MESSAGE.c.in_reply_to, T_MESSAGE.c.ticket_id)
+                .where(T_MESSAGE.c.in_reply_to.in_(part))
+                .order_by(T_MESSAGE.c.id.desc())
+            )
+            out.update((mid, ticket) for mid, ticket in rows)
+        return out
+
+    def followup_of(self, ticket_id: int) -> int | None:
+        """The newest ticket started by a reply to ``ticket_id`` after it was closed."""
+        link = TicketLink.__table__  # type: ignore[attr-defined]
+        return self.conn.execute(
+            select(link.c.ticket_id)
+            .where(link.c.other_id == ticket_id, link.c.kind == "followup")
+            .order_by(link.c.ticket_id.desc())
             .limit(1)
-        ).first()
-        return row[0] if row else None
+        ).scalar_one_or_none()
+
+    def existing_bare_mail_hashes(self, hashes: Sequence[str]) -> set[str]:
+        """Which content hashes of mail without a Message-ID are stored already."""
+        found: set[str] = set()
+        for part in _chunks(list(set(hashes))):
+            found.update(
+                self.conn.execute(
+                    select(T_MESSAGE.c.content_hash).where(
+                        T_MESSAGE.c.content_hash.in_(part),
+                        T_MESSAGE.c.message_id.is_(None),
+                        T_MESSAGE.c.channel == "email",
+                    )
+                ).scalars()
+            )
+        return found
 
     def merged_target(self, ticket_id: int) -> int:
         """The ticket that ``ticket_id`` was merged into (following chains), or itself."""
@@ -206,44 +239,23 @@ class IngestWriter:
     # -- writes ------------------------------------------------------------------------
 
     def create_customer(self, name: str, organization: str | None, at: datetime) -> int:
-        return int(
-            self.conn.execute(
-                insert(T_CUSTOMER)
-                .values(
-                    name=name,
-                    organization=organization,
-                    tier="standard",
-                    tags="",
-                    notes="",
-                    created_at=at,
-                    updated_at=at,
-                )
-                .returning(T_CUSTOMER.c.id)
-            ).scalar_one()
-        )
+        values = {
+            "name": name, "organization": organization, "tier": "standard", "tags": "",
+            "notes": "", "created_at": at, "updated_at": at,
+        }  # fmt: skip
+        return int(self.conn.execute(_INSERT_CUSTOMER, values).scalar_one())
 
     def add_identity(self, customer_id: int, kind: str, value: str, display: str) -> int:
         domain = value.rpartition("@")[2] if kind == "email" and "@" in value else None
-        return int(
-            self.conn.execute(
-                insert(T_IDENTITY)
-                .values(
-                    customer_id=customer_id,
-                    kind=kind,
-                    value=value,
-                    domain=domain,
-                    display=display,
-                    created_at=utcnow(),
-                )
-                .returning(T_IDENTITY.c.id)
-            ).scalar_one()
-        )
+        values = {
+            "customer_id": customer_id, "kind": kind, "value": value, "domain": domain,
+            "display": display, "created_at": utcnow(),
+        }  # fmt: skip
+        return int(self.conn.execute(_INSERT_IDENTITY, values).scalar_one())
 
     def create_ticket(self, values: dict[str, Any]) -> TicketState:
         values = {"version": 1, "reopen_count": 0, "message_count": 0, **values}
-        row = self.conn.execute(
-            insert(T_TICKET).values(**values).returning(*_STATE_COLUMNS)
-        ).first()
+        row = self.conn.execute(_INSERT_TICKET, values).first()
         assert row is not None
         return _state(row)
 
@@ -383,6 +395,12 @@ class IngestOps(StoreBase):
         """One batch transaction: everything written in it commits together or not at all."""
         with self._write_connection() as conn:
             yield IngestWriter(conn)
+
+    def known_source_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of these source keys are stored: lets a connector skip parsing what a
+        re-import would only count as duplicates."""
+        with self.engine.connect() as conn:
+            return IngestWriter(conn).existing_source_keys(keys)
 
     def sync_state(self, account: str, folder: str) -> tuple[int, int] | None:
         with self.ingest_unit() as writer:

@@ -1,0 +1,191 @@
+"""Mail import benchmark: ``deskterm import mail`` on a generated maildir.
+
+    python bench/bench_mail_import.py [--sizes 10000 100000] [--workdir DIR]
+
+For each size it generates (once, deterministic) a support maildir with
+``bench/mail_corpus.py``, then runs the real command in a subprocess against a
+fresh SQLite store and reports end-to-end messages/s (parse, thread, identify,
+triage hooks, full-text index, commit), the peak RSS of the importer (main process,
+and with its parser workers), then the same import again (every message a
+duplicate). If ``notmuch`` is installed, ``notmuch new`` indexes the same maildir
+and the ratio is printed.
+
+Targets (issue 3): >= 2,000 msgs/s, peak RSS < 300 MB at 100k, re-import >= 10,000
+msgs/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mail_corpus import write_maildir
+
+DESKTERM = str(Path(sys.executable).with_name("deskterm"))
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Sample:
+    """What one run cost: wall time, peak RSS (MB) and CPU seconds."""
+
+    seconds: float
+    rss_main: float = 0.0
+    rss_total: float = 0.0
+    cpu_main: float = 0.0
+    cpu_total: float = 0.0
+    output: str = ""
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def _stat(pid: int) -> tuple[float, float]:
+    """(RSS in MB, CPU seconds) of one process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / TICK
+    rss = int(fields[21]) * PAGE / 1e6
+    return rss, cpu
+
+
+def run(args: list[str], env: dict[str, str]) -> Sample:
+    """Run a command, sampling its process tree every 50 ms."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sample = Sample(0.0)
+    cpu: dict[int, float] = {}
+    while proc.poll() is None:
+        total_rss = 0.0
+        for pid in _tree(proc.pid):
+            try:
+                rss, used = _stat(pid)
+            except (OSError, IndexError, ValueError):
+                continue
+            cpu[pid] = used
+            total_rss += rss
+            if pid == proc.pid:
+                sample.rss_main = max(sample.rss_main, rss)
+        sample.rss_total = max(sample.rss_total, total_rss)
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    sample.seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    sample.cpu_main = cpu.get(proc.pid, 0.0)
+    sample.cpu_total = sum(cpu.values())
+    sample.output = out.decode()
+    return sample
+
+
+def notmuch_new(maildir: Path, work: Path, env: dict[str, str]) -> Sample | None:
+    """Time ``notmuch new`` on the maildir, with its database outside it."""
+    if not shutil.which("notmuch"):
+        return None
+    db = work / "notmuch-db"
+    shutil.rmtree(db, ignore_errors=True)
+    db.mkdir(parents=True)
+    config = work / "notmuch-config"
+    config.write_text(
+        f"[database]\npath={db}\nmail_root={maildir}\n"
+        "[new]\ntags=inbox;\nignore=\n[maildir]\nsynchronize_flags=false\n"
+        "[user]\nname=Bench\nprimary_email=support@example.com\n"
+    )
+    return run(["notmuch", "new", "--quiet"], {**env, "NOTMUCH_CONFIG": str(config)})
+
+
+def bench(size: int, workdir: Path) -> dict[str, float | int | None]:
+    corpus = workdir / f"corpus-{size}" / "maildir"
+    if not (corpus / "cur").is_dir():
+        print(f"generating {size:,} messages in {corpus} ...", file=sys.stderr)
+        shutil.rmtree(corpus.parent, ignore_errors=True)
+        write_maildir(corpus, size)
+    home = workdir / f"home-{size}"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    config = home / "config.toml"
+    config.write_text('[agent]\nname = "Ana Souza"\nemail = "support@example.com"\n')
+    store = home / "store.db"
+    env = {**os.environ, "DESKTERM_HOME": str(home), "DESKTERM_CONFIG": str(config)}
+    env.pop("DESKTERM_DB", None)
+    cmd = [DESKTERM, "--db", str(store), "import", "mail", str(corpus), "--json"]
+    first = run(cmd, env)
+    summary = json.loads(first.output)
+    assert summary["messages_new"] + summary["messages_failed"] == size, summary
+    again = run(cmd, env)
+    repeat = json.loads(again.output)
+    assert repeat["messages_duplicate"] == summary["messages_new"], repeat
+    nm = notmuch_new(corpus, home, env)
+    result: dict[str, float | int | None] = {
+        "messages": size,
+        "failed": summary["messages_failed"],
+        "tickets": summary["tickets_created"],
+        "seconds": round(first.seconds, 2),
+        "msgs_per_s": round(size / first.seconds),
+        "rss_main_mb": round(first.rss_main),
+        "rss_with_workers_mb": round(first.rss_total),
+        "cpu_main_s": round(first.cpu_main, 1),
+        "cpu_all_s": round(first.cpu_total, 1),
+        "reimport_seconds": round(again.seconds, 2),
+        "reimport_msgs_per_s": round(size / again.seconds),
+        "reimport_rss_main_mb": round(again.rss_main),
+        "notmuch_seconds": round(nm.seconds, 2) if nm else None,
+        "notmuch_msgs_per_s": round(size / nm.seconds) if nm else None,
+        "ratio_vs_notmuch": round(nm.seconds / first.seconds, 1) if nm else None,
+    }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/deskterm-mail-bench"))
+    args = parser.parse_args()
+    rows = []
+    for size in args.sizes:
+        row = bench(size, args.workdir)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print(
+        "\n| messages | import msg/s | peak RSS main (+workers) | re-import msg/s "
+        "| notmuch new msg/s | deskterm / notmuch |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        nm = f"{r['notmuch_msgs_per_s']:,}" if r["notmuch_msgs_per_s"] else "n/a"
+        ratio = f"{r['ratio_vs_notmuch']}x" if r["ratio_vs_notmuch"] else "n/a"
+        print(
+            f"| {r['messages']:,} | {r['msgs_per_s']:,} | {r['rss_main_mb']} MB "
+            f"({r['rss_with_workers_mb']} MB) | {r['reimport_msgs_per_s']:,} | {nm} | {ratio} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
