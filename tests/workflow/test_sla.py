@@ -369,3 +369,6 @@ def test_cli_lists_breached_and_at_risk(store: Store, db_path: Path) -> None:
     assert json.loads(out.stdout) == {"breached": 1, "at-risk": 1}
     out = runner.invoke(app, ["--db", db, "sla", "status", "1", "--json"])
     assert json.loads(out.stdout)["state"] == "breached"
+    out = runner.invoke(app, ["--db", db, "tickets", "show", "1"])
+    assert "SLA: breached, first response overdue by 4h" in out.stdout
+    assert "Emotion: neutral" in out.stdout

@@ -34,6 +34,9 @@ def print_ticket(detail: TicketDetail) -> None:
         for step in HEARD_STEPS
     )
     console.print(Text(f"HEARD: {heard}"))
+    workflow = _sla_and_emotion(detail)
+    if workflow:
+        console.print(Text(workflow))
     if detail.note:
         console.print(Rule(f"Resolution notes (v{detail.note.version})"))
         console.print(Text(clean_text(detail.note.body)))
@@ -42,3 +45,26 @@ def print_ticket(detail: TicketDetail) -> None:
         when = msg.sent_at.astimezone().strftime("%Y-%m-%d %H:%M")
         console.print(Rule(Text(f"{arrow} {clean_line(msg.author_name)} · {msg.channel} · {when}")))
         console.print(Text(clean_text(msg.body)))
+
+
+def _sla_and_emotion(detail: TicketDetail) -> str:
+    """``SLA: at-risk, first response due in 45m · Emotion: anger (0.8): Empathetic …``"""
+    from deskterm.emotion import response_style
+    from deskterm.sla import status
+    from deskterm.store.types import utcnow
+
+    t = detail.ticket
+    parts = []
+    clock = status(t, utcnow())
+    if clock.state != "none":
+        what = clock.state
+        if clock.clock and clock.state in ("ok", "at-risk", "breached"):
+            late = clock.state == "breached"
+            when = f"overdue by {clock.label.lstrip('-')}" if late else f"due in {clock.label}"
+            what += f", {clock.clock.replace('_', ' ')} {when}"
+        parts.append(f"SLA: {what}")
+    if t.emotion:
+        style = response_style(t.emotion)
+        score = f" ({t.emotion_score:.1f})" if t.emotion_score is not None else ""
+        parts.append(f"Emotion: {t.emotion}{score}" + (f": {style.style}" if style else ""))
+    return " · ".join(parts)
