@@ -73,7 +73,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_channel_activity", "channel", "updated_at", "id"),
         Index("ix_ticket_conversation", "conversation_key", "updated_at"),
         Index("ix_ticket_sla_next_due", "sla_next_due"),
-        Index("ix_ticket_sla_warn_at", "sla_warn_at"),
+        # Covers sla:at-risk (warn_at <= now < next_due) without touching the table.
+        Index("ix_ticket_sla_warn_at", "sla_warn_at", "sla_next_due"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -33,7 +33,9 @@ def upgrade() -> None:
             sa.Column("sla_paused_seconds", sa.Float(), nullable=False, server_default="0")
         )
         batch_op.create_index("ix_ticket_sla_next_due", ["sla_next_due"], unique=False)
-        batch_op.create_index("ix_ticket_sla_warn_at", ["sla_warn_at"], unique=False)
+        batch_op.create_index(
+            "ix_ticket_sla_warn_at", ["sla_warn_at", "sla_next_due"], unique=False
+        )
 
     op.create_table(
         "reply_draft",
