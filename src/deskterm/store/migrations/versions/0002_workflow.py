@@ -21,13 +21,17 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("sla_next_due", deskterm.store.types.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "sla_next_due", deskterm.store.types.UTCDateTime(timezone=True), nullable=True
+            )
         )
         batch_op.add_column(
             sa.Column("sla_warn_at", deskterm.store.types.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("sla_paused_at", deskterm.store.types.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "sla_paused_at", deskterm.store.types.UTCDateTime(timezone=True), nullable=True
+            )
         )
         batch_op.add_column(
             sa.Column("sla_paused_seconds", sa.Float(), nullable=False, server_default="0")
