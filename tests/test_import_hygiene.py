@@ -20,6 +20,7 @@ CORE = [
     "deskterm.macros",
     "deskterm.reply",
     "deskterm.mailer",
+    "deskterm.editor",
     "deskterm.ingest.hooks",
 ]
 

@@ -32,6 +32,10 @@ def reply(
     draft: Annotated[
         bool, typer.Option("--draft", help="Send the draft kept from a failed reply.")
     ] = False,
+    edit: Annotated[
+        bool,
+        typer.Option("--edit", "-e", help="Edit the text in $EDITOR before sending."),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Solve even with HEARD steps open (policy warn).")
     ] = False,
@@ -64,8 +68,22 @@ def reply(
             fail(f"Cannot read {body_file}: {exc}.")
     elif chosen is not None:
         body = render_for(store, config, number, chosen)
+    elif edit:
+        body = ""
     else:
-        fail("Give the reply text with --body-file FILE (or - for stdin), --macro or --draft.")
+        fail(
+            "Give the reply text with --body-file FILE (or - for stdin), --macro, --draft "
+            "or --edit."
+        )
+    if edit:
+        from deskterm.editor import EditorError, edit_text
+
+        try:
+            body = edit_text(body)
+        except EditorError as exc:
+            fail(str(exc))
+        if not body.strip():
+            fail("The reply is empty; nothing was sent.")
     try:
         result = send_reply(
             store, config, number, body, macro=chosen, status=status, confirm_solve=force
