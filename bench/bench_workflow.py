@@ -134,10 +134,10 @@ def bench_emotion(results: dict[str, Any]) -> None:
     chats = [rng.choice(SENTENCES) for _ in range(2000)]
     mails = [body(rng, body(rng, None)) for _ in range(500)]
     for name, texts in (("chat_line", chats), ("mail_body", mails)):
-        start = time.perf_counter()
+        start = time.thread_time()
         for text in texts:
             analyzer.analyze(text, "Subject line")
-        per = (time.perf_counter() - start) / len(texts) * 1e6
+        per = (time.thread_time() - start) / len(texts) * 1e6
         results[f"emotion_{name}_us"] = round(per)
         results[f"emotion_{name}_chars"] = round(statistics.mean(len(t) for t in texts))
 
