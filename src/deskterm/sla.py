@@ -38,6 +38,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from time import monotonic
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -513,20 +514,25 @@ def status(ticket: Any, now: datetime) -> SlaStatus:
 
 
 class CustomerTiers:
-    """Customer tiers looked up once per import run (shared by the triage and SLA hooks)."""
+    """Customer tiers for the triage and SLA hooks, looked up once per customer and
+    kept for ``ttl`` seconds (so ``sync --watch`` sees an agent's tier change)."""
 
-    def __init__(self) -> None:
-        self._tiers: dict[int, str | None] = {}
+    def __init__(self, ttl: float = 300.0) -> None:
+        self.ttl = ttl
+        self._tiers: dict[int, tuple[str | None, float]] = {}
 
     def __call__(self, ctx: HookContext) -> str | None:
         customer = ctx.ticket.customer_id or ctx.customer_id
         if customer is None:
             return None
-        if customer not in self._tiers:
+        now = monotonic()
+        cached = self._tiers.get(customer)
+        if cached is None or now - cached[1] > self.ttl:
             from deskterm.store.workflow import customer_tier
 
-            self._tiers[customer] = customer_tier(ctx.writer.conn, customer)
-        return self._tiers[customer]
+            cached = (customer_tier(ctx.writer.conn, customer), now)
+            self._tiers[customer] = cached
+        return cached[0]
 
 
 class SlaHook:
