@@ -17,6 +17,8 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from deskterm.textsafe import clean_text
+
 
 class ConnectorError(Exception):
     """A whole source cannot be read (refused archive, unknown layout, undecidable
@@ -70,6 +72,13 @@ def local_zone() -> tzinfo:
             pass  # unreadable or not a TZif file: fall back to the current offset
     current = datetime.now().astimezone().tzinfo
     return current if current is not None else UTC
+
+
+def clean_body(text: str) -> str:
+    """:func:`~deskterm.textsafe.clean_text`, skipped for text it would not change:
+    printable text has no control characters, escapes or bidi overrides, and most
+    chat messages are one printable line."""
+    return text if text.isprintable() else clean_text(text)
 
 
 def content_type(filename: str) -> str:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from deskterm.connectors.archive import (
     Archive,
@@ -38,10 +38,16 @@ from deskterm.connectors.archive import (
     MediaSource,
     text_stream,
 )
-from deskterm.connectors.chatbase import ConnectorError, Occurrences, content_type, digest
+from deskterm.connectors.chatbase import (
+    ConnectorError,
+    Occurrences,
+    clean_body,
+    content_type,
+    digest,
+)
 from deskterm.connectors.phones import looks_like_phone, to_e164
 from deskterm.connectors.records import AttachmentRecord, InboundRecord, Item, ParseFailure, Party
-from deskterm.textsafe import clean_line, clean_text
+from deskterm.textsafe import clean_line
 
 CHANNEL = "whatsapp"
 DATE_ORDERS = ("dmy", "mdy", "ymd")
@@ -164,6 +170,7 @@ class WhatsAppChat:
         self.store_dir = store_dir
         self.max_attachment = max_attachment
         self.format = self.detect(date_order)
+        self._times: dict[tuple[str | Any, ...], tuple[datetime, str]] = {}
 
     # -- pass 1: the format ----------------------------------------------------------
 
@@ -255,7 +262,9 @@ class WhatsAppChat:
                     m = match(line)
                     if m is not None and (m["br"] is not None) == want_bracket and m["sep"] == sep:
                         if current is not None:
-                            yield from self._message(current, occurrences, parties, conv_digest)
+                            item = self._message(current, occurrences, parties, conv_digest)
+                            if item is not None:
+                                yield item
                         current = (lineno, m, [line[m.end() :]])
                     elif current is not None:
                         current[2].append(line)
@@ -266,7 +275,30 @@ class WhatsAppChat:
             except (zipfile.BadZipFile, EOFError, OSError) as exc:
                 raise ConnectorError(f"Cannot read {self.label}: {exc}.") from exc
         if current is not None:
-            yield from self._message(current, occurrences, parties, conv_digest)
+            item = self._message(current, occurrences, parties, conv_digest)
+            if item is not None:
+                yield item
+
+    def _time(self, m: re.Match[str]) -> tuple[datetime, str]:
+        """(UTC time, local time as ``YYYYMMDDhhmmss``) of a header, cached: messages
+        of one minute share their header's time."""
+        key = m.group("d1", "d2", "d3", "h", "mi", "s", "ampm", "pre")
+        found = self._times.get(key)
+        if found is None:
+            if len(self._times) > 4096:
+                self._times.clear()
+            local = self._when(m)
+            stamp = (
+                f"{local.year:04d}{local.month:02d}{local.day:02d}"
+                f"{local.hour:02d}{local.minute:02d}{local.second:02d}"
+            )
+            sent = (
+                local.replace(tzinfo=UTC)
+                if self.tz is UTC
+                else local.replace(tzinfo=self.tz).astimezone(UTC)
+            )
+            found = self._times[key] = (sent, stamp)
+        return found
 
     def _when(self, m: re.Match[str]) -> datetime:
         """The naive local time a header prints (``ValueError`` if it is impossible)."""
@@ -310,7 +342,8 @@ class WhatsAppChat:
         occurrences: Occurrences,
         parties: dict[str, Party | None],
         conv_digest: str,
-    ) -> Iterator[Item]:
+    ) -> Item | None:
+        """One message from its header match and lines; ``None`` for system lines."""
         lineno, m, lines = current
         rest = lines[0]
         author_raw, colon, text = rest.partition(": ")
@@ -318,10 +351,10 @@ class WhatsAppChat:
             if rest.endswith(":") and 0 < len(rest) <= 101 and len(lines) > 1:
                 author_raw, text = rest[:-1], ""
             else:
-                return  # Android system line: no author
-        party = self._party(author_raw, parties)
+                return None  # Android system line: no author
+        party = parties[author_raw] if author_raw in parties else self._party(author_raw, parties)
         if party is None:
-            return
+            return None
         author_key = party.name
         marked = text[:1] in ("\u200e", "\u200f")
         body = text if len(lines) == 1 else "\n".join([text, *lines[1:]])
@@ -330,13 +363,13 @@ class WhatsAppChat:
         if body.endswith(">"):
             body = _EDITED.sub("", body)
         body = body.strip()
-        if body.rstrip(".").casefold() in _DELETED:
-            return
+        if len(body) <= 40 and body.rstrip(".").casefold() in _DELETED:
+            return None
         attachments: list[str] = []
         key_text = body
         if body.startswith("POLL:"):
             key_text = _VOTES.sub("", body)
-        elif _OMITTED.match(body):
+        elif (body[:1] == "<" or body.endswith("omitted")) and _OMITTED.match(body):
             pass
         elif "<attached:" in body:
             attachments = [a.strip() for a in _ATTACHED.findall(body)]
@@ -345,31 +378,21 @@ class WhatsAppChat:
         elif " (" in body and (found := _FILE_ATTACHED.match(body)):
             attachments = [found["file"].strip()]
         elif marked or (author_key == self.title and _SYSTEM.search(body)):
-            return  # iOS system line (U+200E before the text, or the group's own name)
+            return None  # iOS system line (U+200E before the text, or the group's own name)
         if not body:
-            return
+            return None
         try:
-            local = self._when(m)
+            sent, stamp = self._time(m)
         except ValueError as exc:
-            yield ParseFailure(self.label, f"line {lineno}", f"impossible date or time: {exc}")
-            return
-        stamp = (
-            f"{local.year:04d}{local.month:02d}{local.day:02d}"
-            f"{local.hour:02d}{local.minute:02d}{local.second:02d}"
-        )
+            return ParseFailure(self.label, f"line {lineno}", f"impossible date or time: {exc}")
         n = occurrences.next(stamp, f"{author_key}\x1f{key_text}")
         key = f"{CHANNEL}:{conv_digest}:{stamp}:{digest(author_key, key_text, str(n), size=12)}"
-        sent = (
-            local.replace(tzinfo=UTC)
-            if self.tz is UTC
-            else local.replace(tzinfo=self.tz).astimezone(UTC)
-        )
         record = InboundRecord(
             source_key=key,
             channel=CHANNEL,
             sent_at=sent,
             author=party,
-            body=clean_text(body),
+            body=clean_body(body),
             conversation=self.conversation,
             conversation_title=self.subject,
             date_source="export",
@@ -377,7 +400,7 @@ class WhatsAppChat:
         )
         if attachments:
             self._attach(record, attachments)
-        yield record
+        return record
 
     def _attach(self, record: InboundRecord, names: list[str]) -> None:
         found: list[AttachmentRecord] = []

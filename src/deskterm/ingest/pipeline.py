@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from deskterm.attachments import AttachmentStore
-from deskterm.config import Config
+from deskterm.config import Config, ConfigError
 from deskterm.connectors.records import (
     AlreadyStored,
     AttachmentRecord,
@@ -99,6 +99,21 @@ class IngestHook(Protocol):
     def __call__(self, ctx: HookContext) -> None: ...
 
 
+def _chat_agents(config: Config) -> set[str]:
+    """``[chat] agents`` as matched: case-folded, and phone numbers also in E.164 so
+    ``"+1 415 555 0100"`` in the config matches the ``+14155550100`` identity."""
+    from deskterm.connectors.phones import looks_like_phone, to_e164
+
+    agents = set()
+    for entry in config.chat.agents:
+        agents.add(entry.casefold())
+        if looks_like_phone(entry):
+            phone = to_e164(entry, config.chat.default_region)
+            if phone:
+                agents.add(phone.casefold())
+    return agents
+
+
 class _Run:
     """Caches that live for one import run (cleared if a batch has to be replayed)."""
 
@@ -111,6 +126,10 @@ class _Run:
         self.reply_tickets: dict[str, int] = {}
         self.new_customers: set[int] = set()
         self.followups: dict[int, int] = {}
+        # chat conversation → its latest ticket (None: it has none yet)
+        self.sessions: dict[str, int | None] = {}
+        # identities looked up this run and not stored (until this run adds them)
+        self.absent: set[tuple[str, str]] = set()
 
 
 class Ingestor:
@@ -132,7 +151,15 @@ class Ingestor:
         self.window = timedelta(days=config.ingest.thread_window_days)
         self.gap = timedelta(hours=config.ingest.session_gap_hours)
         self.agent_addresses = config.agent.addresses()
-        self.chat_agents = {a.casefold() for a in config.chat.agents}
+        self.chat_agents = _chat_agents(config)
+        # Chat records are small: bigger batches make fewer, cheaper commits.
+        chat_batch = config.section("chat").get("batch_size", 10 * self.batch_size)
+        if not isinstance(chat_batch, int) or isinstance(chat_batch, bool) or chat_batch < 1:
+            raise ConfigError("chat.batch_size must be a positive whole number.")
+        self.chat_batch_size = chat_batch
+        self._agents: dict[Party, bool] = {}
+        self._names: dict[str, str] = {}
+        self._now = utcnow()  # one created_at per batch
         self.default_queue = str(config.section("ingest").get("default_queue", "general"))
         self.attachment_store = AttachmentStore.from_config(config)
         self._run = _Run()
@@ -146,7 +173,12 @@ class Ingestor:
         try:
             for item in items:
                 batch.append(item)
-                if len(batch) >= self.batch_size or isinstance(item, SyncCheckpoint):
+                limit = (
+                    self.chat_batch_size
+                    if isinstance(item, InboundRecord) and item.conversation
+                    else self.batch_size
+                )
+                if len(batch) >= limit or isinstance(item, SyncCheckpoint):
                     total.add(self._commit(batch, connector))
                     batch = []
                     if self.progress:
@@ -192,11 +224,15 @@ class Ingestor:
         summary.messages_duplicate += sum(isinstance(i, AlreadyStored) for i in batch)
         failures = [(f.source, f.position, f.reason) for f in batch if isinstance(f, ParseFailure)]
         for record in records:
-            if not record.content_hash:
+            # Chat messages are known by their source keys alone; only mail needs the
+            # content hash (Message-ID reuse, mail without a Message-ID).
+            if not record.content_hash and record.conversation is None:
                 record.content_hash = content_hash(record)
+        self._now = utcnow()
         fresh = self._drop_duplicates(writer, records, summary)
         self._preload_identities(writer, fresh)
         self._preload_threads(writer, fresh)
+        self._preload_sessions(writer, fresh)
 
         messages: list[dict[str, Any]] = []
         attachments: dict[str, list[dict[str, Any]]] = {}
@@ -292,6 +328,21 @@ class Ingestor:
             for message_id, ticket_id in writer.tickets_replying_to(ids).items():
                 self._run.reply_tickets.setdefault(message_id, ticket_id)
 
+    def _preload_sessions(self, writer: IngestWriter, records: list[InboundRecord]) -> None:
+        """The latest ticket of every chat conversation new to this run, in one query."""
+        sessions = self._run.sessions
+        keys = {
+            r.conversation for r in records if r.conversation and r.conversation not in sessions
+        }
+        if not keys:
+            return
+        found = writer.latest_tickets_for(keys)
+        for key in keys:
+            state = found.get(key)
+            if state is not None:
+                state = self._run.tickets.setdefault(state.id, state)
+            sessions[key] = state.id if state is not None else None
+
     def _keep(self, attachment: AttachmentRecord) -> str | None:
         """Write an attachment's bytes when ``[ingest] store_attachments`` is on."""
         if self.attachment_store is None or attachment.data is None:
@@ -313,19 +364,25 @@ class Ingestor:
                     wanted.add(key)
                     wanted.update(party.links)
         if wanted:
-            self._run.identities.update(writer.identities(wanted))
+            found = writer.identities(wanted)
+            self._run.identities.update(found)
+            self._run.absent.update(wanted.difference(found))
 
     def is_agent(self, party: Party, channel: str) -> bool:
         """Whether ``party`` is one of us (configured agent address, name or id)."""
         if party.kind == "email":
             return party.value in self.agent_addresses
-        return bool(
+        known = self._agents.get(party)
+        if known is not None:
+            return known
+        known = self._agents[party] = bool(
             self.chat_agents
             and (
                 party.value.casefold() in self.chat_agents
                 or party.name.casefold() in self.chat_agents
             )
         )
+        return known
 
     def _customer_for(
         self, writer: IngestWriter, party: Party, at: datetime, summary: IngestSummary
@@ -337,8 +394,9 @@ class Ingestor:
             ident, customer = cache[key]
         else:
             linked = next((cache[link] for link in party.links if link in cache), None)
-            if linked is None:
-                linked_rows = writer.identities(party.links) if party.links else {}
+            unknown = [link for link in party.links if link not in self._run.absent]
+            if linked is None and unknown:
+                linked_rows = writer.identities(unknown)
                 cache.update(linked_rows)
                 linked = next(iter(linked_rows.values()), None)
             if linked is not None:
@@ -390,12 +448,12 @@ class Ingestor:
             "direction": direction,
             "channel": record.channel,
             "author_identity_id": author_identity,
-            "author_name": clean_line(record.author.name or record.author.value)[:200],
+            "author_name": self._author_name(record.author),
             "author_address": record.author.value[:320],
             "recipients": ", ".join(p.value for p in record.recipients)[:2000],
             "sent_at": record.sent_at,
             "date_source": record.date_source,
-            "subject": clean_line(record.subject)[:998],
+            "subject": clean_line(record.subject)[:998] if record.subject else "",
             "body": record.body,
             "source_key": record.source_key,
             "message_id": record.message_id,
@@ -406,16 +464,26 @@ class Ingestor:
             "delivered": True,
             "emotion": None,
             "emotion_score": None,
-            "created_at": utcnow(),
+            "created_at": self._now,
         }
         if record.message_id:
             self._run.message_tickets[record.message_id] = ticket.id
         if record.in_reply_to:
             self._run.reply_tickets.setdefault(record.in_reply_to, ticket.id)
-        ctx = HookContext(record, direction, ticket, new, customer_id, writer, row, events)
-        for hook in self.hooks:
-            hook(ctx)
+        if self.hooks:
+            ctx = HookContext(record, direction, ticket, new, customer_id, writer, row, events)
+            for hook in self.hooks:
+                hook(ctx)
         return row, new
+
+    def _author_name(self, party: Party) -> str:
+        raw = party.name or party.value
+        name = self._names.get(raw)
+        if name is None:
+            if len(self._names) > 100_000:
+                self._names.clear()
+            name = self._names[raw] = clean_line(raw)[:200]
+        return name
 
     def _apply_message(self, ticket: TicketState, record: InboundRecord, direction: str) -> None:
         ticket.message_count += 1
@@ -614,15 +682,10 @@ class Ingestor:
     ) -> tuple[TicketState, bool]:
         key = record.conversation
         assert key is not None
-        ticket_id = self._run.conversations.get(key)
-        ticket = (
-            self._state(writer, ticket_id)
-            if ticket_id is not None
-            else writer.latest_ticket_for(key)
-        )
-        if ticket is not None:
-            self._run.tickets.setdefault(ticket.id, ticket)
-            ticket = self._run.tickets[ticket.id]
+        if key not in self._run.sessions:
+            self._preload_sessions(writer, [record])
+        ticket_id = self._run.sessions[key]
+        ticket = self._state(writer, ticket_id) if ticket_id is not None else None
         if customer_id is not None:
             self._run.conversation_customer.setdefault(key, customer_id)
         customer = customer_id or self._run.conversation_customer.get(key)
@@ -633,7 +696,7 @@ class Ingestor:
         ):
             fallback = ticket.customer_id if ticket is not None else None
             state = self._new_ticket(writer, record, customer or fallback, key, summary, events)
-            self._run.conversations[key] = state.id
+            self._run.sessions[key] = state.id
             return state, True
         if ticket.customer_id is None and customer is not None:
             ticket.customer_id = customer

