@@ -62,9 +62,9 @@ class Frames:
 
         def spy(screen: Any, renderable: Any) -> None:
             original(screen, renderable)
-            if renderable is not None and self.condition is not None and self.hit is None:
-                if self.condition():
-                    self.hit = time.perf_counter()
+            waiting = renderable is not None and self.condition is not None and self.hit is None
+            if waiting and self.condition is not None and self.condition():
+                self.hit = time.perf_counter()
 
         app._display = spy
 

@@ -86,7 +86,7 @@ _RULES = {
 
 
 def _folded(parts: list[str]) -> Content:
-    return Content.styled(f"┄ {' + '.join(parts)} lines folded (z shows)", "dim")
+    return Content.styled(f"┄ {' + '.join(parts)} lines folded (z)", "dim")
 
 
 class Conversation(DeskNode, ScrollView, can_focus=True):
@@ -111,6 +111,7 @@ class Conversation(DeskNode, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     Conversation {
         overflow-x: hidden;
+        scrollbar-gutter: stable;  /* wrap width must not depend on the scrollbar */
     }
     """
 

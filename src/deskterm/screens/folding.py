@@ -38,6 +38,7 @@ _VALEDICTION = re.compile(
 )
 _SIGNATURE_MAX_LINES = 12
 _CLOSING_MAX_LINES = 4  # valediction plus name, title, company
+_CLOSING_LINE_MAX = 48  # longer lines after a closing are prose, not a signature
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,11 @@ def _kinds(lines: list[str]) -> list[PartKind]:
             break
     # A closing ("Kind regards,") followed only by a few short lines (name, company).
     last_text = max((i for i, k in enumerate(kinds) if k == "text"), default=-1)
-    for i in range(max(0, last_text - _CLOSING_MAX_LINES), last_text):
+    first_text = next((i for i, k in enumerate(kinds) if k == "text" and lines[i].strip()), 0)
+    for i in range(max(first_text + 1, last_text - _CLOSING_MAX_LINES), last_text):
         if kinds[i] == "text" and _VALEDICTION.match(lines[i]):
             tail = [x for x in lines[i + 1 : last_text + 1] if x.strip()]
-            if tail and all(len(x) <= 60 for x in tail):
+            if tail and all(len(x) <= _CLOSING_LINE_MAX for x in tail):
                 for k in range(i, last_text + 1):
                     kinds[k] = "signature"
             break

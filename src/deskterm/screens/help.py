@@ -57,7 +57,6 @@ def binding_sections(screen: Screen[object], app: App[object]) -> list[Section]:
         if own:
             sections.append((_section_name(kind), widget, own))
     everywhere = _own_bindings(type(app))
-    everywhere.append(Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "Command palette"))
     everywhere.append(Binding("ctrl+q", "quit", "Quit deskterm"))
     sections.append(("Everywhere", app, everywhere))
     return [section for section in sections if section[2]]

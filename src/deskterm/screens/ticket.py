@@ -175,6 +175,7 @@ class TicketScreen(DeskNode, Screen[None]):
             f"queue {line(t.queue)}",
             f"@{line(t.assignee)}" if t.assignee else "unassigned",
             channel_label(t.channel),
+            f"HEARD {sum(1 for h in self.data.detail.heard.values() if h.done)}/5",
         ]
         if tags:
             facts.append(f"tags {tags}")
@@ -272,6 +273,7 @@ class TicketScreen(DeskNode, Screen[None]):
         panel = self.query_one(HeardPanel)
         if self.data is None:
             return
+        self.query_one(TabbedContent).active = "tab-heard"  # show what the key did
         if panel.is_done(step):
             self._set_heard(step, False, None, None)
         elif step == "D":

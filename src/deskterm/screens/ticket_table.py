@@ -98,6 +98,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
     TicketTable {
         background: $surface;
         overflow-x: hidden;
+        scrollbar-gutter: stable;  /* column widths must not depend on the scrollbar */
         & > .ticket-table--header { text-style: bold; background: $panel; }
         & > .ticket-table--cursor { background: $block-cursor-blurred-background; }
         &:focus > .ticket-table--cursor {

@@ -12,11 +12,13 @@ from textual.widgets import OptionList
 
 
 class VimOptionList(OptionList):
-    """An option list that also moves with ``j``/``k``."""
+    """An option list that also moves with ``j``/``k`` and ``g``/``G``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "first", "First", show=False),
+        Binding("G", "last", "Last", show=False),
     ]
 
 

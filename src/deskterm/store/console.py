@@ -7,13 +7,15 @@ walk as :meth:`QueueQueries.list_tickets`, in the other direction.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from typing import Any
 
 from sqlalchemy import select, text, tuple_
 from sqlmodel import col
 
 from deskterm.query import UNASSIGNED, TicketFilter
-from deskterm.store.models import Ticket, TicketTag
+from deskterm.store.models import Customer, Ticket, TicketTag
 from deskterm.store.queue import _ROW_COLUMNS, PAGE, Cursor, QueueQueries, TicketRow, _row
 
 _DISTINCT = {
@@ -45,6 +47,7 @@ class ConsoleQueries(QueueQueries):
                     select(*_ROW_COLUMNS)
                     .select_from(TicketTag)
                     .join(Ticket, col(Ticket.id) == TicketTag.ticket_id)
+                    .outerjoin(Customer, col(Customer.id) == Ticket.customer_id)
                     .where(col(TicketTag.tag) == f.tags[0], *conds)
                 )
                 if before is not None:
@@ -72,22 +75,18 @@ class ConsoleQueries(QueueQueries):
                 "assignee": col(Ticket.assignee),
                 "customer": col(Ticket.customer_id),
             }[branch]
-            parts = []
+            # One index-ordered query per value, merged here (as the queue's own pages do).
+            runs = []
             for value in values:
                 cond = (
                     column.is_(None)
                     if branch == "assignee" and value == UNASSIGNED
                     else column == value
                 )
-                parts.append(
-                    self._base([*conds, cond]).order_by(*order).limit(limit).subquery().select()
-                )
-            union = parts[0].union_all(*parts[1:]).subquery()
-            stmt = (
-                select(union).order_by(union.c.updated_at.asc(), union.c.number.asc()).limit(limit)
-            )
-            rows = [_row(m) for m in session.execute(stmt).mappings()]
-            return rows[::-1]
+                stmt = self._base([*conds, cond]).order_by(*order).limit(limit)
+                runs.append([_row(m) for m in session.execute(stmt).mappings()])
+            merged = heapq.merge(*runs, key=lambda r: (r.updated_at, r.number))
+            return list(itertools.islice(merged, limit))[::-1]
 
     def distinct_values(self, field: str, limit: int = 200) -> list[str]:
         """The distinct values of ``queue``, ``assignee`` or ``tag``, sorted.

@@ -1,0 +1,76 @@
+"""Console fixtures: a deterministic store, the app factory with a fixed clock, helpers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+
+from deskterm.app import DesktermApp, make_app
+from deskterm.config import AgentConfig, Config, HeardConfig
+from deskterm.store import Store
+from tests.conftest import ANCHOR
+
+AGENT = "Ana Souza"
+NOW = ANCHOR + timedelta(hours=2)  # "now" for every relative age on screen
+
+
+def console(store: Store, *, policy: str = "warn") -> DesktermApp:
+    """The app as the CLI builds it, with a fixed clock and a known agent."""
+    config = Config(agent=AgentConfig(name=AGENT), heard=HeardConfig(solve_policy=policy))
+    return make_app(store, config, clock=lambda: NOW)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until every worker has finished and the screen has caught up."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def freeze(app: DesktermApp) -> None:
+    """No blinking cursors: a snapshot must not depend on when it was taken."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
+def screen_text(app: DesktermApp) -> str:
+    """What the terminal shows, as plain text (lines joined with newlines)."""
+    return _render(app, styles=False)
+
+
+def screen_output(app: DesktermApp) -> str:
+    """The bytes a terminal would receive for the current screen (with styling)."""
+    return _render(app, styles=True)
+
+
+def _render(app: DesktermApp, *, styles: bool) -> str:
+    width, height = app.size
+    out = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+    )
+    out.print(app.screen._compositor.render_update(full=True))
+    return out.export_text(styles=styles)
+
+
+@pytest.fixture
+def big_store(tmp_path: Path) -> Iterator[Store]:
+    """A demo store with more tickets than the console keeps in memory (paging)."""
+    from deskterm.demo import DemoBuilder
+
+    store = Store.open(tmp_path / "big.db")
+    DemoBuilder(store, tickets=420, seed=11, anchor=ANCHOR).build()
+    yield store
+    store.close()
