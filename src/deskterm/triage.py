@@ -163,7 +163,13 @@ def _conditions(table: Any, where: str, name: str) -> tuple[Condition, ...]:
         return ()
     if not isinstance(table, dict):
         raise RuleError(f'{where}: {name} must be a table like {{ subject = "refund" }}.')
-    return tuple(_condition(k, v, where) for k, v in table.items())
+    conditions = [_condition(k, v, where) for k, v in table.items()]
+    # All must match, so test the cheap ones first: flags and short fields, then the
+    # tier (a cached lookup), then regexes over the subject and the body.
+    return tuple(sorted(conditions, key=lambda c: _COST.get(c.key, 1)))
+
+
+_COST = {"tier": 2, "subject": 3, "body": 4, "text": 4}
 
 
 def _priority(value: Any, where: str, key: str) -> str:
