@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import chat_corpus  # noqa: E402  (beside this script)
+import chat_corpus
 
 CHILD = """
 import json, resource, sys, time

@@ -21,12 +21,16 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+# fmt: off
 WORDS = (
-    "order invoice refund delivery package tracking account password login error app "
-    "update payment card charge subscription plan cancel upgrade please thanks hello "
-    "help urgent broken missing late still waiting today tomorrow week number address "
-    "email phone support ticket issue problem fixed works again sorry understand check"
-).split()
+    "order", "invoice", "refund", "delivery", "package", "tracking", "account", "password",
+    "login", "error", "app", "update", "payment", "card", "charge", "subscription", "plan",
+    "cancel", "upgrade", "please", "thanks", "hello", "help", "urgent", "broken", "missing",
+    "late", "still", "waiting", "today", "tomorrow", "week", "number", "address", "email",
+    "phone", "support", "ticket", "issue", "problem", "fixed", "works", "again", "sorry",
+    "understand", "check",
+)
+# fmt: on
 AGENT = "Ana Souza"
 CUSTOMER = "+1 (415) 555-0142"
 
