@@ -64,12 +64,15 @@ class Account:
             raise ConfigError(str(exc)) from exc
 
 
+_KINDS = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+
+
 def _get(table: dict[str, Any], key: str, kind: type, default: Any, where: str) -> Any:
     value = table.get(key, default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise ConfigError(f"{where}.{key} must be a {kind.__name__}, not {value!r}.")
+        raise ConfigError(f"{where}.{key} must be {_KINDS[kind]}, not {value!r}.")
     return value
 
 
@@ -101,8 +104,10 @@ def parse_account(name: str, table: Any, base: Path | None = None) -> Account:
     folders = table.get("folders", ["INBOX"])
     if isinstance(folders, str):
         folders = [folders]
-    if not isinstance(folders, list) or not folders or not all(
-        isinstance(f, str) and f for f in folders
+    if (
+        not isinstance(folders, list)
+        or not folders
+        or not all(isinstance(f, str) and f for f in folders)
     ):
         raise ConfigError(f"{where}.folders must be a non-empty list of folder names.")
     cafile = None

@@ -184,7 +184,7 @@ def alternative(plain: str = "Plain version.\n", html: str = "<p>HTML version.</
 
 def with_attachments(names: Iterable[str] = ("../../.bashrc",), size: int = 3000) -> bytes:
     parts = [
-        b'Content-Type: text/plain; charset=utf-8\n\nSee the attached files.\n',
+        b"Content-Type: text/plain; charset=utf-8\n\nSee the attached files.\n",
     ]
     for i, name in enumerate(names):
         payload = base64.encodebytes(bytes((i + j) % 256 for j in range(size)))
@@ -196,7 +196,8 @@ def with_attachments(names: Iterable[str] = ("../../.bashrc",), size: int = 3000
             disposition = f"attachment; filename*=utf-8''{quote(name)}"
         parts.append(
             f"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n"
-            f"Content-Disposition: {disposition}\n\n".encode() + payload
+            f"Content-Disposition: {disposition}\n\n".encode()
+            + payload
         )
     body = b"".join(b"--mix\n" + p + b"\n" for p in parts) + b"--mix--\n"
     return (

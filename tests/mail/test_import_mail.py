@@ -227,8 +227,9 @@ def test_missing_path_is_a_clear_error(db: str, tmp_path: Path) -> None:
 
 
 def test_summary_for_people(db: str, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["--db", db, "import", "mail", str(eml(tmp_path, "a.eml",
-                                                                     corpus.message()))])
+    result = runner.invoke(
+        app, ["--db", db, "import", "mail", str(eml(tmp_path, "a.eml", corpus.message()))]
+    )
     assert result.exit_code == 0
     assert "messages: 1 new, 0 duplicate, 0 failed" in result.stdout
     assert "tickets: 1 created, 0 updated, 0 reopened" in result.stdout
@@ -281,7 +282,5 @@ def test_interrupted_import_resumes_without_loss_or_doubles(
     summary = json.loads(result.stdout)
     assert summary["messages_duplicate"] == saved
     assert summary["messages_new"] == total - saved
-    assert rows(db, "select count(*), count(distinct source_key) from message") == [
-        (total, total)
-    ]
+    assert rows(db, "select count(*), count(distinct source_key) from message") == [(total, total)]
     assert rows(db, "select count(*) from ticket") == [(1500,)]

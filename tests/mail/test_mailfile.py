@@ -151,9 +151,7 @@ def test_skip_stored_does_not_parse_known_messages(tmp_path: Path) -> None:
 def test_jobs_for_an_empty_mbox_and_empty_eml(tmp_path: Path) -> None:
     empty = tmp_path / "empty.mbox"
     empty.write_bytes(b"")
-    assert [f.reason for f in mail_jobs([empty]) if isinstance(f, ParseFailure)] == [
-        "empty file"
-    ]
+    assert [f.reason for f in mail_jobs([empty]) if isinstance(f, ParseFailure)] == ["empty file"]
 
 
 def test_unquoted_from_line_in_a_body_does_not_split(tmp_path: Path) -> None:

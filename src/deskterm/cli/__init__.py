@@ -20,6 +20,7 @@ from deskterm.cli import (
     reply,
     search,
     sla,
+    sync,
     tickets,
     triage,
 )
@@ -42,6 +43,7 @@ app.command("search")(search.search)
 app.command("export")(export.export)
 app.command("reply")(reply.reply)
 app.command("triage")(triage.triage)
+app.command("sync")(sync.sync)
 app.add_typer(macros.app, name="macros")
 app.add_typer(sla.app, name="sla")
 app.add_typer(customers.app, name="customers")

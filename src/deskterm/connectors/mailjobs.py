@@ -226,6 +226,9 @@ def parse_in_order(
     """Records for the jobs among ``entries``, other items passed through, in order."""
     options = options or ParseOptions()
     workers = default_workers() if workers is None else workers
+    if workers <= 1:  # one at a time, as the source yields them
+        yield from (parse_job(e, options) if isinstance(e, MailJob) else e for e in entries)
+        return
     stream = iter(entries)
     head: list[MailJob | Item] = []
     jobs = 0
@@ -236,10 +239,6 @@ def parse_in_order(
             break
     else:
         yield from (parse_job(e, options) if isinstance(e, MailJob) else e for e in head)
-        return
-    if workers <= 1:
-        yield from (parse_job(e, options) if isinstance(e, MailJob) else e for e in head)
-        yield from (parse_job(e, options) if isinstance(e, MailJob) else e for e in stream)
         return
     yield from _pooled(head, stream, options, workers)
 
