@@ -92,6 +92,10 @@ def press(app: Any, key: str) -> Callable[[], None]:
 
 
 async def _settle(pilot: Any) -> None:
+    """Let background work (pages, counts, read-ahead after its short timer) finish, so
+    each measurement starts from a quiet app, as after an agent's natural pause."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.2)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -12,17 +12,22 @@ from textual.binding import Binding, BindingType
 from deskterm.config import Config
 from deskterm.query import QueryError
 from deskterm.screens.base import DeskNode
-from deskterm.screens.commands import DeskCommands
-from deskterm.screens.customer import CustomerScreen
 from deskterm.screens.drafts import DraftBox
 from deskterm.screens.format import store_label
-from deskterm.screens.help import HelpScreen
 from deskterm.screens.messages import TicketChanged, TicketSequence
 from deskterm.screens.queue import QueueScreen
-from deskterm.screens.ticket import TicketScreen
 from deskterm.screens.ticket_cache import TicketCache
 from deskterm.store import Store, StoreError
 from deskterm.store.types import utcnow
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+
+def _commands() -> type[Provider]:
+    from deskterm.screens.commands import DeskCommands
+
+    return DeskCommands
 
 
 class DesktermApp(DeskNode, App[None]):
@@ -30,7 +35,7 @@ class DesktermApp(DeskNode, App[None]):
 
     TITLE = "deskterm"
     CSS_PATH = "deskterm.tcss"
-    COMMANDS = App.COMMANDS | {DeskCommands}
+    COMMANDS = App.COMMANDS | {_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
@@ -58,13 +63,19 @@ class DesktermApp(DeskNode, App[None]):
     def on_mount(self) -> None:
         self.push_screen(QueueScreen())
 
+    # The other screens are imported when first shown: the queue paints sooner.
+
     def action_help(self) -> None:
+        from deskterm.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
     def open_ticket(self, number: int, sequence: TicketSequence | None) -> None:
         """Show a ticket. One ticket screen is built once and reused (opening a ticket
         then costs a refresh, not a screen); a ticket opened from a ticket gets its own."""
+        from deskterm.screens.ticket import TicketScreen
+
         if not self.is_screen_installed("ticket"):
             self.install_screen(TicketScreen(number, sequence), "ticket")
         else:
@@ -76,6 +87,8 @@ class DesktermApp(DeskNode, App[None]):
         self.push_screen("ticket")
 
     def open_customer(self, customer_id: int) -> None:
+        from deskterm.screens.customer import CustomerScreen
+
         self.push_screen(CustomerScreen(customer_id))
 
     def on_ticket_changed(self, message: TicketChanged) -> None:

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from deskterm.query import TicketFilter
 from deskterm.screens.base import DeskNode
@@ -18,7 +18,7 @@ from deskterm.screens.columns import QUEUE_COLUMNS
 from deskterm.screens.customer_panel import render_profile
 from deskterm.screens.ticket_cache import PREFETCH_DELAY, prefetch
 from deskterm.screens.ticket_table import TicketTable
-from deskterm.screens.widgets import KeyBar
+from deskterm.screens.widgets import KeyBar, TitleBar
 from deskterm.store.customers import CustomerProfile
 
 CUSTOMER_COLUMNS = tuple(c for c in QUEUE_COLUMNS if c.key != "customer")
@@ -37,7 +37,7 @@ class CustomerScreen(DeskNode, Screen[None]):
         self._prefetch_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(Content.styled("Loading…", "dim"), id="customer-profile")
         yield Static(id="customer-count")
         yield TicketTable(CUSTOMER_COLUMNS, id="customer-tickets")

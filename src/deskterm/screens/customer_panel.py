@@ -19,6 +19,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.screens.format import age, line, local_date, safe, status_label
+from deskterm.screens.ticket_cache import HISTORY
 from deskterm.screens.widgets import VimOptionList
 from deskterm.store.customers import CustomerProfile
 
@@ -92,6 +93,8 @@ class CustomerPanel(Vertical):
         history = self.query_one(HistoryList)
         history.clear_options()
         tickets = profile.tickets if profile else []
+        more = len(tickets) > HISTORY
+        tickets = tickets[:HISTORY]
         self.numbers = [t.id for t in tickets if t.id is not None]
         history.add_options(
             [
@@ -100,6 +103,10 @@ class CustomerPanel(Vertical):
                 if t.id is not None
             ]
         )
+        if more:
+            history.add_option(
+                Option(Content.styled("older tickets: c shows them all", "dim"), disabled=True)
+            )
         if current in self.numbers:
             history.highlighted = self.numbers.index(current)
         self.query_one("#history-title").display = bool(tickets)

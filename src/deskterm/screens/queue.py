@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from deskterm.query import QueryError, TicketFilter, parse_query
@@ -18,7 +18,7 @@ from deskterm.screens.base import DeskNode
 from deskterm.screens.ticket_cache import PREFETCH_DELAY, prefetch
 from deskterm.screens.ticket_table import TicketTable
 from deskterm.screens.views import VIEW_LABELS, View, ViewBar, saved_views
-from deskterm.screens.widgets import KeyBar
+from deskterm.screens.widgets import KeyBar, TitleBar
 
 
 class QueueScreen(DeskNode, Screen[None]):
@@ -46,12 +46,13 @@ class QueueScreen(DeskNode, Screen[None]):
         self.typed_text = ""
         self.match_count: int | None = None
         self._serial = 0
+        self._views_stale = True  # view counts are (re)computed after the next first page
         self._prefetch_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         self.views = saved_views(self.desk.config.agent.name)
         self.view = self.views[0]
-        yield Header()
+        yield TitleBar()
         yield ViewBar(self.views, id="views")
         yield Input(
             placeholder='status:open from:acme.com tag:vip "a phrase" words — Enter applies',
@@ -104,18 +105,24 @@ class QueueScreen(DeskNode, Screen[None]):
     @on(TicketTable.Loaded, "#tickets")
     def _loaded(self, event: TicketTable.Loaded) -> None:
         if event.first:
-            self._count(self.views, self.effective, self.typed)
+            if self._views_stale:
+                self._views_stale = False
+                self._count_views(self.views)
+            if not self.typed.is_empty() and not self.typed.text:
+                self._count_matches(self.effective)
         self._status()
 
-    @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
-    def _count(self, views: tuple[View, ...], effective: TicketFilter, typed: TicketFilter) -> None:
-        store = self.desk.store
-        worker = get_current_worker()
-        if not typed.is_empty() and not typed.text:
-            matches = store.count_tickets(effective)
-            if worker.is_cancelled:
-                return
+    @work(thread=True, exclusive=True, group="count-matches", exit_on_error=False)
+    def _count_matches(self, effective: TicketFilter) -> None:
+        matches = self.desk.store.count_tickets(effective)
+        if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_match_count, effective, matches)
+
+    @work(thread=True, exclusive=True, group="count-views", exit_on_error=False)
+    def _count_views(self, views: tuple[View, ...]) -> None:
+        """Counts of the saved views: after the first page, and again after changes
+        (not on every filter: they do not depend on it)."""
+        store, worker = self.desk.store, get_current_worker()
         counts: dict[str, int] = {}
         for view in views:
             counts[view.key] = store.count_tickets(view.filter)
@@ -167,6 +174,7 @@ class QueueScreen(DeskNode, Screen[None]):
         self._show()
 
     def action_refresh(self) -> None:
+        self._views_stale = True
         self.table.reload()
 
     def action_customer(self) -> None:
@@ -193,5 +201,5 @@ class QueueScreen(DeskNode, Screen[None]):
     def on_screen_resume(self) -> None:
         if self.desk.change_serial != self._serial:
             self._serial = self.desk.change_serial
+            self._views_stale = True
             self.table.reload()
-            self._count(self.views, self.effective, self.typed)

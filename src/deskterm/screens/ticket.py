@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Header, Static, TabbedContent, TabPane, Tabs, TextArea
+from textual.widgets import ContentSwitcher, Static, TextArea
 
 from deskterm.screens.base import DeskNode
 from deskterm.screens.choice import ChoiceScreen
@@ -28,7 +28,7 @@ from deskterm.screens.messages import NumberSequence, TicketChanged, TicketSeque
 from deskterm.screens.notes_panel import NotesPanel
 from deskterm.screens.prompt import PromptScreen
 from deskterm.screens.ticket_cache import TicketData, prefetch, read_ticket
-from deskterm.screens.widgets import KeyBar
+from deskterm.screens.widgets import KeyBar, PanelTabs, TitleBar
 from deskterm.vocab import HEARD_NAMES, HEARD_STEPS, PRIORITIES, STATUSES
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 SOLVING = ("solved", "closed")
 PANELS = ("conversation", "customer", "heard", "notes")
+PANEL_TABS = {"customer": "Customer", "heard": "HEARD", "notes": "Notes"}
 
 
 class TicketScreen(DeskNode, Screen[None]):
@@ -76,23 +77,21 @@ class TicketScreen(DeskNode, Screen[None]):
         self._serial = 0
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="ticket-body"):
             with Vertical(id="ticket-main"):
                 yield Static(Content(f"#{self.number}"), id="ticket-summary")
                 yield Conversation(id="conversation")
                 yield Horizontal(id="ticket-actions")  # replies and macros go here
-            with TabbedContent(id="panels", initial="tab-customer"):
-                with TabPane("Customer", id="tab-customer"):
+            with Vertical(id="panels"):
+                yield PanelTabs(PANEL_TABS, "customer", id="panel-tabs")
+                with ContentSwitcher(initial="customer", id="panel-switcher"):
                     yield CustomerPanel(id="customer")
-                with TabPane("HEARD", id="tab-heard"):
                     yield HeardPanel(id="heard")
-                with TabPane("Notes", id="tab-notes"):
                     yield NotesPanel(self.number, id="notes")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one(Tabs).can_focus = False  # Tab moves between panels, not tab labels
         self._open()
 
     def show_ticket(self, number: int, sequence: TicketSequence | None) -> None:
@@ -206,7 +205,7 @@ class TicketScreen(DeskNode, Screen[None]):
     def focus_panel(self, name: str) -> None:
         """Show and focus one region: conversation, customer, heard or notes."""
         if name != "conversation":
-            self.query_one(TabbedContent).active = f"tab-{name}"
+            self.show_panel(name)
         target: dict[str, str] = {
             "conversation": "#conversation",
             "customer": "#history",
@@ -214,6 +213,15 @@ class TicketScreen(DeskNode, Screen[None]):
             "notes": "#notes-editor",
         }
         self.query_one(target[name]).focus()
+
+    def show_panel(self, name: str) -> None:
+        """Bring a side panel to the front (without moving focus)."""
+        self.query_one(ContentSwitcher).current = name
+        self.query_one(PanelTabs).active = name
+
+    @on(PanelTabs.Chosen)
+    def _tab_clicked(self, event: PanelTabs.Chosen) -> None:
+        self.focus_panel(event.name)
 
     def action_panel(self, step: int) -> None:
         index = PANELS.index(self._region())
@@ -273,7 +281,7 @@ class TicketScreen(DeskNode, Screen[None]):
         panel = self.query_one(HeardPanel)
         if self.data is None:
             return
-        self.query_one(TabbedContent).active = "tab-heard"  # show what the key did
+        self.show_panel("heard")  # show what the key did
         if panel.is_done(step):
             self._set_heard(step, False, None, None)
         elif step == "D":

@@ -21,7 +21,7 @@ from deskterm.store.tickets import TicketDetail
 PREFETCH_DELAY = 0.12  # seconds the cursor rests on a row before its ticket is read
 MAX_AGE = 30.0  # seconds an entry may be shown without reading the ticket again
 SIZE = 16
-HISTORY = 100  # tickets of the customer shown in the profile panel
+HISTORY = 30  # tickets of the customer shown in the profile panel (c shows all)
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def read_ticket(store: Store, number: int) -> TicketData:
     """The ticket and its customer's profile (blocking: call it from a worker)."""
     detail = store.get_ticket(number)
     customer_id = detail.ticket.customer_id
-    profile = store.get_customer(customer_id, ticket_limit=HISTORY) if customer_id else None
+    profile = store.get_customer(customer_id, ticket_limit=HISTORY + 1) if customer_id else None
     return TicketData(detail, profile)
 
 

@@ -125,7 +125,8 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
             return self.table
 
     class Loaded(Message):
-        """Rows arrived for the current filter (``first`` for its first page)."""
+        """Rows arrived: ``first`` when the window was read anew (a new filter, a
+        reload), not for a page added while scrolling or a jump to the end."""
 
         def __init__(self, table: TicketTable, first: bool) -> None:
             super().__init__()
@@ -275,7 +276,6 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         the top, ``-1`` for the bottom."""
         if generation != self._generation:
             return
-        first_load = not self.window.chunks
         old_row, old_offset = self.cursor_row, self.cursor_row - round(self.scroll_y)
         self.window = Window(chunks=chunks, at_start=at_start)
         if self.filter.text:
@@ -290,7 +290,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         else:
             self._place(0, 0)
         self.loading_page = False
-        self.post_message(self.Loaded(self, first_load or keep == 0))
+        self.post_message(self.Loaded(self, keep != -1))
         self._check_edges()
 
     def _append(self, generation: int, chunk: Chunk) -> None:

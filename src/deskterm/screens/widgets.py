@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import OptionList
@@ -61,3 +64,64 @@ class KeyBar(Widget):
                 )
             )
         return Content(" ").join(parts)
+
+
+class TitleBar(Widget):
+    """The header: ``deskterm — store · agent`` (the app's title and subtitle), one widget."""
+
+    DEFAULT_CSS = """
+    TitleBar {
+        dock: top;
+        height: 1;
+        background: $panel;
+        content-align: center middle;
+    }
+    """
+
+    def render(self) -> Content:
+        app = self.app
+        return Content.assemble((app.title, "bold"), (f" — {app.sub_title}", "dim"))
+
+
+class PanelTabs(Widget):
+    """The side panels' tab line (``Customer │ HEARD │ Notes``), the active one marked.
+
+    Switching is by key (the ticket screen's Tab, ``1``–``5``, ``n``) or a click.
+    """
+
+    DEFAULT_CSS = """
+    PanelTabs {
+        height: 1;
+        background: $panel;
+    }
+    """
+
+    active: reactive[str] = reactive("")
+    """The panel shown (a key of ``tabs``)."""
+
+    class Chosen(Message):
+        """A tab was clicked."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, tabs: dict[str, str], active: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tabs = tabs
+        self.set_reactive(PanelTabs.active, active)
+
+    def render(self) -> Content:
+        parts = [
+            Content.styled(f" {label} ", "reverse bold" if name == self.active else "dim")
+            for name, label in self.tabs.items()
+        ]
+        return Content("│").join(parts)
+
+    def on_click(self, event: events.Click) -> None:
+        x = 0
+        for name, label in self.tabs.items():
+            x += len(label) + 3
+            if event.x < x:
+                self.post_message(self.Chosen(name))
+                return
