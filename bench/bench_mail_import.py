@@ -121,7 +121,9 @@ def notmuch_new(maildir: Path, work: Path, env: dict[str, str]) -> Sample | None
     return run(["notmuch", "new", "--quiet"], {**env, "NOTMUCH_CONFIG": str(config)})
 
 
-def bench(size: int, workdir: Path) -> dict[str, float | int | None]:
+def bench(
+    size: int, workdir: Path, *, emotion: bool = True, notmuch: bool = True
+) -> dict[str, float | int | None]:
     corpus = workdir / f"corpus-{size}" / "maildir"
     if not (corpus / "cur").is_dir():
         print(f"generating {size:,} messages in {corpus} ...", file=sys.stderr)
@@ -131,7 +133,10 @@ def bench(size: int, workdir: Path) -> dict[str, float | int | None]:
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     config = home / "config.toml"
-    config.write_text('[agent]\nname = "Ana Souza"\nemail = "support@example.com"\n')
+    config.write_text(
+        '[agent]\nname = "Ana Souza"\nemail = "support@example.com"\n'
+        + ("" if emotion else "[emotion]\nenabled = false\n")
+    )
     store = home / "store.db"
     env = {**os.environ, "DESKTERM_HOME": str(home), "DESKTERM_CONFIG": str(config)}
     env.pop("DESKTERM_DB", None)
@@ -142,9 +147,10 @@ def bench(size: int, workdir: Path) -> dict[str, float | int | None]:
     again = run(cmd, env)
     repeat = json.loads(again.output)
     assert repeat["messages_duplicate"] == summary["messages_new"], repeat
-    nm = notmuch_new(corpus, home, env)
+    nm = notmuch_new(corpus, home, env) if notmuch else None
     result: dict[str, float | int | None] = {
         "messages": size,
+        "emotion_cues": emotion,
         "failed": summary["messages_failed"],
         "tickets": summary["tickets_created"],
         "seconds": round(first.seconds, 2),
@@ -167,23 +173,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/deskterm-mail-bench"))
+    parser.add_argument(
+        "--also-without-emotion",
+        action="store_true",
+        help="Import once more with [emotion] enabled = false (VADER is the main cost).",
+    )
+    parser.add_argument("--no-notmuch", action="store_true", help="Skip notmuch new.")
     args = parser.parse_args()
     rows = []
     for size in args.sizes:
-        row = bench(size, args.workdir)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+        runs = [True, False] if args.also_without_emotion else [True]
+        for emotion in runs:
+            row = bench(
+                size, args.workdir, emotion=emotion, notmuch=emotion and not args.no_notmuch
+            )
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     print(
-        "\n| messages | import msg/s | peak RSS main (+workers) | re-import msg/s "
-        "| notmuch new msg/s | deskterm / notmuch |"
+        "\n| messages | emotion cues | import msg/s | peak RSS main (+workers) "
+        "| re-import msg/s | notmuch new msg/s | deskterm / notmuch |"
     )
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
         nm = f"{r['notmuch_msgs_per_s']:,}" if r["notmuch_msgs_per_s"] else "n/a"
         ratio = f"{r['ratio_vs_notmuch']}x" if r["ratio_vs_notmuch"] else "n/a"
         print(
-            f"| {r['messages']:,} | {r['msgs_per_s']:,} | {r['rss_main_mb']} MB "
-            f"({r['rss_with_workers_mb']} MB) | {r['reimport_msgs_per_s']:,} | {nm} | {ratio} |"
+            f"| {r['messages']:,} | {'on' if r['emotion_cues'] else 'off'} "
+            f"| {r['msgs_per_s']:,} | {r['rss_main_mb']} MB ({r['rss_with_workers_mb']} MB) "
+            f"| {r['reimport_msgs_per_s']:,} | {nm} | {ratio} |"
         )
 
 

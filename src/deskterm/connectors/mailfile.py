@@ -1,7 +1,10 @@
 """Mail files: ``.eml``, mbox and maildir, told apart by looking at them.
 
 * A directory with ``cur/`` or ``new/`` is a maildir: every file in both, whatever
-  the flag suffix (``:2,S`` on Unix, ``!2,S`` where ``:`` is not allowed).
+  the flag suffix (``:2,S`` on Unix, ``!2,S`` where ``:`` is not allowed). A maildir
+  message is known by its unique name (the part before the suffix, which a mail
+  client keeps when it changes flags or moves it from ``new/`` to ``cur/``), size and
+  modification time, so a re-import finds it stored without reading it.
 * Any other directory is searched for maildirs, mbox files and ``.eml`` files.
 * A file starting with an mbox ``From `` line is an mbox (LF or CRLF line endings;
   ``>From `` quoting undone); a file starting with a header line is one message.
@@ -72,9 +75,9 @@ def read_mail(
 ) -> Generator[Item, None, None]:
     """Records (and failures) for every message under ``paths``, parsed on all cores.
 
-    Each message is keyed by a hash of its bytes (``mail:<sha1>``), so the same file
-    read twice is one message; ``known`` answers which keys are stored already, and
-    those are not parsed again.
+    Each message has a stable key (its maildir name, else a hash of its bytes:
+    ``mail:<sha1>``), so the same file read twice is one message; ``known`` answers
+    which keys are stored already, and those are not parsed again.
     """
     return parse_in_order(skip_stored(mail_jobs(paths), known), options, workers=workers)
 
@@ -93,8 +96,19 @@ def _maildir(root: Path) -> Iterator[MailJob | ParseFailure]:
         names.extend((_unique(n), os.path.join(folder, n)) for n in entries if n[:1] != ".")  # noqa: PTH118
     # Sorted by the unique part (it starts with the delivery time): the same order
     # whatever the flags, and replies mostly after what they answer.
-    for _, full in sorted(names):
-        yield MailJob(source=full, position="file", path=full, raw_ref=full)
+    for unique, full in sorted(names):
+        try:
+            info = os.stat(full)  # noqa: PTH116
+        except OSError as exc:
+            yield ParseFailure(full, "file", f"cannot read: {exc.strerror or exc}")
+            continue
+        yield MailJob(
+            source=full,
+            position="file",
+            path=full,
+            raw_ref=full,
+            source_key=f"maildir:{unique}:{info.st_size}:{int(info.st_mtime)}",
+        )
 
 
 def _unique(name: str) -> str:

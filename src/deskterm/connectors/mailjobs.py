@@ -166,10 +166,11 @@ def skip_stored(
     *,
     batch: int = 500,
 ) -> Iterator[MailJob | Item]:
-    """Read each file job's bytes here and key it by their hash; with ``known`` (the
-    store's source-key lookup, passed in by the caller: connectors never open the
-    store), messages stored before become :class:`AlreadyStored` without being parsed,
-    so importing the same files again costs a read and a hash per message."""
+    """Key every file job: jobs without a key yet (.eml, mbox) are read here and keyed
+    by a hash of their bytes. With ``known`` (the store's source-key lookup, passed in
+    by the caller: connectors never open the store), messages stored before become
+    :class:`AlreadyStored` without being parsed, so importing the same files again
+    costs at most a read and a hash per message."""
     reader = _Reader()
     pending: list[MailJob | Item] = []
 
