@@ -8,7 +8,9 @@ import typer
 
 from deskterm.cli.common import JsonOption, emit_json, emit_rows, state
 
-app = typer.Typer(help="SLA clocks: status and recomputing after a policy change.")
+app = typer.Typer(
+    help="SLA clocks: status and recomputing after a policy change.", no_args_is_help=True
+)
 
 
 @app.command("status")
