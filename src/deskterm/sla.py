@@ -464,6 +464,25 @@ class SlaStatus:
             return format_remaining(self.remaining)
         return "" if self.state == "none" else self.state
 
+    @property
+    def short(self) -> str:
+        """At most five characters: ``45m``, ``7h``, ``-2h``, ``pause``, ``met``, ``miss``."""
+        if self.state in ("breached", "at-risk", "ok") and self.remaining is not None:
+            return format_short(self.remaining)
+        return {"paused": "pause", "met": "met", "missed": "miss"}.get(self.state, "")
+
+
+def format_short(delta: timedelta) -> str:
+    """At most five characters for a queue column: ``45m``, ``7h``, ``3d``, ``-2h``."""
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    minutes = abs(seconds) // 60
+    if minutes < 60:
+        return f"{sign}{minutes}m"
+    if minutes < 48 * 60:
+        return f"{sign}{minutes // 60}h"
+    return f"{sign}{min(minutes // 1440, 999)}d"
+
 
 def format_remaining(delta: timedelta) -> str:
     """``3d 4h``, ``2h 14m``, ``35m`` (``-`` in front when overdue)."""

@@ -188,7 +188,10 @@ def test_new_ticket_clocks_and_at_risk_point() -> None:
     at_risk = sla.status(t, local(2026, 11, 2, 12, 30))
     assert (at_risk.state, at_risk.clock, at_risk.label) == ("at-risk", "first_response", "30m")
     late = sla.status(t, local(2026, 11, 2, 14, 5))
-    assert (late.state, late.label) == ("breached", "-1h 05m")
+    assert (late.state, late.label, late.short) == ("breached", "-1h 05m", "-1h")
+    assert at_risk.short == "30m"
+    assert sla.status(t, local(2026, 11, 1, 9, 0)).short == "28h"
+    assert sla.format_short(timedelta(days=-4000)) == "-999d"
 
 
 def test_first_reply_stops_the_first_response_clock() -> None:
@@ -213,7 +216,7 @@ def test_pending_pauses_the_resolution_clock_by_open_time() -> None:
     assert t.sla_paused_at == local(2026, 11, 2, 15, 0)
     assert t.sla_next_due is None
     paused = sla.status(t, local(2026, 11, 3, 18, 0))
-    assert (paused.state, paused.label) == ("paused", "paused")
+    assert (paused.state, paused.label, paused.short) == ("paused", "paused", "pause")
     t.status = "open"
     sla.apply(policy, t, None, local(2026, 11, 3, 11, 0))
     assert t.sla_paused_at is None
