@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +295,34 @@ def test_watch_picks_up_appends_and_survives_a_server_restart(
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=20) == 0
     assert rows(db, "select count(*) from message") == [(3,)]
+
+
+def test_internaldate_stands_in_for_a_missing_date_and_mark_read(imap: Imap, db: str) -> None:
+    when = datetime(2025, 12, 24, 18, 30, tzinfo=UTC)
+    imap.server.append(corpus.message(msgid="<nodate@x>", date=None), imap.folder, when)
+    imap.configure(mark_read=True)
+    sync(db)
+    assert rows(db, "select sent_at, date_source from message") == [
+        ("2025-12-24 18:30:00.000000", "internaldate")
+    ]
+    with imap.client() as client:  # mark_read = true fetches with BODY[]: now \Seen
+        client.select_folder(imap.folder, readonly=True)
+        assert all(b"\\Seen" in f for f in client.get_flags(client.search()).values())
+
+
+def test_every_configured_folder_is_synced(imap: Imap, db: str) -> None:
+    other = f"{imap.folder}-sent"
+    imap.append(corpus.message(msgid="<f1@x>"))
+    imap.server.append(
+        corpus.message(msgid="<f2@x>", sender="Ana Souza <support@example.com>",
+                       to="Maria Silva <maria@acme.com>", subject="Re: Cannot log in",
+                       in_reply_to="<f1@x>"),
+        other,
+    )  # fmt: skip
+    imap.configure(folders=[imap.folder, other])
+    summary, _ = sync(db)
+    assert (summary["messages_new"], summary["tickets_created"]) == (2, 1)
+    assert sorted(f for (f,) in rows(db, "select folder from sync_state")) == sorted(
+        [imap.folder, other]
+    )
+    assert rows(db, "select direction from message order by id") == [("inbound",), ("outbound",)]
