@@ -67,3 +67,11 @@ def test_demo_store_is_searchable(tmp_path: Path) -> None:
     store = build(tmp_path / "d.db")
     assert store.search_messages("account")
     assert store.list_tickets(TicketFilter(text="refund")).rows
+
+
+def test_open_tickets_have_sla_clocks(tmp_path: Path) -> None:
+    store = build(tmp_path / "d.db")
+    rows = store.list_tickets(TicketFilter(status=("open",)), limit=200).rows
+    assert rows and all(r.sla_resolution_due is not None for r in rows)
+    solved = store.list_tickets(TicketFilter(status=("solved",)), limit=200).rows
+    assert all(r.sla_resolution_due is None for r in solved)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from deskterm.query import TicketFilter
 from deskterm.store import Store
 from deskterm.store.bulk import BulkWriter
 from deskterm.store.models import (
@@ -25,7 +26,7 @@ from deskterm.store.models import (
     Ticket,
     TicketTag,
 )
-from deskterm.vocab import HEARD_STEPS
+from deskterm.vocab import HEARD_STEPS, OPEN_STATUSES
 
 AGENTS = ("Ana Souza", "Ben Okafor", "Chen Wei", "Dana Levi", "Emil Novak")
 QUEUES = ("general", "billing", "technical", "shipping", "accounts")
@@ -244,6 +245,8 @@ class DemoBuilder:
                 writer.commit()
                 if self.progress:
                     self.progress(self.report)
+        # SLA clocks of the tickets still being worked, under the configured policy.
+        self.store.recompute_sla(TicketFilter(status=OPEN_STATUSES), batch=2000)
         self.report.seconds = time.perf_counter() - start
         return self.report
 
