@@ -30,11 +30,22 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 _LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+# Bytes of plain ASCII text; whatever is left after deleting them is a control char.
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n"
+
+
 def clean_text(text: str) -> str:
     """Text as stored: newlines normalized, escape sequences and control chars removed."""
     if not text:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Most text has nothing to remove, and proving that is cheaper than the two
+    # substitutions (every escape sequence starts with a control character).
+    if text.isascii():
+        if not text.encode("ascii").translate(None, _PLAIN_ASCII):
+            return text
+    elif _CONTROLS.search(text) is None:
+        return text
     text = _ESCAPES.sub("", text)
     return _CONTROLS.sub("", text)
 
