@@ -2,11 +2,15 @@
 
 Generates the corpora of ``bench/chat_corpus.py`` (a WhatsApp export of 1M lines, a
 Slack export zip of 200k messages) unless they exist, then imports each into a fresh
-SQLite store in a child process running the real CLI command with the default
-config (agent ``Ana Souza``), and reads the child's own peak RSS. A second run of the
-same import measures the duplicate check (a no-op re-import). Prints a Markdown table.
+SQLite store in a child process running the real CLI command (agents ``Ana Souza`` and
+``U0AGENT01``), and reads the child's own peak RSS. A second run of the same import
+measures the duplicate check (a no-op re-import). Each import runs with emotion cues
+off (``[emotion] enabled = false``) and with the default hooks (emotion cues and SLA
+clocks), since VADER's sentiment analysis costs more than everything else together.
+Prints a Markdown table.
 
     python bench/bench_chat_import.py [--lines 1000000] [--messages 200000] [--dir /tmp]
+        [--hooks off|on|both]
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ try:
     app(args, standalone_mode=False)
 finally:
     seconds = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": rss}), file=sys.stderr)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                      "peak_rss_mb": usage.ru_maxrss / 1024}), file=sys.stderr)
 """
 
 
@@ -57,6 +62,8 @@ def run(db: Path, command: list[str], home: Path) -> dict[str, Any]:
         "failed": summary["messages_failed"],
         "tickets": summary["tickets_created"],
         "msgs_per_s": seen / stats["seconds"],
+        "msgs_per_cpu_s": seen / stats["cpu_seconds"],
+        "load": os.getloadavg()[0],
     }
 
 
@@ -65,6 +72,7 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--hooks", choices=("off", "on", "both"), default="both")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -75,34 +83,43 @@ def main() -> int:
     if not sl.exists():
         chat_corpus.slack(sl, args.messages)
 
-    home = Path(tempfile.mkdtemp(prefix="deskterm-bench-home-"))
-    (home / "config").mkdir()
-    (home / "config" / "config.toml").write_text(
-        f'[chat]\nagents = ["{chat_corpus.AGENT}", "U0AGENT01"]\n', encoding="utf-8"
-    )
     results: dict[str, Any] = {}
-    for name, command in (
-        (f"WhatsApp, {args.lines:,} lines", ["whatsapp", str(wa), "--tz", "Europe/Berlin"]),
-        (f"Slack, {args.messages:,} messages (zip)", ["slack", str(sl)]),
-    ):
-        db = args.dir / f"deskterm-bench-chat-{name.split(',')[0].lower()}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        first = run(db, command, home)
-        again = run(db, command, home)
-        results[name] = {"import": first, "reimport": again}
-        time.sleep(0.1)
+    modes = {"off": (False,), "on": (True,), "both": (False, True)}[args.hooks]
+    for emotion in modes:
+        home = Path(tempfile.mkdtemp(prefix="deskterm-bench-home-"))
+        (home / "config").mkdir()
+        (home / "config" / "config.toml").write_text(
+            f'[chat]\nagents = ["{chat_corpus.AGENT}", "U0AGENT01"]\n'
+            f"[emotion]\nenabled = {'true' if emotion else 'false'}\n",
+            encoding="utf-8",
+        )
+        label = "emotion cues on (default)" if emotion else "emotion cues off"
+        for name, command in (
+            (f"WhatsApp, {args.lines:,} lines", ["whatsapp", str(wa), "--tz", "Europe/Berlin"]),
+            (f"Slack, {args.messages:,} messages (zip)", ["slack", str(sl)]),
+        ):
+            db = args.dir / f"deskterm-bench-chat-{name.split(',')[0].lower()}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            first = run(db, command, home)
+            again = run(db, command, home)
+            results[f"{name}, {label}"] = {"import": first, "reimport": again}
+            time.sleep(0.1)
 
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print("| export | messages | tickets | seconds | msgs/s | peak RSS | re-import msgs/s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| export | messages | tickets | seconds | msgs/s | msgs per CPU-s | peak RSS "
+        "| re-import msgs/s | load avg |"
+    )
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
     for name, r in results.items():
         f, a = r["import"], r["reimport"]
         print(
             f"| {name} | {f['new']:,} | {f['tickets']:,} | {f['seconds']:.1f} | "
-            f"{f['msgs_per_s']:,.0f} | {f['peak_rss_mb']:.0f} MB | {a['msgs_per_s']:,.0f} |"
+            f"{f['msgs_per_s']:,.0f} | {f['msgs_per_cpu_s']:,.0f} | {f['peak_rss_mb']:.0f} MB | "
+            f"{a['msgs_per_s']:,.0f} | {f['load']:.1f} |"
         )
     return 0
 

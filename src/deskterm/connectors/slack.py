@@ -31,10 +31,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from deskterm.connectors.archive import Archive, ArchiveLimits
-from deskterm.connectors.chatbase import ConnectorError, content_type
+from deskterm.connectors.chatbase import ConnectorError, clean_body, content_type
 from deskterm.connectors.phones import to_e164
 from deskterm.connectors.records import AttachmentRecord, InboundRecord, Item, ParseFailure, Party
-from deskterm.textsafe import clean_line, clean_text
+from deskterm.textsafe import clean_line
 
 CHANNEL = "slack"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
@@ -148,6 +148,7 @@ class SlackExport:
             self.tree.close()
             raise
         self._names = {c.id: c.name for c in self.conversations}
+        self._title = ""
 
     # -- the workspace -----------------------------------------------------------------
 
@@ -257,6 +258,7 @@ class SlackExport:
         yield from self.failures
         for conv in self.selected:
             threads: dict[str, str] = {}
+            self._title = self.title(conv)
             for day in self._days.get(conv.folder, []):
                 label = f"{self.tree.label}!{day}"
                 try:
@@ -328,7 +330,7 @@ class SlackExport:
         parent = thread_ts == ts and bool(
             message.get("reply_count") or message.get("replies") or message.get("latest_reply")
         )
-        title = self.title(conv)
+        title = self._title
         conversation = f"{CHANNEL}:{conv.id}"
         if thread_ts and (parent or thread_ts != ts):
             conversation = f"{CHANNEL}:{conv.id}:{thread_ts}"
@@ -360,7 +362,9 @@ class SlackExport:
             text = str(message.get("text") or "")
         if not text.strip() and isinstance(message.get("blocks"), list):
             text = self._blocks(message["blocks"])
-        parts = [self.render(text)] if text.strip() else []
+        if "<" in text or "&" in text:
+            text = self.render(text)
+        parts = [text] if text.strip() else []
         for attachment in message.get("attachments") or []:
             if isinstance(attachment, dict):
                 pieces = [
@@ -372,9 +376,11 @@ class SlackExport:
                     pieces = [str(attachment["fallback"])]
                 if pieces and not parts:
                     parts.append(self.render("\n".join(pieces)))
-        return clean_text("\n".join(parts)).strip()
+        return clean_body("\n".join(parts)).strip()
 
     def _files(self, message: dict[str, Any]) -> list[AttachmentRecord]:
+        if "files" not in message and "file" not in message:
+            return []
         files = message.get("files")
         if not isinstance(files, list):
             files = [message["file"]] if isinstance(message.get("file"), dict) else []

@@ -54,14 +54,20 @@ DATE_ORDERS = ("dmy", "mdy", "ymd")
 
 _MARK = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 _SP = "[ \u00a0\u202f]"
-HEADER = re.compile(
-    rf"^[{_MARK}]*(?P<br>\[)?[{_MARK}]*"
-    r"(?P<d1>\d{1,4})(?P<sep>[./\-]) ?(?P<d2>\d{1,2})(?P=sep) ?(?P<d3>\d{1,4})\.?"
+_TIME = (
     rf",?{_SP}+(?:(?:à|a las|às|um|klo|kl\.|alle|в){_SP})?"
     rf"(?:(?P<pre>上午|下午|오전|오후|午前|午後){_SP}?)?"
     r"(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?"
     rf"(?:{_SP}?(?P<ampm>[AaPp]\.?{_SP}?[Mm]\.?|vorm\.|nachm\.|ص|م))?"
-    rf"(?(br)[{_MARK}]*\]{_SP}?|{_SP}?[-–]{_SP})"
+)
+_OPEN = {"ios": rf"^[{_MARK}]*\[[{_MARK}]*", "android": rf"^[{_MARK}]*"}
+_CLOSE = {"ios": rf"[{_MARK}]*\]{_SP}?", "android": rf"{_SP}?[-–]{_SP}"}
+# Any layout and separator (the first pass); the second pass uses _header(format).
+HEADER = re.compile(
+    rf"^[{_MARK}]*(?P<br>\[)?[{_MARK}]*"
+    r"(?P<d1>\d{1,4})(?P<sep>[./\-]) ?(?P<d2>\d{1,2})(?P=sep) ?(?P<d3>\d{1,4})\.?"
+    + _TIME
+    + rf"(?(br){_CLOSE['ios']}|{_CLOSE['android']})"
 )
 _PM = {"下午", "오후", "午後", "nachm.", "م"}
 _MARKS = re.compile(f"[{_MARK}]")
@@ -131,6 +137,14 @@ class _Tally:
     lines: list[int] = field(default_factory=list)
 
 
+def _header(fmt: ChatFormat) -> re.Pattern[str]:
+    """The header of exactly one layout and separator: faster than :data:`HEADER`, and
+    a pasted line from another phone's export stays part of the message it is in."""
+    sep = re.escape(fmt.sep)
+    date = rf"(?P<d1>\d{{1,4}}){sep} ?(?P<d2>\d{{1,2}}){sep} ?(?P<d3>\d{{1,4}})\.?"
+    return re.compile(_OPEN[fmt.layout] + date + _TIME + _CLOSE[fmt.layout])
+
+
 def title_from_name(name: str) -> str:
     """The chat's name from an export's file name (``WhatsApp Chat with Ana.txt``,
     ``WhatsApp Chat - Ana (1).zip``), or the file name without its extension."""
@@ -171,6 +185,7 @@ class WhatsAppChat:
         self.max_attachment = max_attachment
         self.format = self.detect(date_order)
         self._times: dict[tuple[str | Any, ...], tuple[datetime, str]] = {}
+        self._days: dict[tuple[str | Any, ...], tuple[int, int, int, str]] = {}
 
     # -- pass 1: the format ----------------------------------------------------------
 
@@ -247,27 +262,23 @@ class WhatsAppChat:
 
     def items(self) -> Iterator[Item]:
         """Every message of the chat (system lines skipped), in file order."""
-        fmt = self.format
-        want_bracket = fmt.layout == "ios"
-        sep = fmt.sep
-        match = HEADER.match
+        match = _header(self.format).match
         occurrences = Occurrences()
         parties: dict[str, Party | None] = {}
         conv_digest = digest(self.conversation.casefold(), size=10)
-        current: tuple[int, re.Match[str], list[str]] | None = None
+        current: tuple[int, re.Match[str], str, list[str]] | None = None
         with text_stream(self._opener()) as stream:
             try:
-                for lineno, raw in enumerate(stream, 1):
-                    line = raw[:-1] if raw.endswith("\n") else raw
+                for lineno, line in enumerate(stream, 1):
                     m = match(line)
-                    if m is not None and (m["br"] is not None) == want_bracket and m["sep"] == sep:
+                    if m is not None:
                         if current is not None:
                             item = self._message(current, occurrences, parties, conv_digest)
                             if item is not None:
                                 yield item
-                        current = (lineno, m, [line[m.end() :]])
+                        current = (lineno, m, line, [])
                     elif current is not None:
-                        current[2].append(line)
+                        current[3].append(line)
                     elif _MARKS.sub("", line).strip():
                         yield ParseFailure(
                             self.label, f"line {lineno}", "text before the first message"
@@ -280,29 +291,37 @@ class WhatsAppChat:
                 yield item
 
     def _time(self, m: re.Match[str]) -> tuple[datetime, str]:
-        """(UTC time, local time as ``YYYYMMDDhhmmss``) of a header, cached: messages
-        of one minute share their header's time."""
+        """(UTC time, local time as ``YYYYMMDDhhmmss``) of a header (``ValueError`` if
+        it is impossible), cached: messages of one minute share their header's time."""
         key = m.group("d1", "d2", "d3", "h", "mi", "s", "ampm", "pre")
         found = self._times.get(key)
-        if found is None:
-            if len(self._times) > 4096:
-                self._times.clear()
-            local = self._when(m)
-            stamp = (
-                f"{local.year:04d}{local.month:02d}{local.day:02d}"
-                f"{local.hour:02d}{local.minute:02d}{local.second:02d}"
-            )
-            sent = (
-                local.replace(tzinfo=UTC)
-                if self.tz is UTC
-                else local.replace(tzinfo=self.tz).astimezone(UTC)
-            )
-            found = self._times[key] = (sent, stamp)
+        if found is not None:
+            return found
+        if len(self._times) > 4096:
+            self._times.clear()
+        day = self._days.get(key[:3])
+        if day is None:
+            day = self._days[key[:3]] = self._date(int(key[0]), int(key[1]), int(key[2]))
+        year, month, mday, day_stamp = day
+        hour, minute = int(key[3]), int(key[4])
+        second = int(key[5]) if key[5] else 0
+        marker = key[6] or key[7]
+        if marker:
+            if not 1 <= hour <= 12:
+                raise ValueError(f"hour {hour} with {marker.strip()}")
+            pm = marker in _PM or marker[0] in "pP"
+            hour = (hour % 12) + (12 if pm else 0)
+        local = datetime(year, month, mday, hour, minute, second)
+        sent = (
+            local.replace(tzinfo=UTC)
+            if self.tz is UTC
+            else local.replace(tzinfo=self.tz).astimezone(UTC)
+        )
+        found = self._times[key] = (sent, f"{day_stamp}{hour:02d}{minute:02d}{second:02d}")
         return found
 
-    def _when(self, m: re.Match[str]) -> datetime:
-        """The naive local time a header prints (``ValueError`` if it is impossible)."""
-        d1, d2, d3 = int(m["d1"]), int(m["d2"]), int(m["d3"])
+    def _date(self, d1: int, d2: int, d3: int) -> tuple[int, int, int, str]:
+        """(year, month, day, ``YYYYMMDD``) of a header's date in the file's order."""
         order = self.format.order
         if order == "dmy":
             day, month, year = d1, d2, d3
@@ -312,16 +331,8 @@ class WhatsAppChat:
             year, month, day = d1, d2, d3
         if year < 100:
             year += 2000
-        hour, minute = int(m["h"]), int(m["mi"])
-        second = int(m["s"]) if m["s"] else 0
-        marker = m["ampm"] or m["pre"]
-        if marker:
-            if not 1 <= hour <= 12:
-                raise ValueError(f"hour {hour} with {marker.strip()}")
-            pm = marker in _PM or marker[0] in "pP"
-            hour = (hour % 12) + (12 if pm else 0)
         date(year, month, day)  # raises ValueError for 31/02
-        return datetime(year, month, day, hour, minute, second)
+        return year, month, day, f"{year:04d}{month:02d}{day:02d}"
 
     def _party(self, raw: str, parties: dict[str, Party | None]) -> Party | None:
         if raw in parties:
@@ -338,17 +349,18 @@ class WhatsAppChat:
 
     def _message(
         self,
-        current: tuple[int, re.Match[str], list[str]],
+        current: tuple[int, re.Match[str], str, list[str]],
         occurrences: Occurrences,
         parties: dict[str, Party | None],
         conv_digest: str,
     ) -> Item | None:
-        """One message from its header match and lines; ``None`` for system lines."""
-        lineno, m, lines = current
-        rest = lines[0]
-        author_raw, colon, text = rest.partition(": ")
+        """One message from its header match and lines (with their line ends);
+        ``None`` for system lines."""
+        lineno, m, line, more = current
+        author_raw, colon, text = line[m.end() :].partition(": ")
         if not colon:
-            if rest.endswith(":") and 0 < len(rest) <= 101 and len(lines) > 1:
+            rest = author_raw.rstrip("\n")
+            if rest.endswith(":") and 0 < len(rest) <= 101 and more:
                 author_raw, text = rest[:-1], ""
             else:
                 return None  # Android system line: no author
@@ -357,12 +369,11 @@ class WhatsAppChat:
             return None
         author_key = party.name
         marked = text[:1] in ("\u200e", "\u200f")
-        body = text if len(lines) == 1 else "\n".join([text, *lines[1:]])
+        body = (text + "".join(more)).strip() if more else text.strip()
         if "\u200e" in body or "\u200f" in body:
             body = body.replace("\u200e", "").lstrip("\u200f")
         if body.endswith(">"):
-            body = _EDITED.sub("", body)
-        body = body.strip()
+            body = _EDITED.sub("", body).strip()
         if len(body) <= 40 and body.rstrip(".").casefold() in _DELETED:
             return None
         attachments: list[str] = []

@@ -450,7 +450,9 @@ class Ingestor:
             "author_identity_id": author_identity,
             "author_name": self._author_name(record.author),
             "author_address": record.author.value[:320],
-            "recipients": ", ".join(p.value for p in record.recipients)[:2000],
+            "recipients": ", ".join([p.value for p in record.recipients])[:2000]
+            if record.recipients
+            else "",
             "sent_at": record.sent_at,
             "date_source": record.date_source,
             "subject": clean_line(record.subject)[:998] if record.subject else "",
