@@ -166,3 +166,27 @@ def test_a_killed_terminal_loses_at_most_a_moment(demo_store: Store, tmp_path: P
         assert kept(DraftBox(location), store, number, expected)
     finally:
         store.close()
+
+
+async def test_notes_follow_the_ticket_when_stepping_with_brackets(demo_store: Store) -> None:
+    app = console(demo_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        first = screen.number
+        await pilot.press("n", *" first ticket")
+        await pilot.press("escape", "right_square_bracket")  # before its autosave
+        await settle(pilot)
+        second = screen.number
+        assert second != first
+        assert not screen.query_one(NotesEditor).text.endswith(" first ticket")
+        await pilot.press("n", *" second ticket")
+        await pilot.pause(2.0)
+        await settle(pilot)
+    first_note, second_note = (demo_store.get_ticket(n).note for n in (first, second))
+    assert first_note is not None and first_note.body.endswith(" first ticket")
+    assert second_note is not None and second_note.body.endswith(" second ticket")
+    assert app.drafts.read(first) is None and app.drafts.read(second) is None

@@ -69,7 +69,7 @@ class NotesPanel(DeskNode, Vertical):
         super().__init__(id=id)
         self.state = NoteState(ticket)
         self.loaded = False
-        self.saving = False
+        self.saving_for: set[int] = set()  # tickets with a save in flight
         # Kept as an attribute: on unmount the children are gone but the text is needed.
         self.editor = NotesEditor(
             "",
@@ -91,6 +91,10 @@ class NotesPanel(DeskNode, Vertical):
     @property
     def drafts(self) -> DraftBox:
         return self.desk.drafts
+
+    @property
+    def saving(self) -> bool:
+        return self.state.ticket in self.saving_for
 
     @property
     def dirty(self) -> bool:
@@ -182,7 +186,7 @@ class NotesPanel(DeskNode, Vertical):
             self._start_save(None if self.state.conflict else self.state.base_version)
 
     def _start_save(self, base: int | None) -> None:
-        self.saving = True
+        self.saving_for.add(self.state.ticket)
         self._save(self.state.ticket, self.editor.text, base)
 
     @work(thread=True, exit_on_error=False, group="notes-save")
@@ -201,10 +205,10 @@ class NotesPanel(DeskNode, Vertical):
         self.app.call_from_thread(self._saved, ticket, version)
 
     def _saved(self, ticket: int, version: NoteVersion) -> None:
+        self.saving_for.discard(ticket)
         self.post_message(TicketChanged(ticket))
         if ticket != self.state.ticket:
             return
-        self.saving = False
         state = self.state
         state.base_version = version.version
         state.saved_body = version.body
@@ -218,14 +222,14 @@ class NotesPanel(DeskNode, Vertical):
     def _refused(self, ticket: int, why: str) -> None:
         self.notify(why + " Press ctrl+s to save yours as a new version.", severity="warning",
                     title="Notes", markup=False)  # fmt: skip
+        self.saving_for.discard(ticket)
         if ticket == self.state.ticket:
-            self.saving = False
             self.state.conflict = why
             self._status()
 
     def _save_failed(self, ticket: int) -> None:
+        self.saving_for.discard(ticket)  # the error itself is shown by the worker handler
         if ticket == self.state.ticket:
-            self.saving = False  # the error itself is shown by the worker handler
             self._status()
 
     def _status(self) -> None:
