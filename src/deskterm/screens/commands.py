@@ -13,7 +13,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from deskterm.screens.base import DeskNode
-from deskterm.screens.help import binding_sections
+from deskterm.screens.help import binding_sections, key_label
 
 Command = tuple[str, str, Callable[[], object]]
 
@@ -28,7 +28,7 @@ class DeskCommands(Provider):
             for binding in bindings:
                 if binding.action == "command_palette":
                     continue
-                key = app.get_key_display(binding)
+                key = key_label(binding)
                 commands.append(
                     (
                         binding.description,

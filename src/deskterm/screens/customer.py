@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import on, work
@@ -21,7 +22,12 @@ from deskterm.screens.ticket_table import TicketTable
 from deskterm.screens.widgets import KeyBar, TitleBar
 from deskterm.store.customers import CustomerProfile
 
-CUSTOMER_COLUMNS = tuple(c for c in QUEUE_COLUMNS if c.key != "customer")
+# Every ticket is this customer's: the channel column takes the customer column's room.
+CUSTOMER_COLUMNS = tuple(
+    replace(c, shown_from=0) if c.key == "channel" else c
+    for c in QUEUE_COLUMNS
+    if c.key != "customer"
+)
 
 
 class CustomerScreen(DeskNode, Screen[None]):

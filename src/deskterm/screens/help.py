@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.dom import DOMNode
+from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -62,7 +63,12 @@ def binding_sections(screen: Screen[object], app: App[object]) -> list[Section]:
     return [section for section in sections if section[2]]
 
 
-def render_keys(sections: Iterable[Section], app: App[object]) -> Content:
+def key_label(binding: Binding) -> str:
+    """The key as typed (``]``, ``ctrl+d``, ``G``), not a footer abbreviation like ``1-5``."""
+    return format_key(binding.key)
+
+
+def render_keys(sections: Iterable[Section]) -> Content:
     """A two-column list: keys (merged when they share an action) and what they do."""
     lines: list[Content] = []
     for name, _, bindings in sections:
@@ -71,9 +77,7 @@ def render_keys(sections: Iterable[Section], app: App[object]) -> Content:
         lines.append(Content.styled(name, "bold underline"))
         merged: dict[tuple[str, str], list[str]] = {}
         for binding in bindings:
-            merged.setdefault((binding.action, binding.description), []).append(
-                app.get_key_display(binding)
-            )
+            merged.setdefault((binding.action, binding.description), []).append(key_label(binding))
         for (_, description), keys in merged.items():
             shown = " ".join(dict.fromkeys(keys))
             lines.append(Content.assemble((f"  {shown:<12} ", "bold"), description))
@@ -98,7 +102,7 @@ class HelpScreen(ModalScreen[None]):
         title = f"Keys — {sections[0][0] if sections else 'deskterm'}"
         with VerticalScroll(id="help-body", classes="dialog wide"):
             yield Static(Content.styled(title, "bold"), classes="dialog-title")
-            yield Static(render_keys(sections, self.app), id="help-keys")
+            yield Static(render_keys(sections), id="help-keys")
         yield KeyBar()
 
     def action_close(self) -> None:

@@ -27,9 +27,9 @@ class QueueScreen(DeskNode, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("1", "view(0)", "Views", key_display="1-6"),
+        Binding("1", "view(0)", f"Views: {VIEW_LABELS[0]}", key_display="1-6"),
         *(
-            Binding(str(n), f"view({n - 1})", f"View: {label}", show=False)
+            Binding(str(n), f"view({n - 1})", f"Views: {label}", show=False)
             for n, label in enumerate(VIEW_LABELS, 1)
             if n > 1
         ),
@@ -45,6 +45,7 @@ class QueueScreen(DeskNode, Screen[None]):
         self.typed = TicketFilter()
         self.typed_text = ""
         self.match_count: int | None = None
+        self.counting = False
         self._serial = 0
         self._views_stale = True  # view counts are (re)computed after the next first page
         self._prefetch_timer: Timer | None = None
@@ -78,7 +79,7 @@ class QueueScreen(DeskNode, Screen[None]):
         return base.merged(self.typed) if not self.typed.is_empty() else base
 
     def _show(self) -> None:
-        self.match_count = None
+        self.match_count, self.counting = None, False
         self.table.show(self.effective)
         self.table.focus()
         self._status()
@@ -87,15 +88,19 @@ class QueueScreen(DeskNode, Screen[None]):
         parts = [self.view.label if self.view else ""]
         if self.typed_text:
             parts.append(f"filter: {self.typed_text}")
-        rows = self.table.row_count
+        rows, window = self.table.row_count, self.table.window
         if self.match_count is not None and not self.typed.text:
             parts.append(f"{self.match_count:,} tickets")
-        elif rows and self.table.window.at_end and self.table.window.at_start:
+        elif rows and window.at_end and window.at_start:
             parts.append(f"{rows:,} tickets")
+        elif rows and window.at_end:
+            parts.append("the oldest tickets of the view")
         elif rows:
             parts.append(f"{rows:,} shown, more as you scroll")
         elif not self.table.loading_page:
-            parts.append("no tickets")
+            parts.append("no tickets here · 6 shows all tickets")
+        if self.counting:
+            parts.append("counting…")
         if message:
             parts.append(message)
         self.query_one("#queue-status", Static).update(Content(" · ".join(parts)))
@@ -109,6 +114,7 @@ class QueueScreen(DeskNode, Screen[None]):
                 self._views_stale = False
                 self._count_views(self.views)
             if not self.typed.is_empty() and not self.typed.text:
+                self.counting = True
                 self._count_matches(self.effective)
         self._status()
 
@@ -132,7 +138,7 @@ class QueueScreen(DeskNode, Screen[None]):
 
     def _show_match_count(self, effective: TicketFilter, count: int) -> None:
         if effective == self.effective:
-            self.match_count = count
+            self.match_count, self.counting = count, False
             self._status()
 
     # -- actions ---------------------------------------------------------------------

@@ -45,7 +45,7 @@ class TicketScreen(DeskNode, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
-        Binding("1", "heard('H')", "HEARD", key_display="1-5"),
+        Binding("1", "heard('H')", "HEARD: Hear", key_display="1-5"),
         *(
             Binding(str(n), f"heard('{step}')", f"HEARD: {HEARD_NAMES[step]}", show=False)
             for n, step in enumerate(HEARD_STEPS, 1)

@@ -28,6 +28,9 @@ class VimOptionList(OptionList):
 class KeyBar(Widget):
     """The footer: the current screen's keys, one line, one widget.
 
+    A description written ``Group: detail`` shows as ``Group`` here (the help screen and
+    the palette show it whole), so ``1-5 HEARD`` stands for five bindings.
+
     Textual's ``Footer`` builds a widget per key and rebuilds them whenever focus moves;
     this draws the same list (shown bindings of the focused widget, the screen and the
     app, in that order) as one line of text, so opening a screen stays cheap.
@@ -60,7 +63,7 @@ class KeyBar(Widget):
             parts.append(
                 Content.assemble(
                     (f" {app.get_key_display(binding)} ", f"{key_style} $footer-key-foreground"),
-                    (binding.description, "" if enabled else "dim"),
+                    (binding.description.split(":")[0], "" if enabled else "dim"),
                 )
             )
         return Content(" ").join(parts)
