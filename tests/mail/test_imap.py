@@ -326,3 +326,13 @@ def test_every_configured_folder_is_synced(imap: Imap, db: str) -> None:
         [imap.folder, other]
     )
     assert rows(db, "select direction from message order by id") == [("inbound",), ("outbound",)]
+
+
+def test_a_missing_folder_is_a_recorded_failure_not_an_abort(imap: Imap, db: str) -> None:
+    imap.append(corpus.message(msgid="<mf@x>"))
+    imap.configure(folders=["No/Such/Folder", imap.folder])
+    summary, _ = sync(db)
+    assert (summary["messages_new"], summary["messages_failed"]) == (1, 1)
+    (failure,) = summary["failures"]
+    assert failure["source"] == "imap:support/No/Such/Folder"
+    assert failure["reason"].startswith("cannot open folder")
