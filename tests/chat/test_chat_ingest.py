@@ -342,3 +342,22 @@ def test_slack_threads_become_their_own_tickets(db: str, store: Store, tmp_path:
     assert [m.direction for m in detail.messages] == ["inbound", "outbound"]
     assert detail.messages[0].sent_at.isoformat().startswith("2024-03-14T09:00:00.000010")
     assert ts(datetime(2024, 3, 14, 9, 0), 10) in detail.messages[0].source_key
+
+
+def test_chat_config_region_timezone_and_bad_values(
+    db: str, store: Store, tmp_path: Path, isolated_home: Path
+) -> None:
+    path = write(
+        tmp_path / "c.txt", chat([Msg(datetime(2024, 7, 14, 9, 0), "0171 1234567", "Hallo")])
+    )
+    config(isolated_home, '[chat]\ndefault_region = "de"\ntimezone = "Europe/Berlin"\n')
+    cli("--db", db, "import", "whatsapp", str(path))
+    [message] = all_messages(store)
+    assert message.author_address == "+491711234567"
+    assert message.sent_at.isoformat() == "2024-07-14T07:00:00+00:00"
+    config(isolated_home, '[chat]\ndefault_region = "Atlantis"\n')
+    _, err, code = cli("--db", db, "import", "whatsapp", str(path), ok=False)
+    assert code == 1 and "default_region 'Atlantis' is not a known region code" in err
+    config(isolated_home, "[chat]\nbatch_size = 0\n")
+    _, err, code = cli("--db", db, "import", "whatsapp", str(path), ok=False)
+    assert code == 1 and "chat.batch_size must be a positive whole number" in err

@@ -313,3 +313,41 @@ def test_chat_option_overrides_the_title(tmp_path: Path) -> None:
 )
 def test_titles_from_file_names(name: str, title: str) -> None:
     assert title_from_name(name) == title
+
+
+def test_occurrence_counters_survive_their_window() -> None:
+    from deskterm.connectors.chatbase import Occurrences
+
+    seen = Occurrences(window=2)
+    assert [seen.next("1000", "ok"), seen.next("1000", "ok")] == [0, 1]
+    assert [seen.next("1001", "a"), seen.next("1002", "b")] == [0, 0]  # rotates once
+    assert seen.next("1000", "ok") == 2  # still remembered in the older generation
+    assert [seen.next("1003", "c"), seen.next("1004", "d"), seen.next("1005", "e")] == [0, 0, 0]
+    assert seen.next("1000", "ok") == 0  # long gone: only a window of recent lines counts
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [
+        ("+1 (415) 555-0100", "US", "+14155550100"),
+        ("\u202a+44 7700 900123\u202c", "US", "+447700900123"),
+        ("+55 11 91234-5678", "US", "+5511912345678"),
+        ("(415) 555-0100", "US", "+14155550100"),
+        ("0171 1234567", "DE", "+491711234567"),
+        ("0044 7700 900123", "US", "+447700900123"),
+        ("Ana Souza", "US", None),
+        ("12345", "US", None),
+        ("2019", "US", None),
+    ],
+)
+def test_phone_numbers_to_e164(raw: str, region: str, e164: str | None) -> None:
+    from deskterm.connectors.phones import to_e164
+
+    assert to_e164(raw, region) == e164
+
+
+def test_default_region_reads_local_numbers(tmp_path: Path) -> None:
+    msgs = [Msg(datetime(2022, 3, 14, 9, 5), "0171 1234567", "Hallo")]
+    path = write(tmp_path / "c.txt", whatsapp_text("android-de_DE", msgs))
+    assert records(read(path, region="DE"))[0].author.value == "+491711234567"
+    assert records(read(path, region="US"))[0].author.kind == "whatsapp"

@@ -266,12 +266,19 @@ class Archive:
         return io.BufferedReader(_LimitedReader(raw, member.size, what), 256 * 1024)
 
     def read(self, name: str) -> bytes:
-        """One member's bytes, in memory."""
-        with self.open(name) as stream:
-            try:
-                return stream.read()
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise ArchiveError(f"Cannot read {self.label}!{name}: {exc}.") from exc
+        """One member's bytes, in memory (its declared size passed the limits; a
+        member that inflates past it fails its size or CRC check)."""
+        member = self.members[name]
+        try:
+            with self._zip.open(member.info) as stream:
+                data = stream.read(member.size + 1)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
+            raise ArchiveError(f"Cannot read {self.label}!{name}: {exc}.") from exc
+        if len(data) > member.size:
+            raise ArchiveError(
+                f"Refusing {self.label}!{name}: it inflates beyond its declared size (a zip bomb?)."
+            )
+        return data
 
     def nested(self, name: str) -> Archive:
         """Open a zip stored inside this one, under the same limits and budget.

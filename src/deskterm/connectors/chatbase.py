@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-from collections import OrderedDict
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -96,22 +95,23 @@ class Occurrences:
     """Numbers identical messages (same time, author and text) in file order.
 
     Two "ok" at 10:00 from the same person are two messages; a re-export numbers them
-    the same way, so each keeps its key. Counters are kept for the most recent
-    timestamps only: exports are in time order up to small jumps, and a bounded window
-    keeps memory flat on million-line files.
+    the same way, so each keeps its key. Exports are in time order up to small jumps,
+    so only recent messages are remembered (two generations of ``window`` entries),
+    which keeps memory flat on million-line files.
     """
 
-    def __init__(self, window: int = 512) -> None:
+    def __init__(self, window: int = 20_000) -> None:
         self.window = window
-        self._seen: OrderedDict[str, dict[str, int]] = OrderedDict()
+        self._current: dict[tuple[str, str], int] = {}
+        self._previous: dict[tuple[str, str], int] = {}
 
     def next(self, when: str, what: str) -> int:
         """How many times ``what`` was already seen at ``when`` (0 the first time)."""
-        bucket = self._seen.get(when)
-        if bucket is None:
-            bucket = self._seen[when] = {}
-            if len(self._seen) > self.window:
-                self._seen.popitem(last=False)
-        count = bucket.get(what, 0)
-        bucket[what] = count + 1
+        key = (when, what)
+        count = self._current.get(key)
+        if count is None:
+            count = self._previous.get(key, 0)
+            if len(self._current) >= self.window:
+                self._previous, self._current = self._current, {}
+        self._current[key] = count + 1
         return count
