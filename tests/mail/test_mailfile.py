@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -167,3 +169,47 @@ def test_unquoted_from_line_in_a_body_does_not_split(tmp_path: Path) -> None:
     found = records(read_mail([mbox], workers=1))
     assert [r.message_id for r in found] == ["<u1@x>", "<u2@x>"]
     assert found[0].body.endswith("From what I can see it fails.")
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    out, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        out.append(child)
+        todo.extend(children.get(child, []))
+    return out
+
+
+def test_a_parser_process_that_dies_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed mid-import (say, by the OOM killer): its chunk is parsed again."""
+    monkeypatch.setattr(mailjobs, "INLINE_BELOW", 10)
+    jobs = [
+        MailJob(source="t", position=str(n), data=corpus.html_only(), source_key=f"k{n}")
+        for n in range(1500)
+    ]
+    out = parse_in_order(jobs, workers=2)
+    keys = [next(out).source_key]  # type: ignore[union-attr]
+    servers = [p for p in _descendants(os.getpid()) if b"forkserver" in _cmdline(p)]
+    workers = [w for p in servers for w in _descendants(p)]
+    assert workers, "no parser processes found"
+    os.kill(workers[0], signal.SIGKILL)
+    keys += [r.source_key for r in out]  # type: ignore[union-attr]
+    assert keys == [f"k{n}" for n in range(1500)]
+    assert workers[0] not in _descendants(os.getpid())

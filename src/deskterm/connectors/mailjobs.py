@@ -13,19 +13,23 @@ messages take to parse.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import re
 import signal
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from multiprocessing.pool import AsyncResult, Pool
 from typing import IO
 
 from deskterm.connectors.mime import MailError, ParseOptions, parse_message, raw_key
 from deskterm.connectors.records import AlreadyStored, InboundRecord, Item, ParseFailure
+
+log = logging.getLogger(__name__)
 
 INLINE_BELOW = 300  # fewer jobs than this are parsed without worker processes
 CHUNK = 48  # jobs per task sent to a worker
@@ -244,17 +248,100 @@ def parse_in_order(
     yield from _pooled(head, stream, options, workers)
 
 
+class _Workers:
+    """Parser processes that survive one of them dying (killed for memory, crashed in
+    C code): the chunk it held is parsed again one message at a time, so only the
+    message that kills a parser is lost, recorded as a failure."""
+
+    DEATHS = 3  # parsers dying on this many messages in a row: the fault is not theirs
+
+    def __init__(self, workers: int, options: ParseOptions) -> None:
+        self.workers = workers
+        self.options = options
+        self.pool: ProcessPoolExecutor | None = self._start()
+        self.broken = False
+        self.deaths = 0
+
+    def _start(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["deskterm.connectors.mailjobs", "inscriptis"])
+        return ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_worker_init, initargs=(self.options,)
+        )
+
+    def submit(self, chunk: list[MailJob]) -> _Task:
+        if self.pool is None:
+            return _Task(chunk, None, None)
+        return _Task(chunk, self.pool, self.pool.submit(_parse_chunk, chunk))
+
+    def result(self, task: _Task) -> list[InboundRecord | ParseFailure]:
+        if task.future is None:
+            return [parse_job(job, self.options) for job in task.chunk]
+        try:
+            return task.future.result()
+        except BrokenProcessPool:
+            # Work queued on a pool that broke earlier fails too; only the current
+            # pool's breaking needs a new one.
+            self.broken = self.broken or task.pool is self.pool
+            return self._salvage(task.chunk)
+
+    def _salvage(self, chunk: list[MailJob]) -> list[InboundRecord | ParseFailure]:
+        out: list[InboundRecord | ParseFailure] = []
+        for job in chunk:
+            self._restart()
+            if self.pool is None:
+                out.append(parse_job(job, self.options))
+                continue
+            try:
+                out.extend(self.pool.submit(_parse_chunk, [job]).result())
+                self.deaths = 0
+            except BrokenProcessPool:
+                reason = "the parser process died on this message (out of memory or a crash)"
+                out.append(ParseFailure(job.source, job.position, reason))
+                self.broken = True
+                self.deaths += 1
+        return out
+
+    def _restart(self) -> None:
+        """A fresh pool after one broke; parsing goes on in-process if they keep dying
+        (workers that cannot start at all)."""
+        if not self.broken:
+            return
+        self.broken = False
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.deaths >= self.DEATHS:
+            log.warning("parser processes keep dying; parsing in this process instead")
+            self.pool = None
+        else:
+            self.pool = self._start()
+
+    def close(self, *, finished: bool) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=finished, cancel_futures=not finished)
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    chunk: list[MailJob]
+    pool: ProcessPoolExecutor | None
+    future: Future[list[InboundRecord | ParseFailure]] | None  # None: parse in-process
+
+
 def _pooled(
     head: list[MailJob | Item],
     stream: Iterator[MailJob | Item],
     options: ParseOptions,
     workers: int,
 ) -> Iterator[Item]:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["deskterm.connectors.mailjobs", "inscriptis"])
-    pool: Pool = context.Pool(workers, initializer=_worker_init, initargs=(options,))
-    pending: deque[AsyncResult[list[InboundRecord | ParseFailure]] | list[Item]] = deque()
+    pool = _Workers(workers, options)
+    pending: deque[_Task | list[Item]] = deque()
     limit = workers * IN_FLIGHT
+    finished = False
+
+    def collect(entry: _Task | list[Item]) -> list[InboundRecord | ParseFailure] | list[Item]:
+        return entry if isinstance(entry, list) else pool.result(entry)
+
     try:
         chunk: list[MailJob] = []
         for entry in _chain(head, stream):
@@ -262,25 +349,28 @@ def _pooled(
                 chunk.append(entry)
                 if len(chunk) < CHUNK:
                     continue
-                pending.append(pool.apply_async(_parse_chunk, (chunk,)))
+                pending.append(pool.submit(chunk))
                 chunk = []
             else:
                 if chunk:
-                    pending.append(pool.apply_async(_parse_chunk, (chunk,)))
+                    pending.append(pool.submit(chunk))
                     chunk = []
                 pending.append([entry])
             # Hand on what is done (a checkpoint should commit promptly), and wait
             # when too much is queued.
             while pending and (len(pending) > limit or _ready(pending[0])):
-                yield from _collect(pending.popleft())
+                yield from collect(pending.popleft())
         if chunk:
-            pending.append(pool.apply_async(_parse_chunk, (chunk,)))
+            pending.append(pool.submit(chunk))
         while pending:
-            yield from _collect(pending.popleft())
-        pool.close()
+            yield from collect(pending.popleft())
+        finished = True
     finally:
-        pool.terminate()
-        pool.join()
+        pool.close(finished=finished)
+
+
+def _ready(entry: _Task | list[Item]) -> bool:
+    return isinstance(entry, list) or entry.future is None or entry.future.done()
 
 
 def _chain(
@@ -289,15 +379,3 @@ def _chain(
     yield from head
     head.clear()
     yield from stream
-
-
-def _ready(entry: AsyncResult[list[InboundRecord | ParseFailure]] | list[Item]) -> bool:
-    return isinstance(entry, list) or entry.ready()
-
-
-def _collect(
-    entry: AsyncResult[list[InboundRecord | ParseFailure]] | list[Item],
-) -> list[InboundRecord | ParseFailure] | list[Item]:
-    if isinstance(entry, list):
-        return entry
-    return entry.get()
