@@ -13,17 +13,20 @@ messages take to parse.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import re
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from typing import IO
 
 from deskterm.connectors.mime import MailError, ParseOptions, parse_message, raw_key
@@ -210,11 +213,21 @@ def _parse_chunk(jobs: list[MailJob]) -> list[InboundRecord | ParseFailure]:
     return [parse_job(job) for job in jobs]
 
 
-def _worker_init(options: ParseOptions) -> None:
+def _worker_init(options: ParseOptions, lifeline: Connection) -> None:
     global _options
-    # Ctrl-C is the parent's to handle: it stops feeding us and terminates the pool.
+    # Ctrl-C is the parent's to handle: it stops feeding us and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _options = options
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
+
+
+def _exit_with_parent(lifeline: Connection) -> None:
+    """Exit when the importer goes away, even killed: only it holds the other end of
+    the lifeline, so reading from it ends then. Without this a killed import would
+    leave its parsers waiting for work forever."""
+    with contextlib.suppress(EOFError, OSError):  # the end of the pipe is the signal
+        lifeline.recv()
+    os._exit(0)
 
 
 def default_workers() -> int:
@@ -258,6 +271,8 @@ class _Workers:
     def __init__(self, workers: int, options: ParseOptions) -> None:
         self.workers = workers
         self.options = options
+        context = multiprocessing.get_context("forkserver")
+        self.lifeline, self._alive = context.Pipe(duplex=False)
         self.pool: ProcessPoolExecutor | None = self._start()
         self.broken = False
         self.deaths = 0
@@ -266,7 +281,10 @@ class _Workers:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["deskterm.connectors.mailjobs", "inscriptis"])
         return ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_worker_init, initargs=(self.options,)
+            self.workers,
+            mp_context=context,
+            initializer=_worker_init,
+            initargs=(self.options, self.lifeline),
         )
 
     def submit(self, chunk: list[MailJob]) -> _Task:
@@ -319,6 +337,8 @@ class _Workers:
     def close(self, *, finished: bool) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=finished, cancel_futures=not finished)
+        self._alive.close()  # stragglers exit now
+        self.lifeline.close()
 
 
 @dataclass(frozen=True, slots=True)
