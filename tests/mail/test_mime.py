@@ -204,3 +204,11 @@ def test_crlf_and_lf_give_the_same_message() -> None:
     assert (lf.subject, lf.body, lf.author) == (crlf.subject, crlf.body, crlf.author)
     assert lf.source_key == crlf.source_key
     assert content_hash(lf) == content_hash(crlf) == lf.content_hash
+
+
+def test_absurdly_nested_html_keeps_its_text() -> None:
+    """libxml2 gives up on deep nesting; the words must still reach the agent."""
+    html = "<div>" * 5000 + "Where is my refund &amp; invoice?" + "</div>" * 5000
+    raw = corpus.html_only().split(b"\n\n", 1)[0] + b"\n\n" + html.encode()
+    raw = raw.replace(b"Content-Transfer-Encoding: quoted-printable", b"")
+    assert parse_message(raw).body == "Where is my refund & invoice?"

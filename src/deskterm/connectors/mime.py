@@ -26,6 +26,7 @@ from email.errors import HeaderParseError, MessageError
 from email.header import decode_header
 from email.message import Message
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_tz
+from html import unescape
 from typing import Any
 
 from deskterm.connectors.records import AttachmentRecord, InboundRecord, Party, content_hash
@@ -299,6 +300,11 @@ def parse_date(value: str | None) -> datetime | None:
 # -- bodies ----------------------------------------------------------------------------
 
 
+_TAG = re.compile(r"<[^>]*>")
+_INVISIBLE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_BLANKS = re.compile(r"[ \t]+")
+
+
 def html_to_text(html: str) -> str:
     """Readable text from HTML through inscriptis (layout-aware: lists, tables)."""
     from inscriptis import get_text
@@ -307,10 +313,15 @@ def html_to_text(html: str) -> str:
     if not html.strip():
         return ""
     try:
-        return str(get_text(html))
-    except (ValueError, TypeError, AssertionError):
-        # lxml rejects some hostile documents outright; fall back to the bare text.
-        return re.sub(r"<[^>]*>", " ", html)
+        text = str(get_text(html))
+    except (ValueError, TypeError, AssertionError, RecursionError):
+        text = ""  # lxml rejects some hostile documents outright
+    if text.strip():
+        return text
+    # Nothing came out (or libxml2 gave up on absurd nesting): the bare text, rather
+    # than losing what the customer wrote.
+    bare = _TAG.sub(" ", _INVISIBLE.sub(" ", html))
+    return _BLANKS.sub(" ", unescape(bare)).strip()
 
 
 class _Entity:
