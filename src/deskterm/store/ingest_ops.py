@@ -552,6 +552,13 @@ class IngestWriter:
             }
             for e in events
         ]
+        if self.raw:
+            columns = list(rows[0])
+            convert = _RowTuples(columns, frozenset({"at"}))
+            self.cursor.executemany(
+                _insert_sql(self.conn, "event", columns), [convert(r) for r in rows]
+            )
+            return
         self.conn.execute(insert(T_EVENT), rows)
 
     def record_failures(self, connector: str, failures: Iterable[tuple[str, str, str]]) -> None:
