@@ -61,6 +61,8 @@ class Frames:
         self.app = app
         self.condition: Callable[[], bool] | None = None
         self.hit: float | None = None
+        self.hit_cpu = 0.0
+        self.cpu: list[float] = []  # process CPU seconds of each measurement
         original = app._display
 
         def spy(screen: Any, renderable: Any) -> None:
@@ -68,6 +70,7 @@ class Frames:
             waiting = renderable is not None and self.condition is not None and self.hit is None
             if waiting and self.condition is not None and self.condition():
                 self.hit = time.perf_counter()
+                self.hit_cpu = time.process_time()
 
         app._display = spy
 
@@ -77,13 +80,14 @@ class Frames:
         """Seconds from ``action`` to the first frame where ``condition`` holds."""
         self.hit = None
         self.condition = condition
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         action()
         while self.hit is None:
             if time.perf_counter() - start > timeout:
                 raise TimeoutError("the screen never showed the expected state")
             await asyncio.sleep(0.0005)
         self.condition = None
+        self.cpu.append(self.hit_cpu - start_cpu)
         return self.hit - start
 
 
@@ -134,7 +138,7 @@ def launch_probe(db: str, spawned_at: float) -> None:
     main()
 
 
-def measure_launch(db: str, runs: int) -> list[float]:
+def measure_launch(db: str, runs: int) -> list[tuple[float, float]]:
     """Fresh processes; the agent is Ana Souza (a demo agent), so "My open" has rows."""
     times = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,7 +156,7 @@ def measure_launch(db: str, runs: int) -> list[float]:
             result = json.loads(out.stdout.strip().splitlines()[-1])
             if not result["rows"]:
                 raise RuntimeError("the queue never showed a row")
-            times.append(result["launch_s"])
+            times.append((result["launch_s"], result["cpu_s"]))
     return times
 
 
@@ -181,8 +185,9 @@ async def measure_session(db: str, keys: int, browse: int, scroll: int) -> dict[
                 await frames.measure(press(app, key), lambda b=before: table.cursor_row != b)
             )
         result["jk_ms"] = [t * 1000 for t in move]
+        result["jk_cpu_ms"] = [t * 1000 for t in frames.cpu[-len(move) :]]
 
-        opens, backs = [], []
+        opens, backs, open_cpu, back_cpu = [], [], [], []
         for n in range(max(5, keys // 4)):
             await pilot.press("j")
             await _settle(pilot)
@@ -197,16 +202,20 @@ async def measure_session(db: str, keys: int, browse: int, scroll: int) -> dict[
                 )
 
             opens.append(await frames.measure(press(app, "enter"), opened))
+            open_cpu.append(frames.cpu[-1])
             await _settle(pilot)
             backs.append(
                 await frames.measure(
                     press(app, "escape"), lambda: isinstance(app.screen, QueueScreen)
                 )
             )
+            back_cpu.append(frames.cpu[-1])
             await _settle(pilot)
             del n
         result["open_ms"] = [t * 1000 for t in opens]
         result["back_ms"] = [t * 1000 for t in backs]
+        result["open_cpu_ms"] = [t * 1000 for t in open_cpu]
+        result["back_cpu_ms"] = [t * 1000 for t in back_cpu]
 
         filters = []
         for query in FILTERS:
@@ -219,7 +228,8 @@ async def measure_session(db: str, keys: int, browse: int, scroll: int) -> dict[
             def filtered(generation: int = generation) -> bool:
                 return table._generation > generation and not table.loading_page
 
-            filters.append((query, await frames.measure(press(app, "enter"), filtered) * 1000))
+            wall = await frames.measure(press(app, "enter"), filtered)
+            filters.append((query, wall * 1000, frames.cpu[-1] * 1000))
             await _settle(pilot)
         result["filter_ms"] = filters
         await pilot.press("slash")
@@ -275,27 +285,30 @@ def main() -> int:
     session = asyncio.run(measure_session(args.db, args.keys, args.browse, args.scroll))
     med = statistics.median
     summary = {
-        "launch_s": med(launches),
+        "launch_s": med([w for w, _ in launches]),
         "jk_ms": med(session["jk_ms"]),
         "open_ms": med(session["open_ms"]),
         "back_ms": med(session["back_ms"]),
-        "filter_ms": max(ms for _, ms in session["filter_ms"]),
+        "filter_ms": max(ms for _, ms, _ in session["filter_ms"]),
         "rss_mb": session["rss_mb"],
     }
     if args.json:
         print(json.dumps({"launches": launches, **session, "summary": summary}, indent=2))
+    walls, cpus = [w for w, _ in launches], [c for _, c in launches]
     print(
         f"launch to first queue page: median {summary['launch_s']:.2f} s "
-        f"(min {min(launches):.2f}, max {max(launches):.2f}, {len(launches)} runs)"
+        f"(min {min(walls):.2f}, max {max(walls):.2f}, {len(walls)} runs; "
+        f"CPU median {med(cpus):.2f} s)"
     )
     for name in ("jk", "open", "back"):
-        values = session[f"{name}_ms"]
+        values, cpu = session[f"{name}_ms"], session[f"{name}_cpu_ms"]
         print(
             f"key {name:<5} median {med(values):6.1f} ms  p90 "
-            f"{sorted(values)[int(len(values) * 0.9)]:6.1f} ms  ({len(values)} presses)"
+            f"{sorted(values)[int(len(values) * 0.9)]:6.1f} ms  ({len(values)} presses; "
+            f"CPU median {med(cpu):5.1f} ms)"
         )
-    for query, ms in session["filter_ms"]:
-        print(f"filter {query!r:<32} {ms:6.1f} ms")
+    for query, ms, cpu_ms in session["filter_ms"]:
+        print(f"filter {query!r:<32} {ms:6.1f} ms  (CPU {cpu_ms:5.1f} ms)")
     print(
         f"scrolled {session['scroll_rows']} rows in {session['scroll_s']:.1f} s "
         f"(table holds {session['window_rows']} rows)"

@@ -71,3 +71,30 @@ def test_upward_pages_and_pick_lists_on_postgresql(pg_url: str) -> None:
         check_distinct_values(store)
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+async def test_the_console_runs_on_postgresql(pg_url: str) -> None:
+    from deskterm.screens.ticket import TicketScreen
+    from deskterm.screens.ticket_table import TicketTable
+    from tests.tui.conftest import console, screen_text, settle
+
+    store = Store.open(pg_url)
+    try:
+        DemoBuilder(store, tickets=60, seed=7, anchor=ANCHOR).build()
+        app = console(store)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("6")
+            await settle(pilot)
+            table = app.screen.query_one(TicketTable)
+            assert [r.number for r in table.rows] == everything(store, TicketFilter())[:50]
+            assert "@" in screen_text(app).splitlines()[0]  # database@host in the header
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, TicketScreen) and app.screen.data is not None
+            await pilot.press("2")
+            await settle(pilot)
+            assert "E" in store.get_ticket(app.screen.number).heard
+    finally:
+        store.close()

@@ -110,12 +110,13 @@ class QueueScreen(DeskNode, Screen[None]):
     @on(TicketTable.Loaded, "#tickets")
     def _loaded(self, event: TicketTable.Loaded) -> None:
         if event.first:
+            # Counts start once the rows are on screen, so they never delay them.
             if self._views_stale:
                 self._views_stale = False
-                self._count_views(self.views)
+                self.call_after_refresh(self._count_views, self.views)
             if not self.typed.is_empty() and not self.typed.text:
                 self.counting = True
-                self._count_matches(self.effective)
+                self.call_after_refresh(self._count_matches, self.effective)
         self._status()
 
     @work(thread=True, exclusive=True, group="count-matches", exit_on_error=False)
