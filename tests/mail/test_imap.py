@@ -36,12 +36,13 @@ def db(tmp_path: Path) -> str:
 
 @pytest.fixture
 def fetched(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """The UIDs of every FETCH the sync sends."""
+    """The UIDs of every FETCH of message bodies the sync sends."""
     calls: list[list[int]] = []
     real = IMAPClient.fetch
 
     def spy(self: IMAPClient, messages: Any, data: Any, modifiers: Any = None) -> Any:
-        calls.append(list(messages))
+        if b"BODY.PEEK[]" in data:
+            calls.append(list(messages))
         return real(self, messages, data, modifiers)
 
     monkeypatch.setattr(IMAPClient, "fetch", spy)
@@ -129,6 +130,8 @@ def failing_after(monkeypatch: pytest.MonkeyPatch, calls: int, action: Any) -> l
     real = IMAPClient.fetch
 
     def spy(self: IMAPClient, messages: Any, data: Any, modifiers: Any = None) -> Any:
+        if b"BODY.PEEK[]" not in data:
+            return real(self, messages, data, modifiers)
         seen.append(list(messages))
         result = real(self, messages, data, modifiers)
         if len(seen) == calls:

@@ -251,9 +251,10 @@ def big_mbox(path: Path, threads: int) -> int:
 
 def committed(db: str) -> int:
     try:
-        return int(rows(db, "select count(*) from message")[0][0])
+        with sqlite3.connect(db, timeout=30) as conn:
+            return int(conn.execute("select count(*) from message").fetchone()[0])
     except sqlite3.OperationalError:
-        return 0
+        return 0  # not created yet
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
@@ -277,10 +278,12 @@ def test_interrupted_import_resumes_without_loss_or_doubles(
     else:
         assert proc.returncode == -signal.SIGKILL
     saved = committed(db)
-    assert 0 < saved < total
+    assert 0 < saved < total, (saved, err)
     result = subprocess.run(cmd, capture_output=True, text=True, env=os.environ, check=True)
     summary = json.loads(result.stdout)
-    assert summary["messages_duplicate"] == saved
-    assert summary["messages_new"] == total - saved
+    assert (summary["messages_duplicate"], summary["messages_new"]) == (saved, total - saved), (
+        summary,
+        result.stderr,
+    )
     assert rows(db, "select count(*), count(distinct source_key) from message") == [(total, total)]
     assert rows(db, "select count(*) from ticket") == [(1500,)]

@@ -43,7 +43,8 @@ from deskterm.connectors.records import ParseFailure, SyncCheckpoint
 
 log = logging.getLogger(__name__)
 
-FETCH_BATCH = 200  # messages per FETCH; a checkpoint follows each batch
+FETCH_BATCH = 200  # messages per FETCH (a checkpoint follows each)...
+FETCH_BYTES = 32 << 20  # ...or fewer: a FETCH response is held in memory whole
 RETRIES = 5  # reconnects in a row before a one-off sync gives up
 BACKOFF = 1.0  # seconds before the first reconnect; doubled each time
 MAX_BACKOFF = 60.0
@@ -241,8 +242,7 @@ class ImapSync:
                 yield self._checkpoint(folder, uidvalidity, last)
             return
         item = b"BODY[]" if self.account.mark_read else b"BODY.PEEK[]"
-        for start in range(0, len(uids), self.fetch_batch):
-            batch = uids[start : start + self.fetch_batch]
+        for batch in self._batches(client, uids):
             response = client.fetch(batch, [item, b"INTERNALDATE"])
             for uid in batch:
                 data = response.get(uid)
@@ -250,6 +250,24 @@ class ImapSync:
                     continue  # expunged since the search
                 yield self._job(folder, uidvalidity, uid, data)
             yield self._checkpoint(folder, uidvalidity, batch[-1])
+
+    def _batches(self, client: IMAPClient, uids: list[int]) -> Iterator[list[int]]:
+        """UIDs in FETCH batches of at most FETCH_BATCH messages and FETCH_BYTES bytes
+        (one message larger than that is a batch of its own)."""
+        for start in range(0, len(uids), 1000):
+            part = uids[start : start + 1000]
+            sizes = client.fetch(part, [b"RFC822.SIZE"])
+            batch: list[int] = []
+            held = 0
+            for uid in part:
+                size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+                if batch and (len(batch) >= self.fetch_batch or held + size > FETCH_BYTES):
+                    yield batch
+                    batch, held = [], 0
+                batch.append(uid)
+                held += size
+            if batch:
+                yield batch
 
     def _source(self, folder: str) -> str:
         return f"imap:{self.account.name}/{folder}"
@@ -265,6 +283,7 @@ class ImapSync:
             source=self._source(folder),
             position=f"uid {uid}",
             data=body,
+            size=len(body),
             source_key=f"imap:{account.name}:{uidvalidity}:{uid}",
             raw_ref=(
                 f"imap://{account.username}@{account.host}:{account.port}/{folder}"

@@ -108,6 +108,7 @@ def _maildir(root: Path) -> Iterator[MailJob | ParseFailure]:
             path=full,
             raw_ref=full,
             source_key=f"maildir:{unique}:{info.st_size}:{int(info.st_mtime)}",
+            size=info.st_size,
         )
 
 
@@ -189,6 +190,7 @@ def _mbox(path: Path) -> Iterator[MailJob | ParseFailure]:
             path=str(path),
             offset=begin,
             length=max(0, stop - begin),
+            size=max(0, stop - begin),
             mbox=True,
             envelope=envelope,
             raw_ref=f"{path}#{begin}",

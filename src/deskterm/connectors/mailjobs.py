@@ -35,8 +35,10 @@ from deskterm.connectors.records import AlreadyStored, InboundRecord, Item, Pars
 log = logging.getLogger(__name__)
 
 INLINE_BELOW = 300  # fewer jobs than this are parsed without worker processes
-CHUNK = 48  # jobs per task sent to a worker
+CHUNK = 48  # jobs per task sent to a worker...
+CHUNK_BYTES = 8 << 20  # ...or fewer, when they are big
 IN_FLIGHT = 6  # tasks per worker queued ahead (bounds memory when the writer lags)
+HELD_BYTES = 32 << 20  # message bytes held in this process before they move on
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class MailJob:
     raw_ref: str | None = None
     fallback_at: datetime | None = None
     fallback_source: str = "import"
+    size: int = 0  # bytes, as far as known: chunks and buffers are bounded by it
 
 
 _FROM_QUOTED = re.compile(rb"^>(>*From )", re.MULTILINE)
@@ -180,8 +183,11 @@ def skip_stored(
     costs at most a read and a hash per message."""
     reader = _Reader()
     pending: list[MailJob | Item] = []
+    held = 0
 
     def flush() -> Iterator[MailJob | Item]:
+        nonlocal held
+        held = 0
         keys = [e.source_key for e in pending if isinstance(e, MailJob) and e.source_key]
         stored = known(keys) if known and keys else set()
         for entry in pending:
@@ -200,9 +206,10 @@ def skip_stored(
                     reason = f"cannot read: {exc.strerror or exc}"
                     pending.append(ParseFailure(entry.source, entry.position, reason))
                     continue
-                entry = replace(entry, data=data, source_key=raw_key(data))
+                entry = replace(entry, data=data, source_key=raw_key(data), size=len(data))
+                held += len(data)
             pending.append(entry)
-            if len(pending) >= batch:
+            if len(pending) >= batch or held >= HELD_BYTES:
                 yield from flush()
         yield from flush()
     finally:
@@ -249,11 +256,13 @@ def parse_in_order(
         return
     stream = iter(entries)
     head: list[MailJob | Item] = []
-    jobs = 0
+    jobs = held = 0
     for entry in stream:
         head.append(entry)
-        jobs += isinstance(entry, MailJob)
-        if jobs >= INLINE_BELOW:
+        if isinstance(entry, MailJob):
+            jobs += 1
+            held += entry.size
+        if jobs >= INLINE_BELOW or held >= HELD_BYTES:
             break
     else:
         yield from (parse_job(e, options) if isinstance(e, MailJob) else e for e in head)
@@ -364,17 +373,19 @@ def _pooled(
 
     try:
         chunk: list[MailJob] = []
+        chunk_bytes = 0
         for entry in _chain(head, stream):
             if isinstance(entry, MailJob):
                 chunk.append(entry)
-                if len(chunk) < CHUNK:
+                chunk_bytes += entry.size
+                if len(chunk) < CHUNK and chunk_bytes < CHUNK_BYTES:
                     continue
                 pending.append(pool.submit(chunk))
-                chunk = []
+                chunk, chunk_bytes = [], 0
             else:
                 if chunk:
                     pending.append(pool.submit(chunk))
-                    chunk = []
+                    chunk, chunk_bytes = [], 0
                 pending.append([entry])
             # Hand on what is done (a checkpoint should commit promptly), and wait
             # when too much is queued.

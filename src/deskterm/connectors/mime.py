@@ -369,6 +369,17 @@ class _Entity:
             return binascii.a2b_qp(self.body)
         return self.body
 
+    def base64_size(self) -> int | None:
+        """The decoded size of a base64 body, counted without decoding it (a large
+        attachment that is not kept costs no memory); None for other encodings."""
+        cte = str(self.msg.get("content-transfer-encoding", "")).strip().lower()
+        if cte != "base64":
+            return None
+        body = self.body
+        chars = len(body) - sum(body.count(c) for c in (b"\n", b"\r", b" ", b"\t"))
+        padding = body.rstrip()[-2:].count(b"=")
+        return max(0, chars * 3 // 4 - padding)
+
     def parts(self) -> list[bytes] | None:
         """The raw parts of a multipart body; None when its boundary never appears."""
         boundary = self.param("boundary")
@@ -551,15 +562,21 @@ class _Collector:
     def _attachment(self, entity: _Entity, ctype: str) -> None:
         raw_name: Any = entity.msg.get_filename()
         name = header_text(raw_name, self.fallback_charset) if raw_name else ""
-        data = entity.decoded()
         if not name:
             name = _default_name(ctype, len(self.attachments) + 1)
-        keep = self.options.keep_attachment_data and len(data) <= self.options.attachment_max_bytes
+        size = entity.base64_size()
+        keep = self.options.keep_attachment_data and (
+            size is None or size <= self.options.attachment_max_bytes
+        )
+        data = entity.decoded() if keep or size is None else None
+        if data is not None:
+            size = len(data)
+            keep = keep and size <= self.options.attachment_max_bytes
         self.attachments.append(
             AttachmentRecord(
                 filename=name[:255],
                 content_type=ctype[:127],
-                size=len(data),
+                size=size or 0,
                 data=data if keep else None,
             )
         )
