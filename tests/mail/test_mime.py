@@ -212,3 +212,16 @@ def test_absurdly_nested_html_keeps_its_text() -> None:
     raw = corpus.html_only().split(b"\n\n", 1)[0] + b"\n\n" + html.encode()
     raw = raw.replace(b"Content-Transfer-Encoding: quoted-printable", b"")
     assert parse_message(raw).body == "Where is my refund & invoice?"
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 3000, 3001, 3002])
+@pytest.mark.parametrize("crlf", [False, True])
+def test_attachment_sizes_are_counted_without_decoding(size: int, crlf: bool) -> None:
+    raw = corpus.with_attachments(["data.bin"], size=size)
+    if crlf:
+        raw = raw.replace(b"\n", b"\r\n")
+    (attachment,) = parse_message(raw).attachments
+    assert attachment.size == size and attachment.data is None
+    kept = parse_message(raw, options=ParseOptions(keep_attachment_data=True))
+    assert kept.attachments[0].size == size
+    assert kept.attachments[0].data == bytes(j % 256 for j in range(size))
