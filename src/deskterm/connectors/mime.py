@@ -1,10 +1,13 @@
 """One mail message, as bytes, to an :class:`InboundRecord` of plain, clean text.
 
-Speed matters (an import must reach thousands of messages a second), so this uses
-the ``compat32`` parser and decodes what it needs by hand instead of the
-``policy.default`` objects, which are about five times slower. Hand decoding is also
-more forgiving, and is correct where the new policy is not: two adjacent RFC 2047
-words in a display name decode without a stray space (CPython issue 128110).
+Speed matters (an import must reach thousands of messages a second), so this takes
+the ``compat32`` path and decodes what it needs by hand instead of using the
+``policy.default`` objects, which are about five times slower: headers go into a
+compat32 :class:`~email.message.Message` (for its parameter and RFC 2231 handling),
+bodies are split on their boundaries as bytes and decoded with ``binascii`` and the
+charset codecs. Hand decoding is also more forgiving, and is correct where the new
+policy is not: two adjacent RFC 2047 words in a display name decode without a stray
+space (CPython issue 128110).
 
 Everything outside is treated as hostile: any charset name (unknown ones decode with
 replacement characters), 8-bit bytes in headers, missing or broken boundaries and
@@ -325,11 +328,11 @@ def html_to_text(html: str) -> str:
 
 
 class _Entity:
-    """One MIME entity: its headers (parsed by ``email``) and its raw body bytes.
+    """One MIME entity: its headers (in a compat32 ``Message``) and its raw body bytes.
 
-    Only the header block goes through the ``email`` feed parser; bodies are split on
-    their boundaries with ``bytes.find``, which is what makes this path fast: the
-    feed parser's line-by-line walk over a body is most of its cost.
+    Bodies are never walked line by line: they are split on their boundaries with
+    ``bytes.find``, which is what makes this path fast (the ``email`` feed parser's
+    line-by-line walk over a body is most of its cost).
     """
 
     __slots__ = ("_params", "body", "msg")
