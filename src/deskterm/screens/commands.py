@@ -36,7 +36,10 @@ class DeskCommands(Provider):
                         partial(app.run_action, binding.action, node),
                     )
                 )
-        return list({title: (title, help_, run) for title, help_, run in commands}.values())
+        first: dict[str, Command] = {}
+        for command in commands:  # the screen's own binding before the app's
+            first.setdefault(command[0], command)
+        return list(first.values())
 
     async def discover(self) -> Hits:
         for title, help_, run in self._commands():

@@ -77,6 +77,7 @@ class NotesPanel(DeskNode, Vertical):
             tab_behavior="focus",
             placeholder="Resolution notes (Markdown) — saved as you type",
             id="notes-editor",
+            read_only=True,  # until the ticket's notes (or its draft) are loaded
         )
         self._draft_timer: Timer | None = None
         self._save_timer: Timer | None = None
@@ -107,6 +108,7 @@ class NotesPanel(DeskNode, Vertical):
         self.flush()
         self.loaded = False
         self.state = NoteState(ticket)
+        self.editor.read_only = True
         self.editor.load_text("")
         self.query_one("#notes-status", Static).update(Content.styled("Loading…", "dim"))
 
@@ -131,6 +133,7 @@ class NotesPanel(DeskNode, Vertical):
             )
         self.loaded = True
         self.editor.load_text(text)
+        self.editor.read_only = False
         if self.dirty:
             self._schedule_save()
         self._status()

@@ -52,6 +52,7 @@ class PromptScreen(DeskNode, ModalScreen[str | None]):
         suggest: str | None = None,
         extra: Sequence[str] = (),
         allow_empty: bool = False,
+        placeholder: str = "",
     ) -> None:
         super().__init__()
         self.title_text = title
@@ -59,11 +60,18 @@ class PromptScreen(DeskNode, ModalScreen[str | None]):
         self.suggest = suggest
         self.extra = tuple(extra)
         self.allow_empty = allow_empty
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
-            yield Input(self.value, id="prompt-input", select_on_focus=False, compact=True)
+            yield Input(
+                self.value,
+                placeholder=self.placeholder,
+                id="prompt-input",
+                select_on_focus=False,
+                compact=True,
+            )
             yield Static(Content.styled("Enter saves · → completes · Esc cancels", "dim"))
 
     def on_mount(self) -> None:

@@ -380,7 +380,9 @@ class TicketScreen(DeskNode, Screen[None]):
 
     def action_queue(self) -> None:
         self.app.push_screen(
-            PromptScreen("Move to queue", self._field("queue") or "", suggest="queue"),
+            PromptScreen(
+                "Move to queue", self._field("queue") or "", suggest="queue", placeholder="billing"
+            ),
             self._then("queue"),
         )
 
@@ -392,6 +394,7 @@ class TicketScreen(DeskNode, Screen[None]):
                 suggest="assignee",
                 extra=(self.desk.config.agent.name,),
                 allow_empty=True,
+                placeholder=self.desk.config.agent.name,
             ),
             self._then("assignee"),
         )
@@ -402,7 +405,13 @@ class TicketScreen(DeskNode, Screen[None]):
     def action_tags(self) -> None:
         current = ", ".join(self.data.detail.tags) if self.data else ""
         self.app.push_screen(
-            PromptScreen("Tags (comma-separated)", current, suggest="tag", allow_empty=True),
+            PromptScreen(
+                "Tags (comma-separated)",
+                current,
+                suggest="tag",
+                allow_empty=True,
+                placeholder="vip, refund",
+            ),
             self._tags_chosen,
         )
 
