@@ -26,7 +26,7 @@ import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -117,8 +117,8 @@ def _ts(value: Any) -> datetime:
     """A Slack timestamp (``"1355517523.000005"``) as an aware UTC datetime."""
     text = str(value)
     seconds, _, fraction = text.partition(".")
-    micros = int((fraction + "000000")[:6]) if fraction else 0
-    return datetime.fromtimestamp(int(seconds), UTC) + timedelta(microseconds=micros)
+    micros = int((fraction + "000000")[:6]) if fraction else 0  # ts ends in 6 digits
+    return datetime.fromtimestamp(int(seconds), UTC).replace(microsecond=micros)
 
 
 class SlackExport:
@@ -281,6 +281,9 @@ class SlackExport:
     def _author(self, message: dict[str, Any]) -> tuple[Party, bool]:
         """The author and whether it is a bot (bots' messages are kept as notes)."""
         user_id = message.get("user")
+        if "subtype" not in message and "bot_id" not in message and user_id in self.users:
+            known = self.users[user_id]  # the common case: a workspace member wrote it
+            return known.party, known.bot
         if message.get("subtype") == "file_comment" and isinstance(message.get("comment"), dict):
             user_id = message["comment"].get("user") or user_id
         user = self.users.get(str(user_id)) if user_id else None

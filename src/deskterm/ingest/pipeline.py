@@ -157,7 +157,7 @@ class Ingestor:
         if not isinstance(chat_batch, int) or isinstance(chat_batch, bool) or chat_batch < 1:
             raise ConfigError("chat.batch_size must be a positive whole number.")
         self.chat_batch_size = chat_batch
-        self._agents: dict[Party, bool] = {}
+        self._agents: dict[tuple[str, str, str], bool] = {}
         self._names: dict[str, str] = {}
         self._now = utcnow()  # one created_at per batch
         self.default_queue = str(config.section("ingest").get("default_queue", "general"))
@@ -372,10 +372,11 @@ class Ingestor:
         """Whether ``party`` is one of us (configured agent address, name or id)."""
         if party.kind == "email":
             return party.value in self.agent_addresses
-        known = self._agents.get(party)
+        key = (party.kind, party.value, party.name)
+        known = self._agents.get(key)
         if known is not None:
             return known
-        known = self._agents[party] = bool(
+        known = self._agents[key] = bool(
             self.chat_agents
             and (
                 party.value.casefold() in self.chat_agents
