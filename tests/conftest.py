@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -55,16 +56,21 @@ def demo_store(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server() -> Iterator[str]:
     """URL of a real PostgreSQL: ``DESKTERM_TEST_PG_URL`` or a private cluster."""
     url = os.environ.get("DESKTERM_TEST_PG_URL")
     if url:
         yield url
         return
+    import tempfile
+
     from tests.servers import postgres
 
+    # Not under pytest's tmp tree: every pytest session resets it to mode 0700, which
+    # would lock the server (running as the postgres user) out of its own files.
+    base = Path(tempfile.mkdtemp(prefix="deskterm-test-pg-"))
     try:
-        url, data = postgres.start(tmp_path_factory.mktemp("pg"))
+        url, data = postgres.start(base / "cluster")
     except (RuntimeError, OSError) as exc:
         unavailable(f"PostgreSQL: {exc}")
         return
@@ -72,6 +78,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         postgres.stop(data)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
