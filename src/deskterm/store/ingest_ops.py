@@ -106,6 +106,7 @@ _INSERT_IDENTITY = insert(T_IDENTITY).returning(T_IDENTITY.c.id)
 # A batch at least this big indexes its messages for search in one statement.
 _DEFER_SEARCH_AT = 64
 _MESSAGE_TIMES = frozenset(c.name for c in T_MESSAGE.columns if isinstance(c.type, UTCDateTime))
+_TICKET_TIMES = frozenset(c.name for c in T_TICKET.columns if isinstance(c.type, UTCDateTime))
 
 
 def _marks(n: int) -> str:
@@ -196,6 +197,10 @@ class IngestWriter:
         self.raw = conn.dialect.name == "sqlite"
         self._search_since: int | None = None
         self._cursor: Any = None
+        # SQLite: tickets opened in this batch, written once when it ends (with the
+        # state its messages left them in) instead of inserted and then updated.
+        self._new_tickets: list[tuple[TicketState, dict[str, Any]]] = []
+        self._last_ticket_id: int | None = None
 
     @property
     def cursor(self) -> Any:
@@ -205,8 +210,10 @@ class IngestWriter:
         return self._cursor
 
     def finish(self) -> None:
-        """Called before the batch commits: index what was inserted with the search
-        index deferred (see :func:`dialect.defer_search_index`)."""
+        """Called before the batch commits: write the tickets opened in it, and index
+        what was inserted with the search index deferred (see
+        :func:`dialect.defer_search_index`)."""
+        self._flush_new_tickets()
         if self._search_since is not None:
             dialect.catch_up_search_index(self.conn, self._search_since)
             self._search_since = None
@@ -409,14 +416,57 @@ class IngestWriter:
     def create_ticket(self, values: dict[str, Any]) -> TicketState:
         values = {"version": 1, "reopen_count": 0, "message_count": 0, **values}
         if self.raw:
-            ticket_id, full = self._insert_raw(T_TICKET, values)
-            return TicketState(
-                **{name: _utc(full.get(name)) for name in TicketState._COLUMNS if name != "id"},
-                id=ticket_id,
-            )
+            return self._reserve_ticket(values)
         row = self.conn.execute(_INSERT_TICKET, values).first()
         assert row is not None
         return _state(row)
+
+    def _reserve_ticket(self, values: dict[str, Any]) -> TicketState:
+        """SQLite: a new ticket's id and state now, its row when the batch is written.
+
+        The batch holds the write lock (``BEGIN IMMEDIATE``), so the next ids are this
+        transaction's to give. The rows are written before anything that points at
+        them: the batch's messages, a link, the end of the batch.
+        """
+        cursor = self.cursor
+        if self._last_ticket_id is None:
+            self._last_ticket_id = int(
+                cursor.execute("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
+            )
+        self._last_ticket_id += 1
+        row = dict(values, id=self._last_ticket_id)
+        for name, default in _DEFAULTS["ticket"]:
+            if name not in row:
+                row[name] = default()
+        state = TicketState(**{name: _utc(row.get(name)) for name in TicketState._COLUMNS})
+        self._new_tickets.append((state, row))
+        return state
+
+    def _flush_new_tickets(self) -> None:
+        """Insert the tickets reserved in this batch, as they are now (no longer dirty:
+        a later change is written back like any other)."""
+        if not self._new_tickets:
+            return
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        tags: list[dict[str, Any]] = []
+        for state, row in self._new_tickets:
+            for name in _UPDATED:
+                row[name] = getattr(state, name)
+            tags.extend(
+                {"ticket_id": state.id, "tag": t, "updated_at": state.updated_at}
+                for t in state.add_tags
+            )
+            state.add_tags = set()
+            state.dirty = False
+            groups.setdefault(tuple(row), []).append(row)
+        for columns, rows in groups.items():
+            convert = _RowTuples(list(columns), _TICKET_TIMES)
+            self.cursor.executemany(
+                _insert_sql(self.conn, "ticket", columns), [convert(r) for r in rows]
+            )
+        self._new_tickets.clear()
+        if tags:
+            self.conn.execute(self._insert_ignore(T_TAG), tags)
 
     def _insert_raw(self, table: Any, values: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """SQLite: insert one row with the table's Python-side defaults filled in, as
@@ -450,6 +500,7 @@ class IngestWriter:
         if not self.raw:
             self.conn.execute(insert(T_MESSAGE), rows)
         else:
+            self._flush_new_tickets()
             if len(rows) >= _DEFER_SEARCH_AT and self._search_since is None:
                 self._search_since = dialect.defer_search_index(self.conn)
             columns = list(rows[0])
@@ -474,16 +525,20 @@ class IngestWriter:
 
     def update_tickets(self, states: Iterable[TicketState]) -> None:
         """Write back every changed ticket (and its tags) in a few ``executemany`` calls."""
+        self._flush_new_tickets()
         rows = []
         tags: list[dict[str, Any]] = []
         for s in states:
-            rows.append({f"p_{name}": getattr(s, name) for name in _UPDATED})
+            if s.dirty:
+                rows.append({f"p_{name}": getattr(s, name) for name in _UPDATED})
             tags.extend(
                 {"ticket_id": s.id, "tag": t, "updated_at": s.updated_at} for t in s.add_tags
             )
             s.add_tags = set()
             s.dirty = False
         if not rows:
+            if tags:
+                self.conn.execute(self._insert_ignore(T_TAG), tags)
             return
         if self.raw:
             self._update_tickets_sqlite(rows, tags)
@@ -529,6 +584,7 @@ class IngestWriter:
         return postgresql.insert(table).on_conflict_do_nothing()
 
     def link(self, ticket_id: int, other_id: int, kind: str) -> None:
+        self._flush_new_tickets()
         self.conn.execute(
             self._insert_ignore(TicketLink.__table__),  # type: ignore[attr-defined]
             [{"ticket_id": ticket_id, "other_id": other_id, "kind": kind, "created_at": utcnow()}],
