@@ -361,3 +361,26 @@ def test_chat_config_region_timezone_and_bad_values(
     config(isolated_home, "[chat]\nbatch_size = 0\n")
     _, err, code = cli("--db", db, "import", "whatsapp", str(path), ok=False)
     assert code == 1 and "chat.batch_size must be a positive whole number" in err
+
+
+def test_triage_rules_tag_and_route_new_chat_tickets(
+    db: str, store: Store, tmp_path: Path, isolated_home: Path
+) -> None:
+    config(
+        isolated_home,
+        AGENTS
+        + '\n[[rules]]\nname = "WhatsApp billing"\n'
+        + 'when = { channel = "whatsapp", body = "charged|refund" }\n'
+        + 'set = { queue = "billing", priority = "high", tags = ["billing"] }\n',
+    )
+    many = [Msg(day(13, 11, i % 60), BEA, f"filler {i}") for i in range(100)]
+    cli("--db", db, "import", "whatsapp", wa(tmp_path, [*FIRST[:4], *many, *FIRST[4:]]))
+    tagged = cli_json("--db", db, "tickets", "list", "--tag", "billing")
+    assert len(tagged) == 1
+    detail = store.get_ticket(tagged[0]["number"])
+    assert (detail.ticket.queue, detail.ticket.priority, detail.tags) == (
+        "billing", "high", ["billing"],
+    )  # fmt: skip
+    assert detail.ticket.message_count == len(detail.messages) == 105
+    kinds = [e.kind for e in store.events(detail.ticket.id or 0)]
+    assert kinds[0] == "created" and "rule" in kinds
