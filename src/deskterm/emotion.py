@@ -23,6 +23,7 @@ The ticket screen shows the emotion with the response style to use
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -391,36 +392,62 @@ def emotion_enabled(config: Config) -> bool:
 
 
 class EmotionHook:
-    """Sets the emotion of every inbound message, and the ticket's to the latest one.
+    """Sets the emotion of inbound messages, and the ticket's to the latest one.
+
+    VADER is the most expensive step of an import, so by default a message is scored
+    where its emotion is used: the latest customer message of each ticket in a batch
+    (which becomes the ticket's emotion). Live mail and small syncs come one message
+    per ticket per batch, so every message is scored; a bulk import of history skips
+    the messages that are superseded within their batch (their emotion stays empty).
+    ``eager`` scores every message as it arrives: triage rules that test the emotion
+    need it before they run.
 
     The repeat-contact signal needs the customer's recent messages: earlier runs are
     asked of the store, this run's (not committed yet) are remembered here.
     """
 
-    def __init__(self, detector: EmotionAnalyzer | None = None) -> None:
+    def __init__(self, detector: EmotionAnalyzer | None = None, *, eager: bool = False) -> None:
         self.detector = detector or analyzer()
+        self.eager = eager
         self._recent: dict[int, list[tuple[Any, str]]] = {}
         self._history: dict[int, bool] = {}
+        self._pending: dict[int, tuple[HookContext, bool]] = {}
 
     def __call__(self, ctx: HookContext) -> None:
         record = ctx.record
         customer = ctx.customer_id
-        repeat = False
         if customer is not None and ctx.direction in ("inbound", "outbound"):
-            if ctx.direction == "inbound":
-                repeat = self._repeat_contact(ctx, customer)
             seen = self._recent.setdefault(customer, [])
-            seen.append((record.sent_at, ctx.direction))
-            if len(seen) > 64:
-                del seen[:32]
+            bisect.insort(seen, (record.sent_at, ctx.direction))  # by time, even if late
+            if len(seen) > 512:
+                del seen[:256]
         if ctx.direction != "inbound":
             return
+        # Newest message of its ticket so far (the pipeline has applied it already)?
+        latest = ctx.ticket.emotion is None or record.sent_at >= ctx.ticket.updated_at
+        if self.eager:
+            self._score(ctx, latest)
+            return
+        earlier = self._pending.get(ctx.ticket.id)
+        if earlier is None or record.sent_at >= earlier[0].record.sent_at:
+            self._pending[ctx.ticket.id] = (ctx, latest)
+
+    def end_batch(self) -> None:
+        """Score the latest customer message of each ticket the batch touched."""
+        pending, self._pending = self._pending, {}
+        for ctx, latest in pending.values():
+            self._score(ctx, latest)
+
+    def _score(self, ctx: HookContext, latest: bool) -> None:
+        record = ctx.record
+        customer = ctx.customer_id
+        # Only messages before this one count, so asking after the batch is the same.
+        repeat = customer is not None and self._repeat_contact(ctx, customer)
         subject = record.subject if ctx.new_ticket else ""
         result = self.detector.analyze(record.body, subject, repeat_contact=repeat)
         ctx.message["emotion"] = result.emotion
         ctx.message["emotion_score"] = result.score
         ticket = ctx.ticket
-        latest = ticket.emotion is None or record.sent_at >= ticket.updated_at
         if latest and (ticket.emotion, ticket.emotion_score) != (result.emotion, result.score):
             ticket.emotion = result.emotion
             ticket.emotion_score = result.score
@@ -437,11 +464,20 @@ class EmotionHook:
         last_in = last_out = None
         if self._history[customer]:
             last_in, last_out = recent_contact(ctx.writer.conn, customer, at, REPEAT_WINDOW)
-        for when, direction in self._recent.get(customer, ()):
-            if at - REPEAT_WINDOW <= when < at:
-                if direction == "inbound" and (last_in is None or when > last_in):
+        seen = self._recent.get(customer, [])
+        # Walk back from the newest contact before this message until one of each
+        # direction is found or the window is left.
+        found_in = found_out = False
+        for when, direction in reversed(seen[: bisect.bisect_left(seen, (at, ""))]):
+            if when < at - REPEAT_WINDOW or (found_in and found_out):
+                break
+            if direction == "inbound" and not found_in:
+                found_in = True
+                if last_in is None or when > last_in:
                     last_in = when
-                if direction == "outbound" and (last_out is None or when > last_out):
+            elif direction == "outbound" and not found_out:
+                found_out = True
+                if last_out is None or when > last_out:
                     last_out = when
         if last_in is None or at - last_in < REPEAT_MIN_GAP:
             return False

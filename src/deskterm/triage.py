@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deskterm.config import ConfigError
-from deskterm.emotion import new_text
+from deskterm.emotion import EmotionResult, classify, new_text
 from deskterm.vocab import PRIORITIES
 
 if TYPE_CHECKING:
@@ -266,6 +266,13 @@ def load_rules(config: Config) -> list[Rule]:
     return parse_rules(config.raw.get("rules"))
 
 
+def uses_emotion(rules: Sequence[Rule]) -> bool:
+    """Whether any rule tests a message's emotion (which must then be known first)."""
+    return any(
+        c.key in ("emotion", "min_emotion_score") for r in rules for c in (*r.when, *r.unless)
+    )
+
+
 # -- evaluating --------------------------------------------------------------------------
 
 
@@ -464,6 +471,7 @@ class TriagePlan:
 def plan(store: Store, rules: Sequence[Rule], f: TicketFilter | None) -> Iterable[TriagePlan]:
     """Replay the rules over each matching ticket's inbound messages, oldest first (the
     first as ``new``), starting from its current queue, priority, assignee and tags."""
+    needs_emotion = uses_emotion(rules)
     after = 0
     while True:
         batch = store.triage_inputs(f, after_id=after)
@@ -479,6 +487,7 @@ def plan(store: Store, rules: Sequence[Rule], f: TicketFilter | None) -> Iterabl
             target = Target(ticket.priority, ticket.queue, ticket.assignee, set(item.tags))
             applied: list[Applied] = []
             for i, msg in enumerate(item.messages):
+                emotion = _message_emotion(msg, needs_emotion)
                 facts = Facts(
                     channel=msg.channel,
                     sender=msg.author_address,
@@ -486,13 +495,23 @@ def plan(store: Store, rules: Sequence[Rule], f: TicketFilter | None) -> Iterabl
                     subject=msg.subject,
                     body=new_text(msg.body),
                     new=i == 0,
-                    emotion=msg.emotion,
-                    emotion_score=msg.emotion_score,
+                    emotion=emotion.emotion if emotion else None,
+                    emotion_score=emotion.score if emotion else None,
                     status=ticket.status,
                     tier=lambda tier=item.tier: tier,  # type: ignore[misc]
                 )
                 applied.extend(evaluate(rules, facts, target))
             yield TriagePlan(ticket.id, ticket.subject, applied, before, after=target)
+
+
+def _message_emotion(msg: Any, needed: bool) -> EmotionResult | None:
+    """A stored message's emotion; scored now if the import left it empty and a rule
+    tests it (imports score only the latest customer message of a batch's tickets)."""
+    if msg.emotion is not None:
+        return EmotionResult(msg.emotion, msg.emotion_score or 0.0, 0.0)
+    if needed and msg.direction == "inbound":
+        return classify(msg.body)
+    return None
 
 
 def rerun(

@@ -127,8 +127,8 @@ def test_emotion_can_be_switched_off() -> None:
 # -- at ingest -------------------------------------------------------------------------------
 
 
-def run(store: Store, *records: Any) -> None:
-    config = parse_config({"agent": {"email": "support@example.com"}})
+def run(store: Store, *records: Any, config: Any = None) -> None:
+    config = config or parse_config({"agent": {"email": "support@example.com"}})
     Ingestor(store, config, hooks=default_hooks(config)).run(list(records), connector="test")
 
 
@@ -190,5 +190,34 @@ def test_an_answer_in_between_is_not_a_repeat(store: Store) -> None:
         mail("b@y.org", "Hi", "I have a question.", message_id="<b1@y>"),
         mail("b@y.org", "Hi", "About my invoice.", minutes=2, message_id="<b2@y>"),
     )  # fmt: skip
-    assert [m.emotion for m in store.get_ticket(1).messages] == ["neutral", None, "neutral"]
-    assert [m.emotion for m in store.get_ticket(2).messages] == ["neutral", "neutral"]
+    # One batch: only each ticket's latest customer message is scored.
+    assert [m.emotion for m in store.get_ticket(1).messages] == [None, None, "neutral"]
+    assert [m.emotion for m in store.get_ticket(2).messages] == [None, "neutral"]
+
+
+def test_a_batch_scores_each_tickets_latest_customer_message(store: Store) -> None:
+    run(
+        store,
+        mail("a@x.org", "Order", "This is a disgrace, I am furious!", message_id="<o1@x>"),
+        mail("a@x.org", "Re: Order", "Thanks, that fixed it, wonderful!", minutes=60,
+             message_id="<o2@x>", in_reply_to="<o1@x>"),
+    )  # fmt: skip
+    detail = store.get_ticket(1)
+    assert [m.emotion for m in detail.messages] == [None, "positive"]
+    assert detail.ticket.emotion == "positive"
+
+
+def test_rules_on_emotion_see_every_message_scored(store: Store) -> None:
+    config = parse_config(
+        {"rules": [{"name": "Angry", "when": {"emotion": "anger"}, "set": {"tags": ["angry"]}}]}
+    )
+    run(
+        store,
+        mail("a@x.org", "Order", "This is a DISGRACE!!! I am furious!", message_id="<o1@x>"),
+        mail("a@x.org", "Re: Order", "Thanks, that fixed it, wonderful!", minutes=60,
+             message_id="<o2@x>", in_reply_to="<o1@x>"),
+        config=config,
+    )  # fmt: skip
+    detail = store.get_ticket(1)
+    assert [m.emotion for m in detail.messages] == ["anger", "positive"]
+    assert "angry" in detail.tags

@@ -291,3 +291,18 @@ set = { queue = "us" }
         ),
     )
     assert [store.get_ticket(n).ticket.queue for n in (1, 2)] == ["us", "general"]
+
+
+def test_rerun_scores_emotions_the_import_left_empty(store: Store) -> None:
+    from deskterm.triage import plan
+
+    ingest(  # no hooks: no emotion stored, as for superseded history messages
+        store,
+        mail("ana@globex.com", "Order", "This is a DISGRACE!!! I am furious!", message_id="<a1@g>"),
+        mail("ana@globex.com", "Re: Order", "ok", message_id="<a2@g>", minutes=5,
+             in_reply_to="<a1@g>"),
+    )  # fmt: skip
+    assert [m.emotion for m in store.get_ticket(1).messages] == [None, None]
+    rules = parse_rules([{"name": "Angry", "when": {"emotion": "anger"}, "set": {"tags": ["x"]}}])
+    (only,) = list(plan(store, rules, None))
+    assert [a.rule for a in only.applied] == ["Angry"]

@@ -15,14 +15,14 @@ def default_hooks(config: Config) -> list[IngestHook]:
     """
     from deskterm.emotion import EmotionHook, emotion_enabled
     from deskterm.sla import CustomerTiers, SlaHook, SlaPolicy
-    from deskterm.triage import TriageHook, load_rules
+    from deskterm.triage import TriageHook, load_rules, uses_emotion
 
     rules = load_rules(config)
     policy = SlaPolicy.from_config(config)
     tiers = CustomerTiers()
     hooks: list[IngestHook] = []
     if emotion_enabled(config):
-        hooks.append(EmotionHook())
+        hooks.append(EmotionHook(eager=uses_emotion(rules)))
     if rules:
         hooks.append(TriageHook(rules, tiers))
     hooks.append(SlaHook(policy, tiers))

@@ -94,7 +94,12 @@ class HookContext:
 
 
 class IngestHook(Protocol):
-    """Called for every stored message after its ticket is known, before the write."""
+    """Called for every stored message after its ticket is known, before the write.
+
+    A hook may also have an ``end_batch()`` method, called once after the batch's
+    messages are placed and before they are written (for work done per ticket rather
+    than per message).
+    """
 
     def __call__(self, ctx: HookContext) -> None: ...
 
@@ -261,6 +266,10 @@ class Ingestor:
             messages.append(row)
             summary.messages_new += 1
 
+        for hook in self.hooks:
+            end_batch = getattr(hook, "end_batch", None)
+            if end_batch is not None:
+                end_batch()
         ids = writer.insert_messages(messages, need_ids=attachments.keys())
         writer.insert_attachments(
             [
