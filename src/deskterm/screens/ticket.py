@@ -27,7 +27,7 @@ from deskterm.screens.internal_note import InternalNoteScreen
 from deskterm.screens.messages import NumberSequence, TicketChanged, TicketSequence
 from deskterm.screens.notes_panel import NotesPanel
 from deskterm.screens.prompt import PromptScreen
-from deskterm.screens.ticket_cache import TicketData, prefetch, read_ticket
+from deskterm.screens.ticket_cache import PREFETCH_DELAY, TicketData, prefetch, read_ticket
 from deskterm.screens.widgets import KeyBar, PanelTabs, TitleBar
 from deskterm.vocab import HEARD_NAMES, HEARD_STEPS, PRIORITIES, STATUSES
 
@@ -160,8 +160,8 @@ class TicketScreen(DeskNode, Screen[None]):
         self.query_one(HeardPanel).show(data.detail.heard, now)
         if self.sequence is not None:
             following = self.sequence.peek(self.number, 1)
-            if following is not None:
-                prefetch(self, self.desk, following)
+            if following is not None:  # read ``]``'s ticket ahead, once this one is drawn
+                self.set_timer(PREFETCH_DELAY, lambda: prefetch(self, self.desk, following))
 
     def _summary(self) -> None:
         if self.data is None:

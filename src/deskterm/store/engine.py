@@ -79,7 +79,12 @@ def make_engine(target: str | os.PathLike[str] | None = None) -> Engine:
     """Create the engine for a store location (see :func:`resolve_target`)."""
     url = to_url(resolve_target(target))
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        # LIFO: the most recently used connection (whose page cache is warm) serves the
+        # next unit of work, instead of every pooled connection growing its own 64 MiB
+        # cache in turn (the console's RSS after 1,000 tickets: 240 MB FIFO, 185 MB LIFO).
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, pool_use_lifo=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
