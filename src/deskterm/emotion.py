@@ -286,34 +286,22 @@ class EmotionAnalyzer:
         self, body: str, subject: str = "", *, repeat_contact: bool = False
     ) -> EmotionResult:
         """Classify one inbound message (``subject`` is read too, for mail)."""
+        return decide(self.features(body, subject), repeat_contact=repeat_contact)
+
+    def features(self, body: str, subject: str = "") -> TextFeatures:
+        """What the text itself says: the costly part, which needs no other message and
+        can run in a parse worker (mail does)."""
         text = own_text(body)
         if subject:
             text = f"{subject.strip()}\n{text}"
         if not text.strip():
-            return EmotionResult("neutral", 0.0, 0.0)
+            return TextFeatures(empty=True)
         compound = self._compound(text[:VADER_CHARS])
         scores, cues = _match_cues(text)
         positive = scores.pop("positive")
-        self._signals(text, scores, cues, repeat_contact)
-        # Sentiment decides between the negative emotions and the rest: a strongly
-        # negative message with no cue leans to anger if loud, else disappointment.
-        if compound <= -0.5 and max(scores.values()) < 1.0:
-            loud = "!" in text or bool(_CAPS_WORD.search(text))
-            scores["anger" if loud else "disappointment"] += 1.0
-            cues.append("vader:negative")
-        best = max(scores, key=lambda k: scores[k])
-        negative = scores[best]
-        if positive >= 1.5 and (negative < 1.5 or (compound >= 0.6 and negative < positive)):
-            strength = min(1.0, 0.4 + 0.6 * max(compound, 0.0))
-            return EmotionResult("positive", round(strength, 2), compound, tuple(cues))
-        if negative < 1.0:
-            if compound >= 0.5:
-                return EmotionResult(
-                    "positive", round(0.3 + 0.5 * compound, 2), compound, tuple(cues)
-                )
-            return EmotionResult("neutral", round(1.0 - abs(compound), 2), compound, tuple(cues))
-        strength = min(1.0, 0.25 + 0.12 * negative + 0.35 * max(-compound, 0.0))
-        return EmotionResult(best, round(strength, 2), compound, tuple(cues))
+        self._signals(text, scores, cues)
+        loud = "!" in text or bool(_CAPS_WORD.search(text))
+        return TextFeatures(compound, tuple(scores.items()), positive, tuple(cues), loud)
 
     def _compound(self, text: str) -> float:
         """VADER's compound score, sentence by sentence, averaged over the sentences
@@ -339,9 +327,7 @@ class EmotionAnalyzer:
         return sum(felt) / len(felt) if felt else 0.0
 
     @staticmethod
-    def _signals(
-        text: str, scores: dict[str, float], cues: list[str], repeat_contact: bool
-    ) -> None:
+    def _signals(text: str, scores: dict[str, float], cues: list[str]) -> None:
         words = _WORD.findall(text)
         caps = _CAPS_WORD.findall(text)
         if len(words) >= 3 and len(caps) >= 3 and len(caps) >= 0.6 * len(words):
@@ -357,9 +343,46 @@ class EmotionAnalyzer:
         if questions >= 3:
             scores["anxiety"] += 1.0 + 0.5 * min(questions - 3, 3)
             cues.append("signal:many-questions")
-        if repeat_contact:
-            scores["frustration"] += 2.5
-            cues.append("signal:repeat-contact")
+
+
+@dataclass(frozen=True)
+class TextFeatures:
+    """The text analysis of one message, before the contact history is known."""
+
+    compound: float = 0.0
+    scores: tuple[tuple[str, float], ...] = ()
+    positive: float = 0.0
+    cues: tuple[str, ...] = ()
+    loud: bool = False
+    empty: bool = False
+
+
+def decide(features: TextFeatures, *, repeat_contact: bool = False) -> EmotionResult:
+    """The emotion from a message's text features and whether it is a repeat contact."""
+    if features.empty:
+        return EmotionResult("neutral", 0.0, 0.0)
+    compound, positive = features.compound, features.positive
+    scores = dict(features.scores)
+    cues = list(features.cues)
+    if repeat_contact:
+        scores["frustration"] += 2.5
+        cues.append("signal:repeat-contact")
+    # Sentiment decides between the negative emotions and the rest: a strongly
+    # negative message with no cue leans to anger if loud, else disappointment.
+    if compound <= -0.5 and max(scores.values()) < 1.0:
+        scores["anger" if features.loud else "disappointment"] += 1.0
+        cues.append("vader:negative")
+    best = max(scores, key=lambda k: scores[k])
+    negative = scores[best]
+    if positive >= 1.5 and (negative < 1.5 or (compound >= 0.6 and negative < positive)):
+        strength = min(1.0, 0.4 + 0.6 * max(compound, 0.0))
+        return EmotionResult("positive", round(strength, 2), compound, tuple(cues))
+    if negative < 1.0:
+        if compound >= 0.5:
+            return EmotionResult("positive", round(0.3 + 0.5 * compound, 2), compound, tuple(cues))
+        return EmotionResult("neutral", round(1.0 - abs(compound), 2), compound, tuple(cues))
+    strength = min(1.0, 0.25 + 0.12 * negative + 0.35 * max(-compound, 0.0))
+    return EmotionResult(best, round(strength, 2), compound, tuple(cues))
 
 
 _shared: EmotionAnalyzer | None = None
@@ -443,8 +466,11 @@ class EmotionHook:
         customer = ctx.customer_id
         # Only messages before this one count, so asking after the batch is the same.
         repeat = customer is not None and self._repeat_contact(ctx, customer)
-        subject = record.subject if ctx.new_ticket else ""
-        result = self.detector.analyze(record.body, subject, repeat_contact=repeat)
+        features = record.analysis
+        if not isinstance(features, TextFeatures):  # not analyzed in a parse worker
+            subject = record.subject if ctx.new_ticket else ""
+            features = self.detector.features(record.body, subject)
+        result = decide(features, repeat_contact=repeat)
         ctx.message["emotion"] = result.emotion
         ctx.message["emotion_score"] = result.score
         ticket = ctx.ticket

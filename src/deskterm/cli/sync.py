@@ -72,13 +72,9 @@ def sync(
 
 
 def _options(st: State) -> ParseOptions:
-    from deskterm.connectors.mime import ParseOptions
+    from deskterm.cli.import_mail import parse_options
 
-    config = st.config()
-    return ParseOptions(
-        keep_attachment_data=config.ingest.store_attachments,
-        attachment_max_bytes=config.ingest.attachment_max_bytes,
-    )
+    return parse_options(st.config())
 
 
 def _once(

@@ -156,6 +156,12 @@ def parse_job(job: MailJob, options: ParseOptions | None = None) -> InboundRecor
         fallback = _file_time(job)
         if fallback is not None:
             record = replace(record, sent_at=fallback[0], date_source=fallback[1])
+    if options.analyze_emotion and record.author.value not in options.agents:
+        from deskterm.emotion import analyzer
+
+        # The subject counts for a new conversation only (as in the ingest hook).
+        subject = "" if record.in_reply_to or record.references else record.subject
+        record.analysis = analyzer().features(record.body, subject)
     return record
 
 
@@ -288,7 +294,9 @@ class _Workers:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["deskterm.connectors.mailjobs", "inscriptis"])
+        context.set_forkserver_preload(
+            ["deskterm.connectors.mailjobs", "inscriptis", "vaderSentiment.vaderSentiment"]
+        )
         return ProcessPoolExecutor(
             self.workers,
             mp_context=context,
@@ -345,6 +353,12 @@ class _Workers:
 
     def close(self, *, finished: bool) -> None:
         if self.pool is not None:
+            if not finished:
+                # Interrupted: stop the parsers now. Left to finish their chunks, they
+                # can leave the pool's feeder thread blocked on a full pipe, and the
+                # interpreter waits for that thread forever at exit.
+                for proc in list(getattr(self.pool, "_processes", {}).values()):
+                    proc.terminate()
             self.pool.shutdown(wait=finished, cancel_futures=not finished)
         self._alive.close()  # stragglers exit now
         self.lifeline.close()

@@ -49,10 +49,14 @@ class MailError(ValueError):
 
 @dataclass(frozen=True)
 class ParseOptions:
-    """What to keep besides the text: attachment bytes, when they will be stored."""
+    """What to keep besides the text: attachment bytes, when they will be stored; and
+    whether parse workers also analyze the text for emotion cues (of mail not from
+    ``agents``), so the single writer process does not."""
 
     keep_attachment_data: bool = False
     attachment_max_bytes: int = 25 * 1024 * 1024
+    analyze_emotion: bool = False
+    agents: frozenset[str] = frozenset()
 
 
 # -- charsets --------------------------------------------------------------------------

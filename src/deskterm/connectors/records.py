@@ -65,6 +65,9 @@ class InboundRecord:
     raw_ref: str | None = None
     content_hash: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # Text analysis done in a parse worker (emotion features), so the single writer
+    # process does not have to; None when not done.
+    analysis: object | None = None
 
 
 _HASH_DROP = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]+")
