@@ -190,21 +190,26 @@ class NotesPanel(DeskNode, Vertical):
 
     def _start_save(self, base: int | None) -> None:
         self.saving_for.add(self.state.ticket)
-        self._save(self.state.ticket, self.editor.text, base)
+        self._save(self.state.ticket, self.editor.text, base, self._draft_seq)
 
     @work(thread=True, exit_on_error=False, group="notes-save")
-    def _save(self, ticket: int, body: str, base: int | None) -> None:
+    def _save(self, ticket: int, body: str, base: int | None, seq: int) -> None:
+        """Save a version; ``seq`` is the last draft written for this text, which the
+        save supersedes (a draft writer still queued with it must not run after)."""
         actor = self.desk.config.agent.name
         try:
             version = self.desk.store.save_note(ticket, body, actor, base)
         except Conflict as exc:
-            self.drafts.write(Draft(ticket, body, base or 0, self.desk.clock()))
+            with self._draft_lock:
+                self.drafts.write(Draft(ticket, body, base or 0, self.desk.clock()))
             self.app.call_from_thread(self._refused, ticket, str(exc))
             return
         except BaseException:
             self.app.call_from_thread(self._save_failed, ticket)
             raise
-        self.drafts.discard(ticket, body)
+        with self._draft_lock:
+            self.drafts.discard(ticket, body)
+            self._draft_written[ticket] = max(self._draft_written.get(ticket, 0), seq)
         self.app.call_from_thread(self._saved, ticket, version)
 
     def _saved(self, ticket: int, version: NoteVersion) -> None:
