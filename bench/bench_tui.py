@@ -91,6 +91,15 @@ class Frames:
         return self.hit - start
 
 
+def rss_mb() -> float:
+    """Current resident memory of this process (the peak comes from getrusage)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def press(app: Any, key: str) -> Callable[[], None]:
     from textual import events
 
@@ -176,6 +185,7 @@ async def measure_session(db: str, keys: int, browse: int, scroll: int) -> dict[
         table = queue.query_one(TicketTable)
         await pilot.press("6")  # the "All" view: every ticket
         await _settle(pilot)
+        result["rss_stages"] = {"launched": rss_mb()}
 
         move = []
         for n in range(keys):
@@ -232,6 +242,7 @@ async def measure_session(db: str, keys: int, browse: int, scroll: int) -> dict[
             filters.append((query, wall * 1000, frames.cpu[-1] * 1000))
             await _settle(pilot)
         result["filter_ms"] = filters
+        result["rss_stages"]["keys and filters"] = rss_mb()
         await pilot.press("slash")
         queue.query_one("#filter", Input).value = ""
         await pilot.press("enter")
@@ -245,6 +256,7 @@ async def measure_session(db: str, keys: int, browse: int, scroll: int) -> dict[
         result["scroll_rows"] = scroll
         result["scroll_s"] = time.perf_counter() - start
         result["window_rows"] = table.row_count
+        result["rss_stages"]["scrolled"] = rss_mb()
 
         await pilot.press("enter")
         await _settle(pilot)
@@ -258,6 +270,7 @@ async def measure_session(db: str, keys: int, browse: int, scroll: int) -> dict[
         result["browsed"] = browsed
         result["browse_s"] = time.perf_counter() - start
         result["last_ticket"] = getattr(app.screen, "number", None)
+        result["rss_stages"]["browsed"] = rss_mb()
         await pilot.press("escape")
         await _settle(pilot)
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -317,7 +330,8 @@ def main() -> int:
         f"browsed {session['browsed']} tickets in {session['browse_s']:.1f} s "
         f"(last #{session['last_ticket']})"
     )
-    print(f"peak RSS {summary['rss_mb']:.0f} MB")  # fmt: skip
+    stages = ", ".join(f"{k} {v:.0f}" for k, v in session["rss_stages"].items())
+    print(f"peak RSS {summary['rss_mb']:.0f} MB (current after: {stages})")
     missed = [
         name
         for name, value, limit in (

@@ -31,6 +31,9 @@ def _commands() -> type[Provider]:
     return DeskCommands
 
 
+CONSOLE_PAGE_CACHE_MIB = 16  # per pooled SQLite connection (see Store.limit_page_cache)
+
+
 class DesktermApp(DeskNode, App[None]):
     """The agent console. Screens reach the store, config, clock and drafts from here."""
 
@@ -54,6 +57,7 @@ class DesktermApp(DeskNode, App[None]):
     ) -> None:
         super().__init__()
         self.store = store
+        self.store.limit_page_cache(CONSOLE_PAGE_CACHE_MIB)
         self.config = config
         self.clock = clock  # "now" for relative ages; fixed in snapshot tests
         self.drafts = drafts or DraftBox(store.location)

@@ -11,7 +11,7 @@ import heapq
 import itertools
 from typing import Any
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import event, select, text, tuple_
 from sqlmodel import col
 
 from deskterm.query import UNASSIGNED, TicketFilter
@@ -105,3 +105,22 @@ class ConsoleQueries(QueueQueries):
         )
         with self.read() as session:
             return [str(x) for x in session.execute(sql, {"limit": limit}).scalars()]
+
+    def limit_page_cache(self, mib: int) -> None:
+        """Cap SQLite's page cache per connection at ``mib`` MiB (no-op elsewhere).
+
+        The console reads through several short-lived pooled connections at once
+        (pages, counts, read-ahead); at the store's default of 64 MiB each, page caches
+        alone could hold over 250 MB. Index-range pages need far less, and pages that
+        drop out are still in the OS cache.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return
+
+        def apply(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA cache_size=-{int(mib) * 1024}")
+            cursor.close()
+
+        event.listen(self.engine, "connect", apply)
+        self.engine.dispose()  # connections already open come back with the new size
