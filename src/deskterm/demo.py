@@ -328,7 +328,7 @@ class DemoBuilder:
         # Newer tickets are more likely open; ages grow with the index towards the past.
         age_days = (1 - index / max(1, self.tickets)) * self.span_days * rng.uniform(0.9, 1.0)
         if status in ("new", "open", "pending", "on_hold"):
-            age_days = min(age_days, rng.uniform(0.05, 20))
+            age_days = min(age_days, 0.05 + rng.expovariate(1 / 1.5))  # the live queue is recent
         created = self.anchor - timedelta(days=age_days, minutes=rng.randrange(0, 600))
         fill = {
             "order": f"ORD-{100000 + (index * 7919) % 900000}",

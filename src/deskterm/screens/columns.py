@@ -4,8 +4,8 @@ Widths are fixed (only the subject stretches) so paging never makes columns jump
 the table never measures content to size itself. Narrow terminals drop the columns
 with the highest ``shown_from`` first; at 80 columns the essentials remain.
 
-``sla_cell`` and ``emotion_cell`` are blank until the SLA and emotion features fill
-them in: they are the extension points for those columns.
+Colour is never the only signal (``NO_COLOR``): an overdue SLA countdown has a minus
+sign and is bold, an at-risk one a ``!`` in front.
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from datetime import datetime
 
 from rich.text import Text
 
+from deskterm import sla
 from deskterm.screens.format import (
+    EMOTION_STYLES,
     age,
     cell,
     channel_label,
+    emotion_label,
     priority_label,
     status_label,
 )
@@ -29,6 +32,13 @@ CellRenderer = Callable[[TicketRow, datetime], Text]
 
 _PRIORITY_STYLES = {"urgent": "bold reverse", "high": "bold", "normal": "", "low": "dim"}
 _STATUS_STYLES = {"new": "bold", "solved": "dim", "closed": "dim"}
+SLA_STYLES = {
+    "breached": "bold red",
+    "at-risk": "yellow",
+    "paused": "dim",
+    "met": "dim",
+    "missed": "dim red",
+}
 
 
 def priority_cell(row: TicketRow, now: datetime) -> Text:
@@ -36,8 +46,10 @@ def priority_cell(row: TicketRow, now: datetime) -> Text:
 
 
 def sla_cell(row: TicketRow, now: datetime) -> Text:
-    """SLA countdown; blank until the SLA feature computes due times."""
-    return Text("")
+    """Time left on the running SLA clock: red once breached, yellow when at risk."""
+    state = sla.status(row, now)
+    text = f"!{state.short}" if state.state == "at-risk" else state.short
+    return Text(text, style=SLA_STYLES.get(state.state, ""), justify="right", no_wrap=True)
 
 
 def status_cell(row: TicketRow, now: datetime) -> Text:
@@ -69,8 +81,8 @@ def assignee_cell(row: TicketRow, now: datetime) -> Text:
 
 
 def emotion_cell(row: TicketRow, now: datetime) -> Text:
-    """Detected emotion; blank until the emotion feature styles it."""
-    return Text("")
+    """The emotion of the customer's latest message (blank when neutral)."""
+    return cell(emotion_label(row.emotion), EMOTION_STYLES.get(row.emotion or "", ""))
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import PurePath
+from typing import Any
 
 from rich.text import Text
 from sqlalchemy.engine import make_url
 from textual.content import Content
 
+from deskterm import sla
 from deskterm.textsafe import clean_line, clean_text
 
 PRIORITY_LABELS = {"urgent": "urg", "high": "high", "normal": "norm", "low": "low"}
@@ -28,6 +30,22 @@ CHANNEL_LABELS = {
     "chat": "chat",
 }
 DIRECTION_LABELS = {"inbound": "IN", "outbound": "OUT", "note": "NOTE"}
+# Neutral is left blank: the column should catch the eye only when it matters.
+EMOTION_LABELS = {
+    "frustration": "frustr.",
+    "anger": "anger",
+    "anxiety": "anxiety",
+    "disappointment": "disapp.",
+    "positive": "positive",
+    "neutral": "",
+}
+EMOTION_STYLES = {
+    "anger": "bold red",
+    "frustration": "yellow",
+    "anxiety": "magenta",
+    "disappointment": "blue",
+    "positive": "green",
+}
 
 
 def line(text: str | None) -> str:
@@ -52,6 +70,10 @@ def literal(text: str | None, style: str = "") -> Content:
 
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+def emotion_label(emotion: str | None) -> str:
+    return EMOTION_LABELS.get(emotion or "neutral", line(emotion))
 
 
 def priority_label(priority: str) -> str:
@@ -130,3 +152,21 @@ def size_label(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def sla_fact(ticket: Any, now: datetime) -> Content:
+    """`` · first response due in 2h 14m`` for a ticket's header (empty without an SLA)."""
+    state = sla.status(ticket, now)
+    clock = "first response" if state.clock == "first_response" else "resolution"
+    if state.state == "breached":
+        text, style = f"{clock} overdue by {state.label.lstrip('-')}", "bold red"
+    elif state.state in ("at-risk", "ok"):
+        text, style = (
+            f"{clock} due in {state.label}",
+            "yellow" if state.state == "at-risk" else "dim",
+        )
+    elif state.state in ("paused", "met", "missed"):
+        text, style = f"SLA {state.state}", "dim"
+    else:
+        return Content("")
+    return Content.assemble((" · ", "dim"), (text, style))

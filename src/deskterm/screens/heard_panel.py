@@ -1,8 +1,8 @@
 """The HEARD checklist panel: five steps, who did each and when, what each means.
 
 The panel only shows state and reports the agent's choice (:class:`Toggled`); the
-ticket screen talks to the store. ``response_style`` is the extension point for the
-emotion feature: a line suggesting how to answer (PRODUCT.md §5), hidden while empty.
+ticket screen talks to the store. Above the steps, for a customer who is frustrated,
+angry, anxious or disappointed, it suggests the response style (PRODUCT.md §5).
 """
 
 from __future__ import annotations
@@ -16,14 +16,21 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from deskterm.emotion import response_style
 from deskterm.screens.format import ago, line
 from deskterm.screens.widgets import VimOptionList
 from deskterm.store.models import HeardStep
 from deskterm.vocab import HEARD_GUIDANCE, HEARD_NAMES, HEARD_STEPS
+
+FEELINGS = {
+    "frustration": "frustrated",
+    "anger": "angry",
+    "anxiety": "anxious",
+    "disappointment": "disappointed",
+}
 
 
 class HeardSteps(VimOptionList):
@@ -36,9 +43,6 @@ class HeardSteps(VimOptionList):
 
 class HeardPanel(Vertical):
     """Checklist state for one ticket."""
-
-    response_style: reactive[str] = reactive("")
-    """How to answer, given the customer's emotion (filled by the emotion feature)."""
 
     class Toggled(Message):
         """The agent asked to flip ``step`` (H, E, A, R or D)."""
@@ -60,10 +64,21 @@ class HeardPanel(Vertical):
     def on_mount(self) -> None:
         self.query_one("#heard-style").display = False
 
-    def watch_response_style(self, style: str) -> None:
+    def _show_style(self, emotion: str | None) -> None:
+        """How to answer, given the emotion of the customer's latest message."""
         widget = self.query_one("#heard-style", Static)
-        widget.update(Content.styled(line(style), "bold"))
-        widget.display = bool(style)
+        style = response_style(emotion)
+        widget.display = style is not None
+        if style is not None:
+            feeling = FEELINGS.get(emotion or "", line(emotion))
+            widget.update(
+                Content.assemble(
+                    (f"Customer seems {feeling}: ", ""),
+                    (style.style.lower(), "bold"),
+                    "\n",
+                    (style.hint, "dim"),
+                )
+            )
 
     def is_done(self, step: str) -> bool:
         row = self.steps.get(step)
@@ -72,10 +87,12 @@ class HeardPanel(Vertical):
     def open_steps(self) -> list[str]:
         return [s for s in HEARD_STEPS if not self.is_done(s)]
 
-    def show(self, steps: dict[str, HeardStep], now: datetime) -> None:
-        """Draw ``steps`` (a missing step is not done), keeping the highlight."""
+    def show(self, steps: dict[str, HeardStep], now: datetime, emotion: str | None) -> None:
+        """Draw ``steps`` (a missing step is not done), keeping the highlight, and the
+        response style for the ticket's ``emotion``."""
         self.steps = dict(steps)
         self.now = now
+        self._show_style(emotion)
         options = self.query_one(HeardSteps)
         highlighted = options.highlighted
         options.clear_options()

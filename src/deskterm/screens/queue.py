@@ -27,7 +27,7 @@ class QueueScreen(DeskNode, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("1", "view(0)", f"Views: {VIEW_LABELS[0]}", key_display="1-6"),
+        Binding("1", "view(0)", f"Views: {VIEW_LABELS[0]}", key_display="1-7"),
         *(
             Binding(str(n), f"view({n - 1})", f"Views: {label}", show=False)
             for n, label in enumerate(VIEW_LABELS, 1)
@@ -145,7 +145,7 @@ class QueueScreen(DeskNode, Screen[None]):
     # -- actions ---------------------------------------------------------------------
 
     def action_view(self, index: int) -> None:
-        """Switch to saved view ``index`` (keys 1–6)."""
+        """Switch to saved view ``index`` (keys 1–7)."""
         self.view = self.views[index]
         self.query_one(ViewBar).set_active(self.view.key)
         self._show()

@@ -21,7 +21,13 @@ from deskterm.screens.conversation import Conversation
 from deskterm.screens.customer_panel import CustomerPanel
 from deskterm.screens.diagnose import DiagnoseScreen
 from deskterm.screens.drafts import Draft
-from deskterm.screens.format import channel_label, line, priority_label, status_label
+from deskterm.screens.format import (
+    channel_label,
+    line,
+    priority_label,
+    sla_fact,
+    status_label,
+)
 from deskterm.screens.heard_panel import HeardPanel
 from deskterm.screens.internal_note import InternalNoteScreen
 from deskterm.screens.messages import NumberSequence, TicketChanged, TicketSequence
@@ -157,7 +163,7 @@ class TicketScreen(DeskNode, Screen[None]):
             data.detail.messages, data.detail.attachments, unfold=self.unfold, reset=fresh
         )
         self.query_one(CustomerPanel).show(data.profile, self.number, now)
-        self.query_one(HeardPanel).show(data.detail.heard, now)
+        self.query_one(HeardPanel).show(data.detail.heard, now, data.detail.ticket.emotion)
         if self.sequence is not None:
             following = self.sequence.peek(self.number, 1)
             if following is not None:  # read ``]``'s ticket ahead, once this one is drawn
@@ -183,6 +189,7 @@ class TicketScreen(DeskNode, Screen[None]):
             (line(t.subject) or "(no subject)", "bold"),
             "\n",
             (" · ".join(facts), "dim"),
+            sla_fact(t, self.desk.clock()),
         )
         self.query_one("#ticket-summary", Static).update(summary)
 

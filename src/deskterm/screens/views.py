@@ -18,29 +18,33 @@ class View:
 
     key: str
     label: str
+    short: str  # for a bar too narrow for the full labels
     filter: TicketFilter
 
 
-VIEW_LABELS = ("My open", "Unassigned", "Open", "Pending", "Solved", "All")
-
-
 def saved_views(agent: str) -> tuple[View, ...]:
-    """The built-in views; "My open" is the configured agent's unsolved tickets."""
+    """The built-in views; "My open" is the configured agent's unsolved tickets, and
+    "Breaching soon" the tickets whose SLA clock is at risk but not yet breached."""
+    mine = TicketFilter(assignee=(agent,), status=OPEN_STATUSES)
+    unassigned = TicketFilter(assignee=(UNASSIGNED,), status=OPEN_STATUSES)
     return (
-        View("mine", VIEW_LABELS[0], TicketFilter(assignee=(agent,), status=OPEN_STATUSES)),
-        View(
-            "unassigned", "Unassigned", TicketFilter(assignee=(UNASSIGNED,), status=OPEN_STATUSES)
-        ),
-        View("open", VIEW_LABELS[2], TicketFilter(status=("new", "open"))),
-        View("pending", VIEW_LABELS[3], TicketFilter(status=("pending", "on_hold"))),
-        View("solved", VIEW_LABELS[4], TicketFilter(status=("solved", "closed"))),
-        View("all", VIEW_LABELS[5], TicketFilter()),
+        View("mine", "My open", "Mine", mine),
+        View("unassigned", "Unassigned", "Unasg", unassigned),
+        View("open", "Open", "Open", TicketFilter(status=("new", "open"))),
+        View("pending", "Pending", "Pend", TicketFilter(status=("pending", "on_hold"))),
+        View("solved", "Solved", "Solved", TicketFilter(status=("solved", "closed"))),
+        View("all", "All", "All", TicketFilter()),
+        View("sla", "Breaching soon", "Risk", TicketFilter(sla="at-risk")),
     )
+
+
+VIEW_LABELS = tuple(view.label for view in saved_views(""))
 
 
 class ViewBar(Static):
     """``My open 12  Unassigned 3  Open 40 …`` with the active view highlighted (keys
-    1–6 pick them; six views with a million-ticket count each still fit 80 columns).
+    1–7 pick them). When the full labels do not fit (80 columns with million-ticket
+    counts), every view shows its short label instead.
 
     Counts arrive after the first page (they can take a moment on a big store); until
     then each shows ``…``.
@@ -63,9 +67,15 @@ class ViewBar(Static):
         self.counts.update(counts)
         self._render_bar()
 
+    def on_resize(self) -> None:
+        self._render_bar()
+
     def _render_bar(self) -> None:
-        parts: list[Content] = []
-        for view in self.views:
-            text = f" {view.label} {compact_count(self.counts.get(view.key))} "
-            parts.append(Content.styled(text, "reverse bold" if view.key == self.active else ""))
+        texts = [f" {v.label} {compact_count(self.counts.get(v.key))} " for v in self.views]
+        if sum(len(t) for t in texts) > self.size.width:
+            texts = [f" {v.short} {compact_count(self.counts.get(v.key))} " for v in self.views]
+        parts = [
+            Content.styled(text, "reverse bold" if view.key == self.active else "")
+            for view, text in zip(self.views, texts, strict=True)
+        ]
         self.update(Content("").join(parts))

@@ -7,6 +7,7 @@ tests or embedding code can hand one in with :meth:`SlaOps.use_sla_policy`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,10 +28,16 @@ class SlaOps(QueueQueries, TicketServices):
     """Due times recomputed on priority, status and tier changes; ``sla:`` filters."""
 
     _sla_policy: sla.SlaPolicy | None = None
+    _sla_clock: Callable[[], datetime] | None = None
 
-    def use_sla_policy(self, policy: sla.SlaPolicy) -> None:
-        """Use ``policy`` instead of the one in the user's config file."""
+    def use_sla_policy(
+        self, policy: sla.SlaPolicy, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        """Use ``policy`` instead of the one in the user's config file, and ``clock``
+        for what ``sla:`` filters call now (the console passes its own, which tests fix,
+        so a view's rows agree with the countdowns it shows)."""
         self._sla_policy = policy
+        self._sla_clock = clock
 
     @property
     def sla_policy(self) -> sla.SlaPolicy:
@@ -42,7 +49,7 @@ class SlaOps(QueueQueries, TicketServices):
 
     def sla_now(self) -> datetime:
         """The moment ``sla:`` filters compare against."""
-        return utcnow()
+        return self._sla_clock() if self._sla_clock else utcnow()
 
     # -- keeping clocks current ---------------------------------------------------------
 
