@@ -26,6 +26,7 @@ _SECTION_NAMES = {
     "HistoryList": "Ticket history (focused)",
     "HeardSteps": "HEARD checklist (focused)",
     "NotesEditor": "Resolution notes editor (focused)",
+    "ReplyEditor": "Reply editor (focused)",
 }
 
 

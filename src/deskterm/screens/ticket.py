@@ -21,6 +21,7 @@ from deskterm.screens.conversation import Conversation
 from deskterm.screens.customer_panel import CustomerPanel
 from deskterm.screens.diagnose import DiagnoseScreen
 from deskterm.screens.drafts import Draft
+from deskterm.screens.escalate import EscalateScreen, Escalation
 from deskterm.screens.format import (
     channel_label,
     line,
@@ -30,14 +31,18 @@ from deskterm.screens.format import (
 )
 from deskterm.screens.heard_panel import HeardPanel
 from deskterm.screens.internal_note import InternalNoteScreen
+from deskterm.screens.macro_picker import MacroPicker
 from deskterm.screens.messages import NumberSequence, TicketChanged, TicketSequence
 from deskterm.screens.notes_panel import NotesPanel
 from deskterm.screens.prompt import PromptScreen
+from deskterm.screens.reply_composer import ReplyComposer
 from deskterm.screens.ticket_cache import PREFETCH_DELAY, TicketData, prefetch, read_ticket
 from deskterm.screens.widgets import KeyBar, PanelTabs, TitleBar
 from deskterm.vocab import HEARD_NAMES, HEARD_STEPS, PRIORITIES, STATUSES
 
 if TYPE_CHECKING:
+    from deskterm.macros import Macro
+    from deskterm.store import Store
     from deskterm.store.models import NoteVersion
 
 SOLVING = ("solved", "closed")
@@ -57,6 +62,7 @@ class TicketScreen(DeskNode, Screen[None]):
             for n, step in enumerate(HEARD_STEPS, 1)
             if n > 1
         ),
+        Binding("r", "reply", "Reply"),
         Binding("s", "status", "Status"),
         Binding("p", "priority", "Priority"),
         Binding("a", "assign", "Assign"),
@@ -67,11 +73,16 @@ class TicketScreen(DeskNode, Screen[None]):
         Binding("left_square_bracket", "step(-1)", "Prev", key_display="["),
         Binding("c", "customer", "Customer"),
         Binding("m", "queue", "Queue"),
+        Binding("x", "macro", "Macro"),
+        Binding("E", "reply_editor", "Reply in $EDITOR"),
+        Binding("M", "merge", "Merge"),
+        Binding("exclamation_mark", "escalate", "Escalate", key_display="!"),
+        Binding("L", "link", "Link"),
         Binding("tab", "panel(1)", "Next panel", show=False),
         Binding("shift+tab", "panel(-1)", "Previous panel", show=False),
         Binding("A", "assign_me", "Assign to me", show=False),
         Binding("z", "unfold", "Unfold quotes", show=False),
-        Binding("r", "reload", "Reload", show=False),
+        Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
     def __init__(self, number: int, sequence: TicketSequence | None = None) -> None:
@@ -88,7 +99,7 @@ class TicketScreen(DeskNode, Screen[None]):
             with Vertical(id="ticket-main"):
                 yield Static(Content(f"#{self.number}"), id="ticket-summary")
                 yield Conversation(id="conversation")
-                yield Horizontal(id="ticket-actions")  # replies and macros go here
+                yield ReplyComposer(self.number, id="reply-composer")
             with Vertical(id="panels"):
                 yield PanelTabs(PANEL_TABS, "customer", id="panel-tabs")
                 with ContentSwitcher(initial="customer", id="panel-switcher"):
@@ -106,6 +117,7 @@ class TicketScreen(DeskNode, Screen[None]):
         self.number, self.sequence = number, sequence
         if self.is_mounted:
             self.query_one(NotesPanel).switch(number)
+            self.query_one(ReplyComposer).switch(number)
             self._open()
 
     def _open(self) -> None:
@@ -431,3 +443,136 @@ class TicketScreen(DeskNode, Screen[None]):
             InternalNoteScreen(self.number),
             self._then("internal_note"),
         )
+
+    # -- replies and macros ----------------------------------------------------------------
+
+    def action_reply(self) -> None:
+        """``r``: the reply composer under the conversation, with the saved draft."""
+        self.query_one(ReplyComposer).open()
+
+    def action_reply_editor(self) -> None:
+        """``E``: write the reply in ``$EDITOR``; the text lands in the composer."""
+        composer = self.query_one(ReplyComposer)
+        composer.open(then=composer.edit_externally)
+
+    def action_macro(self) -> None:
+        channel = self._field("channel")
+        if channel is not None:
+            self.app.push_screen(MacroPicker(channel), self._macro_chosen)
+
+    def _macro_chosen(self, macro: Macro | None) -> None:
+        if macro is not None:
+            self.query_one(ReplyComposer).use_macro(macro)
+
+    @on(ReplyComposer.Sent)
+    def _replied(self, event: ReplyComposer.Sent) -> None:
+        if event.number != self.number:
+            self.post_message(TicketChanged(event.number))
+            return
+        self.focus_panel("conversation")
+        self._changed()
+
+    @on(ReplyComposer.Left)
+    def _left_reply(self) -> None:
+        self.focus_panel("conversation")
+
+    # -- merge, escalate, link ---------------------------------------------------------------
+
+    def _ticket_number(self, value: str | None) -> int | None:
+        """The number typed into a prompt (``#`` allowed), or ``None`` after saying why."""
+        if value is None:
+            return None
+        text = value.strip().lstrip("#")
+        if not (text.isascii() and text.isdigit()):
+            self.notify(f"{line(value)!r} is not a ticket number.", severity="warning",
+                        markup=False)  # fmt: skip
+            return None
+        return int(text)
+
+    @work(thread=True, group="ticket-change", exit_on_error=False)
+    def _ticket_op(self, number: int, title: str, op: Callable[[Store, str], str]) -> None:
+        """Run a store operation on ``number``; a StoreError shows as a notification."""
+        said = op(self.desk.store, self.desk.config.agent.name)
+        self.app.call_from_thread(self._op_done, number, title, said)
+
+    def _op_done(self, number: int, title: str, said: str) -> None:
+        self.notify(said, title=title, markup=False)
+        if number == self.number:
+            self._changed()
+        else:
+            self.post_message(TicketChanged(number))
+
+    def action_merge(self) -> None:
+        self.app.push_screen(
+            PromptScreen(f"Merge #{self.number} into ticket number", "", placeholder="1234"),
+            self._merge_into,
+        )
+
+    def _merge_into(self, value: str | None) -> None:
+        target = self._ticket_number(value)
+        if target is not None:
+            self._check_merge(self.number, target)
+
+    @work(thread=True, group="ticket-change", exit_on_error=False)
+    def _check_merge(self, source: int, target: int) -> None:
+        """Read the target first: an unknown number is refused before asking."""
+        subject = self.desk.store.get_ticket(target).ticket.subject
+        self.app.call_from_thread(self._confirm_merge, source, target, subject)
+
+    def _confirm_merge(self, source: int, target: int, subject: str) -> None:
+        def merge(store: Store, actor: str) -> str:
+            store.merge_tickets(source, target, actor)
+            return f"Merged #{source} into #{target}; #{source} is closed."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(TicketChanged(target))
+                self._ticket_op(source, "Merge", merge)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Merge #{source} into #{target} ({line(subject) or 'no subject'})?",
+                f"The messages and tags of #{source} move to #{target}; "
+                f"#{source} is closed and links to it.",
+            ),
+            answered,
+        )
+
+    def action_escalate(self) -> None:
+        if self.data is not None:
+            ticket = self.data.detail.ticket
+            self.app.push_screen(
+                EscalateScreen(self.number, ticket.queue, ticket.priority), self._escalation
+            )
+
+    def _escalation(self, wanted: Escalation | None) -> None:
+        if wanted is None:
+            return
+        number = self.number
+
+        def escalate(store: Store, actor: str) -> str:
+            ticket = store.escalate(
+                number, wanted.note, actor, queue=wanted.queue, priority=wanted.priority
+            )
+            return f"Escalated #{number}: queue {ticket.queue}, priority {ticket.priority}."
+
+        self._ticket_op(number, "Escalate", escalate)
+
+    def action_link(self) -> None:
+        self.app.push_screen(
+            PromptScreen(f"Link #{self.number} with ticket number", "", placeholder="1234"),
+            self._link_to,
+        )
+
+    def _link_to(self, value: str | None) -> None:
+        other = self._ticket_number(value)
+        if other is None:
+            return
+        number = self.number
+
+        def link(store: Store, actor: str) -> str:
+            if store.link_tickets(number, other, actor):
+                return f"Linked #{number} and #{other}."
+            return f"#{number} and #{other} were linked already."
+
+        self._ticket_op(number, "Link", link)
