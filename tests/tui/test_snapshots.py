@@ -57,3 +57,8 @@ def test_customer(demo_store: Store, snap_compare: Any, size: tuple[int, int]) -
 def test_help(demo_store: Store, snap_compare: Any, size: tuple[int, int]) -> None:
     run = steps("enter", "question_mark")
     assert snap_compare(console(demo_store), terminal_size=size, run_before=run)
+
+
+def test_ticket_reply_composer(demo_store: Store, snap_compare: Any) -> None:
+    run = steps("enter", "r", *"Hi Ingrid,", "enter", *"the duplicate charge is refunded.")
+    assert snap_compare(console(demo_store), terminal_size=(80, 24), run_before=run)
