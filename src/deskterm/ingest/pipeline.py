@@ -7,8 +7,9 @@ ticket it belongs to:
   ``Party.links`` (a Slack profile's email) attach to the same customer.
 * **Direction**: mail from ``[agent]`` addresses and chat from ``[chat] agents`` is
   outbound; everything else inbound.
-* **Threading** (mail): a ``[#123]`` token, then Message-ID / In-Reply-To /
-  References, then the normalized subject with the same customer inside a window.
+* **Threading** (mail): Message-ID / In-Reply-To / References first, then a
+  ``[#123]`` token in the subject (only for that ticket's own customer), then the
+  normalized subject with the same customer inside a window.
   A reply to a solved ticket reopens it; a reply to a closed one starts a new
   ticket linked to it.
 * **Sessions** (chat): a conversation continues its latest ticket unless the quiet
