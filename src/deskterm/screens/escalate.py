@@ -61,7 +61,7 @@ class EscalateScreen(DeskNode, ModalScreen[Escalation | None]):
             )
             yield Static("Why (required; kept as an internal note)")
             yield Input(placeholder="needs a billing specialist", id="escalate-note", compact=True)
-            yield Static(Content.styled("Enter escalates · Tab next field · Esc cancels", "dim"))
+            yield Static(Content.styled("Enter escalates · Tab: next · Esc cancels", "dim"))
 
     def on_mount(self) -> None:
         self.query_one("#escalate-queue", Input).focus()

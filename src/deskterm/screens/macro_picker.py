@@ -14,7 +14,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.screens.base import DeskNode
-from deskterm.screens.format import channel_label, line, priority_label, status_label
+from deskterm.screens.format import line, priority_label, status_label
+from deskterm.screens.reply_composer import channel_name
 
 if TYPE_CHECKING:
     from deskterm.macros import Macro
@@ -52,7 +53,7 @@ class MacroPicker(DeskNode, ModalScreen["Macro | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static(
-                Content.styled(f"Macro for a {channel_label(self.channel)} reply", "bold"),
+                Content.styled(f"Macro for a reply on {channel_name(self.channel)}", "bold"),
                 classes="dialog-title",
             )
             yield Input(placeholder="type to filter", id="macro-filter", compact=True)

@@ -32,7 +32,7 @@ from textual.widgets import Static, TextArea
 from deskterm.screens.base import DeskNode
 from deskterm.screens.choice import ChoiceScreen
 from deskterm.screens.confirm import ConfirmScreen
-from deskterm.screens.format import channel_label, line, status_label
+from deskterm.screens.format import line, status_label
 from deskterm.vocab import STATUSES
 
 if TYPE_CHECKING:
@@ -42,6 +42,13 @@ if TYPE_CHECKING:
 
 DRAFT_DELAY = 0.5  # seconds after a change before the draft is written to the store
 UNCHANGED = "unchanged"  # the status choice that leaves the status to the macro, or as is
+CHANNEL_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "slack": "Slack",
+                 "discord": "Discord", "email": "email"}  # fmt: skip
+
+
+def channel_name(channel: str) -> str:
+    """The channel as people write it (the queue's short labels are for columns)."""
+    return CHANNEL_NAMES.get(channel, line(channel))
 
 
 @dataclass(frozen=True)
@@ -327,6 +334,7 @@ class ReplyComposer(DeskNode, Vertical):
         self.macro = macro
         if not editor.text.strip():
             editor.replace(text, (0, 0), editor.document.end)
+            editor.move_cursor((0, 0))  # read it from the top
         else:
             _, column = editor.cursor_location
             editor.insert(("\n" if column else "") + text)
@@ -490,16 +498,15 @@ class ReplyComposer(DeskNode, Vertical):
         self.sending.discard(number)
         if result.clipboard_text is not None:
             self.app.copy_to_clipboard(result.clipboard_text)
-            where = channel_label(self.channel) if number == self.number else "the chat"
+            where = channel_name(self.channel) if number == self.number else "the chat"
             text = (
                 f"Reply to #{number} recorded, not delivered by deskterm; it is on the "
                 f"clipboard to paste into {where}."
             )
         else:
             text = f"Reply to #{number} sent to {result.recipients}."
-        changes = [f"status {result.status}", *result.actions]
-        self.notify(f"{text} Now {', '.join(dict.fromkeys(changes))}.", title="Reply",
-                    markup=False)  # fmt: skip
+        changes = "; ".join([f"Status {status_label(result.status)}", *result.actions])
+        self.notify(f"{text} {changes}.", title="Reply", markup=False)
         if number == self.number:
             self.editor.read_only = False
             self._reset()
@@ -512,7 +519,7 @@ class ReplyComposer(DeskNode, Vertical):
         if self.channel == "email":
             where = f"Reply to {line(self.to)}" if self.to else "Reply (no email address!)"
         elif self.channel:
-            where = f"Reply on {channel_label(self.channel)} (copied, not sent)"
+            where = f"Reply on {channel_name(self.channel)} (copied, not sent)"
         else:
             where = "Reply"
         facts = [where]
