@@ -45,7 +45,10 @@ def conversation_text(screen: TicketScreen) -> str:
 
 async def test_conversation_oldest_first_with_direction_and_folding(demo_store: Store) -> None:
     number = next(
-        r.number for r in demo_store.list_tickets(None, None, 200).rows if r.message_count >= 3
+        r.number
+        for r in demo_store.list_tickets(None, None, 200).rows
+        if r.message_count >= 3
+        and any("\n> " in m.body for m in demo_store.get_ticket(r.number).messages)
     )
     detail = demo_store.get_ticket(number)
     app = console(demo_store)
