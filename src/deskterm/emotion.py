@@ -441,6 +441,12 @@ class EmotionHook:
         record = ctx.record
         customer = ctx.customer_id
         if customer is not None and ctx.direction in ("inbound", "outbound"):
+            if customer not in self._history:
+                # Asked when this run first meets the customer, before any of the run's
+                # messages are written: later batches would find this run's own rows.
+                from deskterm.store.workflow import customer_has_messages
+
+                self._history[customer] = customer_has_messages(ctx.writer.conn, customer)
             seen = self._recent.setdefault(customer, [])
             bisect.insort(seen, (record.sent_at, ctx.direction))  # by time, even if late
             if len(seen) > 512:
@@ -481,15 +487,13 @@ class EmotionHook:
             ticket.dirty = True
 
     def _repeat_contact(self, ctx: HookContext, customer: int) -> bool:
-        from deskterm.store.workflow import customer_has_messages, recent_contact
+        from deskterm.store.workflow import recent_contact
 
         at = ctx.record.sent_at
         # A customer with no stored messages when this run first met them (most of a
         # first import) has all their history in this run's memory: no query needed.
-        if customer not in self._history:
-            self._history[customer] = customer_has_messages(ctx.writer.conn, customer)
         last_in = last_out = None
-        if self._history[customer]:
+        if self._history.get(customer, True):
             last_in, last_out = recent_contact(ctx.writer.conn, customer, at, REPEAT_WINDOW)
         seen = self._recent.get(customer, [])
         # Walk back from the newest contact before this message until one of each

@@ -62,7 +62,9 @@ def test_sla_cell_marks_breached_and_at_risk_without_colour(demo_store: Store) -
     row = next(r for r in every_row(demo_store) if r.sla_next_due is not None)
     due = row.sla_next_due
     assert due is not None
-    breached = sla_cell(replace(row, sla_warn_at=due - timedelta(hours=1)), due + timedelta(hours=3))
+    breached = sla_cell(
+        replace(row, sla_warn_at=due - timedelta(hours=1)), due + timedelta(hours=3)
+    )
     assert breached.plain == "-3h" and "red" in str(breached.style)
     risky = replace(row, sla_warn_at=due - timedelta(hours=2))
     at_risk = sla_cell(risky, due - timedelta(minutes=45))

@@ -166,6 +166,20 @@ def test_repeat_contact_within_a_day_reads_as_frustration(store: Store) -> None:
     assert [m.emotion for m in messages] == ["neutral", "frustration"]
 
 
+def test_repeat_contact_across_batches_of_one_run(store: Store) -> None:
+    # The customer is new to the store: the first batch's message, written before the
+    # second batch, is remembered by the run rather than read back from the store.
+    config = parse_config({"agent": {"email": "support@example.com"}, "ingest": {"batch_size": 1}})
+    run(
+        store,
+        mail("a@x.org", "Login", "I cannot log in.", message_id="<l1@x>"),
+        mail("a@x.org", "Login", "Can you look at this?", at=T0 + timedelta(hours=3),
+             message_id="<l2@x>"),
+        config=config,
+    )  # fmt: skip
+    assert [m.emotion for m in store.get_ticket(1).messages] == ["neutral", "frustration"]
+
+
 def test_an_answer_in_between_is_not_a_repeat(store: Store) -> None:
     from deskterm.connectors.records import InboundRecord, Party
 
