@@ -34,6 +34,16 @@ def test_demo_builds_its_own_store_without_db(isolated_home: Path) -> None:
     run("demo", "--no-open", "--tickets", "30")  # its own file is rebuilt, not refused
 
 
+def test_demo_console_works_as_a_demo_agent_unless_one_is_configured() -> None:
+    from deskterm.cli.demo import demo_config
+    from deskterm.config import parse_config
+    from deskterm.demo import AGENTS
+
+    assert demo_config(parse_config({})).agent.name == AGENTS[0]
+    mine = parse_config({"agent": {"name": "Zoe", "email": "zoe@example.com"}})
+    assert demo_config(mine) is mine
+
+
 def test_demo_refuses_a_store_with_tickets(demo_db: str) -> None:
     _, err, code = run("demo", "--db", demo_db, "--no-open", ok=False)
     assert code == 1 and "already holds tickets" in err

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deskterm.cli.common import fail, state
+
+if TYPE_CHECKING:
+    from deskterm.config import Config
 
 
 def demo(
@@ -56,7 +59,21 @@ def demo(
         st = state(ctx)
         st.db = target
         st._store = store
+        st._config = demo_config(st.config())
         open_console(st)
+
+
+def demo_config(config: Config) -> Config:
+    """Without a configured agent, the demo console works as its first agent, so "My
+    open" shows that agent's tickets instead of nobody's."""
+    from dataclasses import replace
+
+    from deskterm.config import AgentConfig
+    from deskterm.demo import AGENTS
+
+    if config.agent.name != AgentConfig().name:
+        return config
+    return replace(config, agent=replace(config.agent, name=AGENTS[0]))
 
 
 class _DemoProgress:
