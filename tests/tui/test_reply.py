@@ -330,14 +330,14 @@ async def test_reply_in_editor(
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await open_ticket(pilot, number)
-        await pilot.press("E")  # the headless test terminal cannot hand over
+        await pilot.press("e")  # the headless test terminal cannot hand over
         await settle(pilot)
         assert any("not supported" in n for n in notes(app))
         assert isinstance(app.focused, ReplyEditor)  # write it here instead, or leave
         await pilot.press("escape")
         # A real terminal suspends the console around the editor; the test one cannot.
         monkeypatch.setattr(app, "suspend", nullcontext)
-        await pilot.press("E")
+        await pilot.press("e")
         await settle(pilot)
         editor = app.screen.query_one(ReplyEditor)
         assert editor.text == "Written in my editor.\n"

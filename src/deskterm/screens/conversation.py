@@ -34,7 +34,7 @@ from deskterm.store.models import Attachment, Message
 
 _HEAD_STYLES = {"inbound": "bold reverse", "outbound": "bold", "note": "bold italic"}
 _MARKS = {"inbound": "▶", "outbound": "◀", "note": "■"}
-EARLIER_LIMIT = 100  # messages drawn at first; older ones wait for "e"
+EARLIER_LIMIT = 100  # messages drawn at first; older ones wait for "o"
 
 
 def message_direction(message: Message) -> str:
@@ -95,7 +95,7 @@ class Conversation(DeskNode, ScrollView, can_focus=True):
     A Line API widget: messages are wrapped once per width into cached strips (each
     line prefixed with its direction's rule), so a ticket opens without building a
     widget per message. A very long thread (a chat export) draws its latest
-    :data:`EARLIER_LIMIT` messages; ``e`` draws the earlier ones too.
+    :data:`EARLIER_LIMIT` messages; ``o`` draws the older ones too.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -105,7 +105,7 @@ class Conversation(DeskNode, ScrollView, can_focus=True):
         Binding("G,end", "scroll_end", "Bottom", show=False),
         Binding("ctrl+d,space,pagedown", "page_down", "Page down", show=False),
         Binding("ctrl+u,pageup", "page_up", "Page up", show=False),
-        Binding("e", "earlier", "Earlier messages", show=False),
+        Binding("o", "earlier", "Older messages", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -170,7 +170,7 @@ class Conversation(DeskNode, ScrollView, can_focus=True):
         shown = messages[-self.limit :] if len(messages) > self.limit else messages
         hidden = len(messages) - len(shown)
         if hidden:
-            note = f"{hidden} earlier messages — press e to show them"
+            note = f"{hidden} earlier messages — press o to show them"
             add(Content.styled(note, "dim"), 0, "", "")
             strips.append(Strip.blank(width, plain))
         if not messages:

@@ -74,7 +74,7 @@ class TicketScreen(DeskNode, Screen[None]):
         Binding("c", "customer", "Customer"),
         Binding("m", "queue", "Queue"),
         Binding("x", "macro", "Macro"),
-        Binding("E", "reply_editor", "Reply in $EDITOR"),
+        Binding("e", "reply_editor", "Reply in $EDITOR"),
         Binding("M", "merge", "Merge"),
         Binding("exclamation_mark", "escalate", "Escalate", key_display="!"),
         Binding("L", "link", "Link"),
@@ -451,7 +451,7 @@ class TicketScreen(DeskNode, Screen[None]):
         self.query_one(ReplyComposer).open()
 
     def action_reply_editor(self) -> None:
-        """``E``: write the reply in ``$EDITOR``; the text lands in the composer."""
+        """``e``: write the reply in ``$EDITOR``; the text lands in the composer."""
         composer = self.query_one(ReplyComposer)
         composer.open(then=composer.edit_externally)
 
