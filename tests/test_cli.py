@@ -28,8 +28,9 @@ def demo_db(tmp_path: Path) -> str:
 
 
 def test_demo_builds_its_own_store_without_db(isolated_home: Path) -> None:
-    run("demo", "--no-open", "--tickets", "30")
+    _, err, _ = run("demo", "--no-open", "--tickets", "30")
     assert (isolated_home / "data" / "demo.db").exists()
+    assert f"deskterm --db {isolated_home / 'data' / 'demo.db'}" in err  # how to open it
     assert not (isolated_home / "data" / "deskterm.db").exists()
     run("demo", "--no-open", "--tickets", "30")  # its own file is rebuilt, not refused
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -53,7 +54,9 @@ def demo(
         f"{report.customers} customers in {report.seconds:.1f}s.",
         err=True,
     )
-    if not no_open:
+    if no_open:
+        typer.echo(f"Open it with: deskterm --db {shlex.quote(str(target))}", err=True)
+    else:
         from deskterm.cli.console import open_console
 
         st = state(ctx)
