@@ -13,7 +13,7 @@ from deskterm.connectors.chatbase import ConnectorError
 from deskterm.connectors.discord import DiscordExport
 from deskterm.connectors.jsonl import JsonlExport
 from deskterm.connectors.telegram import TelegramExport
-from tests.chat.builders import failures, records, write
+from tests.chat.builders import cli_json, failures, records, write
 
 # -- Telegram ----------------------------------------------------------------------------
 
@@ -104,6 +104,120 @@ def test_telegram_rejects_what_is_not_an_export(tmp_path: Path) -> None:
         TelegramExport(write(tmp_path / "b.json", '{"hello": 1}'))
 
 
+def cut_inside(text: str, marker: str) -> str:
+    """The export cut off in the middle of the message that holds ``marker``."""
+    return text[: text.index(marker) + len(marker) // 2]
+
+
+def test_telegram_cut_short_keeps_what_came_before(tmp_path: Path) -> None:
+    chat = {"name": "Bea Costa", "type": "personal_chat", "id": 5551, "messages": tg_messages()}
+    full = json.dumps(chat, indent=1)
+    path = write(tmp_path / "result.json", cut_inside(full, '"Happy?"'))
+    items = list(TelegramExport(path).items())
+    assert [r.source_key for r in records(items)] == [f"telegram:5551:{n}" for n in (2, 3, 4, 5)]
+    [broken] = failures(items)
+    assert broken.source == str(path)
+    assert broken.position == "chat 5551 after message 4"
+    assert broken.reason == (
+        f"the export ends early: it is cut off at byte {path.stat().st_size:,}, "
+        "as an export or copy that did not finish would be"
+    )
+
+
+def test_telegram_cut_short_then_whole_imports_only_the_rest(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    chat = {"name": "Bea Costa", "type": "personal_chat", "id": 5551, "messages": tg_messages()}
+    full = json.dumps(chat)
+    db = str(tmp_path / "store.db")
+    path = write(tmp_path / "result.json", cut_inside(full, '"Happy?"'))
+    first = cli_json("--db", db, "import", "telegram", str(path))
+    assert (first["messages_new"], first["messages_failed"]) == (4, 1)
+    write(path, full)
+    again = cli_json("--db", db, "import", "telegram", str(path))
+    assert (again["messages_new"], again["messages_duplicate"]) == (1, 4)
+    [cut] = [f for f in cli_json("--db", db, "import", "failures") if "after" in f["position"]]
+    assert cut["position"] == "chat 5551 after message 4"
+    assert cut["reason"].startswith("the export ends early")
+
+
+def test_telegram_corrupt_middle_and_bad_bytes(tmp_path: Path) -> None:
+    chat = {"name": "Bea", "type": "personal_chat", "id": 5551, "messages": tg_messages()}
+    data = json.dumps(chat, ensure_ascii=False).replace("My parcel", "My caf\udcff parcel")
+    raw = b"\xef\xbb\xbf" + data.encode("utf-8", "surrogateescape")  # BOM, a stray byte
+    at = raw.index(b'"Happy?"')
+    path = write(tmp_path / "result.json", raw[:at] + b"\0" * 40 + raw[at + 40 :])
+    items = list(TelegramExport(path).items())
+    got = records(items)
+    assert got[0].body == "My caf\ufffd parcel is lost"
+    assert [r.source_key for r in got][-1] == "telegram:5551:5"
+    [broken] = failures(items)
+    assert broken.position == "chat 5551 after message 4"
+    # the parser reads 64 KiB at a time and says which chunk the bad bytes are in
+    assert broken.reason == (
+        f"the export is corrupt between bytes 0 and {len(raw):,} "
+        "(lexical error: invalid char in json text)"
+    )
+
+
+def test_telegram_account_contacts_after_chats_and_cut_short(tmp_path: Path) -> None:
+    chats = [
+        {"name": "Old group", "type": "private_supergroup", "id": 777, "messages": [
+            {"id": 9, "type": "message", "date_unixtime": "1682935200", "from": "Carl",
+             "from_id": "user42", "text": "bye"}]},
+        {"type": "saved_messages", "id": 1001, "messages": [
+            {"id": 1, "type": "message", "date_unixtime": "1682935200", "from": "Ana",
+             "from_id": "user1001", "text": "note to self"}]},
+        {"name": "Bea Costa", "type": "personal_chat", "id": 5551, "messages": tg_messages()},
+    ]  # fmt: skip
+    data = {
+        "about": "Here is the data you requested.",
+        "chats": {"about": "", "list": chats},
+        "contacts": {"list": [{"first_name": "Bea", "last_name": "Costa",
+                               "phone_number": "+1 415 555 0177"}]},
+    }  # fmt: skip
+    whole = json.dumps(data)
+    got = records(list(TelegramExport(write(tmp_path / "result.json", whole)).items()))
+    assert got[0].body == "bye"
+    assert "note to self" not in [r.body for r in got]
+    bea = next(r for r in got if r.author.value == "5551")
+    assert bea.author.links == (("phone", "+14155550177"),)
+
+    # cut inside the contacts: every chat is whole, the break is after the last one
+    path = write(tmp_path / "cut" / "result.json", cut_inside(whole, '"+1 415 555 0177"'))
+    items = list(TelegramExport(path).items())
+    assert len(records(items)) == len(got)
+    assert [f.position for f in failures(items)] == ["chat 5551 message 6", "after chat 5551"]
+    # cut inside Bea's chat: the contacts are never reached, so no link
+    path = write(tmp_path / "cut2" / "result.json", cut_inside(whole, '"Happy?"'))
+    items = list(TelegramExport(path).items())
+    assert [r.body for r in records(items)][:2] == ["bye", "My parcel is lost"]
+    assert records(items)[1].author.links == ()
+    assert [f.position for f in failures(items)] == ["chat 5551 after message 4"]
+
+
+def test_telegram_chat_header_after_its_messages(tmp_path: Path) -> None:
+    messages = json.dumps(tg_messages())
+    text = f'{{"messages": {messages}, "id": 5551, "type": "personal_chat", "name": "Bea"}}'
+    got = records(list(TelegramExport(write(tmp_path / "result.json", text)).items()))
+    assert got[0].source_key == "telegram:5551:2"
+    assert got[0].conversation_title == "Telegram: Bea"
+
+
+def test_telegram_open_reads_just_enough_to_tell(tmp_path: Path) -> None:
+    with pytest.raises(ConnectorError, match="not valid JSON"):
+        TelegramExport(write(tmp_path / "a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 100))
+    with pytest.raises(ConnectorError, match="expected a JSON object"):
+        TelegramExport(write(tmp_path / "b.json", "[1, 2]"))
+    with pytest.raises(ConnectorError, match="ends before its first chat"):
+        TelegramExport(write(tmp_path / "c.json", '{"name": "Bea", "type": "personal_chat"'))
+    # the head is read, the broken tail is for items() to report
+    export = TelegramExport(write(tmp_path / "d.json", '{"id": 1, "messages": [{"id": 1'))
+    assert [f.position for f in failures(list(export.items()))] == [
+        "chat 1 before its first message"
+    ]
+
+
 # -- Discord -----------------------------------------------------------------------------
 
 
@@ -165,6 +279,35 @@ def test_discord_dm_title_and_bad_files(tmp_path: Path) -> None:
     assert export.title == "Discord DM: support"
     with pytest.raises(ConnectorError, match="not a DiscordChatExporter JSON export"):
         DiscordExport(write(tmp_path / "x.json", "[]"))
+
+
+def dce_message(n: int) -> dict[str, Any]:
+    return {"id": str(n), "type": "Default", "timestamp": f"2024-01-01T10:{n:02d}:00+00:00",
+            "content": f"message number {n}", "author": author("77", "bea")}  # fmt: skip
+
+
+def test_discord_cut_short_keeps_what_came_before(tmp_path: Path) -> None:
+    full = json.dumps(dce([dce_message(n) for n in range(1, 6)]), indent=2)
+    path = write(tmp_path / "support.json", cut_inside(full, "message number 4"))
+    items = list(DiscordExport(path).items())
+    assert [r.source_key for r in records(items)] == [f"discord:4242:{n}" for n in (1, 2, 3)]
+    [broken] = failures(items)
+    assert (broken.source, broken.position) == (str(path), "after message 2")
+    assert broken.reason.startswith("the export ends early: it is cut off at byte")
+
+
+def test_discord_guild_and_channel_after_the_messages(tmp_path: Path) -> None:
+    data = dce([dce_message(1)])
+    reordered = {"messages": data.pop("messages"), **data}
+    export = DiscordExport(write(tmp_path / "support.json", json.dumps(reordered)))
+    assert export.title == "Discord Acme Community #support"
+    assert [r.source_key for r in records(list(export.items()))] == ["discord:4242:1"]
+    # and cut before the channel: nothing says which channel it is, so it is refused
+    text = json.dumps(reordered)
+    with pytest.raises(ConnectorError, match="ends before its messages"):
+        DiscordExport(write(tmp_path / "cut.json", text[: text.index('"guild"')]))
+    with pytest.raises(ConnectorError, match="not valid JSON"):
+        DiscordExport(write(tmp_path / "x.bin", b"\x00\x01binary"))
 
 
 # -- JSON Lines --------------------------------------------------------------------------

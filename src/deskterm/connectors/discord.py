@@ -7,12 +7,15 @@ and ``mentions``. Only what people wrote is kept (``Default``, ``Reply`` and sla
 command results); joins, pins, calls and renames are skipped. Bots' messages are kept
 as notes. Raw mentions (``<@123>``, ``<#456>``, ``<:emoji:789>``) are rendered as text.
 
+The file is read as a stream (see :mod:`deskterm.connectors.jsonstream`): bounded
+memory for any size, and a file that breaks halfway imports every message before
+the break plus one failure that says where it broke.
+
 Keys: ``discord:<channel id>:<message id>``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,54 +23,103 @@ from pathlib import Path
 from typing import Any
 
 from deskterm.connectors.chatbase import ConnectorError, content_type
+from deskterm.connectors.jsonstream import (
+    JSONError,
+    Utf8Reader,
+    break_reason,
+    builder,
+    events,
+    items,
+)
 from deskterm.connectors.records import AttachmentRecord, InboundRecord, Item, ParseFailure, Party
 from deskterm.textsafe import clean_line, clean_text
 
 CHANNEL = "discord"
 _KEEP = {"Default", "Reply", "ChatInputCommand", "ContextMenuCommand", "ThreadStarterMessage"}
+_HEAD = frozenset({"guild", "channel"})
 _MENTION = re.compile(r"<(@!?|@&|#)(\d+)>|<a?(:\w+:)\d+>")
 
 
 class DiscordExport:
-    """One DiscordChatExporter JSON file, parsed and checked when opened."""
+    """One DiscordChatExporter JSON file; opening it reads only as far as its messages."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         if not path.is_file():
             raise ConnectorError(f"{path} does not exist.")
-        try:
-            data = json.loads(path.read_bytes().decode("utf-8-sig", "replace"))
-        except json.JSONDecodeError as exc:
-            raise ConnectorError(f"{path} is not valid JSON ({exc}).") from exc
-        if (
-            not isinstance(data, dict)
-            or not isinstance(data.get("channel"), dict)
-            or not isinstance(data.get("messages"), list)
-        ):
+        head = self._read_head()
+        channel, guild = head.get("channel"), head.get("guild")
+        if not isinstance(channel, dict) or "messages" not in head:
             raise ConnectorError(
                 f"{path} is not a DiscordChatExporter JSON export (no channel and messages)."
             )
-        self.channel: dict[str, Any] = data["channel"]
-        guild_data = data.get("guild")
-        self.guild: dict[str, Any] = guild_data if isinstance(guild_data, dict) else {}
-        self.messages: list[Any] = data["messages"]
+        self.channel: dict[str, Any] = channel
+        self.guild: dict[str, Any] = guild if isinstance(guild, dict) else {}
         self.channel_id = str(self.channel.get("id") or path.stem)
         name = clean_line(str(self.channel.get("name") or self.channel_id))
-        guild = clean_line(str(self.guild.get("name") or ""))
+        server = clean_line(str(self.guild.get("name") or ""))
         if str(self.channel.get("type", "")).startswith("Direct"):
             self.title = f"Discord DM: {name}"
         else:
-            self.title = f"Discord {guild + ' ' if guild else ''}#{name}"
+            self.title = f"Discord {server + ' ' if server else ''}#{name}"
+
+    def _read_head(self) -> dict[str, Any]:
+        """The top-level ``guild`` and ``channel``, and ``messages`` if it is an array.
+
+        DiscordChatExporter writes both before the messages, so reading stops there;
+        a file that has them after its messages is read to its end to find them.
+        """
+        head: dict[str, Any] = {}
+        value_of: Any = None  # the builder of guild or channel
+        with self.path.open("rb") as raw:
+            reader = Utf8Reader(raw)
+            stream = events(reader)
+            try:
+                if next(stream)[1] != "start_map":
+                    return head
+                for prefix, event, value in stream:
+                    if value_of is not None:
+                        value_of.event(event, value)
+                        if prefix in _HEAD and (event == "end_map" or event == "end_array"):
+                            head[prefix] = value_of.value
+                            value_of = None
+                    elif prefix in _HEAD:
+                        if event == "start_map" or event == "start_array":
+                            value_of = builder()
+                            value_of.event(event, value)
+                        else:
+                            head[prefix] = value
+                    elif prefix == "messages" and event == "start_array":
+                        head["messages"] = True
+                        if head.keys() >= _HEAD:
+                            break
+            except JSONError as exc:
+                if "messages" in head and isinstance(head.get("channel"), dict):
+                    return head  # the break is recorded when the messages are read
+                raise ConnectorError(
+                    f"{self.path} is not valid JSON or ends before its messages "
+                    f"({break_reason(exc, reader)})."
+                ) from exc
+        return head
 
     def items(self) -> Iterator[Item]:
-        for index, message in enumerate(self.messages):
+        read = 0  # messages met so far, readable or not
+        with self.path.open("rb") as raw:
+            reader = Utf8Reader(raw)
             try:
-                record = self._record(message)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                yield ParseFailure(str(self.path), f"message {index}", f"unreadable message: {exc}")
-                continue
-            if record is not None:
-                yield record
+                for message in items(reader, "messages.item"):
+                    read += 1
+                    try:
+                        record = self._record(message)
+                    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                        reason = f"unreadable message: {exc}"
+                        yield ParseFailure(str(self.path), f"message {read - 1}", reason)
+                        continue
+                    if record is not None:
+                        yield record
+            except JSONError as exc:
+                where = f"after message {read - 1}" if read else "before the first message"
+                yield ParseFailure(str(self.path), where, break_reason(exc, reader))
 
     def _record(self, message: Any) -> InboundRecord | None:
         if not isinstance(message, dict):

@@ -12,19 +12,32 @@ Senders become ``telegram`` identities by their numeric id (``from_id``
 contact's name links that sender to the contact's phone number, so the person who
 also writes on WhatsApp is one customer.
 
+The file is read as a stream (see :mod:`deskterm.connectors.jsonstream`), so a
+multi-gigabyte export imports in bounded memory, and an export that breaks halfway
+imports every message before the break plus one failure that says where it broke.
+
 Keys: ``telegram:<chat id>:<message id>``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from deskterm.connectors.archive import FolderMedia
 from deskterm.connectors.chatbase import ConnectorError, content_type
+from deskterm.connectors.jsonstream import (
+    JSONError,
+    Utf8Reader,
+    break_reason,
+    builder,
+    events,
+    items,
+)
 from deskterm.connectors.phones import to_e164
 from deskterm.connectors.records import AttachmentRecord, InboundRecord, Item, ParseFailure, Party
 from deskterm.textsafe import clean_line, clean_text
@@ -58,8 +71,34 @@ def render_text(text: Any) -> str:
     return "".join(out)
 
 
+_HEADER = ("name", "type", "id")
+_SECTIONS = ("chats.list.item", "left_chats.list.item")
+_MARKERS = {
+    ("messages", "start_array"): "chat",
+    ("chats.list", "start_array"): "account",
+    ("left_chats.list", "start_array"): "account",
+}
+_SCALARS = frozenset({"string", "number", "boolean", "null"})
+_NOWHERE = "\x00"  # a prefix no event has
+
+
+@dataclass
+class _Chat:
+    """The chat whose messages are being read, and how far in they are."""
+
+    id: str
+    name: str
+    phone: str | None
+    read: int = 0  # messages met so far, readable or not
+
+    def where_broken(self) -> str:
+        if self.read == 0:
+            return f"chat {self.id} before its first message"
+        return f"chat {self.id} after message {self.read - 1}"
+
+
 class TelegramExport:
-    """A ``result.json``, parsed and checked when opened."""
+    """A ``result.json``; opening it reads only as far as its first chat."""
 
     def __init__(
         self,
@@ -80,44 +119,58 @@ class TelegramExport:
             self.path = path
         if not path.is_file():
             raise ConnectorError(f"{path} does not exist.")
-        try:
-            data = json.loads(path.read_bytes().decode("utf-8-sig", "replace"))
-        except json.JSONDecodeError as exc:
-            raise ConnectorError(f"{path} is not valid JSON ({exc}).") from exc
-        if not isinstance(data, dict):
-            raise ConnectorError(f"{path} is not a Telegram export (expected a JSON object).")
         self.media = FolderMedia(path.parent)
-        self.chats = self._chats(data)
-        if not self.chats:
-            raise ConnectorError(
-                f"{path} is not a Telegram Desktop export: no messages, chats.list or "
-                "left_chats.list in it."
-            )
-        self.phones = self._contact_phones(data)
+        self.header: dict[str, Any] = {}  # a single chat's name, type and id
+        self._phones: dict[str, str] | None = None
+        self._late: dict[tuple[str, int], dict[str, Any]] | None = None
+        self.shape = self._read_head()
 
-    @staticmethod
-    def _chats(data: dict[str, Any]) -> list[dict[str, Any]]:
-        if isinstance(data.get("messages"), list):
-            return [data]
-        chats: list[dict[str, Any]] = []
-        for key in ("chats", "left_chats"):
-            section = data.get(key)
-            if isinstance(section, dict) and isinstance(section.get("list"), list):
-                chats.extend(
-                    c
-                    for c in section["list"]
-                    if isinstance(c, dict)
-                    and isinstance(c.get("messages"), list)
-                    and c.get("type") != "saved_messages"
-                )
-        return chats
+    def _read_head(self) -> str:
+        """``"chat"`` or ``"account"``, from the events before the first messages.
 
-    def _contact_phones(self, data: dict[str, Any]) -> dict[str, str]:
+        Contacts met on the way are kept: Telegram Desktop writes them before the
+        chats, so the usual export needs no second pass for them.
+        """
+        contacts: list[Any] = []
+        contact: Any = None
+        with self.path.open("rb") as raw:
+            reader = Utf8Reader(raw)
+            stream = events(reader)
+            try:
+                if next(stream)[1] != "start_map":
+                    raise ConnectorError(
+                        f"{self.path} is not a Telegram export (expected a JSON object)."
+                    )
+                for prefix, event, value in stream:
+                    shape = _MARKERS.get((prefix, event))
+                    if shape is not None:
+                        return shape
+                    if contact is not None:
+                        contact.event(event, value)
+                        if prefix == "contacts.list.item" and event == "end_map":
+                            contacts.append(contact.value)
+                            contact = None
+                    elif prefix == "contacts.list.item" and event == "start_map":
+                        contact = builder()
+                        contact.event(event, value)
+                    elif prefix == "contacts" and event == "end_map":
+                        self._phones = self._phone_book(contacts)
+                    elif prefix in _HEADER and event in _SCALARS:
+                        self.header[prefix] = value
+            except JSONError as exc:
+                raise ConnectorError(
+                    f"{self.path} is not valid JSON or ends before its first chat "
+                    f"({break_reason(exc, reader)})."
+                ) from exc
+        raise ConnectorError(
+            f"{self.path} is not a Telegram Desktop export: no messages, chats.list or "
+            "left_chats.list in it."
+        )
+
+    def _phone_book(self, entries: Iterable[Any]) -> dict[str, str]:
         """Contact name → E.164 phone, from a whole-account export's contact list."""
-        contacts = data.get("contacts")
-        entries = contacts.get("list") if isinstance(contacts, dict) else None
         phones: dict[str, str] = {}
-        for entry in entries if isinstance(entries, list) else []:
+        for entry in entries:
             if not isinstance(entry, dict):
                 continue
             name = " ".join(
@@ -128,22 +181,135 @@ class TelegramExport:
                 phones[name.casefold()] = phone
         return phones
 
+    @property
+    def phones(self) -> dict[str, str]:
+        """The contacts' phones; one more pass (in C) when they come after the chats."""
+        if self._phones is None:
+            entries: list[Any] = []
+            # A break is the main pass's to record; the contacts before it still count.
+            with self.path.open("rb") as raw, suppress(JSONError):
+                for entry in items(Utf8Reader(raw), "contacts.list.item"):
+                    entries.append(entry)
+            self._phones = self._phone_book(entries)
+        return self._phones
+
+    def _late_headers(self, section: str, ordinal: int) -> dict[str, Any]:
+        """A chat's name, type and id when they follow its messages (Telegram Desktop
+        writes them first): one more pass over the file, done once."""
+        if self._late is None:
+            self._late = {}
+            count = dict.fromkeys(_SECTIONS, -1)
+            keys = {f"{s}.{k}": (s, k) for s in _SECTIONS for k in _HEADER}
+            keys.update({k: ("", k) for k in _HEADER})
+            # A break is the main pass's to record; the headers before it still count.
+            with self.path.open("rb") as raw, suppress(JSONError):
+                for prefix, event, value in events(Utf8Reader(raw)):
+                    if event == "start_map" and prefix in count:
+                        count[prefix] += 1
+                    elif event in _SCALARS and prefix in keys:
+                        where, key = keys[prefix]
+                        slot = (where, count[where] if where else 0)
+                        self._late.setdefault(slot, {})[key] = value
+        return self._late.get((section, ordinal), {})
+
+    def _chat(self, header: dict[str, Any], section: str, ordinal: int) -> _Chat | None:
+        """The chat a run of messages belongs to; None for Saved Messages (skipped)."""
+        if "id" not in header or "type" not in header:
+            header = {**self._late_headers(section, ordinal), **header}
+        if header.get("type") == "saved_messages":
+            return None
+        chat_id = str(header.get("id", header.get("name", "chat")))
+        name = clean_line(str(header.get("name") or f"chat {chat_id}"))
+        phone = None
+        if self.shape == "account" and header.get("type") == "personal_chat":
+            phone = self.phones.get(name.casefold())
+        return _Chat(chat_id, name, phone)
+
     def items(self) -> Iterator[Item]:
-        for chat in self.chats:
-            chat_id = str(chat.get("id", chat.get("name", "chat")))
-            name = clean_line(str(chat.get("name") or f"chat {chat_id}"))
-            linked_phone = (
-                self.phones.get(name.casefold()) if chat.get("type") == "personal_chat" else None
-            )
-            for index, message in enumerate(chat["messages"]):
-                where = f"chat {chat_id} message {index}"
-                try:
-                    record = self._record(chat_id, name, linked_phone, message)
-                except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-                    yield ParseFailure(str(self.path), where, f"unreadable message: {exc}")
-                    continue
-                if record is not None:
-                    yield record
+        with self.path.open("rb") as raw:
+            reader = Utf8Reader(raw)
+            if self.shape == "chat":
+                yield from self._chat_items(reader)
+            else:
+                yield from self._account_items(reader)
+
+    def _message(self, chat: _Chat, message: Any) -> Item | None:
+        index = chat.read
+        chat.read += 1
+        try:
+            return self._record(chat.id, chat.name, chat.phone, message)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            where = f"chat {chat.id} message {index}"
+            return ParseFailure(str(self.path), where, f"unreadable message: {exc}")
+
+    def _chat_items(self, reader: Utf8Reader) -> Iterator[Item]:
+        """One chat: its messages built one at a time in C."""
+        chat = self._chat(self.header, "", 0)
+        if chat is None:
+            return
+        try:
+            for message in items(reader, "messages.item"):
+                item = self._message(chat, message)
+                if item is not None:
+                    yield item
+        except JSONError as exc:
+            yield ParseFailure(str(self.path), chat.where_broken(), break_reason(exc, reader))
+
+    def _account_items(self, reader: Utf8Reader) -> Iterator[Item]:
+        """The whole account: chats under ``chats.list`` and ``left_chats.list``.
+
+        Events are followed one by one to know which chat a message is in; each
+        message is built alone and dropped once turned into a record.
+        """
+        count = dict.fromkeys(_SECTIONS, -1)
+        header_keys = {f"{s}.{k}": k for s in _SECTIONS for k in _HEADER}
+        arrays = {f"{s}.messages": s for s in _SECTIONS}
+        header: dict[str, Any] = {}
+        chat: _Chat | None = None
+        last = ""  # the last chat read to its end, for a break between chats
+        inside = _NOWHERE  # the prefix of the current chat's messages
+        message: Any = None  # the builder of the message being read
+        try:
+            for prefix, event, value in events(reader):
+                if message is not None:
+                    message.event(event, value)
+                    if prefix == inside and (event == "end_map" or event == "end_array"):
+                        assert chat is not None
+                        item = self._message(chat, message.value)
+                        message = None
+                        if item is not None:
+                            yield item
+                elif prefix == inside:
+                    assert chat is not None
+                    if event == "start_map" or event == "start_array":
+                        message = builder()
+                        message.event(event, value)
+                    else:  # a bare string or number where a message should be
+                        item = self._message(chat, value)
+                        if item is not None:
+                            yield item
+                elif event in _SCALARS:
+                    if prefix in header_keys:
+                        header[header_keys[prefix]] = value
+                elif event == "start_map":
+                    if prefix in count:
+                        count[prefix] += 1
+                        header = {}
+                elif event == "start_array":
+                    if prefix in arrays:
+                        section = arrays[prefix]
+                        chat = self._chat(header, section, count[section])
+                        inside = f"{prefix}.item" if chat is not None else _NOWHERE
+                elif event == "end_array" and prefix in arrays:
+                    last = chat.id if chat is not None else last
+                    chat = None
+                    inside = _NOWHERE
+        except JSONError as exc:
+            if chat is not None:
+                where = chat.where_broken()
+            else:
+                where = f"after chat {last}" if last else "before the first chat"
+            yield ParseFailure(str(self.path), where, break_reason(exc, reader))
 
     def _when(self, message: dict[str, Any]) -> datetime:
         unix = message.get("date_unixtime")
