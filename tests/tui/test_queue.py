@@ -171,3 +171,40 @@ async def test_q_quits_from_the_queue(demo_store: Store) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
+    demo_store: Store,
+) -> None:
+    from deskterm.config import parse_config
+    from deskterm.ingest import Ingestor
+    from tests.store.helpers import mail
+    from tests.tui.conftest import NOW
+
+    app = console(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        await pilot.press("6", "j", "j", "j")
+        table = queue.query_one(TicketTable)
+        resting = table.current
+        assert resting is not None
+        before = queue.query_one(ViewBar).counts["all"]
+        # Another process (deskterm sync) stores new mail meanwhile.
+        Ingestor(demo_store, parse_config({})).run(
+            [mail("new@customer.org", "Brand new problem", at=NOW)], connector="test"
+        )
+        queue.reread()
+        await settle(pilot)
+        assert table.rows[0].subject == "Brand new problem"
+        assert table.current is not None and table.current.number == resting.number
+        assert queue.query_one(ViewBar).counts["all"] == before + 1
+        # Not while the agent is typing a filter.
+        await pilot.press("slash", "x")
+        Ingestor(demo_store, parse_config({})).run(
+            [mail("other@customer.org", "Another one", at=NOW)], connector="test"
+        )
+        queue.reread()
+        await settle(pilot)
+        assert table.rows[0].subject == "Brand new problem"

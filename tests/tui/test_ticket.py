@@ -349,3 +349,28 @@ async def test_customer_history_and_customer_screen(demo_store: Store) -> None:
         await pilot.press("escape", "escape", "escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_reread_shows_a_new_customer_message(demo_store: Store) -> None:
+    from deskterm.config import parse_config
+    from deskterm.ingest import Ingestor
+    from tests.store.helpers import mail
+    from tests.tui.conftest import NOW
+
+    number = first_ticket_with(demo_store, channel="email", status="open")
+    last = demo_store.get_ticket(number).messages[-1]
+    assert last.message_id
+    app = console(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_ticket(pilot, number)
+        messages = demo_store.get_ticket(number).messages
+        sender = next(m.author_address for m in messages if m.direction == "inbound")
+        Ingestor(demo_store, parse_config({})).run(
+            [mail(sender, "Re: it", "Any news on this one?", at=NOW, in_reply_to=last.message_id)],
+            connector="test",
+        )
+        assert "Any news on this one?" not in conversation_text(screen)
+        screen.reread()
+        await settle(pilot)
+        assert "Any news on this one?" in conversation_text(screen)

@@ -20,6 +20,8 @@ from deskterm.screens.ticket_table import TicketTable
 from deskterm.screens.views import VIEW_LABELS, View, ViewBar, saved_views
 from deskterm.screens.widgets import KeyBar, TitleBar
 
+REREAD_SECONDS = 60.0  # seconds between re-reads of the queue while it is shown
+
 
 class QueueScreen(DeskNode, Screen[None]):
     """Tickets newest activity first; the first screen of the console."""
@@ -67,6 +69,16 @@ class QueueScreen(DeskNode, Screen[None]):
     def on_mount(self) -> None:
         self._serial = self.desk.change_serial
         self._show()
+        self.set_interval(REREAD_SECONDS, self.reread)
+
+    def reread(self) -> None:
+        """Re-read the rows and counts now and then: mail a sync process stored shows
+        up, and SLA countdowns and ages move on. Not while the agent types a filter, nor
+        for a full-text search (its window would start again from the top)."""
+        if not self.is_current or self.typed.text or self.query_one("#filter").has_focus:
+            return
+        self._views_stale = True
+        self.table.reload()
 
     @property
     def table(self) -> TicketTable:

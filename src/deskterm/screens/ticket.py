@@ -35,6 +35,7 @@ from deskterm.screens.macro_picker import MacroPicker
 from deskterm.screens.messages import NumberSequence, TicketChanged, TicketSequence
 from deskterm.screens.notes_panel import NotesPanel
 from deskterm.screens.prompt import PromptScreen
+from deskterm.screens.queue import REREAD_SECONDS
 from deskterm.screens.reply_composer import ReplyComposer
 from deskterm.screens.ticket_cache import PREFETCH_DELAY, TicketData, prefetch, read_ticket
 from deskterm.screens.widgets import KeyBar, PanelTabs, TitleBar
@@ -110,6 +111,13 @@ class TicketScreen(DeskNode, Screen[None]):
 
     def on_mount(self) -> None:
         self._open()
+        self.set_interval(REREAD_SECONDS, self.reread)
+
+    def reread(self) -> None:
+        """Re-read the ticket now and then: a customer's new message shows up and the
+        SLA clock moves on (the notes and the reply being written are not touched)."""
+        if self.is_current and self.data is not None:
+            self._load(self.number, first=False)
 
     def show_ticket(self, number: int, sequence: TicketSequence | None) -> None:
         """Show another ticket on this screen (the app reuses one ticket screen, and
