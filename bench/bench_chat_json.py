@@ -34,20 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import chat_corpus
-
-CHILD = """
-import json, resource, sys, time
-from deskterm.cli import app
-args = json.loads(sys.argv[1])
-start = time.perf_counter()
-try:
-    app(args, standalone_mode=False)
-finally:
-    seconds = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                      "peak_rss_mb": usage.ru_maxrss / 1024}), file=sys.stderr)
-"""
+from bench_chat_import import CHILD  # the same child: real CLI, its own RSS and CPU
 
 AGENT_ID = 1001
 CHAT_SIZE = 5_000  # messages per chat in the account export
