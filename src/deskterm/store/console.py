@@ -7,16 +7,12 @@ walk as :meth:`QueueQueries.list_tickets`, in the other direction.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from typing import Any
 
-from sqlalchemy import event, select, text, tuple_
-from sqlmodel import col
+from sqlalchemy import event, text
 
-from deskterm.query import UNASSIGNED, TicketFilter
-from deskterm.store.models import Customer, Ticket, TicketTag
-from deskterm.store.queue import _ROW_COLUMNS, PAGE, Cursor, QueueQueries, TicketRow, _row
+from deskterm.query import TicketFilter
+from deskterm.store.queue import PAGE, Cursor, QueueQueries, TicketRow
 
 _DISTINCT = {
     "queue": ("ticket", "queue"),
@@ -40,53 +36,7 @@ class ConsoleQueries(QueueQueries):
         if f.text:
             raise ValueError("list_tickets_before does not page full-text results")
         with self.read() as session:
-            if f.tags:
-                conds = self._conditions(session, f, skip="tags")
-                key = tuple_(TicketTag.updated_at, TicketTag.ticket_id)
-                stmt = (
-                    select(*_ROW_COLUMNS)
-                    .select_from(TicketTag)
-                    .join(Ticket, col(Ticket.id) == TicketTag.ticket_id)
-                    .outerjoin(Customer, col(Customer.id) == Ticket.customer_id)
-                    .where(col(TicketTag.tag) == f.tags[0], *conds)
-                )
-                if before is not None:
-                    stmt = stmt.where(key > tuple_(*before))
-                stmt = stmt.order_by(
-                    col(TicketTag.updated_at).asc(), col(TicketTag.ticket_id).asc()
-                ).limit(limit)
-                rows = [_row(m) for m in session.execute(stmt).mappings()]
-                return rows[::-1]
-            order = (col(Ticket.updated_at).asc(), col(Ticket.id).asc())
-            keyset = (
-                [] if before is None else [tuple_(Ticket.updated_at, Ticket.id) > tuple_(*before)]
-            )
-            branch, values = self._branches(session, f)
-            if branch is None:
-                stmt = self._base([*self._conditions(session, f), *keyset]).order_by(*order)
-                rows = [_row(m) for m in session.execute(stmt.limit(limit)).mappings()]
-                return rows[::-1]
-            conds = [*self._conditions(session, f, skip=branch), *keyset]
-            column: Any = {
-                "status": col(Ticket.status),
-                "priority": col(Ticket.priority),
-                "queue": col(Ticket.queue),
-                "channel": col(Ticket.channel),
-                "assignee": col(Ticket.assignee),
-                "customer": col(Ticket.customer_id),
-            }[branch]
-            # One index-ordered query per value, merged here (as the queue's own pages do).
-            runs = []
-            for value in values:
-                cond = (
-                    column.is_(None)
-                    if branch == "assignee" and value == UNASSIGNED
-                    else column == value
-                )
-                stmt = self._base([*conds, cond]).order_by(*order).limit(limit)
-                runs.append([_row(m) for m in session.execute(stmt).mappings()])
-            merged = heapq.merge(*runs, key=lambda r: (r.updated_at, r.number))
-            return list(itertools.islice(merged, limit))[::-1]
+            return self._page(session, f, before, limit, newer=True)[::-1]
 
     def distinct_values(self, field: str, limit: int = 200) -> list[str]:
         """The distinct values of ``queue``, ``assignee`` or ``tag``, sorted.

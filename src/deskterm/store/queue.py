@@ -247,9 +247,25 @@ class QueueQueries(StoreBase):
         return Page(rows, nxt)
 
     def _page(
-        self, session: Session, f: TicketFilter, after: Cursor | None, limit: int
+        self,
+        session: Session,
+        f: TicketFilter,
+        cursor: Cursor | None,
+        limit: int,
+        *,
+        newer: bool = False,
     ) -> list[TicketRow]:
-        order = (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+        """Up to ``limit`` rows past ``cursor`` in keyset order: older ones, newest
+        first (the queue's pages), or with ``newer`` the newer ones, oldest first (the
+        console paging upwards)."""
+        if newer:
+            order = (col(Ticket.updated_at).asc(), col(Ticket.id).asc())
+        else:
+            order = (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+
+        def past(key: Any, at: Cursor) -> Any:
+            return key > tuple_(*at) if newer else key < tuple_(*at)
+
         if f.tags:
             # Drive from the tag index, which carries the sort key.
             conds = self._conditions(session, f, skip="tags")
@@ -261,13 +277,16 @@ class QueueQueries(StoreBase):
                 .outerjoin(Customer, col(Customer.id) == Ticket.customer_id)
                 .where(col(TicketTag.tag) == f.tags[0], *conds)
             )
-            if after is not None:
-                stmt = stmt.where(tag_key < tuple_(*after))
-            stmt = stmt.order_by(
-                col(TicketTag.updated_at).desc(), col(TicketTag.ticket_id).desc()
-            ).limit(limit)
+            if cursor is not None:
+                stmt = stmt.where(past(tag_key, cursor))
+            tag_order = (
+                (col(TicketTag.updated_at).asc(), col(TicketTag.ticket_id).asc())
+                if newer
+                else (col(TicketTag.updated_at).desc(), col(TicketTag.ticket_id).desc())
+            )
+            stmt = stmt.order_by(*tag_order).limit(limit)
             return [_row(m) for m in self._rows(session, stmt)]
-        keyset = [] if after is None else [tuple_(Ticket.updated_at, Ticket.id) < tuple_(*after)]
+        keyset = [] if cursor is None else [past(tuple_(Ticket.updated_at, Ticket.id), cursor)]
         branch, values = self._branches(session, f)
         if branch is None:
             stmt = self._base([*self._conditions(session, f), *keyset]).order_by(*order)
@@ -292,7 +311,7 @@ class QueueQueries(StoreBase):
             )
             stmt = self._base([*conds, cond]).order_by(*order).limit(limit)
             runs.append([_row(m) for m in self._rows(session, stmt)])
-        merged = heapq.merge(*runs, key=lambda r: (r.updated_at, r.number), reverse=True)
+        merged = heapq.merge(*runs, key=lambda r: (r.updated_at, r.number), reverse=not newer)
         return list(itertools.islice(merged, limit))
 
     @staticmethod
