@@ -126,6 +126,20 @@ def customer_has_messages(conn: Connection, customer_id: int) -> bool:
     return conn.execute(_HAS_MESSAGES, {"customer": customer_id}).first() is not None
 
 
+def _log_on_both(
+    session: Session, event: str, first: Ticket, second: Ticket, actor: str, kind: str
+) -> None:
+    """A link or unlink is logged on both tickets, naming the other one (as the new
+    value of a link, the old value of an unlink)."""
+    now = utcnow()
+    for ticket, other in ((first, second.id), (second, first.id)):
+        touch(session, ticket, ticket.updated_at)
+        value = {"new": other} if event == "link" else {"old": other}
+        log_event(
+            session, event, actor=actor, ticket_id=ticket.id, detail={"kind": kind}, at=now, **value
+        )
+
+
 class WorkflowOps(SlaOps):
     """Replies, drafts and ticket operations for the CLI and the console."""
 
@@ -492,18 +506,7 @@ class WorkflowOps(SlaOps):
             second = self._ticket(session, b, None)
             if not self._add_link(session, a, b, kind):
                 return False
-            now = utcnow()
-            for ticket, other in ((first, b), (second, a)):
-                touch(session, ticket, ticket.updated_at)
-                log_event(
-                    session,
-                    "link",
-                    actor=actor,
-                    ticket_id=ticket.id,
-                    new=other,
-                    detail={"kind": kind},
-                    at=now,
-                )
+            _log_on_both(session, "link", first, second, actor, kind)
             return True
 
     def unlink_tickets(self, a: int, b: int, actor: str, kind: str = "related") -> bool:
@@ -521,18 +524,7 @@ class WorkflowOps(SlaOps):
             if not self._linked(session, a, b, kind):
                 return False
             session.execute(links)
-            now = utcnow()
-            for ticket, other in ((first, b), (second, a)):
-                touch(session, ticket, ticket.updated_at)
-                log_event(
-                    session,
-                    "unlink",
-                    actor=actor,
-                    ticket_id=ticket.id,
-                    old=other,
-                    detail={"kind": kind},
-                    at=now,
-                )
+            _log_on_both(session, "unlink", first, second, actor, kind)
             return True
 
     # -- triage ---------------------------------------------------------------------------
