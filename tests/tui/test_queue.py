@@ -208,3 +208,18 @@ async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
         queue.reread()
         await settle(pilot)
         assert table.rows[0].subject == "Brand new problem"
+
+
+async def test_the_ticket_under_a_resting_cursor_is_read_ahead(demo_store: Store) -> None:
+    from deskterm.screens.ticket_cache import PREFETCH_DELAY
+
+    app = console(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("6", "j", "j")
+        table = app.screen.query_one(TicketTable)
+        resting = table.current
+        assert resting is not None and resting.number not in app.ticket_cache
+        await pilot.pause(PREFETCH_DELAY * 2)
+        await settle(pilot)
+        assert resting.number in app.ticket_cache

@@ -10,14 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Static
 
 from deskterm.query import TicketFilter
 from deskterm.screens.base import DeskNode
 from deskterm.screens.columns import QUEUE_COLUMNS
 from deskterm.screens.customer_panel import render_profile
-from deskterm.screens.ticket_cache import PREFETCH_DELAY, prefetch
 from deskterm.screens.ticket_table import TicketTable
 from deskterm.screens.widgets import KeyBar, TitleBar
 from deskterm.store.customers import CustomerProfile
@@ -40,7 +38,6 @@ class CustomerScreen(DeskNode, Screen[None]):
         self.customer_id = customer_id
         self.profile: CustomerProfile | None = None
         self._serial = 0
-        self._prefetch_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -71,16 +68,6 @@ class CustomerScreen(DeskNode, Screen[None]):
         label = "ticket" if count == 1 else "tickets"
         self.query_one("#customer-count", Static).update(
             Content.styled(f"{count:,} {label} on every channel · Enter opens", "bold")
-        )
-
-    @on(TicketTable.Highlighted, "#customer-tickets")
-    def _highlighted(self, event: TicketTable.Highlighted) -> None:
-        """Read the ticket under a resting cursor ahead, so Enter shows it at once."""
-        if self._prefetch_timer is not None:
-            self._prefetch_timer.stop()
-        number = event.row.number
-        self._prefetch_timer = self.set_timer(
-            PREFETCH_DELAY, lambda: prefetch(self, self.desk, number)
         )
 
     @on(TicketTable.Opened, "#customer-tickets")

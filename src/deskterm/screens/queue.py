@@ -9,13 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from deskterm.query import QueryError, TicketFilter, parse_query
 from deskterm.screens.base import DeskNode
-from deskterm.screens.ticket_cache import PREFETCH_DELAY, prefetch
 from deskterm.screens.ticket_table import TicketTable
 from deskterm.screens.views import VIEW_LABELS, View, ViewBar, saved_views
 from deskterm.screens.widgets import KeyBar, TitleBar
@@ -50,7 +48,6 @@ class QueueScreen(DeskNode, Screen[None]):
         self.counting = False
         self._serial = 0
         self._views_stale = True  # view counts are (re)computed after the next first page
-        self._prefetch_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         self.views = saved_views(self.desk.config.agent.name)
@@ -202,16 +199,6 @@ class QueueScreen(DeskNode, Screen[None]):
             self.notify("This ticket has no customer.", severity="warning")
             return
         self.desk.open_customer(row.customer_id)
-
-    @on(TicketTable.Highlighted, "#tickets")
-    def _highlighted(self, event: TicketTable.Highlighted) -> None:
-        """Read the ticket under a resting cursor ahead, so Enter shows it at once."""
-        if self._prefetch_timer is not None:
-            self._prefetch_timer.stop()
-        number = event.row.number
-        self._prefetch_timer = self.set_timer(
-            PREFETCH_DELAY, lambda: prefetch(self, self.desk, number)
-        )
 
     @on(TicketTable.Opened, "#tickets")
     def _open(self, event: TicketTable.Opened) -> None:

@@ -32,11 +32,13 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from deskterm.query import TicketFilter
 from deskterm.screens.base import DeskNode
 from deskterm.screens.columns import QUEUE_COLUMNS, Column, fit
+from deskterm.screens.ticket_cache import PREFETCH_DELAY, prefetch
 from deskterm.store.queue import PAGE, TicketRow
 
 MAX_ROWS = 300  # rows kept in memory; REFERENCE.md: keep a few hundred at most
@@ -138,18 +140,6 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         def control(self) -> TicketTable:
             return self.table
 
-    class Highlighted(Message):
-        """The cursor rests on a ticket (the screen may prefetch it)."""
-
-        def __init__(self, table: TicketTable, row: TicketRow) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
-
-        @property
-        def control(self) -> TicketTable:
-            return self.table
-
     def __init__(
         self, columns: tuple[Column, ...] = QUEUE_COLUMNS, *, id: str | None = None
     ) -> None:
@@ -158,6 +148,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         self.filter = TicketFilter()
         self.window = Window()
         self.rows: list[TicketRow] = []
+        self._prefetch_timer: Timer | None = None
         self.loading_page = False
         self._generation = 0
         self._strips: dict[tuple[int, bool], Strip] = {}
@@ -449,8 +440,16 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
             line = index - round(self.scroll_y) + 1
             if 1 <= line <= self.visible_rows:
                 self.refresh_line(line)
-        self.post_message(self.Highlighted(self, self.rows[row]))
+        self._read_ahead(self.rows[row].number)
         self._check_edges()
+
+    def _read_ahead(self, number: int) -> None:
+        """Read the ticket under a resting cursor ahead, so Enter shows it at once."""
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
+        self._prefetch_timer = self.set_timer(
+            PREFETCH_DELAY, lambda: prefetch(self, self.desk, number)
+        )
 
     def _check_edges(self) -> None:
         """Fetch the page below or above when the cursor nears the window's edge."""
