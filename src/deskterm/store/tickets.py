@@ -104,6 +104,27 @@ class TicketDetail:
         }
 
 
+def add_note_message(
+    session: Session, ticket: Ticket, number: int, body: str, actor: str, now: datetime
+) -> Message:
+    """An internal note in ticket ``number``'s conversation (flushed, so it has its id)."""
+    msg = Message(
+        ticket_id=number,
+        direction="note",
+        channel=ticket.channel,
+        author_name=actor,
+        sent_at=now,
+        subject="",
+        body=body,
+        source_key=f"note:{number}:{now.timestamp():.6f}",
+    )
+    session.add(msg)
+    ticket.message_count += 1
+    touch(session, ticket, now)
+    session.flush()
+    return msg
+
+
 def log_event(
     session: Session,
     kind: str,
@@ -434,20 +455,7 @@ class TicketServices(StoreBase):
         with self.write() as session:
             ticket = self._ticket(session, number, None)
             now = utcnow()
-            msg = Message(
-                ticket_id=number,
-                direction="note",
-                channel=ticket.channel,
-                author_name=actor,
-                sent_at=now,
-                subject="",
-                body=body,
-                source_key=f"note:{number}:{now.timestamp():.6f}",
-            )
-            session.add(msg)
-            ticket.message_count += 1
-            touch(session, ticket, now)
-            session.flush()
+            msg = add_note_message(session, ticket, number, body, actor, now)
             log_event(session, "internal_note", actor=actor, ticket_id=number, new=msg.id, at=now)
             return msg
 

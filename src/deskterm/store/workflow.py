@@ -27,7 +27,7 @@ from deskterm.store.models import (
     TicketTag,
 )
 from deskterm.store.sla_ops import SlaOps
-from deskterm.store.tickets import log_event, touch
+from deskterm.store.tickets import add_note_message, log_event, touch
 from deskterm.store.types import utcnow
 from deskterm.vocab import PRIORITIES, STATUSES
 
@@ -450,19 +450,9 @@ class WorkflowOps(SlaOps):
                     at=now,
                 )
             where = ", ".join(f"{name} {new}" for name, (_, new) in changes.items())
-            msg = Message(
-                ticket_id=number,
-                direction="note",
-                channel=ticket.channel,
-                author_name=actor,
-                sent_at=now,
-                body=f"Escalated to {where}: {note}",
-                source_key=f"note:{number}:{now.timestamp():.6f}",
+            msg = add_note_message(
+                session, ticket, number, f"Escalated to {where}: {note}", actor, now
             )
-            session.add(msg)
-            ticket.message_count += 1
-            touch(session, ticket, now)
-            session.flush()
             log_event(
                 session,
                 "escalate",
