@@ -84,37 +84,37 @@ def main() -> int:
                   "assignee:Ana Souza", "queue:billing", "channel:telegram", "tag:legal",
                   "tag:vip", "from:acme.com", "from:#17", "from:+14150000003"):  # fmt: skip
         f = parse_query('assignee:"Ana Souza"' if query == "assignee:Ana Souza" else query)
-        first_ms, page = timed(lambda f=f: store.list_tickets(f, limit=50))
+        first_ms, page = timed(lambda f=f: store.queue.list_tickets(f, limit=50))
         cursor = page.next
         for _ in range(200):  # walk 10,000 rows deep, then time the next page there
             if cursor is None:
                 break
-            cursor = store.list_tickets(f, after=cursor, limit=50).next
-        deep_ms = timed(lambda f=f, c=cursor: store.list_tickets(f, after=c, limit=50))[0]
-        count_ms, count = timed(lambda f=f: store.count_tickets(f), runs=5)
+            cursor = store.queue.list_tickets(f, after=cursor, limit=50).next
+        deep_ms = timed(lambda f=f, c=cursor: store.queue.list_tickets(f, after=c, limit=50))[0]
+        count_ms, count = timed(lambda f=f: store.queue.count_tickets(f), runs=5)
         queue[query or "(all)"] = {"first_ms": first_ms, "deep_ms": deep_ms,
                                     "count_ms": count_ms, "count": count}  # fmt: skip
     results["queue"] = queue
 
     search: dict[str, dict[str, float]] = {}
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         rare = conn.exec_driver_sql(
             "SELECT subject FROM ticket WHERE subject LIKE '%ORD-%' ORDER BY id LIMIT 1 OFFSET 100"
         ).scalar_one()
     order = rare[rare.index("ORD-") :].split()[0]
     for word in ("account", "refund", order, "xylophone"):
-        ms, _ = timed(lambda w=word: store.search_messages(w, limit=50))
-        count = store.count_search(word)
+        ms, _ = timed(lambda w=word: store.queue.search_messages(w, limit=50))
+        count = store.queue.count_search(word)
         search[word] = {"newest50_ms": ms, "hits": count}
-    ms, rows = timed(lambda: store.list_tickets(parse_query("account"), limit=50))
+    ms, rows = timed(lambda: store.queue.list_tickets(parse_query("account"), limit=50))
     search["queue filter 'account'"] = {"newest50_ms": ms, "hits": len(rows.rows)}
     results["search"] = search
 
     numbers = [1, args.tickets // 2, args.tickets]
-    show = [timed(lambda n=n: store.get_ticket(n))[0] for n in numbers]
+    show = [timed(lambda n=n: store.tickets.get_ticket(n))[0] for n in numbers]
     results["ticket_show_ms"] = statistics.median(show)
-    results["customer_profile_ms"] = timed(lambda: store.get_customer(1))[0]
-    with store.engine.connect() as conn:
+    results["customer_profile_ms"] = timed(lambda: store.customers.get_customer(1))[0]
+    with store.db.engine.connect() as conn:
         results["messages"] = conn.exec_driver_sql("SELECT max(id) FROM message").scalar()
     results["bench_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -188,25 +188,25 @@ def bench_sla(results: dict[str, Any], tickets: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "sla.db")
         DemoBuilder(store, tickets=tickets, seed=7, batch=5000).build()
-        store.use_sla_policy(sla.parse_policy(SLA))
+        store.sla.use_sla_policy(sla.parse_policy(SLA))
         start = time.perf_counter()
-        changed = store.recompute_sla(parse_query("status:new,open,pending,on_hold"))
+        changed = store.sla.recompute_sla(parse_query("status:new,open,pending,on_hold"))
         seconds = time.perf_counter() - start
         results["sla_tickets"] = tickets
         results["sla_recompute_tickets"] = changed
         results["sla_recompute_per_s"] = round(changed / seconds) if seconds else None
         for kind in ("breached", "at-risk"):
             query = parse_query(f"sla:{kind}")
-            ms, page = timed(lambda q=query: store.list_tickets(q, limit=50))  # type: ignore[misc]
+            ms, page = timed(lambda q=query: store.queue.list_tickets(q, limit=50))  # type: ignore[misc]
             results[f"sla_{kind}_first_page_ms"] = round(ms, 2)
             results[f"sla_{kind}_rows"] = len(page.rows)
-            ms, count = timed(lambda q=query: store.count_tickets(q), runs=5)  # type: ignore[misc]
+            ms, count = timed(lambda q=query: store.queue.count_tickets(q), runs=5)  # type: ignore[misc]
             results[f"sla_{kind}_count_ms"] = round(ms, 1)
             results[f"sla_{kind}_count"] = count
             open_query = parse_query(f"sla:{kind} status:new,open")
-            ms, _ = timed(lambda q=open_query: store.list_tickets(q, limit=50))  # type: ignore[misc]
+            ms, _ = timed(lambda q=open_query: store.queue.list_tickets(q, limit=50))  # type: ignore[misc]
             results[f"sla_{kind}_open_first_page_ms"] = round(ms, 2)
-        ms, _ = timed(store.sla_counts, runs=5)
+        ms, _ = timed(store.sla.sla_counts, runs=5)
         results["sla_counts_ms"] = round(ms, 1)
         store.close()
 

@@ -19,7 +19,7 @@ def build(path: Path, tickets: int = 120, seed: int = 7) -> Store:
 
 def test_every_status_priority_and_channel_is_present(tmp_path: Path) -> None:
     store = build(tmp_path / "d.db")
-    rows = store.list_tickets(TicketFilter(), limit=500).rows
+    rows = store.queue.list_tickets(TicketFilter(), limit=500).rows
     assert len(rows) == 120
     assert {r.status for r in rows} == set(STATUSES)
     assert {r.priority for r in rows} == set(PRIORITIES)
@@ -31,7 +31,7 @@ def test_every_status_priority_and_channel_is_present(tmp_path: Path) -> None:
 
 def test_customers_have_identities_on_several_channels(tmp_path: Path) -> None:
     store = build(tmp_path / "d.db")
-    customers = store.list_customers(limit=500)
+    customers = store.customers.list_customers(limit=500)
     kinds = {ident.split(":")[0] for c in customers for ident in c["identities"]}
     assert {"email", "phone", "slack"} <= kinds
     assert {c["tier"] for c in customers} >= {"free", "standard", "premium", "enterprise"}
@@ -39,13 +39,13 @@ def test_customers_have_identities_on_several_channels(tmp_path: Path) -> None:
 
 def test_conversations_heard_notes_and_events(tmp_path: Path) -> None:
     store = build(tmp_path / "d.db")
-    solved = store.list_tickets(TicketFilter(status=("solved",))).rows[0]
-    detail = store.get_ticket(solved.number)
+    solved = store.queue.list_tickets(TicketFilter(status=("solved",))).rows[0]
+    detail = store.tickets.get_ticket(solved.number)
     assert len(detail.messages) >= 2
     assert {m.direction for m in detail.messages} == {"inbound", "outbound"}
     assert all(step.done for step in detail.heard.values()) and len(detail.heard) == 5
     assert detail.note is not None and "Root cause" in detail.note.body
-    assert store.events(solved.number)[0].kind == "created"
+    assert store.tickets.events(solved.number)[0].kind == "created"
 
 
 def test_same_seed_same_store(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_same_seed_same_store(tmp_path: Path) -> None:
     def digest(store: Store) -> list[tuple[object, ...]]:
         return [
             (r.number, r.subject, r.status, r.priority, r.customer, r.updated_at)
-            for r in store.list_tickets(limit=100).rows
+            for r in store.queue.list_tickets(limit=100).rows
         ]
 
     assert digest(a) == digest(b)
@@ -65,13 +65,13 @@ def test_same_seed_same_store(tmp_path: Path) -> None:
 
 def test_demo_store_is_searchable(tmp_path: Path) -> None:
     store = build(tmp_path / "d.db")
-    assert store.search_messages("account")
-    assert store.list_tickets(TicketFilter(text="refund")).rows
+    assert store.queue.search_messages("account")
+    assert store.queue.list_tickets(TicketFilter(text="refund")).rows
 
 
 def test_open_tickets_have_sla_clocks(tmp_path: Path) -> None:
     store = build(tmp_path / "d.db")
-    rows = store.list_tickets(TicketFilter(status=("open",)), limit=200).rows
+    rows = store.queue.list_tickets(TicketFilter(status=("open",)), limit=200).rows
     assert rows and all(r.sla_resolution_due is not None for r in rows)
-    solved = store.list_tickets(TicketFilter(status=("solved",)), limit=200).rows
+    solved = store.queue.list_tickets(TicketFilter(status=("solved",)), limit=200).rows
     assert all(r.sla_resolution_due is None for r in solved)

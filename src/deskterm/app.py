@@ -58,8 +58,8 @@ class DesktermApp(DeskNode, App[None]):
     ) -> None:
         super().__init__()
         self.store = store
-        self.store.limit_page_cache(CONSOLE_PAGE_CACHE_MIB)
-        self.store.use_sla_policy(SlaPolicy.from_config(config), clock)
+        self.store.db.limit_page_cache(CONSOLE_PAGE_CACHE_MIB)
+        self.store.sla.use_sla_policy(SlaPolicy.from_config(config), clock)
         self.config = config
         self.clock = clock  # "now" for relative ages; fixed in snapshot tests
         self.drafts = drafts or DraftBox(store.location)

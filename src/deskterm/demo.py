@@ -237,7 +237,7 @@ class DemoBuilder:
         import time
 
         start = time.perf_counter()
-        with self.store.bulk_load() as writer:
+        with self.store.bulk.bulk_load() as writer:
             customer_ids = self._customers(writer)
             for first in range(0, self.tickets, self.batch):
                 count = min(self.batch, self.tickets - first)
@@ -246,7 +246,7 @@ class DemoBuilder:
                 if self.progress:
                     self.progress(self.report)
         # SLA clocks of the tickets still being worked, under the configured policy.
-        self.store.recompute_sla(TicketFilter(status=OPEN_STATUSES), batch=2000)
+        self.store.sla.recompute_sla(TicketFilter(status=OPEN_STATUSES), batch=2000)
         self.report.seconds = time.perf_counter() - start
         return self.report
 

@@ -309,7 +309,7 @@ def render_for(store: Store, config: Config, number: int, macro: Macro) -> str:
     """The macro rendered for a ticket in the store, as the configured agent."""
     from deskterm.store.types import utcnow
 
-    detail = store.get_ticket(number)
+    detail = store.tickets.get_ticket(number)
     context = Context.for_ticket(detail, config.agent.name, config.agent.email, utcnow())
     return render(macro, context)
 
@@ -319,15 +319,15 @@ def apply_actions(store: Store, number: int, macro: Macro, actor: str) -> list[s
     for a one-line summary."""
     done: list[str] = []
     if macro.priority is not None:
-        store.set_priority(number, macro.priority, actor)
+        store.tickets.set_priority(number, macro.priority, actor)
         done.append(f"priority {macro.priority}")
     if macro.tags:
-        current = store.get_ticket(number).tags
+        current = store.tickets.get_ticket(number).tags
         wanted = sorted(set(current) | set(macro.tags))
         if wanted != current:
-            store.set_tags(number, wanted, actor)
+            store.tickets.set_tags(number, wanted, actor)
             done.append("tags " + ",".join(t for t in macro.tags if t not in current))
     if macro.status is not None:
-        store.set_status(number, macro.status, actor)
+        store.tickets.set_status(number, macro.status, actor)
         done.append(f"status {macro.status}")
     return done

@@ -91,7 +91,7 @@ def customer_address(
         if msg.direction == "inbound" and msg.channel == "email" and "@" in msg.author_address:
             return msg.author_address
     if customer is not None and customer.id is not None:
-        addresses = store.customer_addresses(customer.id)
+        addresses = store.workflow.customer_addresses(customer.id)
         if addresses:
             return addresses[0]
     return None
@@ -133,7 +133,7 @@ def _check_solve(store: Store, config: Config, number: int, status: str | None, 
 
     if status is None:
         return
-    heard = store.get_ticket(number).heard
+    heard = store.tickets.get_ticket(number).heard
     verdict = solve_verdict(status, heard, config.heard.solve_policy)
     if verdict is Verdict.REFUSE:
         raise ReplyError(
@@ -180,14 +180,14 @@ def send_reply(
     status_after = status or (macro.status if macro else None)
     if status_after is not None and status_after not in STATUSES:
         raise ReplyError(f"Status must be one of {', '.join(STATUSES)}, not {status_after!r}.")
-    ticket, customer, messages = store.reply_context(number)
-    store.save_draft(
+    ticket, customer, messages = store.workflow.reply_context(number)
+    store.workflow.save_draft(
         number, actor, body, macro=macro.name if macro else None, status_after=status_after
     )
     _check_solve(store, config, number, status_after, confirm_solve)
 
     def failed(why: str) -> ReplyError:
-        store.save_draft(
+        store.workflow.save_draft(
             number,
             actor,
             body,
@@ -241,7 +241,7 @@ def send_reply(
             delivered=False,
         )
     try:
-        stored = store.record_reply(number, reply, actor, status=status_after)
+        stored = store.workflow.record_reply(number, reply, actor, status=status_after)
     except StoreError as exc:
         # The draft saved above is still there: recording it is what failed.
         what = "was sent but could not be stored" if reply.delivered else "could not be stored"
@@ -253,7 +253,7 @@ def send_reply(
         from deskterm.macros import apply_actions
 
         actions = apply_actions(store, number, replace(macro, status=None), actor)
-    final = store.get_ticket(number).ticket
+    final = store.tickets.get_ticket(number).ticket
     return ReplyResult(
         number=number,
         message=stored,

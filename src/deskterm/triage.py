@@ -474,7 +474,7 @@ def plan(store: Store, rules: Sequence[Rule], f: TicketFilter | None) -> Iterabl
     needs_emotion = uses_emotion(rules)
     after = 0
     while True:
-        batch = store.triage_inputs(f, after_id=after)
+        batch = store.workflow.triage_inputs(f, after_id=after)
         if not batch:
             return
         for item in batch:
@@ -533,8 +533,8 @@ def rerun(
         changed.append(item)
         pending.append(item)
         if len(pending) >= batch and not dry_run:
-            store.apply_ticket_changes([p.changes() for p in pending], actor)
+            store.workflow.apply_ticket_changes([p.changes() for p in pending], actor)
             pending = []
     if pending and not dry_run:
-        store.apply_ticket_changes([p.changes() for p in pending], actor)
+        store.workflow.apply_ticket_changes([p.changes() for p in pending], actor)
     return changed

@@ -208,7 +208,7 @@ def config(home: Path, text: str) -> None:
 
 
 def bodies(store: Any, ticket: int) -> list[str]:
-    return [m.body for m in store.get_ticket(ticket).messages]
+    return [m.body for m in store.tickets.get_ticket(ticket).messages]
 
 
 def all_messages(store: Any) -> list[Any]:
@@ -216,7 +216,7 @@ def all_messages(store: Any) -> list[Any]:
 
     from deskterm.store.models import Message
 
-    with store.read() as session:
+    with store.db.read() as session:
         return list(session.exec(select(Message).order_by(col(Message.id))).all())
 
 

@@ -88,8 +88,8 @@ def test_whatsapp_import_reimport_and_appended_export(
     assert (longer["messages_new"], longer["messages_duplicate"]) == (3, 6)
     # 12:30 and 12:31 continue the session of the 17th; the 20th is a new one
     assert (longer["tickets_created"], longer["tickets_updated"]) == (1, 1)
-    tickets = sorted(store.list_tickets(limit=10).rows, key=lambda r: r.number)
-    assert [store.get_ticket(t.number).ticket.message_count for t in tickets] == [5, 3, 1]
+    tickets = sorted(store.queue.list_tickets(limit=10).rows, key=lambda r: r.number)
+    assert [store.tickets.get_ticket(t.number).ticket.message_count for t in tickets] == [5, 3, 1]
     assert len(all_messages(store)) == 9
 
 
@@ -100,8 +100,8 @@ def test_sessions_split_at_the_configured_gap(
     summary = cli_json("--db", db, "import", "whatsapp", wa(tmp_path, FIRST + MORE))
     # gaps over 2 h: 13th 9:00-10:00 | 14th | 17th | 20th
     assert summary["tickets_created"] == 4
-    rows = sorted(store.list_tickets(limit=10).rows, key=lambda r: r.number)
-    detail = [store.get_ticket(r.number) for r in rows]
+    rows = sorted(store.queue.list_tickets(limit=10).rows, key=lambda r: r.number)
+    detail = [store.tickets.get_ticket(r.number) for r in rows]
     assert [[m.sent_at.day for m in d.messages] for d in detail] == [
         [13, 13, 13, 13], [14], [17, 17, 17], [20],
     ]  # fmt: skip
@@ -112,12 +112,12 @@ def test_sessions_split_at_the_configured_gap(
 
 def test_a_solved_ticket_ends_the_session(db: str, store: Store, tmp_path: Path) -> None:
     cli("--db", db, "import", "whatsapp", wa(tmp_path, FIRST[:4]))
-    [row] = store.list_tickets(limit=5).rows
-    store.set_status(row.number, "solved", "ana")
+    [row] = store.queue.list_tickets(limit=5).rows
+    store.tickets.set_status(row.number, "solved", "ana")
     appended = [*FIRST[:4], Msg(day(13, 11), BEA, "one more thing")]
     summary = cli_json("--db", db, "import", "whatsapp", wa(tmp_path, appended))
     assert (summary["messages_new"], summary["tickets_created"]) == (1, 1)
-    assert store.get_ticket(row.number).ticket.status == "solved"
+    assert store.tickets.get_ticket(row.number).ticket.status == "solved"
 
 
 def test_agents_by_name_phone_and_slack_id(db: str, store: Store, tmp_path: Path) -> None:
@@ -128,7 +128,9 @@ def test_agents_by_name_phone_and_slack_id(db: str, store: Store, tmp_path: Path
         ("Ana Souza", "outbound"),
         ("+1 415-555-0100", "outbound"),
     }
-    first = store.get_ticket(min(r.number for r in store.list_tickets(limit=5).rows)).ticket
+    first = store.tickets.get_ticket(
+        min(r.number for r in store.queue.list_tickets(limit=5).rows)
+    ).ticket
     assert first.first_response_at is not None and first.first_response_at.minute == 5
     assert first.status == "open"
     customers = cli_json("--db", db, "customers", "list")
@@ -143,7 +145,7 @@ def test_identities_attach_across_mail_slack_whatsapp_and_jsonl(
     db: str, store: Store, tmp_path: Path
 ) -> None:
     ingest(store, mail("bea@acme.example", "Invoice question", "Hi, about my invoice"))
-    [mailer] = store.list_customers()
+    [mailer] = store.customers.list_customers()
     slack = slack_export(tmp_path / "ws", {"support": {"2024-03-14": legacy_day()}})
     assert cli_json("--db", db, "import", "slack", str(slack))["customers_created"] == 0
     # the Slack profile's email linked Bea's Slack id and phone to the mail customer
@@ -188,7 +190,7 @@ def test_customers_merge(db: str, store: Store, tmp_path: Path) -> None:
     # messages keep their author identity, which now belongs to the survivor
     wa_message = next(m for m in all_messages(store) if m.channel == "whatsapp")
     assert wa_message.author_identity_id is not None
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         owner = conn.execute(
             text("SELECT customer_id FROM identity WHERE id = :i"),
             {"i": wa_message.author_identity_id},
@@ -232,13 +234,15 @@ def test_search_finds_imported_chat_and_the_index_stays_live(
 ) -> None:
     many = [Msg(day(13, 9, i % 60), BEA, f"message number {i} about zebra{i}") for i in range(150)]
     cli("--db", db, "import", "whatsapp", wa(tmp_path, many))  # one big batch: deferred index
-    assert len(store.search_messages("zebra77")) == 1
-    assert store.count_search("zebra*") == 150
+    assert len(store.queue.search_messages("zebra77")) == 1
+    assert store.queue.count_search("zebra*") == 150
     cli("--db", db, "import", "whatsapp", wa(tmp_path, [*many, Msg(day(20, 9), BEA, "giraffe")]))
-    assert len(store.search_messages("giraffe")) == 1  # small batch: the trigger
-    store.add_internal_note(store.list_tickets(limit=1).rows[0].number, "okapi note", "ana")
-    assert len(store.search_messages("okapi")) == 1
-    with store.engine.connect() as conn:
+    assert len(store.queue.search_messages("giraffe")) == 1  # small batch: the trigger
+    store.tickets.add_internal_note(
+        store.queue.list_tickets(limit=1).rows[0].number, "okapi note", "ana"
+    )
+    assert len(store.queue.search_messages("okapi")) == 1
+    with store.db.engine.connect() as conn:
         triggers = conn.execute(
             text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
         ).scalars()
@@ -323,7 +327,7 @@ def test_media_is_kept_under_the_data_dir(
         "00000001-PHOTO.jpg": b"\xff\xd8photo",
     }))  # fmt: skip
     cli("--db", db, "import", "whatsapp", str(export))
-    detail = store.get_ticket(store.list_tickets(limit=1).rows[0].number)
+    detail = store.tickets.get_ticket(store.queue.list_tickets(limit=1).rows[0].number)
     [attachment] = detail.attachments[detail.messages[0].id or 0]
     assert attachment.filename == "00000001-PHOTO.jpg" and attachment.size == 7
     stored = Path(attachment.stored_path or "")
@@ -333,12 +337,14 @@ def test_media_is_kept_under_the_data_dir(
 def test_slack_threads_become_their_own_tickets(db: str, store: Store, tmp_path: Path) -> None:
     path = slack_export(tmp_path / "ws", {"support": {"2024-03-14": current_day()}})
     cli("--db", db, "import", "slack", str(path))
-    subjects = sorted(r.subject for r in store.list_tickets(limit=10).rows)
+    subjects = sorted(r.subject for r in store.queue.list_tickets(limit=10).rows)
     assert subjects == [
         "#support", "#support thread", "#support: Card declined, @Ana Souza see status",
     ]  # fmt: skip
-    thread = next(r for r in store.list_tickets(limit=10).rows if r.subject.startswith("#support:"))
-    detail = store.get_ticket(thread.number)
+    thread = next(
+        r for r in store.queue.list_tickets(limit=10).rows if r.subject.startswith("#support:")
+    )
+    detail = store.tickets.get_ticket(thread.number)
     assert [m.direction for m in detail.messages] == ["inbound", "outbound"]
     assert detail.messages[0].sent_at.isoformat().startswith("2024-03-14T09:00:00.000010")
     assert ts(datetime(2024, 3, 14, 9, 0), 10) in detail.messages[0].source_key
@@ -377,10 +383,10 @@ def test_triage_rules_tag_and_route_new_chat_tickets(
     cli("--db", db, "import", "whatsapp", wa(tmp_path, [*FIRST[:4], *many, *FIRST[4:]]))
     tagged = cli_json("--db", db, "tickets", "list", "--tag", "billing")
     assert len(tagged) == 1
-    detail = store.get_ticket(tagged[0]["number"])
+    detail = store.tickets.get_ticket(tagged[0]["number"])
     assert (detail.ticket.queue, detail.ticket.priority, detail.tags) == (
         "billing", "high", ["billing"],
     )  # fmt: skip
     assert detail.ticket.message_count == len(detail.messages) == 105
-    kinds = [e.kind for e in store.events(detail.ticket.id or 0)]
+    kinds = [e.kind for e in store.tickets.events(detail.ticket.id or 0)]
     assert kinds[0] == "created" and "rule" in kinds

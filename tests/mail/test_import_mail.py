@@ -144,7 +144,7 @@ def test_reply_to_solved_reopens_and_to_closed_starts_a_linked_ticket(
     imp(db, eml(tmp_path, "1.eml", corpus.message(msgid="<o1@x>", date=now - timedelta(hours=2))))
     (ticket,) = [t for (t,) in rows(db, "select id from ticket")]
     store = Store.open(db)
-    store.set_status(ticket, "solved", "ana")
+    store.tickets.set_status(ticket, "solved", "ana")
     reply = corpus.message(msgid="<o2@x>", in_reply_to="<o1@x>", subject="Re: Cannot log in",
                            date=now + timedelta(minutes=1))  # fmt: skip
     summary = imp(db, eml(tmp_path, "2.eml", reply))
@@ -152,7 +152,7 @@ def test_reply_to_solved_reopens_and_to_closed_starts_a_linked_ticket(
     assert rows(db, "select status, reopen_count from ticket where id = ?", ticket) == [("open", 1)]
     assert rows(db, "select count(*) from event where kind = 'reopen'") == [(1,)]
 
-    store.set_status(ticket, "closed", "ana")
+    store.tickets.set_status(ticket, "closed", "ana")
     store.close()
     late = corpus.message(msgid="<o3@x>", in_reply_to="<o2@x>", subject="Re: Cannot log in",
                           date=now + timedelta(days=1))  # fmt: skip

@@ -53,5 +53,5 @@ def tickets_for(store: Store, count_: int, *, start: datetime = T0) -> list[int]
         for i in range(count_)
     ]
     ingest(store, *records)
-    page = store.list_tickets(limit=count_ + 10)
+    page = store.queue.list_tickets(limit=count_ + 10)
     return sorted(r.number for r in page.rows)

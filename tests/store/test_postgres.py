@@ -23,46 +23,46 @@ def pg_store(pg_url: str) -> Iterator[Store]:
 
 def test_schema_is_created_by_the_migrations(pg_store: Store) -> None:
     assert pg_store.dialect == "postgresql"
-    names = set(inspect(pg_store.engine).get_table_names())
+    names = set(inspect(pg_store.db.engine).get_table_names())
     assert {"ticket", "message", "event", "heard_step", "note_version", "sync_state"} <= names
-    columns = {c["name"] for c in inspect(pg_store.engine).get_columns("message")}
+    columns = {c["name"] for c in inspect(pg_store.db.engine).get_columns("message")}
     assert "search" in columns
-    with pg_store.engine.connect() as conn:
+    with pg_store.db.engine.connect() as conn:
         assert schema.current_revision(conn) == schema.HEAD
 
 
 def test_service_functions_and_event_log(pg_store: Store) -> None:
     ingest(pg_store, mail())
-    number = pg_store.list_tickets().rows[0].number
-    version = pg_store.ticket_version(number)
-    pg_store.set_status(number, "open", "ana", expected_version=version)
+    number = pg_store.queue.list_tickets().rows[0].number
+    version = pg_store.tickets.ticket_version(number)
+    pg_store.tickets.set_status(number, "open", "ana", expected_version=version)
     with pytest.raises(Conflict):
-        pg_store.set_priority(number, "high", "ben", expected_version=version)
-    pg_store.set_tags(number, ["vip"], "ana")
-    pg_store.set_heard(number, "D", True, "ana", category="billing")
-    pg_store.save_note(number, "v1", "ana", base_version=0)
-    kinds = [e.kind for e in pg_store.events(number)]
+        pg_store.tickets.set_priority(number, "high", "ben", expected_version=version)
+    pg_store.tickets.set_tags(number, ["vip"], "ana")
+    pg_store.tickets.set_heard(number, "D", True, "ana", category="billing")
+    pg_store.tickets.save_note(number, "v1", "ana", base_version=0)
+    kinds = [e.kind for e in pg_store.tickets.events(number)]
     assert kinds == ["created", "status", "tags", "heard", "note"]
-    detail = pg_store.get_ticket(number)
+    detail = pg_store.tickets.get_ticket(number)
     assert detail.ticket.root_cause == "billing" and detail.tags == ["vip"]
 
 
 def test_keyset_paging_and_filters(pg_store: Store) -> None:
     numbers = tickets_for(pg_store, 17)
     for i, n in enumerate(numbers):
-        pg_store.set_status(n, ("new", "open", "solved")[i % 3], "ana")
+        pg_store.tickets.set_status(n, ("new", "open", "solved")[i % 3], "ana")
     f = parse_query("status:new,open")
     seen: list[int] = []
     cursor = None
     while True:
-        page = pg_store.list_tickets(f, after=cursor, limit=4)
+        page = pg_store.queue.list_tickets(f, after=cursor, limit=4)
         seen.extend(r.number for r in page.rows)
         if page.next is None:
             break
         cursor = page.next
     expected = [n for i, n in enumerate(numbers) if i % 3 != 2]
     assert sorted(seen) == expected and len(seen) == len(set(seen))
-    assert pg_store.count_tickets(f) == len(expected)
+    assert pg_store.queue.count_tickets(f) == len(expected)
 
 
 def test_full_text_search(pg_store: Store) -> None:
@@ -71,11 +71,13 @@ def test_full_text_search(pg_store: Store) -> None:
         mail("a@x.org", "Invoice wrong", "the VAT number is old", minutes=1),
         mail("b@x.org", "Parcel", "my invoice never arrived", minutes=2),
     )
-    hits = pg_store.search_messages("invoice")
+    hits = pg_store.queue.search_messages("invoice")
     assert [h["ticket_subject"] for h in hits] == ["Parcel", "Invoice wrong"]
-    assert [h["ticket_subject"] for h in pg_store.search_messages('"never arrived"')] == ["Parcel"]
-    assert pg_store.search_messages("AND OR -") == []
-    rows = pg_store.list_tickets(parse_query("invoice from:b@x.org")).rows
+    assert [h["ticket_subject"] for h in pg_store.queue.search_messages('"never arrived"')] == [
+        "Parcel"
+    ]
+    assert pg_store.queue.search_messages("AND OR -") == []
+    rows = pg_store.queue.list_tickets(parse_query("invoice from:b@x.org")).rows
     assert [r.subject for r in rows] == ["Parcel"]
 
 
@@ -84,5 +86,5 @@ def test_demo_store_builds_on_postgres(pg_store: Store) -> None:
 
     report = DemoBuilder(pg_store, tickets=30, seed=3).build()
     assert report.tickets == 30
-    assert pg_store.ticket_count() == 30
-    assert pg_store.search_messages("account")
+    assert pg_store.tickets.ticket_count() == 30
+    assert pg_store.queue.search_messages("account")

@@ -13,7 +13,7 @@ def all_pages(store: Store, f: TicketFilter, limit: int) -> list[int]:
     seen: list[int] = []
     cursor = None
     while True:
-        page = store.list_tickets(f, after=cursor, limit=limit)
+        page = store.queue.list_tickets(f, after=cursor, limit=limit)
         seen.extend(r.number for r in page.rows)
         if page.next is None:
             return seen
@@ -28,7 +28,7 @@ def test_newest_activity_first_and_pages_cover_everything(store: Store) -> None:
 
 def test_no_gaps_or_repeats_while_new_tickets_arrive(store: Store) -> None:
     numbers = tickets_for(store, 30)
-    first = store.list_tickets(limit=10)
+    first = store.queue.list_tickets(limit=10)
     ingest(store, *(mail(f"new{i}@x.org", f"New {i}", at=T0 + timedelta(days=2), minutes=i)
                     for i in range(15)))  # fmt: skip
     rest = all_pages_from(store, first.next, 7)
@@ -40,7 +40,7 @@ def test_no_gaps_or_repeats_while_new_tickets_arrive(store: Store) -> None:
 def all_pages_from(store: Store, cursor: object, limit: int) -> list[int]:
     out: list[int] = []
     while cursor is not None:
-        page = store.list_tickets(after=cursor, limit=limit)  # type: ignore[arg-type]
+        page = store.queue.list_tickets(after=cursor, limit=limit)  # type: ignore[arg-type]
         out.extend(r.number for r in page.rows)
         cursor = page.next
     return out
@@ -49,22 +49,22 @@ def all_pages_from(store: Store, cursor: object, limit: int) -> list[int]:
 def test_each_filter_and_multi_value_union(store: Store) -> None:
     numbers = tickets_for(store, 12)
     for i, n in enumerate(numbers):
-        store.set_status(n, ("new", "open", "pending", "solved")[i % 4], "ana")
-        store.set_priority(n, ("low", "high")[i % 2], "ana")
+        store.tickets.set_status(n, ("new", "open", "pending", "solved")[i % 4], "ana")
+        store.tickets.set_priority(n, ("low", "high")[i % 2], "ana")
         if i % 3 == 0:
-            store.assign(n, "Ben", "ana")
-            store.set_tags(n, ["vip", "billing"] if i % 2 == 0 else ["vip"], "ana")
+            store.tickets.assign(n, "Ben", "ana")
+            store.tickets.set_tags(n, ["vip", "billing"] if i % 2 == 0 else ["vip"], "ana")
         if i % 5 == 0:
-            store.set_queue(n, "billing", "ana")
+            store.tickets.set_queue(n, "billing", "ana")
 
     def check(query: str, predicate) -> None:  # type: ignore[no-untyped-def]
         f = parse_query(query)
         expected = [
-            n for n in sorted(numbers, key=lambda n: store.get_ticket(n).ticket.updated_at,
-                              reverse=True) if predicate(store.get_ticket(n))
+            n for n in sorted(numbers, key=lambda n: store.tickets.get_ticket(n).ticket.updated_at,
+                              reverse=True) if predicate(store.tickets.get_ticket(n))
         ]  # fmt: skip
         assert all_pages(store, f, 2) == expected, query
-        assert store.count_tickets(f) == len(expected), query
+        assert store.queue.count_tickets(f) == len(expected), query
 
     check("status:open", lambda d: d.ticket.status == "open")
     check("status:new,pending", lambda d: d.ticket.status in ("new", "pending"))
@@ -96,13 +96,13 @@ def _plan_of_page(store: Store, query: str) -> str:
         if "FROM ticket" in statement and "LIMIT" in statement:
             statements.append((statement, parameters))
 
-    event.listen(store.engine, "before_cursor_execute", capture)
+    event.listen(store.db.engine, "before_cursor_execute", capture)
     try:
-        store.list_tickets(parse_query(query))
+        store.queue.list_tickets(parse_query(query))
     finally:
-        event.remove(store.engine, "before_cursor_execute", capture)
+        event.remove(store.db.engine, "before_cursor_execute", capture)
     sql, params = statements[-1]
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()  # type: ignore[arg-type]
     return "\n".join(str(r[-1]) for r in rows)
 
@@ -134,13 +134,13 @@ def test_full_text_filter_returns_tickets_newest_match_first(store: Store) -> No
         mail("b@x.org", "Hello", "Where is my parcel", minutes=2),
         mail("c@x.org", "Refund again", "money money", minutes=3),
     )
-    rows = store.list_tickets(parse_query("money")).rows
+    rows = store.queue.list_tickets(parse_query("money")).rows
     assert [r.subject for r in rows] == ["Refund again", "Refund please"]
-    rows = store.list_tickets(parse_query('"money back"')).rows
+    rows = store.queue.list_tickets(parse_query('"money back"')).rows
     assert [r.subject for r in rows] == ["Refund please"]
-    rows = store.list_tickets(parse_query("money from:c@x.org")).rows
+    rows = store.queue.list_tickets(parse_query("money from:c@x.org")).rows
     assert [r.subject for r in rows] == ["Refund again"]
-    page = store.list_tickets(parse_query("money"), limit=1)
+    page = store.queue.list_tickets(parse_query("money"), limit=1)
     assert [r.subject for r in page.rows] == ["Refund again"]
-    nxt = store.list_tickets(parse_query("money"), after=page.next, limit=1)
+    nxt = store.queue.list_tickets(parse_query("money"), after=page.next, limit=1)
     assert [r.subject for r in nxt.rows] == ["Refund please"]

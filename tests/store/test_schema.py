@@ -14,13 +14,13 @@ from deskterm.store import engine as engine_mod
 
 def test_open_creates_every_table_from_empty(db_path: Path) -> None:
     store = Store.open(db_path)
-    names = set(inspect(store.engine).get_table_names())
+    names = set(inspect(store.db.engine).get_table_names())
     assert {
         "customer", "identity", "ticket", "ticket_tag", "ticket_link", "message",
         "attachment", "heard_step", "note_version", "event", "sync_state",
         "import_failure", "alembic_version", "message_fts",
     } <= names  # fmt: skip
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         assert schema.current_revision(conn) == schema.HEAD
 
 
@@ -31,7 +31,7 @@ def test_schema_head_matches_the_migration_scripts() -> None:
 
 
 def test_sqlite_pragmas_are_applied(store: Store) -> None:
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == engine_mod.BUSY_TIMEOUT_MS
@@ -90,11 +90,11 @@ def test_a_directory_is_not_a_store(tmp_path: Path) -> None:
 
 
 def test_killed_bulk_load_search_index_is_repaired_on_open(store: Store, db_path: Path) -> None:
-    with store.engine.begin() as conn:
+    with store.db.engine.begin() as conn:
         conn.exec_driver_sql("DROP TRIGGER message_fts_ai")
     store.close()
     reopened = Store.open(db_path)
-    with reopened.engine.connect() as conn:
+    with reopened.db.engine.connect() as conn:
         triggers = (
             conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             .scalars()
@@ -109,7 +109,7 @@ def test_migrations_build_exactly_the_models(store: Store) -> None:
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     search_tables = {"message_fts", "message_fts_idx", "message_fts_docsize",
                      "message_fts_config", "message_fts_data"}  # fmt: skip

@@ -33,13 +33,13 @@ def test_search_finds_bodies_and_subjects_newest_first(store: Store) -> None:
         mail("b@x.org", "Parcel", "my invoice never arrived", minutes=2),
         mail("c@x.org", "Café", "naïve résumé", minutes=3),
     )
-    hits = store.search_messages("invoice")
+    hits = store.queue.search_messages("invoice")
     assert [h["ticket_subject"] for h in hits] == ["Parcel", "Invoice wrong"]
-    assert store.search_messages("cafe")[0]["ticket_subject"] == "Café"  # diacritics folded
-    assert store.search_messages("inv*")[0]["ticket_subject"] == "Parcel"
-    assert store.search_messages("AND OR") == []
-    assert store.count_search("invoice") == 2
-    assert store.search_messages("invoice", before=hits[0]["id"])[0]["ticket_subject"] == (
+    assert store.queue.search_messages("cafe")[0]["ticket_subject"] == "Café"  # diacritics folded
+    assert store.queue.search_messages("inv*")[0]["ticket_subject"] == "Parcel"
+    assert store.queue.search_messages("AND OR") == []
+    assert store.queue.count_search("invoice") == 2
+    assert store.queue.search_messages("invoice", before=hits[0]["id"])[0]["ticket_subject"] == (
         "Invoice wrong"
     )
 
@@ -48,10 +48,10 @@ def test_search_index_follows_updates_and_deletes(store: Store) -> None:
     from sqlalchemy import text
 
     ingest(store, mail("a@x.org", "Hello", "banana"))
-    with store.engine.begin() as conn:
+    with store.db.engine.begin() as conn:
         conn.execute(text("UPDATE message SET body = 'cherry'"))
-    assert store.search_messages("banana") == []
-    assert len(store.search_messages("cherry")) == 1
-    with store.engine.begin() as conn:
+    assert store.queue.search_messages("banana") == []
+    assert len(store.queue.search_messages("cherry")) == 1
+    with store.db.engine.begin() as conn:
         conn.execute(text("DELETE FROM message"))
-    assert store.search_messages("cherry") == []
+    assert store.queue.search_messages("cherry") == []

@@ -1,4 +1,4 @@
-"""The store queries the console added (store/console.py), on SQLite and PostgreSQL."""
+"""Upward pages and pick lists for the console (store/queue.py), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ FILTERS = [
 
 def everything(store: Store, f: TicketFilter) -> list[int]:
     numbers: list[int] = []
-    page = store.list_tickets(f, None, 40)
+    page = store.queue.list_tickets(f, None, 40)
     while True:
         numbers += [r.number for r in page.rows]
         if page.next is None:
             return numbers
-        page = store.list_tickets(f, page.next, 40)
+        page = store.queue.list_tickets(f, page.next, 40)
 
 
 def check_upward_paging(store: Store) -> None:
@@ -36,25 +36,27 @@ def check_upward_paging(store: Store) -> None:
         order = everything(store, f)
         assert order, query
         # The oldest page, then page by page upwards, rebuilds the whole order.
-        rebuilt = store.list_tickets_before(f, None, 25)
+        rebuilt = store.queue.list_tickets_before(f, None, 25)
         assert [r.number for r in rebuilt] == order[-25:]
         while True:
-            above = store.list_tickets_before(f, rebuilt[0].cursor, 25)
+            above = store.queue.list_tickets_before(f, rebuilt[0].cursor, 25)
             if not above:
                 break
             rebuilt = above + rebuilt
         assert [r.number for r in rebuilt] == order, query
     with pytest.raises(ValueError):
-        store.list_tickets_before(TicketFilter(text="refund"), None, 10)
+        store.queue.list_tickets_before(TicketFilter(text="refund"), None, 10)
 
 
 def check_distinct_values(store: Store) -> None:
-    rows = store.list_tickets(None, None, 1000).rows
-    assert store.distinct_values("queue") == sorted({r.queue for r in rows})
-    assert store.distinct_values("assignee") == sorted({r.assignee for r in rows if r.assignee})
-    tags = {t for r in rows for t in store.get_ticket(r.number).tags}
-    assert store.distinct_values("tag") == sorted(tags)
-    assert store.distinct_values("queue", limit=2) == sorted({r.queue for r in rows})[:2]
+    rows = store.queue.list_tickets(None, None, 1000).rows
+    assert store.queue.distinct_values("queue") == sorted({r.queue for r in rows})
+    assert store.queue.distinct_values("assignee") == sorted(
+        {r.assignee for r in rows if r.assignee}
+    )
+    tags = {t for r in rows for t in store.tickets.get_ticket(r.number).tags}
+    assert store.queue.distinct_values("tag") == sorted(tags)
+    assert store.queue.distinct_values("queue", limit=2) == sorted({r.queue for r in rows})[:2]
 
 
 def test_upward_pages_and_pick_lists_on_sqlite(demo_store: Store) -> None:
@@ -95,6 +97,6 @@ async def test_the_console_runs_on_postgresql(pg_url: str) -> None:
             assert isinstance(app.screen, TicketScreen) and app.screen.data is not None
             await pilot.press("2")
             await settle(pilot)
-            assert "E" in store.get_ticket(app.screen.number).heard
+            assert "E" in store.tickets.get_ticket(app.screen.number).heard
     finally:
         store.close()

@@ -46,7 +46,7 @@ def kept(drafts: DraftBox, store: Store, number: int, expected: str) -> bool:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         draft = drafts.read(number)
-        note = store.get_ticket(number).note
+        note = store.tickets.get_ticket(number).note
         if (draft and draft.body == expected) or (note and note.body == expected):
             return True
         time.sleep(0.05)
@@ -77,7 +77,7 @@ async def test_quitting_mid_typing_keeps_the_text(demo_store: Store) -> None:
         assert again.screen.query_one(NotesEditor).text == expected
         await pilot.pause(2.0)  # the restored draft is saved like any edit
         await settle(pilot)
-    assert demo_store.note_versions(number)[-1].body == expected
+    assert demo_store.tickets.note_versions(number)[-1].body == expected
     assert again.drafts.read(number) is None
 
 
@@ -90,18 +90,18 @@ async def test_a_colleagues_save_is_never_overwritten(demo_store: Store) -> None
         screen = app.screen
         assert isinstance(screen, TicketScreen)
         number = screen.number
-        demo_store.save_note(number, "Colleague's notes", "Ben Okafor")
+        demo_store.tickets.save_note(number, "Colleague's notes", "Ben Okafor")
         await pilot.press("n", *" mine")
         panel = screen.query_one(NotesPanel)
         await pilot.pause(2.0)
         await settle(pilot)
         assert panel.state.conflict  # refused, not overwritten
-        assert demo_store.note_versions(number)[-1].body == "Colleague's notes"
+        assert demo_store.tickets.note_versions(number)[-1].body == "Colleague's notes"
         draft = app.drafts.read(number)
         assert draft is not None and draft.body.endswith(" mine")
         await pilot.press("ctrl+s")  # explicitly: save mine as a newer version
         await settle(pilot)
-        versions = demo_store.note_versions(number)
+        versions = demo_store.tickets.note_versions(number)
         assert versions[-1].body.endswith(" mine") and versions[-1].author == AGENT
         assert versions[-2].body == "Colleague's notes"  # every version kept
 
@@ -109,8 +109,8 @@ async def test_a_colleagues_save_is_never_overwritten(demo_store: Store) -> None
 def test_a_killed_terminal_loses_at_most_a_moment(demo_store: Store, tmp_path: Path) -> None:
     """The real program in a pseudo-terminal, killed with SIGKILL mid-typing."""
     location = demo_store.location
-    number = demo_store.list_tickets(None, None, 1).rows[0].number  # "All" is view 6
-    before = demo_store.get_ticket(number).note
+    number = demo_store.queue.list_tickets(None, None, 1).rows[0].number  # "All" is view 6
+    before = demo_store.tickets.get_ticket(number).note
     demo_store.close()
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
@@ -186,7 +186,7 @@ async def test_notes_follow_the_ticket_when_stepping_with_brackets(demo_store: S
         await pilot.press("n", *" second ticket")
         await pilot.pause(2.0)
         await settle(pilot)
-    first_note, second_note = (demo_store.get_ticket(n).note for n in (first, second))
+    first_note, second_note = (demo_store.tickets.get_ticket(n).note for n in (first, second))
     assert first_note is not None and first_note.body.endswith(" first ticket")
     assert second_note is not None and second_note.body.endswith(" second ticket")
     assert app.drafts.read(first) is None and app.drafts.read(second) is None

@@ -14,12 +14,12 @@ from tests.tui.conftest import AGENT, console, screen_text, settle
 def all_numbers(store: Store, f: TicketFilter) -> list[int]:
     """Every ticket of a filter in queue order, straight from the store."""
     numbers: list[int] = []
-    page = store.list_tickets(f, None, 50)
+    page = store.queue.list_tickets(f, None, 50)
     while True:
         numbers += [r.number for r in page.rows if r.number not in numbers]
         if page.next is None:
             return numbers
-        page = store.list_tickets(f, page.next, 50)
+        page = store.queue.list_tickets(f, page.next, 50)
 
 
 async def test_first_page_then_counts_and_views(demo_store: Store) -> None:
@@ -33,9 +33,9 @@ async def test_first_page_then_counts_and_views(demo_store: Store) -> None:
         assert [r.number for r in table.rows] == all_numbers(demo_store, mine)
         bar = queue.query_one(ViewBar)
         for view in saved_views(AGENT):
-            assert bar.counts[view.key] == demo_store.count_tickets(view.filter)
+            assert bar.counts[view.key] == demo_store.queue.count_tickets(view.filter)
         text = screen_text(app)
-        assert f"All {demo_store.ticket_count()}" in text
+        assert f"All {demo_store.tickets.ticket_count()}" in text
         assert "demo.db" in text and AGENT in text  # header: store and agent
 
         await pilot.press("5")  # Solved
@@ -88,7 +88,7 @@ async def test_full_text_filter_and_phrases(demo_store: Store) -> None:
         found = [r.number for r in table.rows]
         assert found and len(found) == len(set(found))
         for number in found:
-            detail = demo_store.get_ticket(number)
+            detail = demo_store.tickets.get_ticket(number)
             assert detail.ticket.status == "pending"
             assert any("charged twice" in m.body.lower() for m in detail.messages)
 

@@ -84,7 +84,7 @@ async def wait_for_draft(pilot: Pilot[Any]) -> None:
 def chat_ticket(store: Store) -> int:
     return next(
         r.number
-        for r in store.list_tickets(None, None, 200).rows
+        for r in store.queue.list_tickets(None, None, 200).rows
         if r.channel in ("whatsapp", "telegram") and r.status in ("new", "open")
     )
 
@@ -94,7 +94,7 @@ async def test_email_reply_is_sent_by_smtp_threaded_and_stored(
     demo_store: Store, smtp_server: Any
 ) -> None:
     number = first_ticket_with(demo_store, channel="email")
-    detail = demo_store.get_ticket(number)
+    detail = demo_store.tickets.get_ticket(number)
     parent = [m for m in detail.messages if m.message_id][-1]
     app = desk(demo_store, smtp_server.port)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -110,11 +110,11 @@ async def test_email_reply_is_sent_by_smtp_threaded_and_stored(
         assert parent.message_id in sent["References"]
         assert format_token(number) in sent["Subject"]
         assert sent["From"].addresses[0].addr_spec == AGENT_EMAIL
-        last = demo_store.get_ticket(number).messages[-1]
+        last = demo_store.tickets.get_ticket(number).messages[-1]
         assert (last.direction, last.delivered) == ("outbound", True)
         assert last.body.strip() == "Thanks, we are on it."
         assert last.message_id == sent["Message-ID"]
-        assert demo_store.get_draft(number, AGENT) is None
+        assert demo_store.workflow.get_draft(number, AGENT) is None
         to = str(sent["To"].addresses[0].addr_spec)
         assert any(f"sent to {to}" in n for n in notes(app))
         assert not composer(app).is_open and app.clipboard == ""
@@ -131,14 +131,14 @@ async def test_chat_reply_is_recorded_and_copied(demo_store: Store) -> None:
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.clipboard == "Your refund is on its way."
-        last = demo_store.get_ticket(number).messages[-1]
+        last = demo_store.tickets.get_ticket(number).messages[-1]
         assert (last.direction, last.delivered) == ("outbound", False)
         assert any("recorded, not delivered" in n and "clipboard" in n for n in notes(app))
 
 
 async def test_failed_send_keeps_the_text_and_the_draft(demo_store: Store) -> None:
     number = first_ticket_with(demo_store, channel="email")
-    before = len(demo_store.get_ticket(number).messages)
+    before = len(demo_store.tickets.get_ticket(number).messages)
     app = desk(demo_store, free_port())  # nothing listens there
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -150,12 +150,12 @@ async def test_failed_send_keeps_the_text_and_the_draft(demo_store: Store) -> No
         editor = app.screen.query_one(ReplyEditor)
         assert composer(app).is_open and editor.text == "Please try again"
         assert not editor.read_only
-        draft = demo_store.get_draft(number, AGENT)
+        draft = demo_store.workflow.get_draft(number, AGENT)
         assert draft is not None and draft.body == "Please try again" and draft.error
-        assert len(demo_store.get_ticket(number).messages) == before
+        assert len(demo_store.tickets.get_ticket(number).messages) == before
         await pilot.press(*" now")  # still editable; the draft follows
         await wait_for_draft(pilot)
-        draft = demo_store.get_draft(number, AGENT)
+        draft = demo_store.workflow.get_draft(number, AGENT)
         assert draft is not None and draft.body == "Please try again now"
 
 
@@ -167,7 +167,7 @@ async def test_draft_survives_closing_the_app_mid_typing(demo_store: Store) -> N
         await open_ticket(pilot, number)
         await write_reply(pilot, "Half a sent")
         await pilot.press("ctrl+q")  # before the debounced write would run
-    draft = demo_store.get_draft(number, AGENT)
+    draft = demo_store.workflow.get_draft(number, AGENT)
     assert draft is not None and draft.body == "Half a sent"
 
     again = desk(demo_store)
@@ -184,7 +184,7 @@ async def test_draft_survives_closing_the_app_mid_typing(demo_store: Store) -> N
         assert composer(again).is_open  # text left in it: it stays in view
         assert not isinstance(again.focused, ReplyEditor)
         await wait_for_draft(pilot)
-    draft = demo_store.get_draft(number, AGENT)
+    draft = demo_store.workflow.get_draft(number, AGENT)
     assert draft is not None and draft.body == "Half a sentence."
 
 
@@ -196,13 +196,13 @@ async def test_discarding_the_draft(demo_store: Store) -> None:
         await open_ticket(pilot, number)
         await write_reply(pilot, "Not this")
         await wait_for_draft(pilot)
-        assert demo_store.get_draft(number, AGENT) is not None
+        assert demo_store.workflow.get_draft(number, AGENT) is not None
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
-        assert demo_store.get_draft(number, AGENT) is None
+        assert demo_store.workflow.get_draft(number, AGENT) is None
         assert not composer(app).is_open
         await pilot.press("r")
         await settle(pilot)
@@ -235,7 +235,7 @@ async def test_macro_picker_fills_the_composer_and_applies_on_send(demo_store: S
     write_macro("password-reset", '+++\ntitle = "Password reset"\n+++\nUse the link.\n')
     write_macro("email-only", '+++\nchannels = ["email"]\n+++\nEmail only.\n')
     number = chat_ticket(demo_store)
-    detail = demo_store.get_ticket(number)
+    detail = demo_store.tickets.get_ticket(number)
     assert detail.ticket.status != "pending" and "refund" not in detail.tags
     first_name = detail.customer.name.split()[0]  # type: ignore[union-attr]
     app = desk(demo_store)
@@ -258,11 +258,11 @@ async def test_macro_picker_fills_the_composer_and_applies_on_send(demo_store: S
         assert f"ticket {number} is on its way" in editor.text and AGENT in editor.text
         assert "Refund issued" in str(app.screen.query_one("#reply-head").render())
         await wait_for_draft(pilot)
-        draft = demo_store.get_draft(number, AGENT)
+        draft = demo_store.workflow.get_draft(number, AGENT)
         assert draft is not None and draft.macro == "refund-issued"
         await pilot.press("ctrl+s")
         await settle(pilot)
-    after = demo_store.get_ticket(number)
+    after = demo_store.tickets.get_ticket(number)
     assert after.ticket.status == "pending" and "refund" in after.tags
     assert after.messages[-1].direction == "outbound"
     assert f"ticket {number} is on its way" in after.messages[-1].body
@@ -283,10 +283,10 @@ async def test_a_broken_macro_file_is_reported_not_fatal(demo_store: Store) -> N
 async def test_solving_by_reply_with_heard_open_asks_first(demo_store: Store) -> None:
     number = next(
         r.number
-        for r in demo_store.list_tickets(None, None, 200).rows
+        for r in demo_store.queue.list_tickets(None, None, 200).rows
         if r.channel in ("whatsapp", "telegram", "slack", "discord")
         and r.status in ("new", "open", "pending")
-        and sum(h.done for h in demo_store.get_ticket(r.number).heard.values()) < 5
+        and sum(h.done for h in demo_store.tickets.get_ticket(r.number).heard.values()) < 5
     )
     app = desk(demo_store)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -303,10 +303,10 @@ async def test_solving_by_reply_with_heard_open_asks_first(demo_store: Store) ->
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert demo_store.get_ticket(number).messages[-1].body.strip() != "All fixed."
+        assert demo_store.tickets.get_ticket(number).messages[-1].body.strip() != "All fixed."
         await pilot.press("y")
         await settle(pilot)
-    after = demo_store.get_ticket(number)
+    after = demo_store.tickets.get_ticket(number)
     assert after.ticket.status == "solved"
     assert after.messages[-1].body.strip() == "All fixed."
 
@@ -345,15 +345,15 @@ async def test_reply_in_editor(
         await settle(pilot)
         assert editor.text == "Written in my editor.\nThanks!\nWritten in my editor.\n"
         await wait_for_draft(pilot)
-        draft = demo_store.get_draft(number, AGENT)
+        draft = demo_store.workflow.get_draft(number, AGENT)
         assert draft is not None and draft.body == editor.text
 
 
 async def test_merge_by_key(demo_store: Store) -> None:
-    rows = demo_store.list_tickets(None, None, 200).rows
+    rows = demo_store.queue.list_tickets(None, None, 200).rows
     source, target = rows[3].number, rows[4].number
-    moved = len(demo_store.get_ticket(source).messages)
-    before = len(demo_store.get_ticket(target).messages)
+    moved = len(demo_store.tickets.get_ticket(source).messages)
+    before = len(demo_store.tickets.get_ticket(target).messages)
     app = console(demo_store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -370,9 +370,9 @@ async def test_merge_by_key(demo_store: Store) -> None:
         assert f"Merge #{source} into #{target}" in app.screen.problem
         await pilot.press("y")
         await settle(pilot)
-        merged = demo_store.get_ticket(source).ticket
+        merged = demo_store.tickets.get_ticket(source).ticket
         assert (merged.merged_into_id, merged.status) == (target, "closed")
-        assert len(demo_store.get_ticket(target).messages) == before + moved
+        assert len(demo_store.tickets.get_ticket(target).messages) == before + moved
         assert any(f"Merged #{source} into #{target}" in n for n in notes(app))
 
 
@@ -392,15 +392,15 @@ async def test_escalate_by_key_needs_a_note(demo_store: Store) -> None:
         await pilot.press(*"needs an engineer", "enter")
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)
-    detail = demo_store.get_ticket(number)
+    detail = demo_store.tickets.get_ticket(number)
     assert detail.ticket.queue == "tier2"
     assert detail.messages[-1].direction == "note"
     assert "needs an engineer" in detail.messages[-1].body
-    assert any(e.kind == "escalate" and e.actor == AGENT for e in demo_store.events(number))
+    assert any(e.kind == "escalate" and e.actor == AGENT for e in demo_store.tickets.events(number))
 
 
 async def test_link_by_key(demo_store: Store) -> None:
-    rows = demo_store.list_tickets(None, None, 200).rows
+    rows = demo_store.queue.list_tickets(None, None, 200).rows
     number, other = rows[0].number, rows[1].number
     app = console(demo_store)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -411,7 +411,7 @@ async def test_link_by_key(demo_store: Store) -> None:
         await pilot.press("L", *"abc", "enter")
         await settle(pilot)
         assert any("not a ticket number" in n for n in notes(app))
-    links = demo_store.get_ticket(number).links
+    links = demo_store.tickets.get_ticket(number).links
     assert [(link.other_id, link.kind) for link in links] == [(other, "related")]
 
 
@@ -421,7 +421,7 @@ async def test_help_and_palette_offer_the_new_actions(demo_store: Store) -> None
     app = console(demo_store)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        await open_ticket(pilot, demo_store.list_tickets(None, None, 5).rows[0].number)
+        await open_ticket(pilot, demo_store.queue.list_tickets(None, None, 5).rows[0].number)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         app.screen.query_one("#help-body").scroll_end(animate=False)

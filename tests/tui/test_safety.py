@@ -33,7 +33,7 @@ CSI = "\x1b[2J\x1b[31m"
 
 def hostile_ticket(store: Store) -> int:
     at = ANCHOR - timedelta(minutes=5)
-    with store.write() as session:
+    with store.db.write() as session:
         customer = Customer(
             name=f"{MARKUP} Mallory{OSC}",
             organization=f"[link=https://evil.example]Evil[/link]{CSI}",

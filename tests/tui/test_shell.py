@@ -79,7 +79,7 @@ async def test_palette_runs_screen_actions_and_opens_tickets(demo_store: Store) 
         await pilot.press("escape")
         await settle(pilot)
 
-        other = demo_store.list_tickets(None, None, 60).rows[-1].number
+        other = demo_store.queue.list_tickets(None, None, 60).rows[-1].number
         await pilot.press("ctrl+p")
         await settle(pilot)
         await pilot.press(*f"#{other}")

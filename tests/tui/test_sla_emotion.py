@@ -21,7 +21,7 @@ from tests.tui.test_ticket import first_ticket_with, open_ticket
 
 
 def every_row(store: Store) -> list[TicketRow]:
-    return store.list_tickets(TicketFilter(), None, 1000).rows
+    return store.queue.list_tickets(TicketFilter(), None, 1000).rows
 
 
 async def test_breaching_soon_view_lists_exactly_the_at_risk_tickets(demo_store: Store) -> None:

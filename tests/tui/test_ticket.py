@@ -23,7 +23,7 @@ from tests.tui.conftest import AGENT, console, screen_text, settle
 
 
 def first_ticket_with(store: Store, **wanted: Any) -> int:
-    for row in store.list_tickets(None, None, 200).rows:
+    for row in store.queue.list_tickets(None, None, 200).rows:
         if all(getattr(row, k) == v for k, v in wanted.items()):
             return row.number
     raise AssertionError(f"no ticket with {wanted}")
@@ -46,11 +46,11 @@ def conversation_text(screen: TicketScreen) -> str:
 async def test_conversation_oldest_first_with_direction_and_folding(demo_store: Store) -> None:
     number = next(
         r.number
-        for r in demo_store.list_tickets(None, None, 200).rows
+        for r in demo_store.queue.list_tickets(None, None, 200).rows
         if r.message_count >= 3
-        and any("\n> " in m.body for m in demo_store.get_ticket(r.number).messages)
+        and any("\n> " in m.body for m in demo_store.tickets.get_ticket(r.number).messages)
     )
-    detail = demo_store.get_ticket(number)
+    detail = demo_store.tickets.get_ticket(number)
     app = console(demo_store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -76,13 +76,13 @@ async def test_heard_toggles_are_stored_with_actor(demo_store: Store) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         screen = await open_ticket(pilot, number)
-        before = {s: h.done for s, h in demo_store.get_ticket(number).heard.items()}
+        before = {s: h.done for s, h in demo_store.tickets.get_ticket(number).heard.items()}
         await pilot.press("2")
         await settle(pilot)
-        heard = demo_store.get_ticket(number).heard
+        heard = demo_store.tickets.get_ticket(number).heard
         assert heard["E"].done is not before.get("E", False)
         assert heard["E"].actor == AGENT
-        events = [e for e in demo_store.events(number) if e.kind == "heard"]
+        events = [e for e in demo_store.tickets.events(number) if e.kind == "heard"]
         assert events[-1].actor == AGENT and events[-1].old == "E"
         assert screen.query_one(HeardPanel).is_done("E") is heard["E"].done
 
@@ -91,14 +91,14 @@ async def test_heard_toggles_are_stored_with_actor(demo_store: Store) -> None:
         assert screen.focused is not None and screen.focused.id == "heard-steps"
         await pilot.press("enter")  # the first step, H
         await settle(pilot)
-        assert demo_store.get_ticket(number).heard["H"].done is not before.get("H", False)
+        assert demo_store.tickets.get_ticket(number).heard["H"].done is not before.get("H", False)
 
 
 async def test_diagnose_asks_for_the_root_cause(demo_store: Store) -> None:
     number = next(
         r.number
-        for r in demo_store.list_tickets(None, None, 200).rows
-        if not (h := demo_store.get_ticket(r.number).heard.get("D")) or not h.done
+        for r in demo_store.queue.list_tickets(None, None, 200).rows
+        if not (h := demo_store.tickets.get_ticket(r.number).heard.get("D")) or not h.done
     )
     app = console(demo_store)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -110,7 +110,7 @@ async def test_diagnose_asks_for_the_root_cause(demo_store: Store) -> None:
         await pilot.press("j", "j", "enter")  # third category
         await pilot.press(*"sync token expired", "enter")
         await settle(pilot)
-        detail = demo_store.get_ticket(number)
+        detail = demo_store.tickets.get_ticket(number)
         cause = app.config.heard.root_causes[2]
         assert detail.heard["D"].done and detail.heard["D"].category == cause
         assert detail.heard["D"].note == "sync token expired"
@@ -119,7 +119,7 @@ async def test_diagnose_asks_for_the_root_cause(demo_store: Store) -> None:
 
         await pilot.press("5")  # un-marking needs no form
         await settle(pilot)
-        assert not demo_store.get_ticket(number).heard["D"].done
+        assert not demo_store.tickets.get_ticket(number).heard["D"].done
 
 
 async def solve(pilot: Pilot[Any]) -> None:
@@ -135,8 +135,8 @@ async def solve(pilot: Pilot[Any]) -> None:
 
 async def test_solving_with_open_steps_asks_first(demo_store: Store) -> None:
     number = first_ticket_with(demo_store, status="new")
-    assert not all(h.done for h in demo_store.get_ticket(number).heard.values()) or len(
-        demo_store.get_ticket(number).heard
+    assert not all(h.done for h in demo_store.tickets.get_ticket(number).heard.values()) or len(
+        demo_store.tickets.get_ticket(number).heard
     ) < len(HEARD_STEPS)
     app = console(demo_store, policy="warn")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -146,12 +146,12 @@ async def test_solving_with_open_steps_asks_first(demo_store: Store) -> None:
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         await settle(pilot)
-        assert demo_store.get_ticket(number).ticket.status == "new"
+        assert demo_store.tickets.get_ticket(number).ticket.status == "new"
         await solve(pilot)
         await pilot.press("y")
         await settle(pilot)
-        assert demo_store.get_ticket(number).ticket.status == "solved"
-        status_events = [e for e in demo_store.events(number) if e.kind == "status"]
+        assert demo_store.tickets.get_ticket(number).ticket.status == "solved"
+        status_events = [e for e in demo_store.tickets.events(number) if e.kind == "status"]
         assert status_events[-1].new == "solved" and status_events[-1].actor == AGENT
         assert "solved" in screen_text(app)
 
@@ -164,19 +164,19 @@ async def test_solve_policy_require_refuses_and_off_does_not_ask(demo_store: Sto
         await open_ticket(pilot, first)
         await solve(pilot)
         assert isinstance(app.screen, TicketScreen)
-        assert demo_store.get_ticket(first).ticket.status == "new"
+        assert demo_store.tickets.get_ticket(first).ticket.status == "new"
         assert any("Complete the HEARD checklist" in n.message for n in app._notifications)
     app = console(demo_store, policy="off")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await open_ticket(pilot, first)
         await solve(pilot)
-        assert demo_store.get_ticket(first).ticket.status == "solved"
+        assert demo_store.tickets.get_ticket(first).ticket.status == "solved"
 
 
 async def test_notes_autosave_keeps_every_version(demo_store: Store) -> None:
     number = first_ticket_with(demo_store, status="open")
-    versions_before = len(demo_store.note_versions(number))
+    versions_before = len(demo_store.tickets.note_versions(number))
     app = console(demo_store)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -188,7 +188,7 @@ async def test_notes_autosave_keeps_every_version(demo_store: Store) -> None:
         await pilot.press(*"\nRefund sent 1-2-3")  # ...inside it, digits are text
         await pilot.pause(SAVE_DELAY + 0.5)
         await settle(pilot)
-        versions = demo_store.note_versions(number)
+        versions = demo_store.tickets.note_versions(number)
         assert len(versions) == versions_before + 1
         assert versions[-1].body.endswith("Refund sent 1-2-3")
         assert versions[-1].author == AGENT
@@ -196,7 +196,7 @@ async def test_notes_autosave_keeps_every_version(demo_store: Store) -> None:
         await pilot.press(*" and confirmed")
         await pilot.pause(SAVE_DELAY + 0.5)
         await settle(pilot)
-        versions = demo_store.note_versions(number)
+        versions = demo_store.tickets.note_versions(number)
         assert len(versions) == versions_before + 2
         assert versions[-1].body.endswith("1-2-3 and confirmed")
         assert versions[-2].body.endswith("1-2-3")  # the earlier version is kept
@@ -217,12 +217,12 @@ async def test_actions_change_the_ticket_through_the_store(demo_store: Store) ->
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("escape")  # cancel: nothing changes
         await settle(pilot)
-        current = demo_store.get_ticket(number).ticket.priority
+        current = demo_store.tickets.get_ticket(number).ticket.priority
         await pilot.press("p")
         await settle(pilot)
         await pilot.press("g" if current != "low" else "G", "enter")
         await settle(pilot)
-        assert demo_store.get_ticket(number).ticket.priority != current
+        assert demo_store.tickets.get_ticket(number).ticket.priority != current
 
         await pilot.press("a")
         await settle(pilot)
@@ -231,34 +231,34 @@ async def test_actions_change_the_ticket_through_the_store(demo_store: Store) ->
         prompt.value = ""  # type: ignore[attr-defined]
         await pilot.press(*"Dana Levi", "enter")
         await settle(pilot)
-        assert demo_store.get_ticket(number).ticket.assignee == "Dana Levi"
+        assert demo_store.tickets.get_ticket(number).ticket.assignee == "Dana Levi"
 
         await pilot.press("t")
         await settle(pilot)
         app.screen.query_one("Input").value = "VIP, urgent-fix"  # type: ignore[attr-defined]
         await pilot.press("enter")
         await settle(pilot)
-        assert demo_store.get_ticket(number).tags == ["urgent-fix", "vip"]
+        assert demo_store.tickets.get_ticket(number).tags == ["urgent-fix", "vip"]
 
         await pilot.press("m")
         await settle(pilot)
         app.screen.query_one("Input").value = "escalations"  # type: ignore[attr-defined]
         await pilot.press("enter")
         await settle(pilot)
-        assert demo_store.get_ticket(number).ticket.queue == "escalations"
+        assert demo_store.tickets.get_ticket(number).ticket.queue == "escalations"
 
         await pilot.press("i")
         await settle(pilot)
         await pilot.press(*"Called the customer", "ctrl+s")
         await settle(pilot)
-        last = demo_store.get_ticket(number).messages[-1]
+        last = demo_store.tickets.get_ticket(number).messages[-1]
         assert last.direction == "note" and last.body == "Called the customer"
         assert "NOTE" in conversation_text(app.screen)  # type: ignore[arg-type]
 
         await pilot.press("A")  # assign to me
         await settle(pilot)
-        assert demo_store.get_ticket(number).ticket.assignee == AGENT
-        kinds = [e.kind for e in demo_store.events(number)]
+        assert demo_store.tickets.get_ticket(number).ticket.assignee == AGENT
+        kinds = [e.kind for e in demo_store.tickets.events(number)]
         for kind in ("priority", "assignee", "tags", "queue", "internal_note"):
             assert kind in kinds
 
@@ -309,12 +309,12 @@ async def test_tab_cycles_panels_and_keys_reach_them(demo_store: Store) -> None:
 async def test_customer_history_and_customer_screen(demo_store: Store) -> None:
     number = next(
         r.number
-        for r in demo_store.list_tickets(None, None, 200).rows
-        if r.customer_id and len(demo_store.get_customer(r.customer_id).tickets) >= 2
+        for r in demo_store.queue.list_tickets(None, None, 200).rows
+        if r.customer_id and len(demo_store.customers.get_customer(r.customer_id).tickets) >= 2
     )
-    customer_id = demo_store.get_ticket(number).ticket.customer_id
+    customer_id = demo_store.tickets.get_ticket(number).ticket.customer_id
     assert customer_id is not None
-    profile = demo_store.get_customer(customer_id)
+    profile = demo_store.customers.get_customer(customer_id)
     other = next(t.id for t in profile.tickets if t.id != number)
     app = console(demo_store)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -358,13 +358,13 @@ async def test_reread_shows_a_new_customer_message(demo_store: Store) -> None:
     from tests.tui.conftest import NOW
 
     number = first_ticket_with(demo_store, channel="email", status="open")
-    last = demo_store.get_ticket(number).messages[-1]
+    last = demo_store.tickets.get_ticket(number).messages[-1]
     assert last.message_id
     app = console(demo_store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = await open_ticket(pilot, number)
-        messages = demo_store.get_ticket(number).messages
+        messages = demo_store.tickets.get_ticket(number).messages
         sender = next(m.author_address for m in messages if m.direction == "inbound")
         Ingestor(demo_store, parse_config({})).run(
             [mail(sender, "Re: it", "Any news on this one?", at=NOW, in_reply_to=last.message_id)],

@@ -71,5 +71,5 @@ def test_cli_reply_edit(store: Store, db_path: Path, editor: Path, isolated_home
     )
     result = CliRunner().invoke(app, ["--db", str(db_path), "reply", "1", "--edit", "--json"])
     assert result.exit_code == 0, result.stderr
-    out = store.get_ticket(1).messages[-1]
+    out = store.tickets.get_ticket(1).messages[-1]
     assert (out.direction, out.delivered, out.body) == ("outbound", False, "-- edited\n")

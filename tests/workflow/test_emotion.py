@@ -134,7 +134,7 @@ def run(store: Store, *records: Any, config: Any = None) -> None:
 
 def test_ticket_emotion_is_the_latest_inbound_one(store: Store) -> None:
     run(store, mail("a@x.org", "Order", "This is unacceptable, I am furious!", message_id="<1@x>"))
-    detail = store.get_ticket(1)
+    detail = store.tickets.get_ticket(1)
     assert detail.ticket.emotion == "anger"
     assert detail.messages[0].emotion == "anger" and detail.messages[0].emotion_score
     run(
@@ -142,7 +142,7 @@ def test_ticket_emotion_is_the_latest_inbound_one(store: Store) -> None:
         mail("a@x.org", "Re: Order", "Thank you, all good now!", minutes=90,
              message_id="<2@x>", in_reply_to="<1@x>"),
     )  # fmt: skip
-    detail = store.get_ticket(1)
+    detail = store.tickets.get_ticket(1)
     assert detail.ticket.emotion == "positive"
     # An older message imported late does not replace the latest emotion.
     run(
@@ -150,10 +150,10 @@ def test_ticket_emotion_is_the_latest_inbound_one(store: Store) -> None:
         mail("a@x.org", "Re: Order", "I'm worried, will I lose my data?", minutes=30,
              message_id="<3@x>", in_reply_to="<1@x>"),
     )  # fmt: skip
-    detail = store.get_ticket(1)
+    detail = store.tickets.get_ticket(1)
     assert detail.ticket.emotion == "positive"
     assert [m.emotion for m in detail.messages] == ["anger", "anxiety", "positive"]
-    assert store.list_tickets().rows[0].emotion == "positive"
+    assert store.queue.list_tickets().rows[0].emotion == "positive"
 
 
 def test_repeat_contact_within_a_day_reads_as_frustration(store: Store) -> None:
@@ -162,7 +162,7 @@ def test_repeat_contact_within_a_day_reads_as_frustration(store: Store) -> None:
     run(store, first)
     run(store, mail("a@x.org", "Login", "Can you look at this?", at=T0 + timedelta(hours=3),
                     message_id="<l2@x>"))  # fmt: skip
-    messages = store.get_ticket(1).messages
+    messages = store.tickets.get_ticket(1).messages
     assert [m.emotion for m in messages] == ["neutral", "frustration"]
 
 
@@ -177,7 +177,7 @@ def test_repeat_contact_across_batches_of_one_run(store: Store) -> None:
              message_id="<l2@x>"),
         config=config,
     )  # fmt: skip
-    assert [m.emotion for m in store.get_ticket(1).messages] == ["neutral", "frustration"]
+    assert [m.emotion for m in store.tickets.get_ticket(1).messages] == ["neutral", "frustration"]
 
 
 def test_an_answer_in_between_is_not_a_repeat(store: Store) -> None:
@@ -205,8 +205,8 @@ def test_an_answer_in_between_is_not_a_repeat(store: Store) -> None:
         mail("b@y.org", "Hi", "About my invoice.", minutes=2, message_id="<b2@y>"),
     )  # fmt: skip
     # One batch: only each ticket's latest customer message is scored.
-    assert [m.emotion for m in store.get_ticket(1).messages] == [None, None, "neutral"]
-    assert [m.emotion for m in store.get_ticket(2).messages] == [None, "neutral"]
+    assert [m.emotion for m in store.tickets.get_ticket(1).messages] == [None, None, "neutral"]
+    assert [m.emotion for m in store.tickets.get_ticket(2).messages] == [None, "neutral"]
 
 
 def test_a_batch_scores_each_tickets_latest_customer_message(store: Store) -> None:
@@ -216,7 +216,7 @@ def test_a_batch_scores_each_tickets_latest_customer_message(store: Store) -> No
         mail("a@x.org", "Re: Order", "Thanks, that fixed it, wonderful!", minutes=60,
              message_id="<o2@x>", in_reply_to="<o1@x>"),
     )  # fmt: skip
-    detail = store.get_ticket(1)
+    detail = store.tickets.get_ticket(1)
     assert [m.emotion for m in detail.messages] == [None, "positive"]
     assert detail.ticket.emotion == "positive"
 
@@ -232,6 +232,6 @@ def test_rules_on_emotion_see_every_message_scored(store: Store) -> None:
              message_id="<o2@x>", in_reply_to="<o1@x>"),
         config=config,
     )  # fmt: skip
-    detail = store.get_ticket(1)
+    detail = store.tickets.get_ticket(1)
     assert [m.emotion for m in detail.messages] == ["anger", "positive"]
     assert "angry" in detail.tags

@@ -72,7 +72,7 @@ def test_loads_every_markdown_file_beside_the_config(config: Config) -> None:
 
 def test_render_fills_placeholders_for_a_ticket(store: Store, config: Config) -> None:
     ingest(store, mail("maria@acme.com", "Charged twice", "help", name="María José Pérez"))
-    detail = store.get_ticket(1)
+    detail = store.tickets.get_ticket(1)
     context = Context.for_ticket(detail, "Ana Agent", "ana@example.com", datetime.now(UTC))
     text = render(find_macro(load_macros(config), "refund"), context)
     assert text == (
@@ -88,16 +88,16 @@ def test_render_fills_placeholders_for_a_ticket(store: Store, config: Config) ->
 
 def test_a_nameless_customer_is_greeted_generically(store: Store) -> None:
     ingest(store, mail("x9@acme.com", "Hi", "help", name="x9@acme.com"))
-    context = Context.for_ticket(store.get_ticket(1), "Ana", "", datetime.now(UTC))
+    context = Context.for_ticket(store.tickets.get_ticket(1), "Ana", "", datetime.now(UTC))
     assert context.values["customer.first_name"] == "there"
     assert context.values["customer.name"] == "x9@acme.com"
 
 
 def test_actions_set_status_priority_and_add_tags(store: Store, config: Config) -> None:
     ingest(store, mail())
-    store.set_tags(1, ["vip"], "ana")
+    store.tickets.set_tags(1, ["vip"], "ana")
     done = apply_actions(store, 1, find_macro(load_macros(config), "refund-issued"), "ana")
-    detail = store.get_ticket(1)
+    detail = store.tickets.get_ticket(1)
     assert (detail.ticket.status, detail.ticket.priority) == ("pending", "low")
     assert detail.tags == ["billing", "refund", "vip"]
     assert done == ["priority low", "tags refund,billing", "status pending"]

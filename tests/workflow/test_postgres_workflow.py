@@ -34,7 +34,7 @@ def test_workflow_on_postgres(pg_store: Store) -> None:
             "rules": [{"name": "Refunds", "when": {"text": "refund"}, "set": {"queue": "billing"}}],
         }
     )
-    pg_store.use_sla_policy(sla.SlaPolicy.from_config(config))
+    pg_store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
     now = utcnow()
     records = [
         mail("a@x.org", "Refund please", "I want a refund!!!", at=now - timedelta(hours=12),
@@ -43,22 +43,22 @@ def test_workflow_on_postgres(pg_store: Store) -> None:
              message_id="<2@x>"),
     ]  # fmt: skip
     Ingestor(pg_store, config, hooks=default_hooks(config)).run(records, connector="test")
-    first = pg_store.get_ticket(1)
+    first = pg_store.tickets.get_ticket(1)
     assert first.ticket.queue == "billing" and first.ticket.emotion == "anger"
-    assert [r.number for r in pg_store.list_tickets(parse_query("sla:breached")).rows] == [1]
-    assert [r.number for r in pg_store.list_tickets(parse_query("sla:at-risk")).rows] == [2]
+    assert [r.number for r in pg_store.queue.list_tickets(parse_query("sla:breached")).rows] == [1]
+    assert [r.number for r in pg_store.queue.list_tickets(parse_query("sla:at-risk")).rows] == [2]
 
     sent: list[object] = []
     result = send_reply(pg_store, config, 2, "On its way.", transport=sent.append)
     assert result.delivered and len(sent) == 1
-    assert pg_store.get_ticket(2).ticket.first_response_at is not None
+    assert pg_store.tickets.get_ticket(2).ticket.first_response_at is not None
 
-    pg_store.merge_tickets(2, 1, "ana", note="same customer, same order")
-    merged = pg_store.get_ticket(1)
+    pg_store.workflow.merge_tickets(2, 1, "ana", note="same customer, same order")
+    merged = pg_store.tickets.get_ticket(1)
     assert merged.ticket.message_count == 3
-    assert pg_store.get_ticket(2).ticket.merged_into_id == 1
-    pg_store.escalate(1, "needs finance", "ana", priority="urgent")
-    assert pg_store.link_tickets(1, 2, "ana", kind="related")
-    pg_store.save_draft(1, "ana", "draft text")
-    assert pg_store.get_draft(1, "ana") is not None
-    assert pg_store.recompute_sla() == 0
+    assert pg_store.tickets.get_ticket(2).ticket.merged_into_id == 1
+    pg_store.workflow.escalate(1, "needs finance", "ana", priority="urgent")
+    assert pg_store.workflow.link_tickets(1, 2, "ana", kind="related")
+    pg_store.workflow.save_draft(1, "ana", "draft text")
+    assert pg_store.workflow.get_draft(1, "ana") is not None
+    assert pg_store.sla.recompute_sla() == 0

@@ -100,7 +100,7 @@ def ticket(store: Store) -> int:
             message_id="<first@acme.com>",
         ),
     )
-    return store.list_tickets().rows[0].number
+    return store.queue.list_tickets().rows[0].number
 
 
 def test_reply_over_starttls_with_auth_threads_and_is_stored(
@@ -108,7 +108,9 @@ def test_reply_over_starttls_with_auth_threads_and_is_stored(
 ) -> None:
     monkeypatch.setenv(PASSWORD_ENV, "s3cret")
     config = starttls_config(starttls_server.port, tls)
-    store.add_internal_note(ticket, "Customer is on the legacy plan; do not mention v2.", "ana")
+    store.tickets.add_internal_note(
+        ticket, "Customer is on the legacy plan; do not mention v2.", "ana"
+    )
 
     result = send_reply(store, config, ticket, "Hello Ana,\n\nwe are on it.\n")
 
@@ -130,15 +132,15 @@ def test_reply_over_starttls_with_auth_threads_and_is_stored(
     assert envelope.mail_from == "support@example.com"
     assert envelope.rcpt_tos == ["ana@acme.com"]
 
-    detail = store.get_ticket(ticket)
+    detail = store.tickets.get_ticket(ticket)
     out = [m for m in detail.messages if m.direction == "outbound"]
     assert len(out) == 1 and out[0].message_id == sent["Message-ID"] and out[0].delivered
     assert detail.ticket.first_response_at == out[0].sent_at
     assert detail.ticket.status == "open"
     assert detail.ticket.sla_next_due == detail.ticket.sla_resolution_due  # FR clock stopped
-    kinds = [e.kind for e in store.events(ticket)]
+    kinds = [e.kind for e in store.tickets.events(ticket)]
     assert "reply" in kinds and "first_response" in kinds
-    assert store.get_draft(ticket, "Ana Agent") is None
+    assert store.workflow.get_draft(ticket, "Ana Agent") is None
 
     # The customer answers our reply: it threads into the same ticket, and the second
     # reply references the whole chain, first reply included.
@@ -157,7 +159,7 @@ def test_reply_over_starttls_with_auth_threads_and_is_stored(
         ),
         config=config,
     )
-    assert len(store.get_ticket(ticket).messages) == 4  # two inbound, note, reply
+    assert len(store.tickets.get_ticket(ticket).messages) == 4  # two inbound, note, reply
     second = send_reply(store, config, ticket, "Sending a technician.", status="pending")
     assert second.status == "pending"
     again = parse(starttls_server.received()[1])
@@ -197,13 +199,13 @@ def test_refused_connection_keeps_the_draft(store: Store, ticket: int) -> None:
         ReplyError, match=r"not sent: Cannot connect to the SMTP server 127\.0\.0\.1"
     ):
         send_reply(store, config, ticket, "Important answer.")
-    draft = store.get_draft(ticket, "Ana Agent")
+    draft = store.workflow.get_draft(ticket, "Ana Agent")
     assert draft is not None and draft.body == "Important answer."
     assert draft.error is not None and "Cannot connect" in draft.error
-    detail = store.get_ticket(ticket)
+    detail = store.tickets.get_ticket(ticket)
     assert all(m.direction != "outbound" for m in detail.messages)
     assert detail.ticket.first_response_at is None
-    assert "reply" not in [e.kind for e in store.events(ticket)]
+    assert "reply" not in [e.kind for e in store.tickets.events(ticket)]
 
 
 def test_auth_failure_keeps_the_draft(
@@ -214,9 +216,9 @@ def test_auth_failure_keeps_the_draft(
     with pytest.raises(ReplyError, match=r"refused the login of support@example\.com: 535"):
         send_reply(store, config, ticket, "Important answer.")
     assert starttls_server.received() == []
-    draft = store.get_draft(ticket, "Ana Agent")
+    draft = store.workflow.get_draft(ticket, "Ana Agent")
     assert draft is not None and draft.body == "Important answer." and "535" in (draft.error or "")
-    assert all(m.direction != "outbound" for m in store.get_ticket(ticket).messages)
+    assert all(m.direction != "outbound" for m in store.tickets.get_ticket(ticket).messages)
 
 
 def test_an_untrusted_certificate_is_refused(
@@ -234,7 +236,7 @@ def test_an_untrusted_certificate_is_refused(
         match=r"TLS with the SMTP server .* failed: unable to get local issuer certificate",
     ):
         send_reply(store, config, ticket, "Hello.")
-    assert store.get_draft(ticket, "Ana Agent") is not None
+    assert store.workflow.get_draft(ticket, "Ana Agent") is not None
 
 
 def test_implicit_tls(store: Store, ticket: int, tls: Any) -> None:
@@ -250,7 +252,7 @@ def test_missing_password_source_keeps_the_draft(
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     with pytest.raises(ReplyError, match=PASSWORD_ENV):
         send_reply(store, starttls_config(starttls_server.port, tls), ticket, "Hi.")
-    assert store.get_draft(ticket, "Ana Agent") is not None
+    assert store.workflow.get_draft(ticket, "Ana Agent") is not None
 
 
 @pytest.mark.parametrize(
@@ -268,7 +270,7 @@ def test_bad_smtp_settings_keep_the_draft(
     port = smtp.pop("port", 25)
     with pytest.raises(ReplyError, match=message):
         send_reply(store, smtp_config(port, **smtp), ticket, "Hi.")
-    assert store.get_draft(ticket, "Ana Agent") is not None
+    assert store.workflow.get_draft(ticket, "Ana Agent") is not None
 
 
 def test_chat_reply_is_stored_not_delivered(store: Store) -> None:
@@ -283,12 +285,12 @@ def test_chat_reply_is_stored_not_delivered(store: Store) -> None:
             conversation="whatsapp:chat-with-bo",
         ),
     )
-    number = store.list_tickets().rows[0].number
+    number = store.queue.list_tickets().rows[0].number
     config = parse_config({"agent": {"name": "Ana Agent"}})  # no [smtp] needed
     result = send_reply(store, config, number, "Sorry Bo, checking now.")
     assert not result.delivered
     assert result.clipboard_text == "Sorry Bo, checking now."
-    detail = store.get_ticket(number)
+    detail = store.tickets.get_ticket(number)
     out = detail.messages[-1]
     assert (out.direction, out.channel, out.delivered) == ("outbound", "whatsapp", False)
     assert detail.ticket.first_response_at == out.sent_at
@@ -299,7 +301,7 @@ def test_solving_with_heard_open_asks_first(store: Store, ticket: int, plain_ser
     with pytest.raises(NeedsConfirmation, match="HEARD steps open"):
         send_reply(store, config, ticket, "Fixed!", status="solved")
     assert plain_server.received() == []
-    assert store.get_draft(ticket, "Ana Agent") is not None
+    assert store.workflow.get_draft(ticket, "Ana Agent") is not None
     result = send_reply(store, config, ticket, "Fixed!", status="solved", confirm_solve=True)
     assert result.status == "solved"
     assert len(plain_server.received()) == 1
@@ -371,7 +373,7 @@ allow_plaintext = true
     assert result.exit_code == 0, (result.stdout, result.stderr)
     text = body_of(parse(plain_server.received()[1]))
     assert text.strip() == f"Hi Ana, ticket {ticket} waits for parts.\nAna Agent"
-    detail = store.get_ticket(ticket)
+    detail = store.tickets.get_ticket(ticket)
     assert detail.ticket.status == "on_hold" and detail.tags == ["parts"]
 
     result = runner.invoke(app, ["--db", db, "reply", str(ticket)])

@@ -267,24 +267,26 @@ def ingest_with(store: Store, config: Config, *records: object) -> None:
 
 def test_ingest_sets_due_times_and_the_store_recomputes_them(store: Store) -> None:
     config = parse_config({"sla": {"targets": {"normal": {"first_response": "2h"}}}})
-    store.use_sla_policy(sla.SlaPolicy.from_config(config))
+    store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
     created = utcnow() - 3 * H
     ingest_with(store, config, mail(at=created))
-    number = store.list_tickets().rows[0].number
-    t = store.get_ticket(number).ticket
+    number = store.queue.list_tickets().rows[0].number
+    t = store.tickets.get_ticket(number).ticket
     assert t.sla_first_response_due == created + 2 * H
     assert t.sla_next_due == created + 2 * H
-    assert [r.number for r in store.list_tickets(parse_query("sla:breached")).rows] == [number]
-    assert store.list_tickets(parse_query("sla:at-risk")).rows == []
-    assert store.sla_counts() == {"breached": 1, "at-risk": 0}
-    store.set_priority(number, "low", "ana")  # first response 1 day: fine again
-    t = store.get_ticket(number).ticket
+    assert [r.number for r in store.queue.list_tickets(parse_query("sla:breached")).rows] == [
+        number
+    ]
+    assert store.queue.list_tickets(parse_query("sla:at-risk")).rows == []
+    assert store.sla.sla_counts() == {"breached": 1, "at-risk": 0}
+    store.tickets.set_priority(number, "low", "ana")  # first response 1 day: fine again
+    t = store.tickets.get_ticket(number).ticket
     assert t.sla_first_response_due == created + timedelta(days=1)
-    assert store.list_tickets(parse_query("sla:breached")).rows == []
-    store.set_status(number, "pending", "ana")
-    assert store.get_ticket(number).ticket.sla_paused_at is not None
-    store.set_status(number, "open", "ana")
-    assert store.get_ticket(number).ticket.sla_paused_at is None
+    assert store.queue.list_tickets(parse_query("sla:breached")).rows == []
+    store.tickets.set_status(number, "pending", "ana")
+    assert store.tickets.get_ticket(number).ticket.sla_paused_at is not None
+    store.tickets.set_status(number, "open", "ana")
+    assert store.tickets.get_ticket(number).ticket.sla_paused_at is None
 
 
 def test_at_risk_filter_and_tier_change(store: Store) -> None:
@@ -296,32 +298,38 @@ def test_at_risk_filter_and_tier_change(store: Store) -> None:
             }
         }
     )
-    store.use_sla_policy(sla.SlaPolicy.from_config(config))
+    store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
     created = utcnow() - 200 * timedelta(minutes=1)  # 3h20m into a 4 h target: at risk
     ingest_with(store, config, mail("vip@acme.com", at=created))
-    row = store.list_tickets().rows[0]
-    assert [r.number for r in store.list_tickets(parse_query("sla:at-risk")).rows] == [row.number]
+    row = store.queue.list_tickets().rows[0]
+    assert [r.number for r in store.queue.list_tickets(parse_query("sla:at-risk")).rows] == [
+        row.number
+    ]
     assert sla.status(row, utcnow()).state == "at-risk"
     assert row.customer_id is not None
-    store.set_customer_tier(row.customer_id, "Premium", "ana")
-    t = store.get_ticket(row.number).ticket
+    store.customers.set_customer_tier(row.customer_id, "Premium", "ana")
+    t = store.tickets.get_ticket(row.number).ticket
     assert t.sla_first_response_due == created + H
-    assert [r.number for r in store.list_tickets(parse_query("sla:breached")).rows] == [row.number]
-    assert [e.kind for e in store.events(row.number)][-1] == "created"  # tier is a customer event
+    assert [r.number for r in store.queue.list_tickets(parse_query("sla:breached")).rows] == [
+        row.number
+    ]
+    assert [e.kind for e in store.tickets.events(row.number)][
+        -1
+    ] == "created"  # tier is a customer event
 
 
 def test_inbound_reply_to_a_pending_ticket_resumes_its_clock(store: Store) -> None:
     config = parse_config({})
-    store.use_sla_policy(sla.SlaPolicy.from_config(config))
+    store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
     start = utcnow() - 10 * H
     first = mail(at=start, message_id="<q1@x>")
     ingest_with(store, config, first)
-    number = store.list_tickets().rows[0].number
-    store.set_status(number, "pending", "ana")
-    paused_at = store.get_ticket(number).ticket.sla_paused_at
+    number = store.queue.list_tickets().rows[0].number
+    store.tickets.set_status(number, "pending", "ana")
+    paused_at = store.tickets.get_ticket(number).ticket.sla_paused_at
     assert paused_at is not None
     ingest_with(store, config, mail(at=utcnow() + H, message_id="<q2@x>", in_reply_to="<q1@x>"))
-    t = store.get_ticket(number).ticket
+    t = store.tickets.get_ticket(number).ticket
     assert t.status == "open"
     assert t.sla_paused_at is None
     assert t.sla_paused_seconds == pytest.approx(
@@ -331,14 +339,14 @@ def test_inbound_reply_to_a_pending_ticket_resumes_its_clock(store: Store) -> No
 
 def test_recompute_after_a_policy_change(store: Store) -> None:
     config = parse_config({})
-    store.use_sla_policy(sla.SlaPolicy.from_config(config))
+    store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
     created = utcnow() - H
     ingest_with(store, config, mail(at=created))
     stricter = sla.parse_policy({"targets": {"normal": {"first_response": "30m"}}})
-    store.use_sla_policy(stricter)
-    assert store.recompute_sla() == 1
-    assert store.recompute_sla() == 0
-    assert store.sla_counts()["breached"] == 1
+    store.sla.use_sla_policy(stricter)
+    assert store.sla.recompute_sla() == 1
+    assert store.sla.recompute_sla() == 0
+    assert store.sla.sla_counts()["breached"] == 1
 
 
 def test_cli_lists_breached_and_at_risk(store: Store, db_path: Path) -> None:

@@ -58,9 +58,9 @@ def run(store: Store, config: Any, *records: InboundRecord) -> None:
 
 
 def ticket_of(store: Store, subject: str) -> Any:
-    for row in store.list_tickets(limit=100).rows:
+    for row in store.queue.list_tickets(limit=100).rows:
         if row.subject == subject:
-            return store.get_ticket(row.number)
+            return store.tickets.get_ticket(row.number)
     raise AssertionError(subject)
 
 
@@ -78,7 +78,7 @@ def test_rules_route_new_mail_and_log_why(store: Store) -> None:
     invoice = ticket_of(store, "Invoice 42 is wrong")
     assert (invoice.ticket.queue, invoice.ticket.priority) == ("billing", "high")
     assert invoice.tags == ["billing"]
-    events = store.events(invoice.ticket.id)
+    events = store.tickets.events(invoice.ticket.id)
     rule_events = [e for e in events if e.kind == "rule"]
     assert [e.new for e in rule_events] == ["Invoices go to billing"]
     detail = json.loads(rule_events[0].detail or "{}")
@@ -98,7 +98,7 @@ def test_rules_route_new_mail_and_log_why(store: Store) -> None:
     assert angry.ticket.emotion == "anger"
     assert angry.ticket.priority == "urgent"  # billing set high, then raised
     assert angry.tags == ["angry", "billing"]
-    assert [e.new for e in store.events(angry.ticket.id) if e.kind == "rule"] == [
+    assert [e.new for e in store.tickets.events(angry.ticket.id) if e.kind == "rule"] == [
         "Invoices go to billing",
         "Angry customers are urgent",
     ]
@@ -114,7 +114,7 @@ set = { tags = ["followup"] }
 """
     )
     run(store, config, mail("a@x.org", "Hello", "first", message_id="<a1@x>"))
-    assert store.get_ticket(1).tags == []
+    assert store.tickets.get_ticket(1).tags == []
     outbound = InboundRecord(
         source_key="mail:<r1@us>",
         channel="email",
@@ -128,10 +128,10 @@ set = { tags = ["followup"] }
         recipients=(Party("email", "a@x.org"),),
     )
     run(store, config, outbound)
-    assert store.get_ticket(1).tags == []  # rules skip outbound mail unless asked
+    assert store.tickets.get_ticket(1).tags == []  # rules skip outbound mail unless asked
     run(store, config, mail("a@x.org", "Re: Hello", "again", at=T0.replace(hour=11),
                             in_reply_to="<r1@us>"))  # fmt: skip
-    assert store.get_ticket(1).tags == ["followup"]
+    assert store.tickets.get_ticket(1).tags == ["followup"]
 
 
 def test_tier_condition(store: Store) -> None:
@@ -144,12 +144,12 @@ set = { queue = "priority-desk" }
 """
     )
     run(store, config, mail("a@x.org", "One", "first", message_id="<t1@x>"))
-    assert store.get_ticket(1).ticket.queue == "general"
-    customer = store.get_ticket(1).ticket.customer_id
+    assert store.tickets.get_ticket(1).ticket.queue == "general"
+    customer = store.tickets.get_ticket(1).ticket.customer_id
     assert customer is not None
-    store.set_customer_tier(customer, "enterprise", "ana")
+    store.customers.set_customer_tier(customer, "enterprise", "ana")
     run(store, config, mail("a@x.org", "Two", "second", message_id="<t2@x>", minutes=5))
-    assert store.get_ticket(2).ticket.queue == "priority-desk"
+    assert store.tickets.get_ticket(2).ticket.queue == "priority-desk"
 
 
 @pytest.mark.parametrize(
@@ -218,7 +218,7 @@ def test_rerun_dry_run_then_apply(store: Store, db_path: Path, isolated_home: Pa
         mail("bo@acme.com", "Printer", "jams", message_id="<p1@a>", minutes=1),
         mail("cy@initech.com", "Hello", "hi", message_id="<h1@i>", minutes=2),
     )
-    store.set_status(3, "solved", "ana")
+    store.tickets.set_status(3, "solved", "ana")
     (isolated_home / "config").mkdir()
     (isolated_home / "config" / "config.toml").write_text(
         RULES + '\n[[rules]]\nname = "Everything"\nset = { tags = ["seen"] }\n', encoding="utf-8"
@@ -238,18 +238,18 @@ def test_rerun_dry_run_then_apply(store: Store, db_path: Path, isolated_home: Pa
     }
     assert by_number[1]["tags_added"] == ["billing", "seen"]
     assert by_number[2]["rules"] == ["Acme is premium"]
-    assert store.get_ticket(1).ticket.queue == "general"  # dry run changed nothing
+    assert store.tickets.get_ticket(1).ticket.queue == "general"  # dry run changed nothing
 
     result = runner.invoke(app, ["--db", db, "triage", "queue:general"])
     assert result.exit_code == 0, result.stderr
     assert "2 tickets changed" in result.stdout
-    one = store.get_ticket(1)
+    one = store.tickets.get_ticket(1)
     assert (one.ticket.queue, one.ticket.priority, one.tags) == (
         "billing",
         "high",
         ["billing", "seen"],
     )
-    assert [e.new for e in store.events(1) if e.kind == "rule"] == [
+    assert [e.new for e in store.tickets.events(1) if e.kind == "rule"] == [
         "Invoices go to billing",
         "Everything",
     ]
@@ -258,7 +258,7 @@ def test_rerun_dry_run_then_apply(store: Store, db_path: Path, isolated_home: Pa
 
     result = runner.invoke(app, ["--db", db, "triage", "status:solved", "--json"])
     assert json.loads(result.stdout)["changed"] == 1
-    assert store.get_ticket(3).tags == ["seen"]
+    assert store.tickets.get_ticket(3).tags == ["seen"]
 
 
 def test_chat_rules_match_the_sender_id(store: Store) -> None:
@@ -290,7 +290,7 @@ set = { queue = "us" }
             conversation="wa:cy",
         ),
     )
-    assert [store.get_ticket(n).ticket.queue for n in (1, 2)] == ["us", "general"]
+    assert [store.tickets.get_ticket(n).ticket.queue for n in (1, 2)] == ["us", "general"]
 
 
 def test_rerun_scores_emotions_the_import_left_empty(store: Store) -> None:
@@ -302,7 +302,7 @@ def test_rerun_scores_emotions_the_import_left_empty(store: Store) -> None:
         mail("ana@globex.com", "Re: Order", "ok", message_id="<a2@g>", minutes=5,
              in_reply_to="<a1@g>"),
     )  # fmt: skip
-    assert [m.emotion for m in store.get_ticket(1).messages] == [None, None]
+    assert [m.emotion for m in store.tickets.get_ticket(1).messages] == [None, None]
     rules = parse_rules([{"name": "Angry", "when": {"emotion": "anger"}, "set": {"tags": ["x"]}}])
     (only,) = list(plan(store, rules, None))
     assert [a.rule for a in only.applied] == ["Angry"]

@@ -17,7 +17,7 @@ def _resolve(ctx: typer.Context, ref: str, *, follow: bool = True) -> int:
 
     st = state(ctx)
     phone = to_e164(ref, st.config().chat.default_region)
-    return st.store().find_customer(ref, (phone,) if phone else (), follow=follow)
+    return st.store().customers.find_customer(ref, (phone,) if phone else (), follow=follow)
 
 
 @app.command("list")
@@ -33,7 +33,7 @@ def list_customers(
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Customers by id, with their identities and ticket counts."""
-    rows = state(ctx).store().list_customers(search, limit, after)
+    rows = state(ctx).store().customers.list_customers(search, limit, after)
     shown: list[dict[str, Any]] = [
         {**r, "identities": r["identities"] if json_ else ", ".join(r["identities"])} for r in rows
     ]
@@ -60,7 +60,7 @@ def show(
     from deskterm.cli.common import print_table
     from deskterm.textsafe import clean_line
 
-    profile = state(ctx).store().get_customer(_resolve(ctx, customer))
+    profile = state(ctx).store().customers.get_customer(_resolve(ctx, customer))
     data = profile.to_dict()
     if json_:
         emit_json(data)
@@ -100,7 +100,7 @@ def merge(
 ) -> None:
     """Merge customer SOURCE into TARGET: identities, tickets and history move (logged)."""
     st = state(ctx)
-    result = st.store().merge_customers(
+    result = st.store().customers.merge_customers(
         _resolve(ctx, source, follow=False),
         _resolve(ctx, target, follow=False),
         st.config().agent.name,

@@ -73,5 +73,5 @@ def backup(
     store = state(ctx).store()
     if path.resolve() == Path(store.location).resolve():
         fail("The backup must go to a different file than the store.")
-    store.backup(path)
+    store.portable.backup(path)
     typer.echo(f"Backed up {store.location} to {path}.")

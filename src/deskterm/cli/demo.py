@@ -39,7 +39,7 @@ def demo(
             Path(f"{demo_path}{suffix}").unlink(missing_ok=True)
         target = str(demo_path)
     store = Store.open(target)
-    if not store.is_empty():
+    if not store.bulk.is_empty():
         fail(f"{store.location} already holds tickets; give --db a new file for the demo.")
     progress = _progress(tickets)
     try:

@@ -25,7 +25,7 @@ def export(
     stream = out.open("x", encoding="utf-8") if out else sys.stdout
     count = 0
     try:
-        for record in store.export_records():
+        for record in store.portable.export_records():
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     finally:

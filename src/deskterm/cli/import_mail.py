@@ -42,7 +42,7 @@ def import_mail(
     st = state(ctx)
     config, store = st.config(), st.store()
     options = parse_options(config)
-    items = read_mail(paths, options, workers=workers, known=store.known_source_keys)
+    items = read_mail(paths, options, workers=workers, known=store.ingest.known_source_keys)
     with closing(items):
         run_import(ctx, items, connector="mail", json_=json_, label="Importing mail")
 

@@ -104,7 +104,7 @@ def failures(
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Items that could not be imported: where they were and why."""
-    rows = state(ctx).store().import_failures(limit)
+    rows = state(ctx).store().ingest.import_failures(limit)
     emit_rows(
         rows,
         ("at", "connector", "source", "position", "reason"),

@@ -17,7 +17,7 @@ def search(
 ) -> None:
     """Search message bodies and subjects; the newest matches come first."""
     store = state(ctx).store()
-    hits = store.search_messages(query, limit=limit)
+    hits = store.queue.search_messages(query, limit=limit)
     for hit in hits:
         hit["number"] = hit.pop("ticket_id")
         hit["message_id"] = hit.pop("id")

@@ -25,13 +25,13 @@ def sla_status(
 
     store = state(ctx).store()
     if number is None:
-        counts = store.sla_counts()
+        counts = store.sla.sla_counts()
         if json_:
             emit_json(counts)
         else:
             typer.echo(f"breached: {counts['breached']}, at risk: {counts['at-risk']}")
         return
-    t = store.get_ticket(number).ticket
+    t = store.tickets.get_ticket(number).ticket
     now = utcnow()
     current = sla.status(t, now)
     row = {
@@ -70,11 +70,11 @@ def recompute(
 
     st = state(ctx)
     store = st.store()
-    store.use_sla_policy(SlaPolicy.from_config(st.config()))
+    store.sla.use_sla_policy(SlaPolicy.from_config(st.config()))
     wanted = parse_query(" ".join(filters or ()))
     if not wanted.status:
         wanted = replace(wanted, status=OPEN_STATUSES)
-    changed = store.recompute_sla(replace(wanted, text=""))
+    changed = store.sla.recompute_sla(replace(wanted, text=""))
     if json_:
         emit_json({"changed": changed})
     else:

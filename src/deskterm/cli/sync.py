@@ -91,7 +91,7 @@ def _once(
 
     st = state(ctx)
     store = st.store()
-    syncs = [ImapSync(a, passwords[a.name], store.sync_state) for a in chosen]
+    syncs = [ImapSync(a, passwords[a.name], store.ingest.sync_state) for a in chosen]
 
     def jobs() -> Iterator[MailJob | Item]:
         for one in syncs:
@@ -131,7 +131,10 @@ def _watch(
         errors.append(exc)
         wake.put(("", ""))  # wake the main loop to report it
 
-    syncs = {a.name: ImapSync(a, passwords[a.name], store.sync_state, forever=True) for a in chosen}
+    syncs = {
+        a.name: ImapSync(a, passwords[a.name], store.ingest.sync_state, forever=True)
+        for a in chosen
+    }
 
     def notifier(name: str) -> Callable[[str], None]:
         return lambda folder: wake.put((name, folder))

@@ -24,8 +24,8 @@ def merge(
     """Merge SOURCE into INTO: messages and tags move, SOURCE is closed and links to INTO."""
     st = state(ctx)
     store = st.store()
-    moved = len(store.get_ticket(source).messages)
-    target = store.merge_tickets(source, into, st.config().agent.name, note=note)
+    moved = len(store.tickets.get_ticket(source).messages)
+    target = store.workflow.merge_tickets(source, into, st.config().agent.name, note=note)
     if json_:
         emit_json({"merged": source, "into": into, "messages_moved": moved,
                    "message_count": target.message_count})  # fmt: skip
@@ -46,7 +46,7 @@ def escalate(
     if queue is None and priority is None:
         fail("Escalate needs --queue, --priority or both.")
     st = state(ctx)
-    ticket = st.store().escalate(
+    ticket = st.store().workflow.escalate(
         number, note, st.config().agent.name, queue=queue, priority=priority
     )
     if json_:
@@ -68,10 +68,10 @@ def link(
     st = state(ctx)
     store, actor = st.store(), st.config().agent.name
     if remove:
-        changed = store.unlink_tickets(number, other, actor)
+        changed = store.workflow.unlink_tickets(number, other, actor)
         message = f"Unlinked #{number} and #{other}." if changed else "They were not linked."
     else:
-        changed = store.link_tickets(number, other, actor)
+        changed = store.workflow.link_tickets(number, other, actor)
         message = f"Linked #{number} and #{other}." if changed else "They were linked already."
     if json_:
         emit_json({"number": number, "other": other, "linked": not remove, "changed": changed})

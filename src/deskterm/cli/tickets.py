@@ -102,7 +102,7 @@ def list_tickets(
 
     now = utcnow()
     while len(rows) < limit:
-        page = store.list_tickets(wanted, after=cursor, limit=min(limit - len(rows), 500))
+        page = store.queue.list_tickets(wanted, after=cursor, limit=min(limit - len(rows), 500))
         for row in page.rows:
             if row.number not in seen:
                 seen.add(row.number)
@@ -122,7 +122,7 @@ def show(
 ) -> None:
     """One ticket with its messages, customer, HEARD steps and resolution notes."""
     store = state(ctx).store()
-    detail = store.get_ticket(number)
+    detail = store.tickets.get_ticket(number)
     if json_:
         emit_json(detail.to_dict())
         return
@@ -152,7 +152,7 @@ def set_fields(
     store, config = st.store(), st.config()
     actor = config.agent.name
     if status is not None:
-        detail = store.get_ticket(number)
+        detail = store.tickets.get_ticket(number)
         verdict = solve_verdict(status, detail.heard, config.heard.solve_policy)
         if verdict is Verdict.REFUSE:
             fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
@@ -160,16 +160,16 @@ def set_fields(
         if verdict is Verdict.CONFIRM and not force:
             fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
                  "add --force to solve anyway.")  # fmt: skip
-        store.set_status(number, status, actor)
+        store.tickets.set_status(number, status, actor)
     if priority is not None:
-        store.set_priority(number, priority, actor)
+        store.tickets.set_priority(number, priority, actor)
     if queue is not None:
-        store.set_queue(number, queue, actor)
+        store.tickets.set_queue(number, queue, actor)
     if assignee is not None:
-        store.assign(number, assignee, actor)
+        store.tickets.assign(number, assignee, actor)
     if tags is not None:
-        store.set_tags(number, [t for t in tags.split(",") if t.strip()], actor)
-    _print_state(store.get_ticket(number), json_)
+        store.tickets.set_tags(number, [t for t in tags.split(",") if t.strip()], actor)
+    _print_state(store.tickets.get_ticket(number), json_)
 
 
 @app.command("heard")
@@ -191,8 +191,10 @@ def heard_step(
     key = names.get(step.lower(), step.upper())
     if category is not None and category not in config.heard.root_causes:
         fail(f"Root cause must be one of: {', '.join(config.heard.root_causes)}.")
-    st.store().set_heard(number, key, not undo, config.agent.name, note=note, category=category)
-    _print_state(st.store().get_ticket(number), json_)
+    st.store().tickets.set_heard(
+        number, key, not undo, config.agent.name, note=note, category=category
+    )
+    _print_state(st.store().tickets.get_ticket(number), json_)
 
 
 @app.command("note")
@@ -214,10 +216,10 @@ def resolution_note(
     st = state(ctx)
     actor = st.config().agent.name
     if internal:
-        st.store().add_internal_note(number, text, actor)
+        st.store().tickets.add_internal_note(number, text, actor)
         typer.echo(f"Internal note added to #{number}.")
     else:
-        version = st.store().save_note(number, text, actor)
+        version = st.store().tickets.save_note(number, text, actor)
         typer.echo(f"Saved resolution notes of #{number} as version {version.version}.")
 
 

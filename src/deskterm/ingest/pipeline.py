@@ -200,7 +200,7 @@ class Ingestor:
 
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
         try:
-            with self.store.ingest_unit() as writer:
+            with self.store.ingest.ingest_unit() as writer:
                 return self._write(writer, batch, connector)
         except StoreError as exc:
             log.warning("batch write failed (%s); retrying one record at a time", exc)
@@ -208,7 +208,7 @@ class Ingestor:
         summary = IngestSummary()
         for item in batch:
             try:
-                with self.store.ingest_unit() as writer:
+                with self.store.ingest.ingest_unit() as writer:
                     summary.add(self._write(writer, [item], connector))
             except StoreError as exc:
                 self._run = _Run()
@@ -216,7 +216,7 @@ class Ingestor:
                     failure = ParseFailure(
                         item.raw_ref or item.source_key, item.source_key, str(exc)
                     )
-                    with self.store.ingest_unit() as writer:
+                    with self.store.ingest.ingest_unit() as writer:
                         summary.add(self._write(writer, [failure], connector))
                 else:
                     raise

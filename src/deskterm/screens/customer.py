@@ -54,9 +54,9 @@ class CustomerScreen(DeskNode, Screen[None]):
     @work(thread=True, exclusive=True, group="customer-load", exit_on_error=False)
     def _load(self, customer_id: int) -> None:
         store = self.desk.store
-        profile = store.get_customer(customer_id, ticket_limit=20)
+        profile = store.customers.get_customer(customer_id, ticket_limit=20)
         self.app.call_from_thread(self._show, profile)
-        count = store.count_tickets(TicketFilter(customer_ids=(profile.customer.id or 0,)))
+        count = store.queue.count_tickets(TicketFilter(customer_ids=(profile.customer.id or 0,)))
         self.app.call_from_thread(self._show_count, count)
 
     def _show(self, profile: CustomerProfile) -> None:

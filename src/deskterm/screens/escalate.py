@@ -69,7 +69,7 @@ class EscalateScreen(DeskNode, ModalScreen[Escalation | None]):
 
     @work(thread=True, exclusive=True, group="suggestions", exit_on_error=False)
     def _load_queues(self) -> None:
-        queues = self.desk.store.distinct_values("queue")
+        queues = self.desk.store.queue.distinct_values("queue")
         self.app.call_from_thread(self._set_queues, queues)
 
     def _set_queues(self, queues: list[str]) -> None:

@@ -198,7 +198,7 @@ class NotesPanel(DeskNode, Vertical):
         save supersedes (a draft writer still queued with it must not run after)."""
         actor = self.desk.config.agent.name
         try:
-            version = self.desk.store.save_note(ticket, body, actor, base)
+            version = self.desk.store.tickets.save_note(ticket, body, actor, base)
         except Conflict as exc:
             with self._draft_lock:
                 self.drafts.write(Draft(ticket, body, base or 0, self.desk.clock()))
@@ -296,7 +296,7 @@ def save_after_leaving(desk: DesktermApp, ticket: int, body: str, base: int) -> 
 
     def save() -> None:
         try:
-            desk.store.save_note(ticket, body, actor, base)
+            desk.store.tickets.save_note(ticket, body, actor, base)
         except Conflict as exc:
             desk.call_from_thread(
                 desk.notify, f"{exc}", title="Notes", severity="warning", markup=False

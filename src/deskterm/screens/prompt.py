@@ -81,7 +81,7 @@ class PromptScreen(DeskNode, ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="suggestions", exit_on_error=False)
     def _load_suggestions(self, field: str) -> None:
-        values = [*self.desk.store.distinct_values(field), *self.extra]
+        values = [*self.desk.store.queue.distinct_values(field), *self.extra]
         self.app.call_from_thread(self._set_suggester, values)
 
     def _set_suggester(self, values: list[str]) -> None:

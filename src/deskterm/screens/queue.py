@@ -130,7 +130,7 @@ class QueueScreen(DeskNode, Screen[None]):
 
     @work(thread=True, exclusive=True, group="count-matches", exit_on_error=False)
     def _count_matches(self, effective: TicketFilter) -> None:
-        matches = self.desk.store.count_tickets(effective)
+        matches = self.desk.store.queue.count_tickets(effective)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_match_count, effective, matches)
 
@@ -141,7 +141,7 @@ class QueueScreen(DeskNode, Screen[None]):
         store, worker = self.desk.store, get_current_worker()
         counts: dict[str, int] = {}
         for view in views:
-            counts[view.key] = store.count_tickets(view.filter)
+            counts[view.key] = store.queue.count_tickets(view.filter)
             if worker.is_cancelled:
                 return
         self.app.call_from_thread(self.query_one(ViewBar).set_counts, counts)

@@ -329,7 +329,9 @@ class TicketScreen(DeskNode, Screen[None]):
     @work(thread=True, group="ticket-change", exit_on_error=False)
     def _set_heard(self, step: str, done: bool, category: str | None, note: str | None) -> None:
         actor = self.desk.config.agent.name
-        self.desk.store.set_heard(self.number, step, done, actor, note=note, category=category)
+        self.desk.store.tickets.set_heard(
+            self.number, step, done, actor, note=note, category=category
+        )
         self.app.call_from_thread(self._changed)
 
     # -- ticket fields -------------------------------------------------------------------
@@ -338,17 +340,17 @@ class TicketScreen(DeskNode, Screen[None]):
     def _change(self, what: str, value: Any) -> None:
         store, actor = self.desk.store, self.desk.config.agent.name
         if what == "status":
-            store.set_status(self.number, value, actor)
+            store.tickets.set_status(self.number, value, actor)
         elif what == "priority":
-            store.set_priority(self.number, value, actor)
+            store.tickets.set_priority(self.number, value, actor)
         elif what == "queue":
-            store.set_queue(self.number, value, actor)
+            store.tickets.set_queue(self.number, value, actor)
         elif what == "assignee":
-            store.assign(self.number, value, actor)
+            store.tickets.assign(self.number, value, actor)
         elif what == "tags":
-            store.set_tags(self.number, value, actor)
+            store.tickets.set_tags(self.number, value, actor)
         elif what == "internal_note":
-            store.add_internal_note(self.number, value, actor)
+            store.tickets.add_internal_note(self.number, value, actor)
         self.app.call_from_thread(self._changed)
 
     def _then(self, what: str) -> Callable[[str | None], None]:
@@ -524,12 +526,12 @@ class TicketScreen(DeskNode, Screen[None]):
     @work(thread=True, group="ticket-change", exit_on_error=False)
     def _check_merge(self, source: int, target: int) -> None:
         """Read the target first: an unknown number is refused before asking."""
-        subject = self.desk.store.get_ticket(target).ticket.subject
+        subject = self.desk.store.tickets.get_ticket(target).ticket.subject
         self.app.call_from_thread(self._confirm_merge, source, target, subject)
 
     def _confirm_merge(self, source: int, target: int, subject: str) -> None:
         def merge(store: Store, actor: str) -> str:
-            store.merge_tickets(source, target, actor)
+            store.workflow.merge_tickets(source, target, actor)
             return f"Merged #{source} into #{target}; #{source} is closed."
 
         def answered(yes: bool | None) -> None:
@@ -559,7 +561,7 @@ class TicketScreen(DeskNode, Screen[None]):
         number = self.number
 
         def escalate(store: Store, actor: str) -> str:
-            ticket = store.escalate(
+            ticket = store.workflow.escalate(
                 number, wanted.note, actor, queue=wanted.queue, priority=wanted.priority
             )
             return f"Escalated #{number}: queue {ticket.queue}, priority {ticket.priority}."
@@ -579,7 +581,7 @@ class TicketScreen(DeskNode, Screen[None]):
         number = self.number
 
         def link(store: Store, actor: str) -> str:
-            if store.link_tickets(number, other, actor):
+            if store.workflow.link_tickets(number, other, actor):
                 return f"Linked #{number} and #{other}."
             return f"#{number} and #{other} were linked already."
 

@@ -34,9 +34,11 @@ class TicketData:
 
 def read_ticket(store: Store, number: int) -> TicketData:
     """The ticket and its customer's profile (blocking: call it from a worker)."""
-    detail = store.get_ticket(number)
+    detail = store.tickets.get_ticket(number)
     customer_id = detail.ticket.customer_id
-    profile = store.get_customer(customer_id, ticket_limit=HISTORY + 1) if customer_id else None
+    profile = (
+        store.customers.get_customer(customer_id, ticket_limit=HISTORY + 1) if customer_id else None
+    )
     return TicketData(detail, profile)
 
 

@@ -206,7 +206,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
 
     @work(thread=True, exclusive=True, group="table-page", exit_on_error=False)
     def _fetch_first(self, generation: int, f: TicketFilter) -> None:
-        page = self.desk.store.list_tickets(f, None, PAGE)
+        page = self.desk.store.queue.list_tickets(f, None, PAGE)
         if not get_current_worker().is_cancelled:
             chunk = Chunk(page.rows, None, page.next, 0)
             self.app.call_from_thread(self._replace, generation, [chunk], True, 0)
@@ -215,7 +215,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
     def _fetch_again(
         self, generation: int, f: TicketFilter, start: Any, limit: int, keep: int
     ) -> None:
-        page = self.desk.store.list_tickets(f, start, limit)
+        page = self.desk.store.queue.list_tickets(f, start, limit)
         if get_current_worker().is_cancelled:
             return
         chunks = [Chunk(page.rows[i : i + PAGE]) for i in range(0, len(page.rows), PAGE)]
@@ -227,7 +227,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
 
     @work(thread=True, exclusive=True, group="table-page", exit_on_error=False)
     def _fetch_below(self, generation: int, f: TicketFilter, after: Any, index: int) -> None:
-        page = self.desk.store.list_tickets(f, after, PAGE)
+        page = self.desk.store.queue.list_tickets(f, after, PAGE)
         if not get_current_worker().is_cancelled:
             chunk = Chunk(page.rows, after, page.next, index)
             self.app.call_from_thread(self._append, generation, chunk)
@@ -238,11 +238,11 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
     ) -> None:
         store = self.desk.store
         if f.text:
-            page = store.list_tickets(f, replay, PAGE)
+            page = store.queue.list_tickets(f, replay, PAGE)
             chunk = Chunk(page.rows, replay, page.next, index)
             at_start = index == 0
         else:
-            rows = store.list_tickets_before(f, first.cursor, PAGE)
+            rows = store.queue.list_tickets_before(f, first.cursor, PAGE)
             chunk = Chunk(rows, None, rows[-1].cursor if rows else None)
             at_start = len(rows) < PAGE
         if not get_current_worker().is_cancelled:
@@ -250,7 +250,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
 
     @work(thread=True, exclusive=True, group="table-page", exit_on_error=False)
     def _fetch_last(self, generation: int, f: TicketFilter) -> None:
-        rows = self.desk.store.list_tickets_before(f, None, PAGE)
+        rows = self.desk.store.queue.list_tickets_before(f, None, PAGE)
         if not get_current_worker().is_cancelled:
             chunk = Chunk(rows, None, None)
             self.app.call_from_thread(self._replace, generation, [chunk], len(rows) < PAGE, -1)

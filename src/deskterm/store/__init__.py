@@ -1,8 +1,10 @@
 """The store: the only package that talks SQL.
 
-``Store.open(target)`` gives one object with named methods for everything the CLI,
-the console and the ingest pipeline need. Its parts live in the modules beside this
-one, each a mixin over :class:`~deskterm.store.base.StoreBase`.
+``Store.open(target)`` gives one object whose parts (``store.tickets``,
+``store.queue``, ``store.customers``, ``store.workflow``, ``store.sla``,
+``store.ingest``, ``store.portable``, ``store.bulk``) have named methods for
+everything the CLI, the console and the ingest pipeline need. The parts live in the
+modules beside this one and share one :class:`~deskterm.store.base.Database`.
 
 Names are loaded on first use, so importing ``deskterm.store.errors`` (as the CLI
 does at start-up) does not pull in SQLAlchemy.

@@ -1,13 +1,13 @@
-"""The store object: one engine, short sessions, read and write units of work."""
+"""The database under every store part: one engine, short sessions, units of work."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
@@ -16,11 +16,11 @@ from deskterm.store import engine as engine_mod
 from deskterm.store.errors import StoreError
 
 
-class StoreBase:
+class Database:
     """Owns the engine; every query runs in a session opened by :meth:`read`/:meth:`write`.
 
     Sessions are never shared between threads: each unit of work opens its own, so the
-    TUI's workers and the importer can use one ``Store`` concurrently.
+    TUI's workers and the importer can use one ``Store`` (and its parts) concurrently.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -73,14 +73,15 @@ class StoreBase:
     def write(self) -> Iterator[Session]:
         """A session whose changes commit together at the end, or not at all."""
         with (
-            self._write_connection() as conn,
+            self.write_connection() as conn,
             Session(bind=conn, expire_on_commit=False) as session,
         ):
             yield session
             session.flush()
 
     @contextmanager
-    def _write_connection(self) -> Iterator[Connection]:
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in one transaction (ingest's batched writes use it)."""
         conn = self.engine.connect().execution_options(**{engine_mod.WRITE_OPTION: True})
         try:
             with conn.begin():
@@ -89,3 +90,22 @@ class StoreBase:
             raise StoreError(f"Store write failed: {schema._first_line(exc)}") from exc
         finally:
             conn.close()
+
+    def limit_page_cache(self, mib: int) -> None:
+        """Cap SQLite's page cache per connection at ``mib`` MiB (no-op elsewhere).
+
+        The console reads through several short-lived pooled connections at once
+        (pages, counts, read-ahead); at the store's default of 64 MiB each, page caches
+        alone could hold over 250 MB. Index-range pages need far less, and pages that
+        drop out are still in the OS cache.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return
+
+        def apply(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA cache_size=-{int(mib) * 1024}")
+            cursor.close()
+
+        event.listen(self.engine, "connect", apply)
+        self.engine.dispose()  # connections already open come back with the new size

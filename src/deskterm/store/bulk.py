@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, insert, select
 from sqlmodel import SQLModel
 
 from deskterm.store import dialect
-from deskterm.store.base import StoreBase
+from deskterm.store.base import Database
 from deskterm.store.models import Customer, Ticket
 
 
@@ -45,11 +45,14 @@ class BulkWriter:
         self.conn.commit()
 
 
-class BulkLoad(StoreBase):
+class BulkLoad:
     """Fast loading of many generated rows."""
 
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     def is_empty(self) -> bool:
-        with self.engine.connect() as conn:
+        with self.db.engine.connect() as conn:
             tickets = conn.execute(select(func.count()).select_from(Ticket)).scalar_one()
             customers = conn.execute(select(func.count()).select_from(Customer)).scalar_one()
         return tickets == 0 and customers == 0
@@ -57,7 +60,7 @@ class BulkLoad(StoreBase):
     @contextmanager
     def bulk_load(self) -> Iterator[BulkWriter]:
         """A writer for many rows; the search index is rebuilt once when it closes."""
-        with self.engine.connect() as conn:
+        with self.db.engine.connect() as conn:
             conn = conn.execution_options(deskterm_write=True)
             dialect.pause_search_index(conn)
             conn.commit()

@@ -1,17 +1,57 @@
-"""Customer reads: list, profile with identities and ticket history."""
+"""Customers: profiles and lists, tier changes, finding one by any identity, and merging
+two customers who turn out to be one person.
+
+A merge moves everything and deletes nothing: identities (and with them the
+authorship of every message, which points at identities), tickets and customers
+merged earlier into the source all move to the target; the source keeps its row,
+with ``merged_into_id`` set, so old references still resolve. The target keeps its
+own name and gains what it lacked (organization, tags, notes, the higher tier). One
+``customer_merge`` event records it, and each moved ticket gets a ``customer`` event.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from deskterm.store.base import StoreBase
-from deskterm.store.errors import NotFound
+from deskterm import sla
+from deskterm.store.base import Database
+from deskterm.store.errors import Conflict, InvalidValue, NotFound
 from deskterm.store.models import Customer, Identity, Ticket
-from deskterm.store.tickets import to_jsonable
+from deskterm.store.sla_clock import SlaClock
+from deskterm.store.tickets import log_event, to_jsonable, touch
+from deskterm.store.types import utcnow
+from deskterm.vocab import OPEN_STATUSES
+
+TIER_RANK = {"free": 0, "standard": 1, "premium": 2, "enterprise": 3}
+
+
+@dataclass
+class MergeResult:
+    """What a merge moved, for the CLI summary and ``--json``."""
+
+    source: int
+    target: int
+    identities: int
+    tickets: int
+    customers: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "merged": self.source,
+            "into": self.target,
+            "identities_moved": self.identities,
+            "tickets_moved": self.tickets,
+            "earlier_merges_moved": self.customers,
+        }
+
+
+def _tags(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 @dataclass
@@ -55,12 +95,16 @@ class CustomerProfile:
         }
 
 
-class CustomerQueries(StoreBase):
-    """Customer lookups shared by the CLI and the console."""
+class Customers:
+    """Customer lookups and changes shared by the CLI and the console."""
+
+    def __init__(self, db: Database, clock: SlaClock) -> None:
+        self.db = db
+        self.clock = clock
 
     def get_customer(self, customer_id: int, ticket_limit: int = 500) -> CustomerProfile:
         """A profile; merged customers resolve to the customer they were merged into."""
-        with self.read() as session:
+        with self.db.read() as session:
             customer = session.get(Customer, customer_id)
             seen = set()
             while customer is not None and customer.merged_into_id and customer.id not in seen:
@@ -89,7 +133,7 @@ class CustomerQueries(StoreBase):
         self, search: str = "", limit: int = 100, after_id: int | None = None
     ) -> list[dict[str, Any]]:
         """Customers by id, optionally matching a name, organization or identity."""
-        with self.read() as session:
+        with self.db.read() as session:
             stmt = select(Customer.id, Customer.name, Customer.organization, Customer.tier).where(
                 col(Customer.merged_into_id).is_(None)
             )
@@ -136,3 +180,151 @@ class CustomerQueries(StoreBase):
             }
             for cid, name, org, tier in rows
         ]
+
+    def set_customer_tier(self, customer_id: int, tier: str, actor: str) -> Customer:
+        """Change a customer's tier and recompute the SLA of their open tickets."""
+        tier = tier.strip().lower()
+        if not tier:
+            raise InvalidValue("A tier cannot be empty.")
+        with self.db.write() as session:
+            customer = session.get(Customer, customer_id)
+            if customer is None:
+                raise NotFound(f"There is no customer #{customer_id}.")
+            old = customer.tier
+            if old == tier:
+                return customer
+            now = utcnow()
+            customer.tier = tier
+            customer.updated_at = now
+            session.add(customer)
+            log_event(
+                session, "tier", actor=actor, customer_id=customer_id, old=old, new=tier, at=now
+            )
+            session.flush()
+            tickets = session.exec(
+                select(Ticket).where(
+                    Ticket.customer_id == customer_id, col(Ticket.status).in_(OPEN_STATUSES)
+                )
+            ).all()
+            for ticket in tickets:
+                if sla.apply(self.clock.policy, ticket, tier, now):
+                    touch(session, ticket, ticket.updated_at)
+            return customer
+
+    def merge_customers(self, source: int, target: int, actor: str) -> MergeResult:
+        """Merge customer ``source`` into ``target`` in one transaction (see module doc)."""
+        if source == target:
+            raise InvalidValue("A customer cannot be merged into itself.")
+        with self.db.write() as session:
+            src = session.get(Customer, source)
+            dst = session.get(Customer, target)
+            for number, customer in ((source, src), (target, dst)):
+                if customer is None:
+                    raise NotFound(f"There is no customer #{number}.")
+                if customer.merged_into_id is not None:
+                    raise Conflict(
+                        f"Customer #{number} was already merged into #{customer.merged_into_id}."
+                    )
+            assert src is not None and dst is not None
+            now = utcnow()
+            identities = session.exec(
+                select(func.count()).select_from(Identity).where(Identity.customer_id == source)
+            ).one()
+            ticket_rows = session.exec(
+                select(Ticket.id, Ticket.version).where(Ticket.customer_id == source)
+            ).all()
+            session.execute(
+                update(Identity)
+                .where(col(Identity.customer_id) == source)
+                .values(customer_id=target)
+            )
+            session.execute(
+                update(Ticket)
+                .where(col(Ticket.customer_id) == source)
+                .values(customer_id=target, version=Ticket.version + 1)
+            )
+            earlier = session.execute(
+                update(Customer)
+                .where(col(Customer.merged_into_id) == source)
+                .values(merged_into_id=target, updated_at=now)
+            ).rowcount  # type: ignore[attr-defined]
+            self._absorb(dst, src)
+            dst.updated_at = now
+            src.merged_into_id = target
+            src.updated_at = now
+            session.add(dst)
+            session.add(src)
+            detail = {
+                "source_name": src.name,
+                "identities": identities,
+                "tickets": [t for t, _ in ticket_rows],
+            }
+            log_event(
+                session,
+                "customer_merge",
+                actor=actor,
+                customer_id=target,
+                old=source,
+                new=target,
+                detail=detail,
+                at=now,
+            )
+            for ticket_id, _ in ticket_rows:
+                log_event(
+                    session,
+                    "customer",
+                    actor=actor,
+                    ticket_id=ticket_id,
+                    customer_id=target,
+                    old=source,
+                    new=target,
+                    detail={"reason": "customer merge"},
+                    at=now,
+                )
+        return MergeResult(source, target, identities, len(ticket_rows), int(earlier or 0))
+
+    @staticmethod
+    def _absorb(dst: Customer, src: Customer) -> None:
+        """Fill in what the surviving customer lacks; keep what it has."""
+        if not dst.organization and src.organization:
+            dst.organization = src.organization
+        tags = _tags(dst.tags)
+        tags += [t for t in _tags(src.tags) if t not in tags]
+        dst.tags = ",".join(tags)
+        if src.notes.strip():
+            header = f"(from customer #{src.id} {src.name}, merged)"
+            dst.notes = f"{dst.notes.rstrip()}\n\n{header}\n{src.notes.strip()}".strip()
+        if TIER_RANK.get(src.tier, 1) > TIER_RANK.get(dst.tier, 1):
+            dst.tier = src.tier
+        if src.created_at < dst.created_at:
+            dst.created_at = src.created_at
+
+    def find_customer(self, ref: str, also: Sequence[str] = (), *, follow: bool = True) -> int:
+        """A customer id from ``12``, ``#12`` or an identity value (address, phone, id);
+        ``also`` are other spellings to try (the caller's E.164 form of a phone).
+
+        A merged customer resolves to the one it was merged into, unless ``follow`` is
+        false (a merge names exactly the customers it is asked to).
+        """
+        text = ref.strip()
+        with self.db.read() as session:
+            if text.lstrip("#").isdigit():
+                customer_id = int(text.lstrip("#"))
+                if session.get(Customer, customer_id) is None:
+                    raise NotFound(f"There is no customer #{customer_id}.")
+            else:
+                candidates = {text, text.lower(), *also}
+                found = session.exec(
+                    select(Identity.customer_id).where(col(Identity.value).in_(candidates))
+                ).first()
+                if found is None:
+                    raise NotFound(f"No customer has the identity {text!r}.")
+                customer_id = found
+            seen: set[int] = set()
+            while follow and customer_id not in seen:
+                seen.add(customer_id)
+                row = session.get(Customer, customer_id)
+                if row is None or row.merged_into_id is None:
+                    break
+                customer_id = row.merged_into_id
+        return customer_id

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, upda
 from sqlalchemy.dialects import postgresql, sqlite
 
 from deskterm.store import dialect
-from deskterm.store.base import StoreBase
+from deskterm.store.base import Database
 from deskterm.store.models import (
     Attachment,
     Customer,
@@ -660,13 +660,16 @@ class IngestWriter:
         )
 
 
-class IngestOps(StoreBase):
+class IngestOps:
     """Entry points the ingest pipeline and sync use."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     @contextmanager
     def ingest_unit(self) -> Iterator[IngestWriter]:
         """One batch transaction: everything written in it commits together or not at all."""
-        with self._write_connection() as conn:
+        with self.db.write_connection() as conn:
             writer = IngestWriter(conn)
             yield writer
             writer.finish()
@@ -674,7 +677,7 @@ class IngestOps(StoreBase):
     def known_source_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of these source keys are stored: lets a connector skip parsing what a
         re-import would only count as duplicates."""
-        with self.engine.connect() as conn:
+        with self.db.engine.connect() as conn:
             return IngestWriter(conn).existing_source_keys(keys)
 
     def sync_state(self, account: str, folder: str) -> tuple[int, int] | None:
@@ -684,7 +687,7 @@ class IngestOps(StoreBase):
     def import_failures(self, limit: int = 200) -> list[dict[str, Any]]:
         """The most recent import failures."""
         table = ImportFailure.__table__  # type: ignore[attr-defined]
-        with self.engine.connect() as conn:
+        with self.db.engine.connect() as conn:
             rows = conn.execute(
                 select(table).order_by(table.c.at.desc(), table.c.id.desc()).limit(limit)
             ).mappings()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from deskterm.store import dialect
-from deskterm.store.base import StoreBase
+from deskterm.store.base import Database
 from deskterm.store.errors import StoreError
 from deskterm.store.models import (
     Attachment,
@@ -43,14 +43,17 @@ EXPORT_ORDER: tuple[tuple[str, Any], ...] = (
 )
 
 
-class PortableStore(StoreBase):
+class PortableStore:
     """Export and backup."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def export_records(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Every record of every table as ``{"type": table, ...columns}``, streamed."""
         for name, model in EXPORT_ORDER:
             table = model.__table__
-            with self.engine.connect() as conn:
+            with self.db.engine.connect() as conn:
                 result = conn.execution_options(yield_per=batch).execute(
                     select(*[c for c in table.columns if c.name != "search"]).order_by(
                         *table.primary_key.columns
@@ -61,7 +64,7 @@ class PortableStore(StoreBase):
 
     def backup(self, dest: Path) -> None:
         """Write a consistent copy of the SQLite store to ``dest`` (which must not exist)."""
-        if self.dialect != "sqlite":
+        if self.db.dialect != "sqlite":
             raise StoreError(
                 "deskterm db backup copies SQLite stores; for PostgreSQL use pg_dump, "
                 "or deskterm export for a portable JSON Lines copy."
@@ -70,4 +73,4 @@ class PortableStore(StoreBase):
             raise StoreError(f"Backup target {dest} already exists; choose a new file.")
         if not dest.parent.is_dir():
             raise StoreError(f"Backup directory {dest.parent} does not exist.")
-        dialect.backup(self.engine, str(dest))
+        dialect.backup(self.db.engine, str(dest))

@@ -14,18 +14,36 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlmodel import Session, col
 
 from deskterm.query import UNASSIGNED, TicketFilter
 from deskterm.store import dialect
-from deskterm.store.base import StoreBase
+from deskterm.store.base import Database
 from deskterm.store.models import Customer, Identity, Message, Ticket, TicketTag
+from deskterm.store.sla_clock import SlaClock
 
 PAGE = 50
 _UNION_MAX = 16  # above this many values a plain IN is cheaper than one probe each
 
 Cursor = tuple[datetime, int]
+
+_DISTINCT = {
+    "queue": ("ticket", "queue"),
+    "assignee": ("ticket", "assignee"),
+    "tag": ("ticket_tag", "tag"),
+}
 
 
 @dataclass(frozen=True)
@@ -99,8 +117,12 @@ def _row(mapping: Any) -> TicketRow:
     return TicketRow(**dict(mapping))
 
 
-class QueueQueries(StoreBase):
-    """Read side of the queue: pages, counts and full-text hits."""
+class QueueQueries:
+    """Read side of the queue: pages, counts, full-text hits and pick lists."""
+
+    def __init__(self, db: Database, clock: SlaClock) -> None:
+        self.db = db
+        self.clock = clock
 
     # -- filter building -------------------------------------------------------------
 
@@ -154,9 +176,11 @@ class QueueQueries(StoreBase):
         result: tuple[list[int] | None, Any, int] = memo[key]
         return result
 
-    def _conditions(
+    def conditions(
         self, session: Session, f: TicketFilter, skip: str | None = None
     ) -> list[ColumnElement[bool]]:
+        """The WHERE conditions of a filter (``skip`` leaves one out for UNION paging);
+        SLA changes and triage re-runs select their tickets with these too."""
         conds: list[ColumnElement[bool]] = []
         for name, column in (
             ("status", col(Ticket.status)),
@@ -184,7 +208,7 @@ class QueueQueries(StoreBase):
                 .where(and_(other.c.ticket_id == Ticket.id, other.c.tag == tag))
                 .correlate(Ticket)
             )
-        conds.extend(self._sla_conditions(f))
+        conds.extend(self.clock.conditions(f))
         return conds
 
     def _customer_condition(self, session: Session, f: TicketFilter) -> ColumnElement[bool]:
@@ -202,10 +226,6 @@ class QueueQueries(StoreBase):
         if count > highest * 0.01:
             return (col(Ticket.customer_id) + 0).in_(sel)
         return col(Ticket.customer_id).in_(sel)
-
-    def _sla_conditions(self, f: TicketFilter) -> list[ColumnElement[bool]]:
-        """Extra conditions for ``sla:`` (the SLA feature overrides this)."""
-        return []
 
     def _branches(self, session: Session, f: TicketFilter) -> tuple[str | None, list[Any]]:
         """Pick the filter whose values become UNION branches, and its values."""
@@ -238,7 +258,7 @@ class QueueQueries(StoreBase):
         :meth:`search_tickets`.
         """
         f = f or TicketFilter()
-        with self.read() as session:
+        with self.db.read() as session:
             if f.text:
                 hits, last = self._search_tickets(session, f, after, limit)
                 return Page(hits, last)
@@ -268,7 +288,7 @@ class QueueQueries(StoreBase):
 
         if f.tags:
             # Drive from the tag index, which carries the sort key.
-            conds = self._conditions(session, f, skip="tags")
+            conds = self.conditions(session, f, skip="tags")
             tag_key = tuple_(TicketTag.updated_at, TicketTag.ticket_id)
             stmt = (
                 select(*_ROW_COLUMNS)
@@ -289,9 +309,9 @@ class QueueQueries(StoreBase):
         keyset = [] if cursor is None else [past(tuple_(Ticket.updated_at, Ticket.id), cursor)]
         branch, values = self._branches(session, f)
         if branch is None:
-            stmt = self._base([*self._conditions(session, f), *keyset]).order_by(*order)
+            stmt = self._base([*self.conditions(session, f), *keyset]).order_by(*order)
             return [_row(m) for m in self._rows(session, stmt.limit(limit))]
-        conds = [*self._conditions(session, f, skip=branch), *keyset]
+        conds = [*self.conditions(session, f, skip=branch), *keyset]
         column = {
             "status": col(Ticket.status),
             "priority": col(Ticket.priority),
@@ -322,9 +342,9 @@ class QueueQueries(StoreBase):
     def count_tickets(self, f: TicketFilter | None = None) -> int:
         """How many tickets match (without full-text words, which are not counted)."""
         f = f or TicketFilter()
-        with self.read() as session:
+        with self.db.read() as session:
             if f.tags:  # count from the tag index rather than probing every ticket
-                conds = self._conditions(session, f, skip="tags")
+                conds = self.conditions(session, f, skip="tags")
                 stmt = (
                     select(func.count())
                     .select_from(TicketTag)
@@ -333,7 +353,7 @@ class QueueQueries(StoreBase):
                 if conds:
                     stmt = stmt.join(Ticket, col(Ticket.id) == TicketTag.ticket_id).where(*conds)
             else:
-                stmt = select(func.count()).select_from(Ticket).where(*self._conditions(session, f))
+                stmt = select(func.count()).select_from(Ticket).where(*self.conditions(session, f))
             return int(session.execute(stmt).scalar_one())
 
     def _search_tickets(
@@ -345,7 +365,7 @@ class QueueQueries(StoreBase):
         older message; callers that page drop tickets they already show.
         """
         conn = session.connection()
-        conds = self._conditions(session, f)
+        conds = self.conditions(session, f)
         found: dict[int, TicketRow] = {}
         last_hit: int | None = None
         position = before if isinstance(before, int) else None
@@ -388,7 +408,7 @@ class QueueQueries(StoreBase):
         self, query: str, limit: int = PAGE, before: int | None = None
     ) -> list[dict[str, Any]]:
         """Messages matching ``query``, newest first, with their ticket's number and subject."""
-        with self.read() as session:
+        with self.db.read() as session:
             ids = dialect.search_message_ids(session.connection(), query, limit, before)
             if not ids:
                 return []
@@ -419,5 +439,37 @@ class QueueQueries(StoreBase):
 
     def count_search(self, query: str) -> int:
         """How many messages match ``query``."""
-        with self.read() as session:
+        with self.db.read() as session:
             return dialect.count_matches(session.connection(), query)
+
+    def list_tickets_before(
+        self, f: TicketFilter | None = None, before: Cursor | None = None, limit: int = PAGE
+    ) -> list[TicketRow]:
+        """Up to ``limit`` tickets just *newer* than ``before``, newest first.
+
+        With ``before=None`` this is the oldest page of the view. Full-text filters are
+        not supported here (their order is by matching message, not by activity).
+        """
+        f = f or TicketFilter()
+        if f.text:
+            raise ValueError("list_tickets_before does not page full-text results")
+        with self.db.read() as session:
+            return self._page(session, f, before, limit, newer=True)[::-1]
+
+    def distinct_values(self, field: str, limit: int = 200) -> list[str]:
+        """The distinct values of ``queue``, ``assignee`` or ``tag``, sorted.
+
+        A recursive skip-scan: one index seek per distinct value, so it stays instant
+        on a million tickets where ``SELECT DISTINCT`` would read the whole index.
+        """
+        table, column = _DISTINCT[field]
+        sql = text(
+            f"WITH RECURSIVE v(x, n) AS ("  # names come from _DISTINCT only
+            f" SELECT (SELECT MIN({column}) FROM {table}), 1"
+            f" UNION ALL"
+            f" SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > v.x), n + 1"
+            f" FROM v WHERE v.x IS NOT NULL AND n < :limit"
+            f") SELECT x FROM v WHERE x IS NOT NULL"
+        )
+        with self.db.read() as session:
+            return [str(x) for x in session.execute(sql, {"limit": limit}).scalars()]

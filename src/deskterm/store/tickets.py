@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
-from deskterm.store.base import StoreBase
+from deskterm.store.base import Database
 from deskterm.store.errors import Conflict, InvalidValue, NotFound
 from deskterm.store.models import (
     Attachment,
@@ -30,6 +30,7 @@ from deskterm.store.models import (
     TicketLink,
     TicketTag,
 )
+from deskterm.store.sla_clock import SlaClock
 from deskterm.store.types import utcnow
 from deskterm.vocab import HEARD_STEPS, PRIORITIES, STATUSES
 
@@ -164,22 +165,42 @@ def touch(session: Session, ticket: Ticket, at: datetime | None = None) -> None:
     )
 
 
-class TicketServices(StoreBase):
+def load_ticket(session: Session, number: int, expected_version: int | None) -> Ticket:
+    """The ticket to change, or :class:`NotFound`; :class:`Conflict` when it moved on
+    from the version the caller read."""
+    ticket = session.get(Ticket, number)
+    if ticket is None:
+        raise NotFound(f"There is no ticket #{number}.")
+    if expected_version is not None and ticket.version != expected_version:
+        raise Conflict(
+            f"Ticket #{number} was changed by someone else since you opened it; reload it."
+        )
+    return ticket
+
+
+def status_side_effects(ticket: Ticket, old: str, new: str, now: datetime) -> None:
+    """Solved/closed times and the reopen count follow a status change."""
+    if new == "solved":
+        ticket.solved_at = now
+    elif new == "closed":
+        ticket.closed_at = now
+        ticket.solved_at = ticket.solved_at or now
+    elif old in ("solved", "closed"):
+        ticket.reopen_count += 1
+        ticket.solved_at = None
+        ticket.closed_at = None
+
+
+class TicketServices:
     """Ticket reads and changes shared by the CLI and the TUI."""
 
-    def _ticket(self, session: Session, number: int, expected_version: int | None) -> Ticket:
-        ticket = session.get(Ticket, number)
-        if ticket is None:
-            raise NotFound(f"There is no ticket #{number}.")
-        if expected_version is not None and ticket.version != expected_version:
-            raise Conflict(
-                f"Ticket #{number} was changed by someone else since you opened it; reload it."
-            )
-        return ticket
+    def __init__(self, db: Database, clock: SlaClock) -> None:
+        self.db = db
+        self.clock = clock
 
     def get_ticket(self, number: int) -> TicketDetail:
         """The ticket with its customer, messages (oldest first), HEARD, notes and tags."""
-        with self.read() as session:
+        with self.db.read() as session:
             ticket = session.get(Ticket, number)
             if ticket is None:
                 raise NotFound(f"There is no ticket #{number}.")
@@ -239,7 +260,7 @@ class TicketServices(StoreBase):
 
     def ticket_version(self, number: int) -> int:
         """The ticket's current version (for optimistic concurrency checks)."""
-        with self.read() as session:
+        with self.db.read() as session:
             version = session.exec(select(Ticket.version).where(Ticket.id == number)).first()
         if version is None:
             raise NotFound(f"There is no ticket #{number}.")
@@ -254,15 +275,15 @@ class TicketServices(StoreBase):
         expected_version: int | None,
         detail: dict[str, Any] | None = None,
     ) -> Ticket:
-        with self.write() as session:
-            ticket = self._ticket(session, number, expected_version)
+        with self.db.write() as session:
+            ticket = load_ticket(session, number, expected_version)
             old = getattr(ticket, field_name)
             if old == value:
                 return ticket
             setattr(ticket, field_name, value)
             now = utcnow()
             if field_name == "status":
-                self._status_side_effects(ticket, old, value, now)
+                status_side_effects(ticket, old, value, now)
             touch(session, ticket, now)
             log_event(
                 session,
@@ -274,23 +295,8 @@ class TicketServices(StoreBase):
                 detail=detail,
                 at=now,
             )
-            self._after_change(session, ticket, field_name, old)
+            self.clock.after_change(session, ticket, field_name)
             return ticket
-
-    def _after_change(self, session: Session, ticket: Ticket, field_name: str, old: Any) -> None:
-        """Hook for derived state (SLA due times) recomputed on a change."""
-
-    @staticmethod
-    def _status_side_effects(ticket: Ticket, old: str, new: str, now: datetime) -> None:
-        if new == "solved":
-            ticket.solved_at = now
-        elif new == "closed":
-            ticket.closed_at = now
-            ticket.solved_at = ticket.solved_at or now
-        elif old in ("solved", "closed"):
-            ticket.reopen_count += 1
-            ticket.solved_at = None
-            ticket.closed_at = None
 
     def set_status(
         self, number: int, status: str, actor: str, expected_version: int | None = None
@@ -329,8 +335,8 @@ class TicketServices(StoreBase):
     ) -> list[str]:
         """Replace the ticket's tags (lower-cased, de-duplicated)."""
         wanted = sorted({t.strip().lower() for t in tags if t.strip()})
-        with self.write() as session:
-            ticket = self._ticket(session, number, expected_version)
+        with self.db.write() as session:
+            ticket = load_ticket(session, number, expected_version)
             current = sorted(
                 session.exec(select(TicketTag.tag).where(TicketTag.ticket_id == number)).all()
             )
@@ -366,8 +372,8 @@ class TicketServices(StoreBase):
         step = step.upper()
         if step not in HEARD_STEPS:
             raise InvalidValue(f"HEARD step must be one of {', '.join(HEARD_STEPS)}.")
-        with self.write() as session:
-            ticket = self._ticket(session, number, None)
+        with self.db.write() as session:
+            ticket = load_ticket(session, number, None)
             row = session.get(HeardStep, (number, step)) or HeardStep(ticket_id=number, step=step)
             now = utcnow()
             row.done = done
@@ -402,8 +408,8 @@ class TicketServices(StoreBase):
         since, :class:`Conflict` is raised and nothing is overwritten. Saving text equal
         to the latest version is a no-op that returns it.
         """
-        with self.write() as session:
-            ticket = self._ticket(session, number, None)
+        with self.db.write() as session:
+            ticket = load_ticket(session, number, None)
             latest = session.exec(
                 select(NoteVersion)
                 .where(NoteVersion.ticket_id == number)
@@ -438,7 +444,7 @@ class TicketServices(StoreBase):
 
     def note_versions(self, number: int) -> list[NoteVersion]:
         """Every saved version of the resolution notes, oldest first."""
-        with self.read() as session:
+        with self.db.read() as session:
             return list(
                 session.exec(
                     select(NoteVersion)
@@ -452,8 +458,8 @@ class TicketServices(StoreBase):
         body = body.strip()
         if not body:
             raise InvalidValue("An internal note cannot be empty.")
-        with self.write() as session:
-            ticket = self._ticket(session, number, None)
+        with self.db.write() as session:
+            ticket = load_ticket(session, number, None)
             now = utcnow()
             msg = add_note_message(session, ticket, number, body, actor, now)
             log_event(session, "internal_note", actor=actor, ticket_id=number, new=msg.id, at=now)
@@ -461,7 +467,7 @@ class TicketServices(StoreBase):
 
     def events(self, number: int) -> list[Event]:
         """The ticket's event log, oldest first."""
-        with self.read() as session:
+        with self.db.read() as session:
             return list(
                 session.exec(
                     select(Event).where(Event.ticket_id == number).order_by(col(Event.id))
@@ -469,5 +475,5 @@ class TicketServices(StoreBase):
             )
 
     def ticket_count(self) -> int:
-        with self.read() as session:
+        with self.db.read() as session:
             return int(session.exec(select(func.count()).select_from(Ticket)).one())

@@ -1,7 +1,7 @@
 """Service-workflow changes: replies, drafts, merge, escalate, links, triage results.
 
 Like every service function, each change commits together with its event-log rows
-and keeps the SLA clocks current (:class:`~deskterm.store.sla_ops.SlaOps`).
+and keeps the SLA clocks current (:class:`~deskterm.store.sla_clock.SlaClock`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from deskterm.query import TicketFilter
+from deskterm.store.base import Database
 from deskterm.store.errors import Conflict, InvalidValue, NotFound
 from deskterm.store.models import (
     Customer,
@@ -26,8 +27,15 @@ from deskterm.store.models import (
     TicketLink,
     TicketTag,
 )
-from deskterm.store.sla_ops import SlaOps
-from deskterm.store.tickets import add_note_message, log_event, touch
+from deskterm.store.queue import QueueQueries
+from deskterm.store.sla_clock import SlaClock
+from deskterm.store.tickets import (
+    add_note_message,
+    load_ticket,
+    log_event,
+    status_side_effects,
+    touch,
+)
 from deskterm.store.types import utcnow
 from deskterm.vocab import PRIORITIES, STATUSES
 
@@ -140,15 +148,20 @@ def _log_on_both(
         )
 
 
-class WorkflowOps(SlaOps):
+class WorkflowOps:
     """Replies, drafts and ticket operations for the CLI and the console."""
+
+    def __init__(self, db: Database, clock: SlaClock, queue: QueueQueries) -> None:
+        self.db = db
+        self.clock = clock
+        self.queue = queue
 
     # -- replies ------------------------------------------------------------------------
 
     def reply_context(self, number: int) -> tuple[Ticket, Customer | None, list[Message]]:
         """The ticket, its customer and its public messages (oldest first), to address
         and thread a reply. A merged ticket answers for the one it was merged into."""
-        with self.read() as session:
+        with self.db.read() as session:
             ticket = session.get(Ticket, number)
             if ticket is None:
                 raise NotFound(f"There is no ticket #{number}.")
@@ -168,7 +181,7 @@ class WorkflowOps(SlaOps):
 
     def customer_addresses(self, customer_id: int) -> list[str]:
         """The customer's email identities, oldest first."""
-        with self.read() as session:
+        with self.db.read() as session:
             return list(
                 session.exec(
                     select(Identity.value)
@@ -189,8 +202,8 @@ class WorkflowOps(SlaOps):
         status (``status``, else ``new`` becomes ``open``) and drop the agent's draft."""
         if status is not None and status not in STATUSES:
             raise InvalidValue(f"Status must be one of {', '.join(STATUSES)}, not {status!r}.")
-        with self.write() as session:
-            ticket = self._ticket(session, number, None)
+        with self.db.write() as session:
+            ticket = load_ticket(session, number, None)
             now = reply.sent_at
             source_key = (
                 f"mail:{reply.message_id}"
@@ -246,12 +259,12 @@ class WorkflowOps(SlaOps):
             if wanted is not None and wanted != ticket.status:
                 old = ticket.status
                 ticket.status = wanted
-                self._status_side_effects(ticket, old, wanted, now)
+                status_side_effects(ticket, old, wanted, now)
                 log_event(
                     session, "status", actor=actor, ticket_id=number, old=old, new=wanted, at=now
                 )
             touch(session, ticket, now)
-            self._apply_sla(session, ticket, now)
+            self.clock.apply(session, ticket, now)
             session.execute(
                 delete(ReplyDraft).where(
                     col(ReplyDraft.ticket_id) == number, col(ReplyDraft.author) == actor
@@ -270,8 +283,8 @@ class WorkflowOps(SlaOps):
         error: str | None = None,
     ) -> ReplyDraft:
         """Keep (or replace) the agent's unsent reply on a ticket."""
-        with self.write() as session:
-            self._ticket(session, number, None)
+        with self.db.write() as session:
+            load_ticket(session, number, None)
             draft = session.get(ReplyDraft, (number, author)) or ReplyDraft(
                 ticket_id=number, author=author
             )
@@ -284,19 +297,19 @@ class WorkflowOps(SlaOps):
             return draft
 
     def get_draft(self, number: int, author: str) -> ReplyDraft | None:
-        with self.read() as session:
+        with self.db.read() as session:
             return session.get(ReplyDraft, (number, author))
 
     def drafts(self, author: str | None = None) -> list[ReplyDraft]:
         """Unsent replies, newest first (failed sends carry their ``error``)."""
-        with self.read() as session:
+        with self.db.read() as session:
             stmt = select(ReplyDraft).order_by(col(ReplyDraft.updated_at).desc())
             if author is not None:
                 stmt = stmt.where(ReplyDraft.author == author)
             return list(session.exec(stmt).all())
 
     def discard_draft(self, number: int, author: str) -> bool:
-        with self.write() as session:
+        with self.db.write() as session:
             draft = session.get(ReplyDraft, (number, author))
             if draft is None:
                 return False
@@ -310,9 +323,9 @@ class WorkflowOps(SlaOps):
         it is closed and points at ``target`` through ``merged_into_id`` and a link."""
         if source == target:
             raise InvalidValue("A ticket cannot be merged into itself.")
-        with self.write() as session:
-            src = self._ticket(session, source, None)
-            dst = self._ticket(session, target, None)
+        with self.db.write() as session:
+            src = load_ticket(session, source, None)
+            dst = load_ticket(session, target, None)
             for t in (src, dst):
                 if t.merged_into_id is not None:
                     raise Conflict(f"Ticket #{t.id} was already merged into #{t.merged_into_id}.")
@@ -356,7 +369,7 @@ class WorkflowOps(SlaOps):
             src.merged_into_id = target
             if old_status != "closed":
                 src.status = "closed"
-                self._status_side_effects(src, old_status, "closed", now)
+                status_side_effects(src, old_status, "closed", now)
             touch(session, src, now)
             self._add_link(session, source, target, "merged")
             detail = {"messages": moved, "note": note} if note else {"messages": moved}
@@ -402,8 +415,8 @@ class WorkflowOps(SlaOps):
                     detail={"merged_from": source},
                     at=now,
                 )
-            self._apply_sla(session, src, now)
-            self._apply_sla(session, dst, now)
+            self.clock.apply(session, src, now)
+            self.clock.apply(session, dst, now)
             return dst
 
     def escalate(
@@ -428,8 +441,8 @@ class WorkflowOps(SlaOps):
             raise InvalidValue(
                 f"Priority must be one of {', '.join(PRIORITIES)}, not {priority!r}."
             )
-        with self.write() as session:
-            ticket = self._ticket(session, number, expected_version)
+        with self.db.write() as session:
+            ticket = load_ticket(session, number, expected_version)
             now = utcnow()
             changes: dict[str, list[Any]] = {}
             for name, value in (("queue", queue), ("priority", priority)):
@@ -462,7 +475,7 @@ class WorkflowOps(SlaOps):
                 detail={"note": note, "changes": changes, "message": msg.id},
                 at=now,
             )
-            self._apply_sla(session, ticket, now)
+            self.clock.apply(session, ticket, now)
             return ticket
 
     def _linked(self, session: Session, a: int, b: int, kind: str) -> bool:
@@ -491,9 +504,9 @@ class WorkflowOps(SlaOps):
             raise InvalidValue("A ticket cannot be linked to itself.")
         if kind not in LINK_KINDS:
             raise InvalidValue(f"Link kind must be one of {', '.join(LINK_KINDS)}.")
-        with self.write() as session:
-            first = self._ticket(session, a, None)
-            second = self._ticket(session, b, None)
+        with self.db.write() as session:
+            first = load_ticket(session, a, None)
+            second = load_ticket(session, b, None)
             if not self._add_link(session, a, b, kind):
                 return False
             _log_on_both(session, "link", first, second, actor, kind)
@@ -501,9 +514,9 @@ class WorkflowOps(SlaOps):
 
     def unlink_tickets(self, a: int, b: int, actor: str, kind: str = "related") -> bool:
         """Remove a link; returns False if there was none."""
-        with self.write() as session:
-            first = self._ticket(session, a, None)
-            second = self._ticket(session, b, None)
+        with self.db.write() as session:
+            first = load_ticket(session, a, None)
+            second = load_ticket(session, b, None)
             links = delete(TicketLink).where(
                 col(TicketLink.kind) == kind,
                 or_(
@@ -525,8 +538,8 @@ class WorkflowOps(SlaOps):
         """A batch of tickets matching ``f`` with id above ``after_id`` (ascending), with
         what rules look at."""
         f = f or TicketFilter()
-        with self.read() as session:
-            conds = self._conditions(session, f)
+        with self.db.read() as session:
+            conds = self.queue.conditions(session, f)
             tickets = list(
                 session.exec(
                     select(Ticket)
@@ -570,10 +583,10 @@ class WorkflowOps(SlaOps):
         """Write triage results: field changes with their events, plus one ``rule`` event
         per applied rule. Returns how many tickets changed."""
         changed = 0
-        with self.write() as session:
+        with self.db.write() as session:
             now = utcnow()
             for change in changes:
-                ticket = self._ticket(session, change.number, None)
+                ticket = load_ticket(session, change.number, None)
                 fields: dict[str, list[Any]] = {}
                 for name in ("queue", "priority", "assignee"):
                     value = getattr(change, name)
@@ -629,5 +642,5 @@ class WorkflowOps(SlaOps):
                         at=now,
                     )
                 if "priority" in fields:
-                    self._apply_sla(session, ticket, now)
+                    self.clock.apply(session, ticket, now)
         return changed
