@@ -91,7 +91,7 @@ def customer_address(
         if msg.direction == "inbound" and msg.channel == "email" and "@" in msg.author_address:
             return msg.author_address
     if customer is not None and customer.id is not None:
-        addresses = store.workflow.customer_addresses(customer.id)
+        addresses = store.replies.customer_addresses(customer.id)
         if addresses:
             return addresses[0]
     return None
@@ -170,7 +170,7 @@ def send_reply(
     from deskterm.config import ConfigError
     from deskterm.ingest.pipeline import content_hash
     from deskterm.store.errors import StoreError
-    from deskterm.store.workflow import OutboundReply
+    from deskterm.store.replies import OutboundReply
     from deskterm.vocab import STATUSES
 
     actor = actor or config.agent.name
@@ -180,14 +180,14 @@ def send_reply(
     status_after = status or (macro.status if macro else None)
     if status_after is not None and status_after not in STATUSES:
         raise ReplyError(f"Status must be one of {', '.join(STATUSES)}, not {status_after!r}.")
-    ticket, customer, messages = store.workflow.reply_context(number)
-    store.workflow.save_draft(
+    ticket, customer, messages = store.replies.reply_context(number)
+    store.replies.save_draft(
         number, actor, body, macro=macro.name if macro else None, status_after=status_after
     )
     _check_solve(store, config, number, status_after, confirm_solve)
 
     def failed(why: str) -> ReplyError:
-        store.workflow.save_draft(
+        store.replies.save_draft(
             number,
             actor,
             body,
@@ -241,7 +241,7 @@ def send_reply(
             delivered=False,
         )
     try:
-        stored = store.workflow.record_reply(number, reply, actor, status=status_after)
+        stored = store.replies.record_reply(number, reply, actor, status=status_after)
     except StoreError as exc:
         # The draft saved above is still there: recording it is what failed.
         what = "was sent but could not be stored" if reply.delivered else "could not be stored"

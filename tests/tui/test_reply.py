@@ -114,7 +114,7 @@ async def test_email_reply_is_sent_by_smtp_threaded_and_stored(
         assert (last.direction, last.delivered) == ("outbound", True)
         assert last.body.strip() == "Thanks, we are on it."
         assert last.message_id == sent["Message-ID"]
-        assert demo_store.workflow.get_draft(number, AGENT) is None
+        assert demo_store.replies.get_draft(number, AGENT) is None
         to = str(sent["To"].addresses[0].addr_spec)
         assert any(f"sent to {to}" in n for n in notes(app))
         assert not composer(app).is_open and app.clipboard == ""
@@ -150,12 +150,12 @@ async def test_failed_send_keeps_the_text_and_the_draft(demo_store: Store) -> No
         editor = app.screen.query_one(ReplyEditor)
         assert composer(app).is_open and editor.text == "Please try again"
         assert not editor.read_only
-        draft = demo_store.workflow.get_draft(number, AGENT)
+        draft = demo_store.replies.get_draft(number, AGENT)
         assert draft is not None and draft.body == "Please try again" and draft.error
         assert len(demo_store.tickets.get_ticket(number).messages) == before
         await pilot.press(*" now")  # still editable; the draft follows
         await wait_for_draft(pilot)
-        draft = demo_store.workflow.get_draft(number, AGENT)
+        draft = demo_store.replies.get_draft(number, AGENT)
         assert draft is not None and draft.body == "Please try again now"
 
 
@@ -167,7 +167,7 @@ async def test_draft_survives_closing_the_app_mid_typing(demo_store: Store) -> N
         await open_ticket(pilot, number)
         await write_reply(pilot, "Half a sent")
         await pilot.press("ctrl+q")  # before the debounced write would run
-    draft = demo_store.workflow.get_draft(number, AGENT)
+    draft = demo_store.replies.get_draft(number, AGENT)
     assert draft is not None and draft.body == "Half a sent"
 
     again = desk(demo_store)
@@ -184,7 +184,7 @@ async def test_draft_survives_closing_the_app_mid_typing(demo_store: Store) -> N
         assert composer(again).is_open  # text left in it: it stays in view
         assert not isinstance(again.focused, ReplyEditor)
         await wait_for_draft(pilot)
-    draft = demo_store.workflow.get_draft(number, AGENT)
+    draft = demo_store.replies.get_draft(number, AGENT)
     assert draft is not None and draft.body == "Half a sentence."
 
 
@@ -196,13 +196,13 @@ async def test_discarding_the_draft(demo_store: Store) -> None:
         await open_ticket(pilot, number)
         await write_reply(pilot, "Not this")
         await wait_for_draft(pilot)
-        assert demo_store.workflow.get_draft(number, AGENT) is not None
+        assert demo_store.replies.get_draft(number, AGENT) is not None
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
-        assert demo_store.workflow.get_draft(number, AGENT) is None
+        assert demo_store.replies.get_draft(number, AGENT) is None
         assert not composer(app).is_open
         await pilot.press("r")
         await settle(pilot)
@@ -258,7 +258,7 @@ async def test_macro_picker_fills_the_composer_and_applies_on_send(demo_store: S
         assert f"ticket {number} is on its way" in editor.text and AGENT in editor.text
         assert "Refund issued" in str(app.screen.query_one("#reply-head").render())
         await wait_for_draft(pilot)
-        draft = demo_store.workflow.get_draft(number, AGENT)
+        draft = demo_store.replies.get_draft(number, AGENT)
         assert draft is not None and draft.macro == "refund-issued"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -345,7 +345,7 @@ async def test_reply_in_editor(
         await settle(pilot)
         assert editor.text == "Written in my editor.\nThanks!\nWritten in my editor.\n"
         await wait_for_draft(pilot)
-        draft = demo_store.workflow.get_draft(number, AGENT)
+        draft = demo_store.replies.get_draft(number, AGENT)
         assert draft is not None and draft.body == editor.text
 
 

@@ -59,6 +59,6 @@ def test_workflow_on_postgres(pg_store: Store) -> None:
     assert pg_store.tickets.get_ticket(2).ticket.merged_into_id == 1
     pg_store.workflow.escalate(1, "needs finance", "ana", priority="urgent")
     assert pg_store.workflow.link_tickets(1, 2, "ana", kind="related")
-    pg_store.workflow.save_draft(1, "ana", "draft text")
-    assert pg_store.workflow.get_draft(1, "ana") is not None
+    pg_store.replies.save_draft(1, "ana", "draft text")
+    assert pg_store.replies.get_draft(1, "ana") is not None
     assert pg_store.sla.recompute_sla() == 0

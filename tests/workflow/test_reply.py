@@ -140,7 +140,7 @@ def test_reply_over_starttls_with_auth_threads_and_is_stored(
     assert detail.ticket.sla_next_due == detail.ticket.sla_resolution_due  # FR clock stopped
     kinds = [e.kind for e in store.tickets.events(ticket)]
     assert "reply" in kinds and "first_response" in kinds
-    assert store.workflow.get_draft(ticket, "Ana Agent") is None
+    assert store.replies.get_draft(ticket, "Ana Agent") is None
 
     # The customer answers our reply: it threads into the same ticket, and the second
     # reply references the whole chain, first reply included.
@@ -199,7 +199,7 @@ def test_refused_connection_keeps_the_draft(store: Store, ticket: int) -> None:
         ReplyError, match=r"not sent: Cannot connect to the SMTP server 127\.0\.0\.1"
     ):
         send_reply(store, config, ticket, "Important answer.")
-    draft = store.workflow.get_draft(ticket, "Ana Agent")
+    draft = store.replies.get_draft(ticket, "Ana Agent")
     assert draft is not None and draft.body == "Important answer."
     assert draft.error is not None and "Cannot connect" in draft.error
     detail = store.tickets.get_ticket(ticket)
@@ -216,7 +216,7 @@ def test_auth_failure_keeps_the_draft(
     with pytest.raises(ReplyError, match=r"refused the login of support@example\.com: 535"):
         send_reply(store, config, ticket, "Important answer.")
     assert starttls_server.received() == []
-    draft = store.workflow.get_draft(ticket, "Ana Agent")
+    draft = store.replies.get_draft(ticket, "Ana Agent")
     assert draft is not None and draft.body == "Important answer." and "535" in (draft.error or "")
     assert all(m.direction != "outbound" for m in store.tickets.get_ticket(ticket).messages)
 
@@ -236,7 +236,7 @@ def test_an_untrusted_certificate_is_refused(
         match=r"TLS with the SMTP server .* failed: unable to get local issuer certificate",
     ):
         send_reply(store, config, ticket, "Hello.")
-    assert store.workflow.get_draft(ticket, "Ana Agent") is not None
+    assert store.replies.get_draft(ticket, "Ana Agent") is not None
 
 
 def test_implicit_tls(store: Store, ticket: int, tls: Any) -> None:
@@ -252,7 +252,7 @@ def test_missing_password_source_keeps_the_draft(
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     with pytest.raises(ReplyError, match=PASSWORD_ENV):
         send_reply(store, starttls_config(starttls_server.port, tls), ticket, "Hi.")
-    assert store.workflow.get_draft(ticket, "Ana Agent") is not None
+    assert store.replies.get_draft(ticket, "Ana Agent") is not None
 
 
 @pytest.mark.parametrize(
@@ -270,7 +270,7 @@ def test_bad_smtp_settings_keep_the_draft(
     port = smtp.pop("port", 25)
     with pytest.raises(ReplyError, match=message):
         send_reply(store, smtp_config(port, **smtp), ticket, "Hi.")
-    assert store.workflow.get_draft(ticket, "Ana Agent") is not None
+    assert store.replies.get_draft(ticket, "Ana Agent") is not None
 
 
 def test_chat_reply_is_stored_not_delivered(store: Store) -> None:
@@ -301,7 +301,7 @@ def test_solving_with_heard_open_asks_first(store: Store, ticket: int, plain_ser
     with pytest.raises(NeedsConfirmation, match="HEARD steps open"):
         send_reply(store, config, ticket, "Fixed!", status="solved")
     assert plain_server.received() == []
-    assert store.workflow.get_draft(ticket, "Ana Agent") is not None
+    assert store.replies.get_draft(ticket, "Ana Agent") is not None
     result = send_reply(store, config, ticket, "Fixed!", status="solved", confirm_solve=True)
     assert result.status == "solved"
     assert len(plain_server.received()) == 1

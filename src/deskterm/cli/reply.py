@@ -52,7 +52,7 @@ def reply(
     store, config = st.store(), st.config()
     chosen = find_macro(load_macros(config), macro) if macro else None
     if draft:
-        kept = store.workflow.get_draft(number, config.agent.name)
+        kept = store.replies.get_draft(number, config.agent.name)
         if kept is None:
             fail(f"There is no draft reply for #{number}.")
         body = kept.body

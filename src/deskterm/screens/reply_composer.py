@@ -173,8 +173,8 @@ class ReplyComposer(DeskNode, Vertical):
 
         store, config = self.desk.store, self.desk.config
         try:
-            draft = store.workflow.get_draft(number, config.agent.name)
-            ticket, customer, messages = store.workflow.reply_context(number)
+            draft = store.replies.get_draft(number, config.agent.name)
+            ticket, customer, messages = store.replies.reply_context(number)
             to = customer_address(store, customer, messages) if ticket.channel == "email" else None
         except BaseException:
             self.app.call_from_thread(self._load_failed, number)
@@ -285,11 +285,11 @@ class ReplyComposer(DeskNode, Vertical):
     def _store_draft(self, number: int, state: DraftState) -> None:
         store, actor = self.desk.store, self.desk.config.agent.name
         if state.body.strip():
-            store.workflow.save_draft(
+            store.replies.save_draft(
                 number, actor, state.body, macro=state.macro, status_after=state.status
             )
         else:
-            store.workflow.discard_draft(number, actor)
+            store.replies.discard_draft(number, actor)
 
     def _cancel_writes(self, number: int) -> None:
         """Writes queued so far for ``number`` must not run (the text is being sent or
@@ -411,7 +411,7 @@ class ReplyComposer(DeskNode, Vertical):
     @work(thread=True, exit_on_error=False, group="reply-draft")
     def _discard(self, number: int) -> None:
         with self._lock:
-            self.desk.store.workflow.discard_draft(number, self.desk.config.agent.name)
+            self.desk.store.replies.discard_draft(number, self.desk.config.agent.name)
 
     def _reset(self) -> None:
         self.macro, self.status_after = None, None

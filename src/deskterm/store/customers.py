@@ -20,10 +20,11 @@ from sqlmodel import col, select
 
 from deskterm import sla
 from deskterm.store.base import Database
+from deskterm.store.changes import log_event, touch
 from deskterm.store.errors import Conflict, InvalidValue, NotFound
 from deskterm.store.models import Customer, Identity, Ticket
 from deskterm.store.sla_clock import SlaClock
-from deskterm.store.tickets import log_event, to_jsonable, touch
+from deskterm.store.tickets import to_jsonable
 from deskterm.store.types import utcnow
 from deskterm.vocab import OPEN_STATUSES
 

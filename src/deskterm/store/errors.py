@@ -10,7 +10,14 @@ class NotFound(StoreError):
 
 
 class Conflict(StoreError):
-    """Someone else changed the record since it was read (optimistic concurrency)."""
+    """Someone else changed the record since it was read (optimistic concurrency).
+
+    ``number`` names the ticket, when the conflict is on one, so a face can reload it.
+    """
+
+    def __init__(self, message: str, *, number: int | None = None) -> None:
+        super().__init__(message)
+        self.number = number
 
 
 class InvalidValue(StoreError):

@@ -1,10 +1,12 @@
 """The :class:`Store`: one object holding the store's parts, each with named methods.
 
-``store.tickets`` (ticket detail and changes), ``store.queue`` (pages, counts, search),
-``store.customers``, ``store.workflow`` (replies, drafts, merges, links, triage
-results), ``store.sla``, ``store.ingest`` (the pipeline's batched writes),
-``store.portable`` (export, backup) and ``store.bulk`` (fast generated loads) all
-share one :class:`~deskterm.store.base.Database` and one SLA clock.
+``store.tickets`` (ticket detail and changes), ``store.claims`` (take the next
+ticket), ``store.queue`` (pages, counts,
+search), ``store.customers``, ``store.replies`` (replies and drafts),
+``store.workflow`` (merges, escalation, links, triage results), ``store.sla``,
+``store.ingest`` (the pipeline's batched writes), ``store.portable`` (export,
+backup) and ``store.bulk`` (fast generated loads) all share one
+:class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import os
 
 from deskterm.store.base import Database
 from deskterm.store.bulk import BulkLoad
+from deskterm.store.claims import Claims
 from deskterm.store.customers import Customers
 from deskterm.store.ingest_ops import IngestOps
 from deskterm.store.portable import PortableStore
 from deskterm.store.queue import QueueQueries
+from deskterm.store.replies import Replies
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.sla_ops import SlaOps
 from deskterm.store.tickets import TicketServices
@@ -32,7 +36,9 @@ class Store:
         self.queue = QueueQueries(db, clock)
         self.sla = SlaOps(db, clock, self.queue)
         self.tickets = TicketServices(db, clock)
+        self.claims = Claims(db, self.queue)
         self.customers = Customers(db, clock)
+        self.replies = Replies(db, clock)
         self.workflow = WorkflowOps(db, clock, self.queue)
         self.ingest = IngestOps(db)
         self.portable = PortableStore(db)

@@ -8,15 +8,21 @@ silently overwriting a colleague's work.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, func
+from sqlmodel import col, select
 
 from deskterm.store.base import Database
+from deskterm.store.changes import (
+    add_note_message,
+    load_ticket,
+    log_event,
+    status_side_effects,
+    touch,
+)
 from deskterm.store.errors import Conflict, InvalidValue, NotFound
 from deskterm.store.models import (
     Attachment,
@@ -105,92 +111,6 @@ class TicketDetail:
         }
 
 
-def add_note_message(
-    session: Session, ticket: Ticket, number: int, body: str, actor: str, now: datetime
-) -> Message:
-    """An internal note in ticket ``number``'s conversation (flushed, so it has its id)."""
-    msg = Message(
-        ticket_id=number,
-        direction="note",
-        channel=ticket.channel,
-        author_name=actor,
-        sent_at=now,
-        subject="",
-        body=body,
-        source_key=f"note:{number}:{now.timestamp():.6f}",
-    )
-    session.add(msg)
-    ticket.message_count += 1
-    touch(session, ticket, now)
-    session.flush()
-    return msg
-
-
-def log_event(
-    session: Session,
-    kind: str,
-    *,
-    actor: str,
-    ticket_id: int | None = None,
-    customer_id: int | None = None,
-    old: Any = None,
-    new: Any = None,
-    detail: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> None:
-    """Append one row to the event log (inside the caller's transaction)."""
-    session.add(
-        Event(
-            ticket_id=ticket_id,
-            customer_id=customer_id,
-            kind=kind,
-            old=None if old is None else str(old),
-            new=None if new is None else str(new),
-            actor=actor,
-            at=at or utcnow(),
-            detail=json.dumps(detail, sort_keys=True) if detail else None,
-        )
-    )
-
-
-def touch(session: Session, ticket: Ticket, at: datetime | None = None) -> None:
-    """Mark activity on a ticket and keep the tag index's copy of the sort key in step."""
-    ticket.updated_at = max(ticket.updated_at, at or utcnow())
-    ticket.version += 1
-    session.add(ticket)
-    session.execute(
-        update(TicketTag)
-        .where(col(TicketTag.ticket_id) == ticket.id)
-        .values(updated_at=ticket.updated_at)
-    )
-
-
-def load_ticket(session: Session, number: int, expected_version: int | None) -> Ticket:
-    """The ticket to change, or :class:`NotFound`; :class:`Conflict` when it moved on
-    from the version the caller read."""
-    ticket = session.get(Ticket, number)
-    if ticket is None:
-        raise NotFound(f"There is no ticket #{number}.")
-    if expected_version is not None and ticket.version != expected_version:
-        raise Conflict(
-            f"Ticket #{number} was changed by someone else since you opened it; reload it."
-        )
-    return ticket
-
-
-def status_side_effects(ticket: Ticket, old: str, new: str, now: datetime) -> None:
-    """Solved/closed times and the reopen count follow a status change."""
-    if new == "solved":
-        ticket.solved_at = now
-    elif new == "closed":
-        ticket.closed_at = now
-        ticket.solved_at = ticket.solved_at or now
-    elif old in ("solved", "closed"):
-        ticket.reopen_count += 1
-        ticket.solved_at = None
-        ticket.closed_at = None
-
-
 class TicketServices:
     """Ticket reads and changes shared by the CLI and the TUI."""
 
@@ -266,68 +186,81 @@ class TicketServices:
             raise NotFound(f"There is no ticket #{number}.")
         return version
 
-    def _change(
+    def update(
         self,
         number: int,
-        field_name: str,
-        value: Any,
         actor: str,
-        expected_version: int | None,
-        detail: dict[str, Any] | None = None,
+        *,
+        expected_version: int | None = None,
+        status: str | None = None,
+        priority: str | None = None,
+        queue: str | None = None,
+        assignee: str | None = None,
+        unassign: bool = False,
     ) -> Ticket:
+        """Change several fields at once: one version check, one transaction, one
+        event per field that changed. ``assignee=""`` or ``unassign`` unassigns."""
+        wanted: dict[str, Any] = {}
+        if status is not None:
+            if status not in STATUSES:
+                raise InvalidValue(f"Status must be one of {', '.join(STATUSES)}, not {status!r}.")
+            wanted["status"] = status
+        if priority is not None:
+            if priority not in PRIORITIES:
+                raise InvalidValue(
+                    f"Priority must be one of {', '.join(PRIORITIES)}, not {priority!r}."
+                )
+            wanted["priority"] = priority
+        if queue is not None:
+            if not queue.strip():
+                raise InvalidValue("A queue name cannot be empty.")
+            wanted["queue"] = queue.strip()
+        if assignee is not None or unassign:
+            wanted["assignee"] = (assignee or "").strip() or None
         with self.db.write() as session:
             ticket = load_ticket(session, number, expected_version)
-            old = getattr(ticket, field_name)
-            if old == value:
-                return ticket
-            setattr(ticket, field_name, value)
             now = utcnow()
-            if field_name == "status":
-                status_side_effects(ticket, old, value, now)
-            touch(session, ticket, now)
-            log_event(
-                session,
-                field_name,
-                actor=actor,
-                ticket_id=number,
-                old=old,
-                new=value,
-                detail=detail,
-                at=now,
-            )
-            self.clock.after_change(session, ticket, field_name)
+            for field_name, value in wanted.items():
+                old = getattr(ticket, field_name)
+                if old == value:
+                    continue
+                setattr(ticket, field_name, value)
+                if field_name == "status":
+                    status_side_effects(ticket, old, value, now)
+                touch(session, ticket, now)
+                log_event(
+                    session,
+                    field_name,
+                    actor=actor,
+                    ticket_id=number,
+                    old=old,
+                    new=value,
+                    at=now,
+                )
+                self.clock.after_change(session, ticket, field_name)
             return ticket
 
     def set_status(
         self, number: int, status: str, actor: str, expected_version: int | None = None
     ) -> Ticket:
-        if status not in STATUSES:
-            raise InvalidValue(f"Status must be one of {', '.join(STATUSES)}, not {status!r}.")
-        return self._change(number, "status", status, actor, expected_version)
+        return self.update(number, actor, status=status, expected_version=expected_version)
 
     def set_priority(
         self, number: int, priority: str, actor: str, expected_version: int | None = None
     ) -> Ticket:
-        if priority not in PRIORITIES:
-            raise InvalidValue(
-                f"Priority must be one of {', '.join(PRIORITIES)}, not {priority!r}."
-            )
-        return self._change(number, "priority", priority, actor, expected_version)
+        return self.update(number, actor, priority=priority, expected_version=expected_version)
 
     def set_queue(
         self, number: int, queue: str, actor: str, expected_version: int | None = None
     ) -> Ticket:
-        queue = queue.strip()
-        if not queue:
-            raise InvalidValue("A queue name cannot be empty.")
-        return self._change(number, "queue", queue, actor, expected_version)
+        return self.update(number, actor, queue=queue, expected_version=expected_version)
 
     def assign(
         self, number: int, assignee: str | None, actor: str, expected_version: int | None = None
     ) -> Ticket:
         """Assign to an agent by name; ``None`` or an empty name unassigns."""
-        return self._change(
-            number, "assignee", (assignee or "").strip() or None, actor, expected_version
+        return self.update(
+            number, actor, assignee=assignee, unassign=True, expected_version=expected_version
         )
 
     def set_tags(
@@ -367,13 +300,14 @@ class TicketServices:
         *,
         note: str | None = None,
         category: str | None = None,
+        expected_version: int | None = None,
     ) -> HeardStep:
         """Mark a HEARD step done or not; Diagnose may carry a root-cause category."""
         step = step.upper()
         if step not in HEARD_STEPS:
             raise InvalidValue(f"HEARD step must be one of {', '.join(HEARD_STEPS)}.")
         with self.db.write() as session:
-            ticket = load_ticket(session, number, None)
+            ticket = load_ticket(session, number, expected_version)
             row = session.get(HeardStep, (number, step)) or HeardStep(ticket_id=number, step=step)
             now = utcnow()
             row.done = done
@@ -400,16 +334,24 @@ class TicketServices:
             return row
 
     def save_note(
-        self, number: int, body: str, actor: str, base_version: int | None = None
+        self,
+        number: int,
+        body: str,
+        actor: str,
+        base_version: int | None = None,
+        *,
+        expected_version: int | None = None,
     ) -> NoteVersion:
         """Save a new version of the resolution notes.
 
-        ``base_version`` is the version the editor started from; if someone else saved
-        since, :class:`Conflict` is raised and nothing is overwritten. Saving text equal
-        to the latest version is a no-op that returns it.
+        ``base_version`` is the notes version the editor started from (and
+        ``expected_version`` the ticket's); if someone else saved since,
+        :class:`Conflict` is raised and nothing is overwritten: both texts stay, the
+        saved one in the store and the caller's in its draft. Saving text equal to the
+        latest version is a no-op that returns it.
         """
         with self.db.write() as session:
-            ticket = load_ticket(session, number, None)
+            ticket = load_ticket(session, number, expected_version)
             latest = session.exec(
                 select(NoteVersion)
                 .where(NoteVersion.ticket_id == number)
@@ -423,7 +365,8 @@ class TicketServices:
                 who = latest.author if latest else "someone"
                 raise Conflict(
                     f"The notes of ticket #{number} were saved by {who} since you started; "
-                    "your text is kept as a draft."
+                    "your text is kept as a draft.",
+                    number=number,
                 )
             now = utcnow()
             version = NoteVersion(
