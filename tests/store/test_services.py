@@ -86,7 +86,7 @@ def test_unknown_values_are_refused(store: Store, number: int) -> None:
 def test_stale_version_is_a_conflict_not_an_overwrite(store: Store, number: int) -> None:
     version = store.tickets.ticket_version(number)
     store.tickets.set_priority(number, "high", "ben", expected_version=version)
-    with pytest.raises(Conflict, match="changed by someone else"):
+    with pytest.raises(Conflict, match="changed since you opened it, by ben"):
         store.tickets.set_priority(number, "low", "ana", expected_version=version)
     assert store.tickets.get_ticket(number).ticket.priority == "high"
 

@@ -137,7 +137,7 @@ def test_cli_merge_escalate_link(store: Store, two: tuple[int, int], db_path: Pa
         "merged": 1, "into": 2, "messages_moved": 2, "message_count": 4,
     }  # fmt: skip
     result = runner.invoke(app, ["--db", db, "tickets", "merge", "1", "2"])
-    assert result.exit_code == 1 and "already merged" in result.stderr
+    assert result.exit_code == 3 and "already merged" in result.stderr  # a conflict
 
 
 def test_a_reply_to_a_merged_ticket_lands_on_the_survivor(

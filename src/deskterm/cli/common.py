@@ -14,7 +14,7 @@ import typer.core
 
 from deskterm.config import ConfigError
 from deskterm.query import QueryError
-from deskterm.store.errors import StoreError
+from deskterm.store.errors import Conflict, StoreError
 
 if TYPE_CHECKING:
     from deskterm.config import Config
@@ -26,14 +26,19 @@ class CliError(Exception):
 
 
 _EXPECTED = (CliError, StoreError, ConfigError, QueryError)
+CONFLICT_EXIT = 3
 
 
 class DesktermGroup(typer.core.TyperGroup):
-    """Turns expected errors anywhere below it into one line on stderr and exit code 1."""
+    """Turns expected errors anywhere below it into one line on stderr and exit code 1
+    (3 for a version conflict)."""
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except Conflict as exc:  # someone else changed it: exit 3, so scripts can retry
+            typer.echo(f"deskterm: {exc}", err=True)
+            raise typer.Exit(CONFLICT_EXIT) from None
         except _EXPECTED as exc:
             message = str(exc).strip() or type(exc).__name__
             typer.echo(f"deskterm: {message}", err=True)
@@ -158,4 +163,9 @@ def _cell(value: Any) -> str:
 
 
 JsonOption = typer.Option("--json", help="Print JSON to stdout.")
+ExpectVersionOption = typer.Option(
+    "--expect-version",
+    help="Only if the ticket is still at this version (from tickets show --json); "
+    "exit code 3 if someone changed it since.",
+)
 CsvOption = typer.Option("--csv", help="Print CSV to stdout.")

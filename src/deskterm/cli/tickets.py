@@ -8,6 +8,7 @@ import typer
 
 from deskterm.cli.common import (
     CsvOption,
+    ExpectVersionOption,
     JsonOption,
     emit_json,
     emit_rows,
@@ -143,9 +144,13 @@ def set_fields(
     force: Annotated[
         bool, typer.Option("--force", help="Solve even with HEARD steps open (policy warn).")
     ] = False,
+    expect_version: Annotated[int | None, ExpectVersionOption] = None,
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Change a ticket's status, priority, queue, assignee or tags (each change is logged)."""
+    """Change a ticket's status, priority, queue, assignee or tags (each change is logged).
+
+    All changes are made together, or none: with --expect-version, only if nobody
+    changed the ticket since that version (exit code 3 otherwise)."""
     from deskterm.heard import Verdict, describe_open, solve_verdict
 
     st = state(ctx)
@@ -160,15 +165,16 @@ def set_fields(
         if verdict is Verdict.CONFIRM and not force:
             fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
                  "add --force to solve anyway.")  # fmt: skip
-        store.tickets.set_status(number, status, actor)
-    if priority is not None:
-        store.tickets.set_priority(number, priority, actor)
-    if queue is not None:
-        store.tickets.set_queue(number, queue, actor)
-    if assignee is not None:
-        store.tickets.assign(number, assignee, actor)
-    if tags is not None:
-        store.tickets.set_tags(number, [t for t in tags.split(",") if t.strip()], actor)
+    store.tickets.update(
+        number,
+        actor,
+        expected_version=expect_version,
+        status=status,
+        priority=priority,
+        queue=queue,
+        assignee=assignee,
+        tags=None if tags is None else [t for t in tags.split(",") if t.strip()],
+    )
     _print_state(store.tickets.get_ticket(number), json_)
 
 
@@ -180,6 +186,7 @@ def heard_step(
     undo: Annotated[bool, typer.Option("--undo", help="Mark the step not done.")] = False,
     category: Annotated[str | None, typer.Option(help="Diagnose: the root-cause category.")] = None,
     note: Annotated[str | None, typer.Option(help="A note on the step.")] = None,
+    expect_version: Annotated[int | None, ExpectVersionOption] = None,
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Mark a HEARD step done (or not); Diagnose takes a root-cause category."""
@@ -192,7 +199,13 @@ def heard_step(
     if category is not None and category not in config.heard.root_causes:
         fail(f"Root cause must be one of: {', '.join(config.heard.root_causes)}.")
     st.store().tickets.set_heard(
-        number, key, not undo, config.agent.name, note=note, category=category
+        number,
+        key,
+        not undo,
+        config.agent.name,
+        note=note,
+        category=category,
+        expected_version=expect_version,
     )
     _print_state(st.store().tickets.get_ticket(number), json_)
 
@@ -207,6 +220,7 @@ def resolution_note(
     internal: Annotated[
         bool, typer.Option("--internal", help="Add an internal note to the conversation instead.")
     ] = False,
+    expect_version: Annotated[int | None, ExpectVersionOption] = None,
 ) -> None:
     """Save a new version of the resolution notes (or add an internal note)."""
     import sys
@@ -219,8 +233,31 @@ def resolution_note(
         st.store().tickets.add_internal_note(number, text, actor)
         typer.echo(f"Internal note added to #{number}.")
     else:
-        version = st.store().tickets.save_note(number, text, actor)
+        version = st.store().tickets.save_note(number, text, actor, expected_version=expect_version)
         typer.echo(f"Saved resolution notes of #{number} as version {version.version}.")
+
+
+@app.command("take")
+def take(
+    ctx: typer.Context,
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="Only tickets matching this filter.")
+    ] = None,
+    json_: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Assign the most urgent unassigned new or open ticket to me (never one another agent
+    takes at the same moment)."""
+    from deskterm.query import parse_query
+
+    st = state(ctx)
+    agent = st.config().agent.name
+    number = st.store().claims.take_next(agent, parse_query(query) if query else None)
+    if number is None:
+        fail("There is no unassigned new or open ticket to take.")
+    if json_:
+        emit_json(st.store().tickets.get_ticket(number).to_dict())
+    else:
+        typer.echo(f"Took #{number} for {agent}.")
 
 
 def _print_state(detail: TicketDetail, json_: bool) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from deskterm.store.base import Database
 from deskterm.store.changes import (
@@ -197,9 +197,11 @@ class TicketServices:
         queue: str | None = None,
         assignee: str | None = None,
         unassign: bool = False,
+        tags: list[str] | None = None,
     ) -> Ticket:
         """Change several fields at once: one version check, one transaction, one
-        event per field that changed. ``assignee=""`` or ``unassign`` unassigns."""
+        event per field that changed. ``assignee=""`` or ``unassign`` unassigns;
+        ``tags`` replaces the tags."""
         wanted: dict[str, Any] = {}
         if status is not None:
             if status not in STATUSES:
@@ -220,14 +222,15 @@ class TicketServices:
         with self.db.write() as session:
             ticket = load_ticket(session, number, expected_version)
             now = utcnow()
+            changed = tags is not None and _replace_tags(session, ticket, tags, actor, now)
             for field_name, value in wanted.items():
                 old = getattr(ticket, field_name)
                 if old == value:
                     continue
+                changed = True
                 setattr(ticket, field_name, value)
                 if field_name == "status":
                     status_side_effects(ticket, old, value, now)
-                touch(session, ticket, now)
                 log_event(
                     session,
                     field_name,
@@ -238,6 +241,8 @@ class TicketServices:
                     at=now,
                 )
                 self.clock.after_change(session, ticket, field_name)
+            if changed:  # one change, one version step, however many fields
+                touch(session, ticket, now)
             return ticket
 
     def set_status(
@@ -267,29 +272,12 @@ class TicketServices:
         self, number: int, tags: list[str], actor: str, expected_version: int | None = None
     ) -> list[str]:
         """Replace the ticket's tags (lower-cased, de-duplicated)."""
-        wanted = sorted({t.strip().lower() for t in tags if t.strip()})
         with self.db.write() as session:
             ticket = load_ticket(session, number, expected_version)
-            current = sorted(
-                session.exec(select(TicketTag.tag).where(TicketTag.ticket_id == number)).all()
-            )
-            if current == wanted:
-                return current
             now = utcnow()
-            touch(session, ticket, now)
-            session.execute(delete(TicketTag).where(col(TicketTag.ticket_id) == number))
-            for tag in wanted:
-                session.add(TicketTag(ticket_id=number, tag=tag, updated_at=ticket.updated_at))
-            log_event(
-                session,
-                "tags",
-                actor=actor,
-                ticket_id=number,
-                old=",".join(current),
-                new=",".join(wanted),
-                at=now,
-            )
-            return wanted
+            if _replace_tags(session, ticket, tags, actor, now):
+                touch(session, ticket, now)
+        return sorted({t.strip().lower() for t in tags if t.strip()})
 
     def set_heard(
         self,
@@ -420,3 +408,29 @@ class TicketServices:
     def ticket_count(self) -> int:
         with self.db.read() as session:
             return int(session.exec(select(func.count()).select_from(Ticket)).one())
+
+
+def _replace_tags(
+    session: Session, ticket: Ticket, tags: list[str], actor: str, now: datetime
+) -> bool:
+    """Replace a locked ticket's tags (lower-cased, de-duplicated), logged; whether they
+    changed (the caller touches the ticket once for the whole change)."""
+    number = ticket.id
+    assert number is not None  # a stored ticket
+    wanted = sorted({t.strip().lower() for t in tags if t.strip()})
+    current = sorted(session.exec(select(TicketTag.tag).where(TicketTag.ticket_id == number)).all())
+    if current == wanted:
+        return False
+    session.execute(delete(TicketTag).where(col(TicketTag.ticket_id) == number))
+    for tag in wanted:
+        session.add(TicketTag(ticket_id=number, tag=tag, updated_at=max(ticket.updated_at, now)))
+    log_event(
+        session,
+        "tags",
+        actor=actor,
+        ticket_id=number,
+        old=",".join(current),
+        new=",".join(wanted),
+        at=now,
+    )
+    return True
