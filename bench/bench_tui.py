@@ -110,9 +110,9 @@ def press(app: Any, key: str) -> Callable[[], None]:
 async def _settle(pilot: Any) -> None:
     """Let background work (pages, counts, read-ahead after its short timer) finish, so
     each measurement starts from a quiet app, as after an agent's natural pause."""
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause(0.2)
-    await pilot.app.workers.wait_for_complete()
+    await settle_workers(pilot.app)
     await pilot.pause()
 
 
@@ -264,7 +264,7 @@ async def measure_session(db: str, keys: int, browse: int, scroll: int) -> dict[
         browsed = 1
         while browsed < browse:
             await pilot.press("right_square_bracket")
-            await pilot.app.workers.wait_for_complete()
+            await settle_workers(pilot.app)
             await pilot.pause()
             browsed += 1
         result["browsed"] = browsed
@@ -351,3 +351,10 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+async def settle_workers(app: Any) -> None:
+    """Wait for the console's finishing workers (not its live feed, which never ends)."""
+    busy = app.work_in_flight()
+    if busy:
+        await app.workers.wait_for_complete(busy)

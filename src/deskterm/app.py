@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.worker import Worker
 
-from deskterm.config import Config
+from deskterm.config import AgentConfig, Config
 from deskterm.query import QueryError
 from deskterm.screens.base import DeskNode
 from deskterm.screens.drafts import DraftBox
 from deskterm.screens.format import store_label
+from deskterm.screens.live import MIN_REREAD, Live, PresenceChanged, StoreChanged
 from deskterm.screens.messages import TicketChanged, TicketSequence
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket_cache import TicketCache
@@ -65,10 +68,15 @@ class DesktermApp(DeskNode, App[None]):
         self.drafts = drafts or DraftBox(store.location)
         self.ticket_cache = TicketCache()
         self.change_serial = 0  # bumped on every change; screens reload when it moved
+        self.live = Live(self)
+        self._reread_at = 0.0  # when the current screen last re-read after a StoreChanged
+        self._reread_due = False
         self.sub_title = f"{store_label(store.location)} · {config.agent.name}"
+        self.agent_configured = config.agent.name != AgentConfig().name
 
     def on_mount(self) -> None:
         self.push_screen(QueueScreen())
+        self.live.start()
         # Everything built so far lives as long as the app. Freezing it keeps the
         # collector's full passes short: otherwise a 50-70 ms pause lands on a keypress.
         gc.freeze()
@@ -101,8 +109,37 @@ class DesktermApp(DeskNode, App[None]):
 
         self.push_screen(CustomerScreen(customer_id))
 
+    def work_in_flight(self) -> list[Worker[object]]:
+        """Workers that finish (tests and benchmarks wait for these); the live feed
+        runs for as long as the console does."""
+        return [w for w in self.workers if w.group != "live"]
+
     def on_ticket_changed(self, message: TicketChanged) -> None:
         self.change_serial += 1
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        """Someone (an agent, an import, a sync) changed tickets: the screen on top
+        re-reads at once, the others when they come back."""
+        self.change_serial += 1
+        if self._reread_due:
+            return
+        wait = self._reread_at + MIN_REREAD - time.monotonic()
+        if wait > 0:
+            self._reread_due = True
+            self.set_timer(wait, self._reread_current)
+        else:
+            self._reread_current()
+
+    def _reread_current(self) -> None:
+        self._reread_at, self._reread_due = time.monotonic(), False
+        reread = getattr(self.screen, "reread", None)
+        if callable(reread):
+            reread()
+
+    def on_presence_changed(self, message: PresenceChanged) -> None:
+        shown = getattr(self.screen, "presence_changed", None)
+        if callable(shown):
+            shown()
 
     def show_error(self, error: BaseException) -> None:
         """A failed store call or worker, as one line the agent can act on."""

@@ -30,7 +30,9 @@ def console(store: Store, *, policy: str = "warn") -> DesktermApp:
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until every worker has finished and the screen has caught up."""
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        busy = pilot.app.work_in_flight()
+        if busy:  # (an empty list would mean every worker, the live feed too)
+            await pilot.app.workers.wait_for_complete(busy)
         await pilot.pause()
 
 

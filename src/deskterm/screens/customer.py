@@ -78,6 +78,7 @@ class CustomerScreen(DeskNode, Screen[None]):
         self.dismiss(None)
 
     def on_screen_resume(self) -> None:
+        self.desk.live.show(None)
         if self.desk.change_serial != self._serial:
             self._serial = self.desk.change_serial
             self.query_one(TicketTable).reload()

@@ -65,6 +65,16 @@ class QueueScreen(DeskNode, Screen[None]):
 
     def on_mount(self) -> None:
         self._serial = self.desk.change_serial
+        if not self.desk.agent_configured:
+            self.view = self.views[2]  # "Open": nobody's "My open" to show
+            self.query_one(ViewBar).set_active(self.view.key)
+            self.notify(
+                "No [agent] in the config: deskterm does not know who you are, so "
+                "'My open' is empty and changes are logged as 'agent'.",
+                title="Who are you?",
+                severity="warning",
+                timeout=10,
+            )
         self._show()
         self.set_interval(REREAD_SECONDS, self.reread)
 
@@ -189,6 +199,16 @@ class QueueScreen(DeskNode, Screen[None]):
         event.input.set_class(bool(text), "-shown")
         self._show()
 
+    def presence_changed(self) -> None:
+        self.table.presence_changed()
+
+    def on_screen_resume(self) -> None:
+        self.desk.live.show(None)
+        if self.desk.change_serial != self._serial:
+            self._serial = self.desk.change_serial
+            self._views_stale = True
+            self.table.reload()
+
     def action_refresh(self) -> None:
         self._views_stale = True
         self.table.reload()
@@ -203,9 +223,3 @@ class QueueScreen(DeskNode, Screen[None]):
     @on(TicketTable.Opened, "#tickets")
     def _open(self, event: TicketTable.Opened) -> None:
         self.desk.open_ticket(event.number, self.table)
-
-    def on_screen_resume(self) -> None:
-        if self.desk.change_serial != self._serial:
-            self._serial = self.desk.change_serial
-            self._views_stale = True
-            self.table.reload()

@@ -39,6 +39,7 @@ from deskterm.screens.queue import REREAD_SECONDS
 from deskterm.screens.reply_composer import ReplyComposer
 from deskterm.screens.ticket_cache import PREFETCH_DELAY, TicketData, prefetch, read_ticket
 from deskterm.screens.widgets import KeyBar, PanelTabs, TitleBar
+from deskterm.store.errors import Conflict
 from deskterm.vocab import HEARD_NAMES, HEARD_STEPS, PRIORITIES, STATUSES
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class TicketScreen(DeskNode, Screen[None]):
         Binding("A", "assign_me", "Assign to me", show=False),
         Binding("z", "unfold", "Unfold quotes", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
+        Binding("ctrl+y", "retry_change", "Apply a refused change again", show=False),
     ]
 
     def __init__(self, number: int, sequence: TicketSequence | None = None) -> None:
@@ -93,6 +95,7 @@ class TicketScreen(DeskNode, Screen[None]):
         self.data: TicketData | None = None
         self.unfold = False
         self._serial = 0
+        self._retry: tuple[str, Any] | None = None  # a change a conflict refused
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -132,6 +135,7 @@ class TicketScreen(DeskNode, Screen[None]):
         self.data = None
         self.unfold = False
         self.query_one(Conversation).focus()
+        self.desk.live.show(self.number)
         self._serial = self.desk.change_serial
         cached = self.desk.ticket_cache.get(self.number, self._serial)
         if cached is not None:
@@ -145,6 +149,7 @@ class TicketScreen(DeskNode, Screen[None]):
             self._load(self.number, first=True)
 
     def on_screen_resume(self) -> None:
+        self._publish_activity()
         if self.data is not None and self.desk.change_serial != self._serial:
             self._serial = self.desk.change_serial
             self._load(self.number, first=False)
@@ -204,9 +209,11 @@ class TicketScreen(DeskNode, Screen[None]):
         ]
         if tags:
             facts.append(f"tags {tags}")
+        others = self.desk.live.describe(self.number)
         summary = Content.assemble(
             (f"#{t.id} ", "bold"),
             (line(t.subject) or "(no subject)", "bold"),
+            (f"  ● {others}" if others else "", "bold reverse"),
             "\n",
             (" · ".join(facts), "dim"),
             sla_fact(t, self.desk.clock()),
@@ -219,6 +226,30 @@ class TicketScreen(DeskNode, Screen[None]):
         self._load(self.number, first=False)
 
     # -- panels ------------------------------------------------------------------------
+
+    def on_descendant_focus(self) -> None:
+        self._publish_activity()
+
+    def on_descendant_blur(self) -> None:
+        self._publish_activity()
+
+    def _publish_activity(self) -> None:
+        """Tell other agents whether we are reading, replying or writing notes."""
+        if not self.is_current:
+            return
+        focused: Widget | None = self.focused
+        activity = "viewing"
+        while focused is not None:
+            if isinstance(focused, ReplyComposer):
+                activity = "replying"
+            elif isinstance(focused, NotesPanel):
+                activity = "notes"
+            parent = focused.parent
+            focused = parent if isinstance(parent, Widget) else None
+        self.desk.live.show(self.number, activity)
+
+    def presence_changed(self) -> None:
+        self._summary()
 
     def _region(self) -> str:
         focused: Widget | None = self.focused
@@ -329,29 +360,69 @@ class TicketScreen(DeskNode, Screen[None]):
     @work(thread=True, group="ticket-change", exit_on_error=False)
     def _set_heard(self, step: str, done: bool, category: str | None, note: str | None) -> None:
         actor = self.desk.config.agent.name
-        self.desk.store.tickets.set_heard(
-            self.number, step, done, actor, note=note, category=category
-        )
+        try:
+            self.desk.store.tickets.set_heard(
+                self.number, step, done, actor, note=note, category=category,
+                expected_version=self._version(),
+            )  # fmt: skip
+        except Conflict as exc:
+            self.app.call_from_thread(
+                self._conflicted, f"heard:{step}", (done, category, note), exc
+            )
+            return
         self.app.call_from_thread(self._changed)
 
     # -- ticket fields -------------------------------------------------------------------
 
+    def _version(self) -> int | None:
+        """The version of the ticket as shown: a change made on it is refused if someone
+        changed the ticket since (never a silent overwrite)."""
+        return self.data.detail.ticket.version if self.data else None
+
     @work(thread=True, group="ticket-change", exit_on_error=False)
     def _change(self, what: str, value: Any) -> None:
         store, actor = self.desk.store, self.desk.config.agent.name
-        if what == "status":
-            store.tickets.set_status(self.number, value, actor)
-        elif what == "priority":
-            store.tickets.set_priority(self.number, value, actor)
-        elif what == "queue":
-            store.tickets.set_queue(self.number, value, actor)
-        elif what == "assignee":
-            store.tickets.assign(self.number, value, actor)
-        elif what == "tags":
-            store.tickets.set_tags(self.number, value, actor)
-        elif what == "internal_note":
-            store.tickets.add_internal_note(self.number, value, actor)
+        version = self._version()
+        try:
+            if what == "tags":
+                store.tickets.set_tags(self.number, value, actor, expected_version=version)
+            elif what == "internal_note":  # appended, so nobody's work can be overwritten
+                store.tickets.add_internal_note(self.number, value, actor)
+            else:  # status, priority, queue or assignee ("" unassigns)
+                fields: dict[str, Any] = {what: value or ""}
+                store.tickets.update(self.number, actor, expected_version=version, **fields)
+        except Conflict as exc:
+            self.app.call_from_thread(self._conflicted, what, value, exc)
+            return
         self.app.call_from_thread(self._changed)
+
+    def _conflicted(self, what: str, value: Any, error: Conflict) -> None:
+        """Someone changed the ticket first: say who and what, show their change, and
+        keep ours one key (ctrl+y) away."""
+        self._retry = (what, value)
+        self.notify(
+            f"{error} ctrl+y applies your change again.",
+            title="Changed by someone else",
+            severity="warning",
+            markup=False,
+            timeout=12,
+        )
+        self._load(self.number, first=False)
+
+    def action_retry_change(self) -> None:
+        """Re-apply the change a conflict refused, on the ticket as it is now."""
+        if self._retry is None:
+            self.notify("No refused change to apply again.", markup=False)
+            return
+        what, value = self._retry
+        self._retry = None
+        if what.startswith("heard:"):
+            done, category, note = value
+            self._set_heard(what.removeprefix("heard:"), done, category, note)
+        elif what != "tags" and self._field(what) == (value or None):
+            self.notify("Someone already made that change.", markup=False)
+        else:
+            self._change(what, value)
 
     def _then(self, what: str) -> Callable[[str | None], None]:
         """A modal's callback: apply the chosen value unless the agent cancelled."""

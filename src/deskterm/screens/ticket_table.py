@@ -358,11 +358,12 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
             self._layout = (width, fit(self.column_spec, max(width - 1, 40), GAP // 2))
         return self._layout[1]
 
-    def _line(self, cells: list[Text], base: Style) -> Strip:
-        """One row as segments: each cell cut to its column (with an ellipsis) and
-        padded, then the gap. Built directly, not through a console render: a screenful
-        of rows costs well under a millisecond."""
-        segments = [Segment(" ", base)]
+    def _line(self, cells: list[Text], base: Style, marker: str = " ") -> Strip:
+        """One row as segments: the presence marker (another agent has the ticket
+        open), then each cell cut to its column (with an ellipsis) and padded, then the
+        gap. Built directly, not through a console render: a screenful of rows costs
+        well under a millisecond."""
+        segments = [Segment(marker, base)]
         for (_, width), content in zip(self._columns(), cells, strict=True):
             if content.spans:  # several styles in one cell: let Rich cut it
                 segments += self._spanned(content, width, base)
@@ -402,7 +403,8 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
             style = self.rich_style
             if selected:
                 style = style + self.get_component_rich_style("ticket-table--cursor")
-            strip = self._line([c.render(row, now) for c, _ in self._columns()], style)
+            cells = [c.render(row, now) for c, _ in self._columns()]
+            strip = self._line(cells, style, self.desk.live.marker(row.number))
             self._strips[key] = strip
         return strip
 
@@ -410,6 +412,11 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         self._strips.clear()
         self.virtual_size = Size(event.size.width, len(self.rows) + 1)
         self.move_cursor(self.cursor_row)
+
+    def presence_changed(self) -> None:
+        """Other agents opened or left tickets: redraw the markers."""
+        self._strips.clear()
+        self.refresh()
 
     def on_focus(self) -> None:
         self._strips.clear()

@@ -39,6 +39,7 @@ class Customer(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     merged_into_id: int | None = Field(default=None, foreign_key="customer.id")
+    version: int = Field(default=1)
 
 
 class Identity(SQLModel, table=True):
@@ -267,3 +268,26 @@ class ImportFailure(SQLModel, table=True):
     position: str = Field(default="")
     reason: str = Field(default="", sa_type=Text)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class Agent(SQLModel, table=True):
+    """An agent the store knows: who can be assigned, and which queues they work."""
+
+    __table_args__ = (UniqueConstraint("name", name="uq_agent_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    email: str = Field(default="")
+    queues: str = Field(default="")  # comma-separated
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Presence(SQLModel, table=True):
+    """One running console: which agent, which ticket it shows and what they are doing
+    there (viewing, replying, notes), refreshed by a heartbeat; stale rows are ignored."""
+
+    client: str = Field(primary_key=True)
+    agent: str
+    ticket_id: int | None = Field(default=None)
+    activity: str = Field(default="viewing")
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

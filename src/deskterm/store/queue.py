@@ -339,6 +339,19 @@ class QueueQueries:
         """Rows as mappings through Core (the ORM layer adds nothing for plain columns)."""
         return session.connection().execute(stmt).mappings()
 
+    def watermark(self) -> tuple[Any, Any]:
+        """(latest activity, highest ticket number): moves when a ticket is created or
+        changed, so a console can tell "tickets changed" from other commits cheaply
+        (two index lookups)."""
+        with self.db.read() as session:
+            row = session.execute(
+                select(
+                    select(func.max(col(Ticket.updated_at))).scalar_subquery(),
+                    select(func.max(col(Ticket.id))).scalar_subquery(),
+                )
+            ).one()
+        return row[0], row[1]
+
     def count_tickets(self, f: TicketFilter | None = None) -> int:
         """How many tickets match (without full-text words, which are not counted)."""
         f = f or TicketFilter()

@@ -1,24 +1,27 @@
 """The :class:`Store`: one object holding the store's parts, each with named methods.
 
 ``store.tickets`` (ticket detail and changes), ``store.claims`` (take the next
-ticket), ``store.queue`` (pages, counts,
-search), ``store.customers``, ``store.replies`` (replies and drafts),
-``store.workflow`` (merges, escalation, links, triage results), ``store.sla``,
-``store.ingest`` (the pipeline's batched writes), ``store.portable`` (export,
-backup) and ``store.bulk`` (fast generated loads) all share one
-:class:`~deskterm.store.base.Database` and one SLA clock.
+ticket), ``store.queue`` (pages, counts, search), ``store.customers``,
+``store.replies`` (replies and drafts), ``store.workflow`` (merges, escalation,
+links, triage results), ``store.sla``, ``store.ingest`` (the pipeline's batched
+writes), ``store.agents``, ``store.presence`` (who has which ticket open),
+``store.portable`` (export, backup) and ``store.bulk`` (fast generated loads) all
+share one :class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
 from __future__ import annotations
 
 import os
 
+from deskterm.store.agents import Agents
 from deskterm.store.base import Database
 from deskterm.store.bulk import BulkLoad
 from deskterm.store.claims import Claims
 from deskterm.store.customers import Customers
+from deskterm.store.dialect import ChangeWatch
 from deskterm.store.ingest_ops import IngestOps
 from deskterm.store.portable import PortableStore
+from deskterm.store.presence import Presence
 from deskterm.store.queue import QueueQueries
 from deskterm.store.replies import Replies
 from deskterm.store.sla_clock import SlaClock
@@ -41,6 +44,8 @@ class Store:
         self.replies = Replies(db, clock)
         self.workflow = WorkflowOps(db, clock, self.queue)
         self.ingest = IngestOps(db)
+        self.agents = Agents(db)
+        self.presence = Presence(db)
         self.portable = PortableStore(db)
         self.bulk = BulkLoad(db)
 
@@ -57,6 +62,11 @@ class Store:
     def location(self) -> str:
         """The store's path or password-free URL."""
         return self.db.location
+
+    def watch(self) -> ChangeWatch:
+        """A watch that wakes when another process commits (see :class:`ChangeWatch`);
+        the caller closes it."""
+        return ChangeWatch(self.db.engine)
 
     def close(self) -> None:
         self.db.close()
