@@ -161,6 +161,19 @@ def drop_search(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE message DROP COLUMN IF EXISTS search")
 
 
+def reset_sequences(conn: Connection, tables: list[Any]) -> None:
+    """After rows were inserted with their ids (a copy), PostgreSQL's id sequences must
+    continue after the highest id; SQLite takes the next rowid by itself."""
+    if is_sqlite(conn):
+        return
+    for table in tables:
+        if "id" in table.c and table.c.id.autoincrement:
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+            )
+
+
 def pause_search_index(conn: Connection) -> None:
     """Stop per-row index upkeep before a bulk load (SQLite only; see resume)."""
     if is_sqlite(conn):

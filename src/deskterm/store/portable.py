@@ -1,17 +1,19 @@
-"""Making the store portable: JSON Lines export and consistent SQLite backups."""
+"""Making the store portable: JSON Lines export, consistent SQLite backups, and a
+streamed copy to another store (a solo SQLite store onto a team's PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from deskterm.store import dialect
 from deskterm.store.base import Database
 from deskterm.store.errors import StoreError
 from deskterm.store.models import (
+    Agent,
     Attachment,
     Customer,
     Event,
@@ -20,6 +22,7 @@ from deskterm.store.models import (
     ImportFailure,
     Message,
     NoteVersion,
+    ReplyDraft,
     SyncState,
     Ticket,
     TicketLink,
@@ -40,6 +43,8 @@ EXPORT_ORDER: tuple[tuple[str, Any], ...] = (
     ("event", Event),
     ("sync_state", SyncState),
     ("import_failure", ImportFailure),
+    ("agent", Agent),
+    ("reply_draft", ReplyDraft),
 )
 
 
@@ -74,3 +79,61 @@ class PortableStore:
         if not dest.parent.is_dir():
             raise StoreError(f"Backup directory {dest.parent} does not exist.")
         dialect.backup(self.db.engine, str(dest))
+
+    def copy_to(
+        self,
+        target: Database,
+        batch: int = 5000,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> dict[str, int]:
+        """Copy every record into ``target`` (an empty store at the same schema),
+        streamed in batches, ids kept; returns rows per table, verified by counting
+        both sides. The search index is rebuilt once at the end."""
+        with target.engine.connect() as probe:
+            if probe.execute(select(func.count()).select_from(Ticket)).scalar_one() or (
+                probe.execute(select(func.count()).select_from(Customer)).scalar_one()
+            ):
+                raise StoreError(f"{target.location} is not empty; copy into a new store.")
+        copied: dict[str, int] = {}
+        with target.write_connection() as out:
+            dialect.pause_search_index(out)
+            for name, model in EXPORT_ORDER:
+                table = model.__table__
+                columns = [c for c in table.columns if c.name != "search"]
+                # A merged customer or ticket may point at a later row: such links are
+                # set once the whole table is in (foreign keys are checked per row).
+                self_refs = [
+                    c.name
+                    for c in columns
+                    if any(fk.column.table is table for fk in c.foreign_keys)
+                ]
+                later: list[dict[str, Any]] = []
+                copied[name] = 0
+                with self.db.engine.connect() as src:
+                    result = src.execution_options(yield_per=batch).execute(
+                        select(*columns).order_by(*table.primary_key.columns)
+                    )
+                    for part in result.mappings().partitions():
+                        rows = [dict(r) for r in part]
+                        for row in rows:
+                            links = {c: row[c] for c in self_refs if row[c] is not None}
+                            if links:
+                                later.append({"_id": row["id"], **links})
+                                row.update(dict.fromkeys(links))
+                        out.execute(table.insert(), rows)
+                        copied[name] += len(rows)
+                        if progress:
+                            progress(name, copied[name])
+                for links in later:
+                    ident = links.pop("_id")
+                    out.execute(table.update().where(table.c.id == ident).values(**links))
+            dialect.reset_sequences(out, [m.__table__ for _, m in EXPORT_ORDER])
+            dialect.resume_search_index(out)
+        for name, model in EXPORT_ORDER:
+            with target.engine.connect() as conn:
+                there = conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()
+            if there != copied[name]:
+                raise StoreError(
+                    f"Copy check failed: {name} has {there} rows, expected {copied[name]}."
+                )
+        return copied
