@@ -19,6 +19,7 @@ The password is resolved when a connection needs it, never stored.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -131,10 +132,8 @@ def _from_command(command: str, where: str, timeout: float) -> str:
 def _kill_session(proc: subprocess.Popen[str]) -> None:
     """Kill the command's whole process group and reap it; a grandchild holding the
     output pipe open would otherwise keep us waiting."""
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass  # already gone
     if proc.stdout is not None:
         proc.stdout.close()
     proc.wait()

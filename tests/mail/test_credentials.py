@@ -54,7 +54,7 @@ def test_password_cmd_times_out_with_everything_it_started(tmp_path) -> None:  #
 def test_password_cmd_cannot_read_the_terminal() -> None:
     # stdin is closed, so a command that prompts fails at once instead of hanging.
     with pytest.raises(CredentialError, match="printed no password"):
-        resolve_password({"password_cmd": "read -r pw; echo \"$pw\""}, "accounts.a", timeout=5)
+        resolve_password({"password_cmd": 'read -r pw; echo "$pw"'}, "accounts.a", timeout=5)
 
 
 def test_password_env(monkeypatch: pytest.MonkeyPatch) -> None:

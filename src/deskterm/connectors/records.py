@@ -86,6 +86,12 @@ def content_hash(record: InboundRecord) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class ParseError(Exception):
+    """One item (a line, a message) that a connector cannot read; the text is the
+    one-line reason. The connector that raises it turns it into a
+    :class:`ParseFailure` where it knows the file and position, and reads on."""
+
+
 @dataclass(frozen=True)
 class ParseFailure:
     """An item the connector could not read: where it was and why (one line)."""
