@@ -47,6 +47,10 @@ MAX_HTML_CHARS = 5_000_000  # HTML beyond this is cut before conversion
 MAX_PARTS = 500  # MIME parts looked at per message
 MAX_DEPTH = 16  # nesting of multiparts and forwarded messages
 TRUNCATED = "\n\n[message truncated by deskterm]"
+MB = 1 << 20
+MAX_MESSAGE_BYTES = 50 * MB
+"""Of a bigger message only this much is read: parsing needs up to about three
+times the bytes it reads, so this bounds an import's memory."""
 
 
 class MailError(ValueError):
@@ -55,12 +59,14 @@ class MailError(ValueError):
 
 @dataclass(frozen=True)
 class ParseOptions:
-    """What to keep besides the text: attachment bytes, when they will be stored; and
-    whether parse workers also analyze the text for emotion cues (of mail not from
+    """What to keep besides the text: attachment bytes, when they will be stored; how
+    much of one message to read at most (see :data:`MAX_MESSAGE_BYTES`); and whether
+    parse workers also analyze the text for emotion cues (of mail not from
     ``agents``), so the single writer process does not."""
 
     keep_attachment_data: bool = False
     attachment_max_bytes: int = 25 * 1024 * 1024
+    max_message_bytes: int = MAX_MESSAGE_BYTES  # read no more of one message
     analyze_emotion: bool = False
     agents: frozenset[str] = frozenset()
 
@@ -93,25 +99,31 @@ def html_to_text(html: str) -> str:
 
 
 class _Entity:
-    """One MIME entity: its headers (in a compat32 ``Message``) and its raw body bytes.
+    """One MIME entity: its headers (in a compat32 ``Message``) and where its raw body
+    lies in the message's bytes (``buf[start:end]``).
 
     Bodies are never walked line by line: they are split on their boundaries with
     ``bytes.find``, which is what makes this path fast (the ``email`` feed parser's
-    line-by-line walk over a body is most of its cost).
+    line-by-line walk over a body is most of its cost). Nor are they copied: every
+    part of a multipart is a range of the one buffer, and only a leaf that is read
+    (text, a kept attachment) is sliced out, so a big attachment costs its size once.
     """
 
-    __slots__ = ("_params", "body", "msg")
+    __slots__ = ("_params", "buf", "end", "msg", "start")
 
-    def __init__(self, data: bytes) -> None:
-        if data.startswith((b"\n", b"\r\n")):
-            head, body = b"", data.split(b"\n", 1)[1]
+    def __init__(self, buf: bytes, start: int = 0, end: int | None = None) -> None:
+        end = len(buf) if end is None else end
+        if buf.startswith((b"\n", b"\r\n"), start, end):
+            head, body = b"", buf.index(b"\n", start) + 1
         else:
-            blank = _BLANK_LINE.search(data)
-            head, body = (data[: blank.start()], data[blank.end() :]) if blank else (data, b"")
+            blank = _BLANK_LINE.search(buf, start, end)
+            head = buf[start : blank.start() if blank else end]
+            body = blank.end() if blank else end
         self.msg, leftover = parse_header_block(head)
-        if leftover:
-            body = leftover + b"\n" + body
-        self.body = body
+        if leftover:  # a missing blank line: the rest of the "headers" is body
+            buf, body, end = leftover + b"\n" + buf[body:end], 0, None
+            end = len(buf)
+        self.buf, self.start, self.end = buf, body, end
         self._params: dict[str, Any] | None = None
 
     def param(self, name: str) -> Any:
@@ -128,35 +140,59 @@ class _Entity:
         value = self.param("") if "content-type" in self.msg else ""
         return value if value and value.count("/") == 1 else "text/plain"
 
-    def decoded(self) -> bytes:
-        """The body with its Content-Transfer-Encoding undone."""
+    def decoded(self, limit: int | None = None) -> bytes:
+        """The body with its Content-Transfer-Encoding undone; with ``limit``, its
+        first ``limit`` bytes, decoded from no more than could hold them (text beyond
+        what is kept is never decoded)."""
         cte = str(self.msg.get("content-transfer-encoding", "")).strip().lower()
+        stop = self.end
+        if limit is not None:
+            # Encoded bytes per decoded byte, at most: base64 4/3, quoted-printable 3.
+            ratio = 2 if cte == "base64" else 3 if cte == "quoted-printable" else 1
+            stop = min(stop, self.start + limit * ratio)
+        body = self.buf[self.start : stop]
         if cte == "base64":
-            return _base64(self.body)
-        if cte == "quoted-printable":
-            return binascii.a2b_qp(self.body)
-        return self.body
+            body = _base64(body)
+        elif cte == "quoted-printable":
+            body = binascii.a2b_qp(body)
+        return body if limit is None or len(body) <= limit else body[:limit]
 
-    def base64_size(self) -> int | None:
-        """The decoded size of a base64 body, counted without decoding it (a large
-        attachment that is not kept costs no memory); None for other encodings."""
+    def inner(self) -> _Entity:
+        """The message a message/rfc822 part holds, without a copy unless encoded."""
         cte = str(self.msg.get("content-transfer-encoding", "")).strip().lower()
+        if cte in _IDENTITY:
+            return _Entity(self.buf, self.start, self.end)
+        return _Entity(self.decoded())
+
+    def known_size(self) -> int | None:
+        """The decoded size of the body, counted without decoding it (a large
+        attachment that is not kept costs no memory); None for quoted-printable and
+        unknown encodings."""
+        cte = str(self.msg.get("content-transfer-encoding", "")).strip().lower()
+        if cte in _IDENTITY:
+            return max(0, self.end - self.start)
         if cte != "base64":
             return None
-        body = self.body
-        chars = len(body) - sum(body.count(c) for c in (b"\n", b"\r", b" ", b"\t"))
-        padding = body.rstrip()[-2:].count(b"=")
+        buf, start, end = self.buf, self.start, self.end
+        chars = end - start - sum(buf.count(c, start, end) for c in (b"\n", b"\r", b" ", b"\t"))
+        while end > start and buf[end - 1] in b" \t\r\n":
+            end -= 1
+        padding = buf[max(start, end - 2) : end].count(b"=")
         return max(0, chars * 3 // 4 - padding)
 
-    def parts(self) -> list[bytes] | None:
-        """The raw parts of a multipart body; None when its boundary never appears."""
+    def parts(self) -> list[_Entity] | None:
+        """The parts of a multipart body; None when its boundary never appears."""
         boundary = self.param("boundary")
         if isinstance(boundary, tuple):
             boundary = collapse_rfc2231_value(boundary)
         if not isinstance(boundary, str) or not boundary:
             return None
-        return split_multipart(self.body, boundary.encode("ascii", "surrogateescape"))
+        delimiter = boundary.encode("ascii", "surrogateescape")
+        ranges = split_multipart(self.buf, delimiter, self.start, self.end)
+        return None if ranges is None else [_Entity(self.buf, a, b) for a, b in ranges]
 
+
+_IDENTITY = ("", "7bit", "8bit", "binary")
 
 _FIELD_NAME = re.compile(r"[!-9;-~]+")
 
@@ -205,43 +241,46 @@ def _base64(data: bytes) -> bytes:
         return binascii.a2b_base64(clean + b"=" * (-len(clean) % 4))
 
 
-def split_multipart(body: bytes, boundary: bytes) -> list[bytes] | None:
-    """The parts between ``--boundary`` lines (RFC 2046 §5.1.1).
+def split_multipart(
+    buf: bytes, boundary: bytes, start: int = 0, end: int | None = None
+) -> list[tuple[int, int]] | None:
+    """Where the parts between ``--boundary`` lines in ``buf[start:end]`` lie, as
+    (start, end) ranges of ``buf`` (RFC 2046 §5.1.1); None without a delimiter.
 
     A delimiter only counts at the start of a line and when followed by the end of
     the line, padding or ``--``, so an inner boundary that is a prefix of an outer
     one does not split it. A missing close delimiter ends the last part at the end.
     """
+    end = len(buf) if end is None else end
     delimiter = b"--" + boundary
     starts: list[tuple[int, int, bool]] = []  # (line start, line end, is close)
-    pos = 0
-    size = len(body)
+    pos = start
     while True:
-        i = body.find(delimiter, pos)
+        i = buf.find(delimiter, pos, end)
         if i < 0:
             break
         after = i + len(delimiter)
         pos = after
-        if i and body[i - 1] != 0x0A:
+        if i > start and buf[i - 1] != 0x0A:
             continue
-        close = body.startswith(b"--", after)
+        close = buf.startswith(b"--", after, end)
         rest = after + 2 if close else after
-        if rest < size and body[rest] not in b" \t\r\n":
+        if rest < end and buf[rest] not in b" \t\r\n":
             continue
-        eol = body.find(b"\n", rest)
-        starts.append((i, size if eol < 0 else eol + 1, close))
+        eol = buf.find(b"\n", rest, end)
+        starts.append((i, end if eol < 0 else eol + 1, close))
         if close:
             break
     if not starts:
         return None
     parts = []
-    for (_, begin, _close), (end, _, _) in itertools.pairwise(starts):
-        stop = end - 1 if end else 0  # the line break before a delimiter belongs to it
-        if stop and body[stop - 1] == 0x0D:
+    for (_, begin, _close), (line, _, _) in itertools.pairwise(starts):
+        stop = line - 1 if line > start else start  # the line break before belongs to it
+        if stop > start and buf[stop - 1] == 0x0D:
             stop -= 1
-        parts.append(body[begin:stop])
-    if not starts[-1][2] and starts[-1][1] < size:
-        parts.append(body[starts[-1][1] :])
+        parts.append((begin, max(begin, stop)))
+    if not starts[-1][2] and starts[-1][1] < end:
+        parts.append((starts[-1][1], end))
     return parts
 
 
@@ -254,10 +293,17 @@ class _Collector:
         self.texts: list[str] = []
         self.attachments: list[AttachmentRecord] = []
         self.parts = 0
+        self.cut = False  # a text part was longer than what is kept of it
+        self.too_many = 0  # parts beyond MAX_PARTS, not read
+        self.too_deep = 0  # parts nested beyond MAX_DEPTH, not read (nor what they hold)
 
     def walk(self, entity: _Entity, depth: int = 0) -> None:
         self.parts += 1
-        if self.parts > MAX_PARTS or depth > MAX_DEPTH:
+        if self.parts > MAX_PARTS:
+            self.too_many += 1
+            return
+        if depth > MAX_DEPTH:
+            self.too_deep += 1
             return
         ctype = entity.content_type
         maintype = ctype.split("/", 1)[0]
@@ -266,12 +312,12 @@ class _Collector:
             if parts is None:  # the boundary never appears: keep the raw text
                 self._add_text(self.text_of(entity, "text/plain"))
             elif ctype == "multipart/alternative":
-                self._alternative([_Entity(p) for p in parts], depth)
+                self._alternative(parts, depth)
             else:
                 for part in parts:
-                    self.walk(_Entity(part), depth + 1)
+                    self.walk(part, depth + 1)
         elif ctype == "message/rfc822" and not self._is_attachment(entity):
-            self._forwarded(_Entity(entity.decoded()), depth)
+            self._forwarded(entity.inner(), depth)
         elif ctype in ("text/plain", "text/html") and not self._is_attachment(entity):
             self._add_text(self.text_of(entity, ctype))
         else:
@@ -290,9 +336,29 @@ class _Collector:
             return True
         return "name" in disposition.lower() or entity.param("name") is not None
 
+    def notes(self) -> list[str]:
+        """What the part limits left unread, one sentence each (empty: nothing)."""
+        notes = []
+        if self.too_many:
+            notes.append(
+                f"{self.too_many} MIME part{'s' * (self.too_many > 1)} beyond the first "
+                f"{MAX_PARTS} not read"
+            )
+        if self.too_deep:
+            notes.append(
+                f"{self.too_deep} MIME part{'s' * (self.too_deep > 1)} nested more than "
+                f"{MAX_DEPTH} levels deep not read"
+            )
+        return notes
+
     def text_of(self, entity: _Entity, ctype: str) -> str:
-        """A leaf part's text: decoded transfer encoding and charset, HTML converted."""
-        text = decode_bytes(entity.decoded(), entity.param("charset") or self.fallback_charset)
+        """A leaf part's text: decoded transfer encoding and charset, HTML converted.
+        No more bytes are decoded than characters are kept (text in a multi-byte
+        charset keeps fewer characters; a cut part marks the body truncated)."""
+        limit = MAX_HTML_CHARS if ctype == "text/html" else MAX_BODY_CHARS
+        raw = entity.decoded(limit)
+        self.cut = self.cut or len(raw) >= limit
+        text = decode_bytes(raw, entity.param("charset") or self.fallback_charset)
         if text.startswith("\ufeff"):
             text = text[1:]
         if ctype == "text/html":
@@ -324,6 +390,9 @@ class _Collector:
         nested.parts = self.parts
         nested.walk(inner, depth + 1)
         self.parts = nested.parts
+        self.cut = self.cut or nested.cut
+        self.too_many += nested.too_many
+        self.too_deep += nested.too_deep
         self.texts.append("\n".join(lines) + "\n\n" + "\n\n".join(nested.texts))
         self.attachments.extend(nested.attachments)
 
@@ -332,7 +401,7 @@ class _Collector:
         name = header_text(raw_name, self.fallback_charset) if raw_name else ""
         if not name:
             name = _default_name(ctype, len(self.attachments) + 1)
-        size = entity.base64_size()
+        size = entity.known_size()
         keep = self.options.keep_attachment_data and (
             size is None or size <= self.options.attachment_max_bytes
         )
@@ -360,9 +429,44 @@ def _default_name(ctype: str, index: int) -> str:
 # -- the record ------------------------------------------------------------------------
 
 
+class RawKey:
+    """The key of a message's bytes fed in pieces (a mail too big to hold is hashed
+    as it is read): the SHA-1 of the bytes with CRLF as LF and trailing whitespace
+    dropped, blind to line endings, so an IMAP copy and a file copy agree."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha1()
+        self._cr = False  # the last piece ended in CR: the next may start with its LF
+        self._space = b""  # whitespace held back: dropped if nothing follows it
+
+    def update(self, piece: bytes) -> None:
+        if self._cr:
+            piece = b"\r" + piece
+        self._cr = piece.endswith(b"\r")
+        if self._cr:
+            piece = piece[:-1]
+        piece = piece.replace(b"\r\n", b"\n")
+        text = piece.rstrip()
+        if text:
+            self._sha.update(self._space)
+            self._sha.update(text)
+            self._space = piece[len(text) :]
+        else:
+            self._space += piece
+
+    def key(self) -> str:
+        return "mail:" + self._sha.hexdigest()
+
+
+KEY_PIECE = 1 << 20  # bytes hashed at a time: no copy of a whole big message
+
+
 def raw_key(data: bytes) -> str:
     """A stable key for a message's bytes, blind to CRLF versus LF line endings."""
-    return "mail:" + hashlib.sha1(data.replace(b"\r\n", b"\n").rstrip()).hexdigest()
+    key = RawKey()
+    for start in range(0, len(data), KEY_PIECE):
+        key.update(data[start : start + KEY_PIECE])
+    return key.key()
 
 
 def parse_message(
@@ -373,15 +477,22 @@ def parse_message(
     fallback_at: datetime | None = None,
     fallback_source: str = "import",
     options: ParseOptions | None = None,
+    whole_size: int | None = None,
 ) -> InboundRecord:
     """Parse one message.
 
     ``source_key`` defaults to a hash of the bytes (so the same file imported twice is
     one message); ``fallback_at``/``fallback_source`` (IMAP INTERNALDATE, file time)
     stand in for a missing or broken Date header and are recorded as ``date_source``.
+    ``whole_size`` is the message's size when ``data`` is only its first bytes (it was
+    over the size limit).
+
+    What the limits left out (the rest of a cut message, parts beyond the part or
+    depth limits) is said at the end of the body, where the agent reads it, and in
+    ``extra["limits"]``, from which the reader records a failure.
     """
     options = options or ParseOptions()
-    if not data.strip():
+    if not data or data.isspace():
         raise MailError("empty message")
     entity = _Entity(data)
     headers = headers_of(entity.msg)
@@ -418,8 +529,18 @@ def parse_message(
         date_source = fallback_source if fallback_at else "import"
 
     body = "\n\n".join(t.strip("\n") for t in collector.texts)
-    if len(body) > MAX_BODY_CHARS:
+    if len(body) > MAX_BODY_CHARS or collector.cut:
         body = body[:MAX_BODY_CHARS] + TRUNCATED
+    notes = collector.notes()
+    if whole_size is not None:
+        notes.insert(
+            0,
+            f"only the first {len(data) / MB:.1f} MB of this {whole_size / MB:.1f} MB "
+            "message were read (the per-message size limit); the rest, attachments "
+            "included, is not stored",
+        )
+    if notes:
+        body = "\n\n".join([*([body] if body else []), *(f"[deskterm: {n}]" for n in notes)])
     record = InboundRecord(
         source_key=source_key or raw_key(data),
         channel="email",
@@ -435,5 +556,7 @@ def parse_message(
         date_source=date_source,
         raw_ref=raw_ref,
     )
+    if notes:
+        record.extra["limits"] = "; ".join(notes)
     record.content_hash = content_hash(record)  # here, in a worker, not in the writer
     return record
