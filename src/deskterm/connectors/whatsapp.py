@@ -173,7 +173,7 @@ class WhatsAppChat:
                 tally = tallies.get(key)
                 if tally is None:
                     tally = tallies[key] = Tally(example=line.strip()[:40])
-                tally.add(int(m["d1"]), int(m["d2"]), int(m["d3"]))
+                tally.add(m.group("d1", "d2", "d3"))
         if not tallies:
             raise NotAChat(f"{self.label} is not a WhatsApp chat export (no message lines).")
         (layout, sep), tally = max(tallies.items(), key=lambda kv: kv[1].count)

@@ -8,7 +8,7 @@ two-digit year first, as some phones write it) the 19th of April 2003.
 
 So every reading (day/month/year, month/day/year, year/month/day) is tried on the
 dates of the whole file, in file order. A reading that gives impossible dates (a
-13th month, the 30th of February, a year before WhatsApp or in the future) or makes
+13th month, the 30th of February, a two-digit year before WhatsApp or ahead) or makes
 the chat jump back in time contradicts the file; the reading with the fewest
 contradictions wins. When two readings are both possible and both in time order, the
 one under which the chat moves in small steps wins if it is clearly steadier than the
@@ -82,10 +82,10 @@ def read_date(order: str, d1: int, d2: int, d3: int, last_year: int) -> date | N
         month, day, year = d1, d2, d3
     else:
         year, month, day = d1, d2, d3
-    if year < 100:
+    if year < 100:  # two digits: a year since WhatsApp began, and not ahead of us
         year += 2000
-    if not FIRST_YEAR <= year <= last_year:
-        return None
+        if not FIRST_YEAR <= year <= last_year:
+            return None
     try:
         return date(year, month, day)
     except ValueError:
@@ -99,13 +99,16 @@ class Tally:
     count: int = 0
     example: str = ""
     dates: list[tuple[int, int, int]] = field(default_factory=list)
+    _last: tuple[str, ...] = ()
 
-    def add(self, d1: int, d2: int, d3: int) -> None:
-        """Count a header; its date is remembered when it differs from the last one."""
+    def add(self, fields: tuple[str, ...]) -> None:
+        """Count a header by its date's three fields as written; the date is kept
+        when it differs from the last one (most lines share their neighbour's)."""
         self.count += 1
-        triple = (d1, d2, d3)
-        if (not self.dates or self.dates[-1] != triple) and len(self.dates) < MAX_DATES:
-            self.dates.append(triple)
+        if fields != self._last:
+            self._last = fields
+            if len(self.dates) < MAX_DATES:
+                self.dates.append((int(fields[0]), int(fields[1]), int(fields[2])))
 
 
 @dataclass(frozen=True)
