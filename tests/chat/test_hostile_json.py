@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,31 @@ def test_cli_import_records_hostile_lines_and_imports_the_rest(tmp_path: Path) -
     summary = cli_json("--db", str(tmp_path / "s.db"), "import", "jsonl", str(path))
     assert summary["messages_new"] == 2
     assert [f["position"] for f in summary["failures"]] == ["line 2", "line 3"]
+
+
+def test_slack_hostile_messages_and_days_fail_alone(tmp_path: Path) -> None:
+    from deskterm.connectors.slack import SlackExport
+    from tests.chat.builders import slack_export, ts
+
+    when = datetime(2024, 5, 13, 9, 0)
+
+    def msg(n: int, text: str, **more: Any) -> dict[str, Any]:
+        return {"type": "message", "user": "U0CUST001", "text": text, "ts": ts(when, n), **more}
+
+    # A day is one JSON document: 100 levels in one message fail that message, 10,000
+    # levels (beyond the decoder's stack) fail the day's file.
+    root = slack_export(tmp_path / "ws", {"support": {
+        "2024-05-13": [msg(1, "fine"), msg(2, "half \ud83d"), msg(3, "deep", blocks="100"),
+                       msg(4, "last")],
+        "2024-05-14": [msg(5, "DEEP")],
+    }})  # fmt: skip
+    for day in (root / "support").iterdir():
+        text = day.read_text().replace('"DEEP"', DEEP)
+        day.write_text(text.replace('"100"', "[" * 100 + "]" * 100))
+    got = list(SlackExport(root).items())
+    assert [r.body for r in records(got)] == ["fine", "last"]
+    assert [(f.position, f.reason[:20]) for f in failures(got)] == [
+        ("message 1", SURROGATE[:20]),
+        ("message 2", "nested more than 64 "),
+        ("file", "not readable JSON: n"),
+    ]

@@ -10,6 +10,7 @@ to the store's unique index instead of scattering writes across it.
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 import os
 import re
@@ -117,6 +118,17 @@ def require_text(record: InboundRecord) -> InboundRecord:
                 "character, such as half an emoji), which cannot be stored"
             )
     return record
+
+
+def loads(text: str) -> Any:
+    """``json.loads``, with :class:`ParseError` for text that is not JSON or nests so
+    deep that the decoder runs out of stack (it recurses once per level)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise ParseError("not readable JSON: nested thousands of levels deep") from exc
 
 
 def require_depth(value: Any, limit: int = MAX_NESTING) -> None:

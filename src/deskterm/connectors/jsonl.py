@@ -16,7 +16,6 @@ imports only the new lines).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
@@ -29,6 +28,7 @@ from deskterm.connectors.chatbase import (
     Occurrences,
     content_type,
     digest,
+    loads,
     require_depth,
     require_text,
 )
@@ -76,12 +76,7 @@ def parse_time(value: Any, tz: tzinfo) -> datetime:
 
 def _load(line: str) -> dict[str, Any]:
     """One line as a JSON object, or :class:`ParseError` saying why not."""
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not valid JSON: {exc}") from exc
-    except RecursionError as exc:  # the C decoder recurses once per level
-        raise ParseError("not readable JSON: nested thousands of levels deep") from exc
+    data = loads(line)
     if not isinstance(data, dict):
         raise ParseError("the line is not a JSON object")
     require_depth(data)
