@@ -212,3 +212,13 @@ def test_slack_hostile_messages_and_days_fail_alone(tmp_path: Path) -> None:
         ("message 2", "nested more than 64 "),
         ("file", "not readable JSON: n"),
     ]
+
+
+def test_a_bad_character_in_a_chat_name_does_not_lose_the_chat(tmp_path: Path) -> None:
+    chat = {"name": "Bea \ud800", "type": "personal_chat", "id": 5551, "messages": [tg(1, "hi")]}
+    [record] = list(TelegramExport(write(tmp_path / "result.json", json.dumps(chat))).items())
+    assert record.conversation_title == "Telegram: Bea \ufffd"
+    export = {"guild": {"name": "Shop \udc00"}, "channel": {"id": "2", "name": "help"},
+              "messages": [dc(1, "hi")]}  # fmt: skip
+    [record] = list(DiscordExport(write(tmp_path / "help.json", json.dumps(export))).items())
+    assert record.conversation_title == "Discord Shop \ufffd #help"

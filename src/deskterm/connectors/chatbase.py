@@ -131,6 +131,12 @@ def loads(text: str) -> Any:
         raise ParseError("not readable JSON: nested thousands of levels deep") from exc
 
 
+def mend(text: str) -> str:
+    """``text`` with half surrogate pairs as U+FFFD: for the name of a whole chat or
+    channel, where failing every message for one bad character would lose it all."""
+    return _NOT_TEXT.sub("\ufffd", text)
+
+
 def require_depth(value: Any, limit: int = MAX_NESTING) -> None:
     """Raise :class:`ParseError` if ``value`` nests lists and objects deeper than
     ``limit``, without recursing (a 10,000-deep value must not exhaust the stack)."""

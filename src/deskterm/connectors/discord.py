@@ -32,6 +32,7 @@ from deskterm.connectors.chatbase import (
     Occurrences,
     content_type,
     digest,
+    mend,
     require_depth,
     require_text,
 )
@@ -78,9 +79,9 @@ class DiscordExport:
             )
         self.channel: dict[str, Any] = channel
         self.guild: dict[str, Any] = guild if isinstance(guild, dict) else {}
-        self.channel_id = str(self.channel.get("id") or path.stem)
-        name = clean_line(str(self.channel.get("name") or self.channel_id))
-        server = clean_line(str(self.guild.get("name") or ""))
+        self.channel_id = mend(str(self.channel.get("id") or path.stem))
+        name = mend(clean_line(str(self.channel.get("name") or self.channel_id)))
+        server = mend(clean_line(str(self.guild.get("name") or "")))
         if str(self.channel.get("type", "")).startswith("Direct"):
             self.title = f"Discord DM: {name}"
         else:

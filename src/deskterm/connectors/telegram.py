@@ -40,6 +40,7 @@ from deskterm.connectors.chatbase import (
     Occurrences,
     content_type,
     digest,
+    mend,
     require_depth,
     require_text,
 )
@@ -239,8 +240,8 @@ class TelegramExport:
             header = {**self._late_headers(section, ordinal), **header}
         if header.get("type") == "saved_messages":
             return None
-        chat_id = str(header.get("id", header.get("name", "chat")))
-        name = clean_line(str(header.get("name") or f"chat {chat_id}"))
+        chat_id = mend(str(header.get("id", header.get("name", "chat"))))
+        name = mend(clean_line(str(header.get("name") or f"chat {chat_id}")))
         phone = None
         if self.shape == "account" and header.get("type") == "personal_chat":
             phone = self.phones.get(name.casefold())
