@@ -12,8 +12,8 @@ from deskterm.connectors.mime import (
     decode_bytes,
     parse_date,
     parse_message,
-    split_multipart,
 )
+from deskterm.connectors.mimeparts import split_multipart
 from deskterm.connectors.records import content_hash
 from tests.mail import corpus
 
