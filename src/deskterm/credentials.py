@@ -3,7 +3,10 @@
 Any config table (``[accounts.NAME]``, ``[smtp]``) names exactly one source:
 
 * ``password_cmd = "pass show mail/support"``: a shell command whose first output
-  line is the password (like mbsync's ``PassCmd``);
+  line is the password (like mbsync's ``PassCmd``). It gets :data:`COMMAND_TIMEOUT`
+  seconds (a password manager's passphrase prompt fits in that; a command stuck on a
+  dead network mount must not hang a sync). Its error output is never shown or
+  logged: a failing ``echo "$PW" | broken-tool`` may print the secret there;
 * ``password_env = "VAR"``: an environment variable;
 * ``keyring = true``: the system keyring, service ``deskterm`` and user the table's
   name (``keyring set deskterm accounts.support``); ``keyring = "SERVICE"`` looks up
@@ -16,8 +19,10 @@ The password is resolved when a connection needs it, never stored.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 from collections.abc import Mapping
 from typing import Any
@@ -26,7 +31,7 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("password_cmd", "password_env", "keyring", "password")
 KEYRING_SERVICE = "deskterm"
-COMMAND_TIMEOUT = 120.0  # a password manager may wait for a passphrase prompt
+COMMAND_TIMEOUT = 30.0  # seconds for password_cmd, passphrase prompt included
 
 
 class CredentialError(Exception):
@@ -48,8 +53,11 @@ def password_source(table: Mapping[str, Any], where: str) -> str | None:
     return present[0] if present else None
 
 
-def resolve_password(table: Mapping[str, Any], where: str) -> str:
-    """The password ``table`` (the config table named ``where``) points at."""
+def resolve_password(
+    table: Mapping[str, Any], where: str, *, timeout: float = COMMAND_TIMEOUT
+) -> str:
+    """The password ``table`` (the config table named ``where``) points at;
+    ``password_cmd`` is stopped after ``timeout`` seconds."""
     source = password_source(table, where)
     if source is None:
         raise CredentialError(
@@ -57,7 +65,7 @@ def resolve_password(table: Mapping[str, Any], where: str) -> str:
         )
     value = table[source]
     if source == "password_cmd":
-        return _from_command(_string(value, where, source), where)
+        return _from_command(_string(value, where, source), where, timeout)
     if source == "password_env":
         name = _string(value, where, source)
         secret = os.environ.get(name)
@@ -80,29 +88,55 @@ def _string(value: Any, where: str, key: str) -> str:
     return value
 
 
-def _from_command(command: str, where: str) -> str:
+def _from_command(command: str, where: str, timeout: float) -> str:
+    """Run ``command`` in its own session, so that on timeout the shell and everything
+    it started (a pipeline, a retry loop) are killed together, and so that it can
+    never stop on a read from the terminal (prompts belong to agents such as
+    gpg-agent's pinentry, which have their own session anyway)."""
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             command,
             shell=True,  # the user's own config, run like mbsync's PassCmd
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # may hold the secret: never read, never shown
             text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired as exc:
-        raise CredentialError(
-            f"{where}.password_cmd did not finish within {COMMAND_TIMEOUT:.0f} s."
-        ) from exc
     except OSError as exc:
         raise CredentialError(f"{where}.password_cmd could not run: {exc.strerror}.") from exc
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[0]
-        raise CredentialError(f"{where}.password_cmd failed: {reason[:200]}")
-    lines = done.stdout.splitlines()
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill_session(proc)
+        raise CredentialError(
+            f"{where}.password_cmd did not finish within {timeout:g} s and was stopped; "
+            "check that the command runs without asking on the terminal."
+        ) from exc
+    if proc.returncode != 0:
+        status = (
+            f"killed by signal {-proc.returncode}"
+            if proc.returncode < 0
+            else f"exit status {proc.returncode}"
+        )
+        raise CredentialError(
+            f"{where}.password_cmd failed ({status}); run it in a shell to see why "
+            "(its error output is not shown here, as it may contain the password)."
+        )
+    lines = out.splitlines()
     if not lines or not lines[0]:
         raise CredentialError(f"{where}.password_cmd printed no password.")
     return lines[0]
+
+
+def _kill_session(proc: subprocess.Popen[str]) -> None:
+    """Kill the command's whole process group and reap it; a grandchild holding the
+    output pipe open would otherwise keep us waiting."""
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.stdout is not None:
+        proc.stdout.close()
+    proc.wait()
 
 
 def _from_keyring(value: Any, table: Mapping[str, Any], where: str) -> str:

@@ -45,7 +45,7 @@ def test_every_locale_reads_the_same_conversation(tmp_path: Path, locale: str) -
     assert got[0].author.kind == "phone" and got[0].author.value == "+14155550142"
     assert got[1].author.kind == "whatsapp" and got[1].author.value == "Ana Souza"
     assert {r.conversation for r in got} == {"whatsapp:Bea"}
-    assert got[0].conversation_title == "WhatsApp chat with Bea"
+    assert got[0].conversation_title == "Hi, my order #4411 never arrived"
     assert len({r.source_key for r in got}) == len(got)
 
 

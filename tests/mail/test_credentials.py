@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Iterator
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
+from deskterm import credentials
 from deskterm.credentials import CredentialError, password_source, resolve_password
 
 
@@ -20,11 +22,39 @@ def test_password_cmd_first_line(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert resolve_password({"password_cmd": cmd}, "accounts.a") == "s3cret with spaces  "
 
 
-def test_password_cmd_failure_names_the_key() -> None:
-    with pytest.raises(CredentialError, match=r"accounts\.a\.password_cmd failed: nope"):
-        resolve_password({"password_cmd": "echo nope >&2; exit 3"}, "accounts.a")
+def test_password_cmd_failure_names_the_key_but_never_echoes_stderr(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A broken pipeline can print the secret on stderr; it must not reach our messages.
+    command = "echo 'gpg: decrypt of hunter2-secret failed' >&2; exit 3"
+    with caplog.at_level(logging.DEBUG), pytest.raises(CredentialError) as err:
+        resolve_password({"password_cmd": command}, "accounts.a")
+    assert "accounts.a.password_cmd failed (exit status 3)" in str(err.value)
+    assert "hunter2" not in str(err.value)
+    assert "hunter2" not in caplog.text
     with pytest.raises(CredentialError, match="printed no password"):
         resolve_password({"password_cmd": "true"}, "accounts.a")
+
+
+def test_password_cmd_times_out_with_everything_it_started(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The sleep is a grandchild holding stdout open: killing the shell alone would
+    # leave us waiting for it.
+    marker = tmp_path / "still-running"
+    command = f"(sleep 20; touch {marker}) | cat"
+    started = time.monotonic()
+    with pytest.raises(CredentialError) as err:
+        resolve_password({"password_cmd": command}, "accounts.a", timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert str(err.value).startswith(
+        "accounts.a.password_cmd did not finish within 0.5 s and was stopped"
+    )
+    assert credentials.COMMAND_TIMEOUT == 30.0
+
+
+def test_password_cmd_cannot_read_the_terminal() -> None:
+    # stdin is closed, so a command that prompts fails at once instead of hanging.
+    with pytest.raises(CredentialError, match="printed no password"):
+        resolve_password({"password_cmd": 'read -r pw; echo "$pw"'}, "accounts.a", timeout=5)
 
 
 def test_password_env(monkeypatch: pytest.MonkeyPatch) -> None:

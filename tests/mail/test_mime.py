@@ -12,8 +12,8 @@ from deskterm.connectors.mime import (
     decode_bytes,
     parse_date,
     parse_message,
-    split_multipart,
 )
+from deskterm.connectors.mimeparts import split_multipart
 from deskterm.connectors.records import content_hash
 from tests.mail import corpus
 
@@ -142,7 +142,15 @@ def test_broken_boundaries() -> None:
 
 def test_split_multipart_keeps_crlf_parts_intact() -> None:
     body = b"pre\r\n--b\r\nA: 1\r\n\r\none\r\n--b\r\n\r\ntwo\r\n--b--\r\nepilogue"
-    assert split_multipart(body, b"b") == [b"A: 1\r\n\r\none", b"\r\ntwo"]
+    assert [body[a:b] for a, b in split_multipart(body, b"b") or []] == [
+        b"A: 1\r\n\r\none",
+        b"\r\ntwo",
+    ]
+    # the same body inside a bigger buffer: ranges of that buffer, nothing outside read
+    outer = b"--b\r\nX\r\n" + body + b"\r\n--b\r\nY"
+    at = outer.index(body)
+    ranges = split_multipart(outer, b"b", at, at + len(body)) or []
+    assert [outer[a:b] for a, b in ranges] == [b"A: 1\r\n\r\none", b"\r\ntwo"]
     assert split_multipart(b"nothing", b"b") is None
 
 

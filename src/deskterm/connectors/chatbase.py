@@ -10,13 +10,25 @@ to the store's unique index instead of scattering writes across it.
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 import os
+import re
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from deskterm.connectors.records import InboundRecord, ParseError
 from deskterm.textsafe import clean_text
+
+LONE = "\ufdd0"
+"""What the streaming JSON reader writes for a lone surrogate escape: a Unicode
+noncharacter, reserved for such internal use (see :mod:`.jsonstream`)."""
+
+MAX_NESTING = 64
+"""JSON containers nested deeper than this in one message or line are refused: no
+export needs more than a few levels, and deep values break ``repr`` and recursion."""
 
 
 class ConnectorError(Exception):
@@ -78,6 +90,69 @@ def clean_body(text: str) -> str:
     printable text has no control characters, escapes or bidi overrides, and most
     chat messages are one printable line."""
     return text if text.isprintable() else clean_text(text)
+
+
+_NOT_TEXT = re.compile(f"[\ud800-\udfff{LONE}]")
+
+
+def require_text(record: InboundRecord) -> InboundRecord:
+    """``record``, or :class:`ParseError` if any text in it holds half a UTF-16
+    surrogate pair.
+
+    Such a string cannot be stored (UTF-8 has no encoding for it) and cannot be shown;
+    it comes from a ``\\ud800`` escape without its pair (a tool that cut an emoji in
+    half). ``json.loads`` keeps it as is, the streaming reader marks it :data:`LONE`.
+    Only what is kept is checked: a broken field the connector ignores harms nothing.
+    """
+    author = record.author
+    texts = [
+        record.source_key, record.body, record.subject, record.conversation or "",
+        record.conversation_title, author.value, author.name, author.organization or "",
+        *(value for _, value in author.links), *(a.filename for a in record.attachments),
+        *(a.content_type for a in record.attachments),
+    ]  # fmt: skip
+    for text in texts:
+        if _NOT_TEXT.search(text):
+            raise ParseError(
+                "the text holds a lone UTF-16 surrogate (a \\u escape for half a "
+                "character, such as half an emoji), which cannot be stored"
+            )
+    return record
+
+
+def loads(text: str) -> Any:
+    """``json.loads``, with :class:`ParseError` for text that is not JSON or nests so
+    deep that the decoder runs out of stack (it recurses once per level)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise ParseError("not readable JSON: nested thousands of levels deep") from exc
+
+
+def mend(text: str) -> str:
+    """``text`` with half surrogate pairs as U+FFFD: for the name of a whole chat or
+    channel, where failing every message for one bad character would lose it all."""
+    return _NOT_TEXT.sub("\ufffd", text)
+
+
+def require_depth(value: Any, limit: int = MAX_NESTING) -> None:
+    """Raise :class:`ParseError` if ``value`` nests lists and objects deeper than
+    ``limit``, without recursing (a 10,000-deep value must not exhaust the stack)."""
+    level: list[Any] = [value]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            raise ParseError(f"nested more than {limit} levels deep")
+        deeper: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                deeper.extend(v for v in item.values() if isinstance(v, dict | list))
+            elif isinstance(item, list):
+                deeper.extend(v for v in item if isinstance(v, dict | list))
+        level = deeper
 
 
 def content_type(filename: str) -> str:

@@ -11,7 +11,12 @@ The file is read as a stream (see :mod:`deskterm.connectors.jsonstream`): bounde
 memory for any size, and a file that breaks halfway imports every message before
 the break plus one failure that says where it broke.
 
-Keys: ``discord:<channel id>:<message id>``.
+A message nested deeper than :data:`~deskterm.connectors.chatbase.MAX_NESTING`
+levels or holding a lone surrogate escape (``\\ud800``) is a recorded failure; the
+messages around it are imported.
+
+Keys: ``discord:<channel id>:<message id>``; a message without an id is keyed by a
+digest of its timestamp as written, author and text, numbered by occurrence.
 """
 
 from __future__ import annotations
@@ -22,7 +27,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deskterm.connectors.chatbase import ConnectorError, content_type
+from deskterm.connectors.chatbase import (
+    ConnectorError,
+    Occurrences,
+    content_type,
+    digest,
+    mend,
+    require_depth,
+    require_text,
+)
 from deskterm.connectors.jsonstream import (
     JSONError,
     Utf8Reader,
@@ -31,7 +44,14 @@ from deskterm.connectors.jsonstream import (
     events,
     items,
 )
-from deskterm.connectors.records import AttachmentRecord, InboundRecord, Item, ParseFailure, Party
+from deskterm.connectors.records import (
+    AttachmentRecord,
+    InboundRecord,
+    Item,
+    ParseError,
+    ParseFailure,
+    Party,
+)
 from deskterm.textsafe import clean_line, clean_text
 
 CHANNEL = "discord"
@@ -48,6 +68,10 @@ class DiscordExport:
         if not path.is_file():
             raise ConnectorError(f"{path} does not exist.")
         head = self._read_head()
+        try:
+            require_depth(head)
+        except ParseError as exc:
+            raise ConnectorError(f"{path}: its guild or channel is {exc}.") from exc
         channel, guild = head.get("channel"), head.get("guild")
         if not isinstance(channel, dict) or "messages" not in head:
             raise ConnectorError(
@@ -55,9 +79,9 @@ class DiscordExport:
             )
         self.channel: dict[str, Any] = channel
         self.guild: dict[str, Any] = guild if isinstance(guild, dict) else {}
-        self.channel_id = str(self.channel.get("id") or path.stem)
-        name = clean_line(str(self.channel.get("name") or self.channel_id))
-        server = clean_line(str(self.guild.get("name") or ""))
+        self.channel_id = mend(str(self.channel.get("id") or path.stem))
+        name = mend(clean_line(str(self.channel.get("name") or self.channel_id)))
+        server = mend(clean_line(str(self.guild.get("name") or "")))
         if str(self.channel.get("type", "")).startswith("Direct"):
             self.title = f"Discord DM: {name}"
         else:
@@ -104,13 +128,20 @@ class DiscordExport:
 
     def items(self) -> Iterator[Item]:
         read = 0  # messages met so far, readable or not
+        occurrences = Occurrences()
         with self.path.open("rb") as raw:
             reader = Utf8Reader(raw)
             try:
                 for message in items(reader, "messages.item"):
                     read += 1
                     try:
-                        record = self._record(message)
+                        require_depth(message)
+                        record = self._record(message, occurrences)
+                        if record is not None:
+                            require_text(record)
+                    except ParseError as exc:
+                        yield ParseFailure(str(self.path), f"message {read - 1}", str(exc))
+                        continue
                     except (KeyError, TypeError, ValueError, AttributeError) as exc:
                         reason = f"unreadable message: {exc}"
                         yield ParseFailure(str(self.path), f"message {read - 1}", reason)
@@ -121,7 +152,7 @@ class DiscordExport:
                 where = f"after message {read - 1}" if read else "before the first message"
                 yield ParseFailure(str(self.path), where, break_reason(exc, reader))
 
-    def _record(self, message: Any) -> InboundRecord | None:
+    def _record(self, message: Any, occurrences: Occurrences) -> InboundRecord | None:
         if not isinstance(message, dict):
             raise TypeError("not a JSON object")
         if str(message.get("type", "Default")) not in _KEEP:
@@ -154,8 +185,16 @@ class DiscordExport:
             body = "\n".join(f"[file: {a.filename}]" for a in attachments)
         if not body:
             return None
+        message_id = message.get("id")
+        if message_id in (None, ""):
+            stamp = str(message["timestamp"])  # as written: the key survives a re-export
+            what = f"{author_id}\x1f{body}"
+            n = occurrences.next(stamp, what)
+            message_id = f"h{digest(stamp, what, str(n), size=16)}"
+        else:
+            message_id = clean_line(str(message_id))[:100]
         record = InboundRecord(
-            source_key=f"{CHANNEL}:{self.channel_id}:{message['id']}",
+            source_key=f"{CHANNEL}:{self.channel_id}:{message_id}",
             channel=CHANNEL,
             sent_at=sent.astimezone(UTC),
             author=Party(CHANNEL, author_id, name),
@@ -165,7 +204,7 @@ class DiscordExport:
             conversation_title=self.title,
             attachments=tuple(attachments),
             date_source="export",
-            raw_ref=f"{self.path}#{message['id']}",
+            raw_ref=f"{self.path}#{message_id}",
         )
         if message.get("timestampEdited"):
             record.extra["edited"] = "1"

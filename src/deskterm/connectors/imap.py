@@ -16,6 +16,10 @@ works only with a loud warning), use a :class:`~imapclient.SocketTimeout`, and a
 re-established with exponential back-off when they drop. Wrong passwords and
 untrusted certificates are not retried: they raise :class:`ImapError` at once.
 
+A message bigger than ``max_message_bytes`` (by its RFC822.SIZE) is fetched only up
+to that many bytes (``BODY.PEEK[]<0.N>``): memory stays bounded, and the parser says
+in the record what was left out.
+
 Reality checks (REFERENCE.md): ``UID SEARCH n:*`` always returns the highest UID even
 when nothing is newer, so results are filtered; INTERNALDATE comes back as a naive
 local time; Dovecot sends CRLF and turns NUL bytes into 0x80 (the content hash
@@ -39,6 +43,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 
 from deskterm.accounts import Account
 from deskterm.connectors.mailjobs import MailJob
+from deskterm.connectors.mime import MAX_MESSAGE_BYTES
 from deskterm.connectors.records import ParseFailure, SyncCheckpoint
 
 log = logging.getLogger(__name__)
@@ -171,8 +176,10 @@ class ImapSync:
         *,
         forever: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
         self.account = account
+        self.max_message_bytes = max_message_bytes
         self.password = password
         self.state = state
         self.fetch_batch = max(1, FETCH_BATCH)
@@ -242,30 +249,36 @@ class ImapSync:
                 yield self._checkpoint(folder, uidvalidity, last)
             return
         item = b"BODY[]" if self.account.mark_read else b"BODY.PEEK[]"
+        limit = self.max_message_bytes
+        head = item + f"<0.{limit}>".encode()
         for batch in self._batches(client, uids):
-            response = client.fetch(batch, [item, b"INTERNALDATE"])
-            for uid in batch:
-                data = response.get(uid)
+            whole = [uid for uid, size in batch if size <= limit]
+            response = client.fetch(whole, [item, b"INTERNALDATE"]) if whole else {}
+            for uid, size in batch:
+                if size > limit:
+                    data = client.fetch([uid], [head, b"INTERNALDATE"]).get(uid)
+                else:
+                    data = response.get(uid)
                 if data is None:
                     continue  # expunged since the search
-                yield self._job(folder, uidvalidity, uid, data)
-            yield self._checkpoint(folder, uidvalidity, batch[-1])
+                yield self._job(folder, uidvalidity, uid, data, size)
+            yield self._checkpoint(folder, uidvalidity, batch[-1][0])
 
-    def _batches(self, client: IMAPClient, uids: list[int]) -> Iterator[list[int]]:
-        """UIDs in FETCH batches of at most FETCH_BATCH messages and FETCH_BYTES bytes
-        (one message larger than that is a batch of its own)."""
+    def _batches(self, client: IMAPClient, uids: list[int]) -> Iterator[list[tuple[int, int]]]:
+        """(UID, size) in FETCH batches of at most FETCH_BATCH messages and FETCH_BYTES
+        bytes (one message larger than that is a batch of its own)."""
         for start in range(0, len(uids), 1000):
             part = uids[start : start + 1000]
             sizes = client.fetch(part, [b"RFC822.SIZE"])
-            batch: list[int] = []
+            batch: list[tuple[int, int]] = []
             held = 0
             for uid in part:
                 size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
                 if batch and (len(batch) >= self.fetch_batch or held + size > FETCH_BYTES):
                     yield batch
                     batch, held = [], 0
-                batch.append(uid)
-                held += size
+                batch.append((uid, size))
+                held += min(size, self.max_message_bytes)
             if batch:
                 yield batch
 
@@ -273,9 +286,11 @@ class ImapSync:
         return f"imap:{self.account.name}/{folder}"
 
     def _job(
-        self, folder: str, uidvalidity: int, uid: int, data: dict[bytes, Any]
+        self, folder: str, uidvalidity: int, uid: int, data: dict[bytes, Any], size: int
     ) -> MailJob | ParseFailure:
-        body = data.get(b"BODY[]")
+        """A job for one fetched message; ``size`` is its whole size, which the parser
+        compares with what came to know whether only its head was fetched."""
+        body = data.get(b"BODY[]", data.get(b"BODY[]<0>"))
         if not isinstance(body, bytes):
             return ParseFailure(self._source(folder), f"uid {uid}", "the server sent no message")
         account = self.account
@@ -283,7 +298,7 @@ class ImapSync:
             source=self._source(folder),
             position=f"uid {uid}",
             data=body,
-            size=len(body),
+            size=size if size > self.max_message_bytes else len(body),
             source_key=f"imap:{account.name}:{uidvalidity}:{uid}",
             raw_ref=(
                 f"imap://{account.username}@{account.host}:{account.port}/{folder}"

@@ -9,8 +9,9 @@
 * A file starting with an mbox ``From `` line is an mbox (LF or CRLF line endings;
   ``>From `` quoting undone); a file starting with a header line is one message.
 
-:func:`mail_jobs` only finds messages (for an mbox, their byte ranges); the bytes are
-read and parsed by :mod:`deskterm.connectors.mailjobs`, in worker processes.
+:func:`mail_jobs` only finds messages (for an mbox, their byte ranges) and their sizes;
+the bytes are read and parsed by :mod:`deskterm.connectors.mailjobs`, in worker
+processes, no more than ``ParseOptions.max_message_bytes`` of any one message.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def mail_jobs(paths: Iterable[Path]) -> Iterator[MailJob | ParseFailure]:
         elif kind == "mbox":
             yield from _mbox(path)
         elif kind == "eml":
-            yield MailJob(source=str(path), position="file", path=str(path), raw_ref=str(path))
+            yield _eml(path)
         elif path.stat().st_size == 0:
             yield ParseFailure(str(path), "file", "empty file")
         else:
@@ -80,6 +81,12 @@ def read_mail(
     which keys are stored already, and those are not parsed again.
     """
     return parse_in_order(skip_stored(mail_jobs(paths), known), options, workers=workers)
+
+
+def _eml(path: Path) -> MailJob:
+    """A job for a file holding one message (its size bounds how much is read)."""
+    size = path.stat().st_size
+    return MailJob(source=str(path), position="file", path=str(path), raw_ref=str(path), size=size)
 
 
 def _maildir(root: Path) -> Iterator[MailJob | ParseFailure]:
@@ -139,7 +146,7 @@ def _tree(root: Path) -> Iterator[MailJob | ParseFailure]:
             if kind == "mbox":
                 yield from _mbox(path)
             elif kind == "eml":
-                yield MailJob(source=str(path), position="file", path=str(path), raw_ref=str(path))
+                yield _eml(path)
 
 
 SCAN_CHUNK = 4 * 1024 * 1024  # an mbox is scanned in blocks: memory stays flat

@@ -9,6 +9,11 @@ process. Parsing is most of the CPU an import needs; two workers roughly double 
 
 Small inputs are parsed in-process: starting workers costs more than a few hundred
 messages take to parse.
+
+Memory is bounded by the largest message read: of a message over
+``ParseOptions.max_message_bytes`` only the first bytes are read (and the record says
+so); a big file message is keyed by hashing it as it streams past and is read by the
+parser itself, so its bytes are never held by the reader and sent through a pipe.
 """
 
 from __future__ import annotations
@@ -29,7 +34,14 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import IO
 
-from deskterm.connectors.mime import MailError, ParseOptions, parse_message, raw_key
+from deskterm.connectors.mime import (
+    KEY_PIECE,
+    MailError,
+    ParseOptions,
+    RawKey,
+    parse_message,
+    raw_key,
+)
 from deskterm.connectors.records import AlreadyStored, InboundRecord, Item, ParseFailure
 
 log = logging.getLogger(__name__)
@@ -39,6 +51,7 @@ CHUNK = 48  # jobs per task sent to a worker...
 CHUNK_BYTES = 8 << 20  # ...or fewer, when they are big
 IN_FLIGHT = 6  # tasks per worker queued ahead (bounds memory when the writer lags)
 HELD_BYTES = 32 << 20  # message bytes held in this process before they move on
+STREAM_ABOVE = 4 << 20  # a file message bigger than this is keyed as it streams past
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +76,7 @@ class MailJob:
     raw_ref: str | None = None
     fallback_at: datetime | None = None
     fallback_source: str = "import"
-    size: int = 0  # bytes, as far as known: chunks and buffers are bounded by it
+    size: int = 0  # the whole message's bytes, as far as known (IMAP: RFC822.SIZE)
 
 
 _FROM_QUOTED = re.compile(rb"^>(>*From )", re.MULTILINE)
@@ -101,19 +114,40 @@ class _Reader:
         self._path: str | None = None
         self._file: IO[bytes] | None = None
 
-    def read(self, job: MailJob) -> bytes:
+    def read(self, job: MailJob, limit: int | None = None) -> tuple[bytes, int]:
+        """(the message's bytes, at most ``limit`` of them; its whole size)."""
         if job.data is not None:
-            return job.data
-        assert job.path is not None
+            whole = max(job.size, len(job.data))
+            cut = job.data if limit is None or len(job.data) <= limit else job.data[:limit]
+            return cut, whole
+        f = self._open(job)
         if job.length < 0:
-            with open(job.path, "rb") as f:  # noqa: PTH123  (hot path: no Path objects)
-                return f.read()
+            f.seek(0)
+            whole = os.fstat(f.fileno()).st_size
+        else:
+            f.seek(job.offset)
+            whole = job.length
+        return f.read(whole if limit is None else min(whole, limit)), whole
+
+    def pieces(self, job: MailJob) -> Iterator[bytes]:
+        """The message's bytes a piece at a time (to hash one too big to hold)."""
+        f = self._open(job)
+        f.seek(0 if job.length < 0 else job.offset)
+        left = job.length if job.length >= 0 else os.fstat(f.fileno()).st_size
+        while left > 0:
+            piece = f.read(min(KEY_PIECE, left))
+            if not piece:
+                return
+            left -= len(piece)
+            yield piece
+
+    def _open(self, job: MailJob) -> IO[bytes]:
+        assert job.path is not None
         if self._path != job.path or self._file is None:
             self.close()
-            self._file = open(job.path, "rb")  # noqa: PTH123, SIM115
+            self._file = open(job.path, "rb")  # noqa: PTH123, SIM115  (hot path)
             self._path = job.path
-        self._file.seek(job.offset)
-        return self._file.read(job.length)
+        return self._file
 
     def close(self) -> None:
         if self._file is not None:
@@ -126,14 +160,26 @@ _reader = _Reader()
 _options = ParseOptions()
 
 
+def parse_items(job: MailJob, options: ParseOptions | None = None) -> list[Item]:
+    """One job to its record, to the record and a failure that says what the limits
+    left out of it (the rest of a message over the size limit, parts beyond the part
+    or depth limits), or to a failure saying why there is no record."""
+    item = parse_job(job, options)
+    if isinstance(item, InboundRecord) and "limits" in item.extra:
+        reason = f"imported without part of it: {item.extra['limits']}"
+        return [item, ParseFailure(job.source, job.position, reason[:300])]
+    return [item]
+
+
 def parse_job(job: MailJob, options: ParseOptions | None = None) -> InboundRecord | ParseFailure:
     """One job to a record, or to a failure saying where and why (never raises for
     bad mail: a bad message must not stop the batch)."""
     options = options or _options
     try:
-        data = _reader.read(job)
+        data, whole = _reader.read(job, options.max_message_bytes)
     except OSError as exc:
         return ParseFailure(job.source, job.position, f"cannot read: {exc.strerror or exc}")
+    cut = whole if whole > len(data) else None
     if job.mbox:
         data = _FROM_QUOTED.sub(rb"\1", data)
     try:
@@ -144,6 +190,7 @@ def parse_job(job: MailJob, options: ParseOptions | None = None) -> InboundRecor
             fallback_at=job.fallback_at,
             fallback_source=job.fallback_source,
             options=options,
+            whole_size=cut,
         )
     except MailError as exc:
         return ParseFailure(job.source, job.position, str(exc)[:300])
@@ -207,13 +254,12 @@ def skip_stored(
         for entry in entries:
             if isinstance(entry, MailJob) and entry.data is None and entry.source_key is None:
                 try:
-                    data = reader.read(entry)
+                    entry = _keyed(entry, reader)
                 except OSError as exc:
                     reason = f"cannot read: {exc.strerror or exc}"
                     pending.append(ParseFailure(entry.source, entry.position, reason))
                     continue
-                entry = replace(entry, data=data, source_key=raw_key(data), size=len(data))
-                held += len(data)
+                held += len(entry.data or b"")
             pending.append(entry)
             if len(pending) >= batch or held >= HELD_BYTES:
                 yield from flush()
@@ -222,8 +268,29 @@ def skip_stored(
         reader.close()
 
 
-def _parse_chunk(jobs: list[MailJob]) -> list[InboundRecord | ParseFailure]:
-    return [parse_job(job) for job in jobs]
+def _keyed(job: MailJob, reader: _Reader) -> MailJob:
+    """``job`` with its key, and with its bytes unless it is big: those are hashed
+    as they stream past and read again by the parser (holding them here and sending
+    them through a pipe would cost their size twice more)."""
+    if job.size > STREAM_ABOVE:
+        key = RawKey()
+        for piece in reader.pieces(job):
+            key.update(piece)
+        return replace(job, source_key=key.key())
+    data, whole = reader.read(job)
+    return replace(job, data=data, source_key=raw_key(data), size=whole)
+
+
+def _parse_chunk(jobs: list[MailJob]) -> list[Item]:
+    return [item for job in jobs for item in parse_items(job)]
+
+
+def _inline(entries: Iterable[MailJob | Item], options: ParseOptions) -> Iterator[Item]:
+    for entry in entries:
+        if isinstance(entry, MailJob):
+            yield from parse_items(entry, options)
+        else:
+            yield entry
 
 
 def _worker_init(options: ParseOptions, lifeline: Connection) -> None:
@@ -258,7 +325,7 @@ def parse_in_order(
     options = options or ParseOptions()
     workers = default_workers() if workers is None else workers
     if workers <= 1:  # one at a time, as the source yields them
-        yield from (parse_job(e, options) if isinstance(e, MailJob) else e for e in entries)
+        yield from _inline(entries, options)
         return
     stream = iter(entries)
     head: list[MailJob | Item] = []
@@ -271,7 +338,7 @@ def parse_in_order(
         if jobs >= INLINE_BELOW or held >= HELD_BYTES:
             break
     else:
-        yield from (parse_job(e, options) if isinstance(e, MailJob) else e for e in head)
+        yield from _inline(head, options)
         return
     yield from _pooled(head, stream, options, workers)
 
@@ -309,9 +376,9 @@ class _Workers:
             return _Task(chunk, None, None)
         return _Task(chunk, self.pool, self.pool.submit(_parse_chunk, chunk))
 
-    def result(self, task: _Task) -> list[InboundRecord | ParseFailure]:
+    def result(self, task: _Task) -> list[Item]:
         if task.future is None:
-            return [parse_job(job, self.options) for job in task.chunk]
+            return [item for job in task.chunk for item in parse_items(job, self.options)]
         try:
             return task.future.result()
         except BrokenProcessPool:
@@ -320,12 +387,12 @@ class _Workers:
             self.broken = self.broken or task.pool is self.pool
             return self._salvage(task.chunk)
 
-    def _salvage(self, chunk: list[MailJob]) -> list[InboundRecord | ParseFailure]:
-        out: list[InboundRecord | ParseFailure] = []
+    def _salvage(self, chunk: list[MailJob]) -> list[Item]:
+        out: list[Item] = []
         for job in chunk:
             self._restart()
             if self.pool is None:
-                out.append(parse_job(job, self.options))
+                out.extend(parse_items(job, self.options))
                 continue
             try:
                 out.extend(self.pool.submit(_parse_chunk, [job]).result())
@@ -368,7 +435,7 @@ class _Workers:
 class _Task:
     chunk: list[MailJob]
     pool: ProcessPoolExecutor | None
-    future: Future[list[InboundRecord | ParseFailure]] | None  # None: parse in-process
+    future: Future[list[Item]] | None  # None: parse in-process
 
 
 def _pooled(
@@ -382,7 +449,7 @@ def _pooled(
     limit = workers * IN_FLIGHT
     finished = False
 
-    def collect(entry: _Task | list[Item]) -> list[InboundRecord | ParseFailure] | list[Item]:
+    def collect(entry: _Task | list[Item]) -> list[Item] | list[Item]:
         return entry if isinstance(entry, list) else pool.result(entry)
 
     try:

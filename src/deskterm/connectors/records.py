@@ -71,6 +71,7 @@ class InboundRecord:
 
 
 _HASH_DROP = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]+")
+_HASH_PIECE = 1 << 16
 
 
 def content_hash(record: InboundRecord) -> str:
@@ -80,10 +81,23 @@ def content_hash(record: InboundRecord) -> str:
     and Dovecot turns NUL bytes into 0x80; whitespace, control characters and
     replacement characters are therefore left out.
     """
-    text = "\x1f".join((record.author.value, record.subject, record.body))
-    # split() drops exactly the characters regex \s matches, much faster on long text.
-    text = _HASH_DROP.sub("", "".join(unicodedata.normalize("NFC", text).split())).casefold()
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    text = unicodedata.normalize(
+        "NFC", "\x1f".join((record.author.value, record.subject, record.body))
+    )
+    sha = hashlib.sha1()
+    # Piece by piece (every step maps characters one by one, so the digest is the
+    # same): a 2-million-character body never becomes a list of a million words.
+    for start in range(0, len(text), _HASH_PIECE):
+        # split() drops exactly the characters regex \s matches, much faster on long text.
+        piece = "".join(text[start : start + _HASH_PIECE].split())
+        sha.update(_HASH_DROP.sub("", piece).casefold().encode("utf-8", "surrogatepass"))
+    return sha.hexdigest()
+
+
+class ParseError(Exception):
+    """One item (a line, a message) that a connector cannot read; the text is the
+    one-line reason. The connector that raises it turns it into a
+    :class:`ParseFailure` where it knows the file and position, and reads on."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ Keys: ``slack:<channel id>:<ts>`` — Slack's own message identity.
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -31,9 +30,23 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from deskterm.connectors.archive import Archive, ArchiveLimits
-from deskterm.connectors.chatbase import ConnectorError, clean_body, content_type
+from deskterm.connectors.chatbase import (
+    ConnectorError,
+    clean_body,
+    content_type,
+    loads,
+    require_depth,
+    require_text,
+)
 from deskterm.connectors.phones import to_e164
-from deskterm.connectors.records import AttachmentRecord, InboundRecord, Item, ParseFailure, Party
+from deskterm.connectors.records import (
+    AttachmentRecord,
+    InboundRecord,
+    Item,
+    ParseError,
+    ParseFailure,
+    Party,
+)
 from deskterm.textsafe import clean_line
 
 CHANNEL = "slack"
@@ -160,8 +173,8 @@ class SlackExport:
         if not data.strip():
             return []  # an empty dms.json
         try:
-            return json.loads(data.decode("utf-8", "replace"))
-        except json.JSONDecodeError as exc:
+            return loads(data.decode("utf-8", "replace"))
+        except ParseError as exc:
             self.failures.append(ParseFailure(f"{self.tree.label}!{name}", "file", f"{exc}"))
             return None
 
@@ -262,16 +275,22 @@ class SlackExport:
             for day in self._days.get(conv.folder, []):
                 label = f"{self.tree.label}!{day}"
                 try:
-                    messages = json.loads(self.tree.read(day).decode("utf-8", "replace") or "[]")
-                except json.JSONDecodeError as exc:
-                    yield ParseFailure(label, "file", f"not valid JSON: {exc}")
+                    messages = loads(self.tree.read(day).decode("utf-8", "replace") or "[]")
+                except ParseError as exc:
+                    yield ParseFailure(label, "file", str(exc))
                     continue
                 if not isinstance(messages, list):
                     yield ParseFailure(label, "file", "not a list of messages")
                     continue
                 for index, message in enumerate(messages):
                     try:
+                        require_depth(message)
                         record = self._record(conv, message, label, index, threads)
+                        if record is not None:
+                            require_text(record)
+                    except ParseError as exc:
+                        yield ParseFailure(label, f"message {index}", str(exc))
+                        continue
                     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
                         yield ParseFailure(label, f"message {index}", f"unreadable message: {exc}")
                         continue

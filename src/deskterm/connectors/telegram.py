@@ -16,20 +16,34 @@ The file is read as a stream (see :mod:`deskterm.connectors.jsonstream`), so a
 multi-gigabyte export imports in bounded memory, and an export that breaks halfway
 imports every message before the break plus one failure that says where it broke.
 
-Keys: ``telegram:<chat id>:<message id>``.
+A message nested deeper than :data:`~deskterm.connectors.chatbase.MAX_NESTING`
+levels or holding a lone surrogate escape (``\\ud800``) is a recorded failure; the
+messages around it are imported.
+
+Keys: ``telegram:<chat id>:<message id>``; a message without an id (a hand-edited or
+converted export) is keyed by a digest of its date as written, sender and text,
+numbered by occurrence, so a re-import finds it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from deskterm.connectors.archive import FolderMedia
-from deskterm.connectors.chatbase import ConnectorError, content_type
+from deskterm.connectors.chatbase import (
+    ConnectorError,
+    Occurrences,
+    content_type,
+    digest,
+    mend,
+    require_depth,
+    require_text,
+)
 from deskterm.connectors.jsonstream import (
     JSONError,
     Utf8Reader,
@@ -39,7 +53,14 @@ from deskterm.connectors.jsonstream import (
     items,
 )
 from deskterm.connectors.phones import to_e164
-from deskterm.connectors.records import AttachmentRecord, InboundRecord, Item, ParseFailure, Party
+from deskterm.connectors.records import (
+    AttachmentRecord,
+    InboundRecord,
+    Item,
+    ParseError,
+    ParseFailure,
+    Party,
+)
 from deskterm.textsafe import clean_line, clean_text
 
 CHANNEL = "telegram"
@@ -90,6 +111,7 @@ class _Chat:
     name: str
     phone: str | None
     read: int = 0  # messages met so far, readable or not
+    occurrences: Occurrences = field(default_factory=Occurrences)  # for id-less keys
 
     def where_broken(self) -> str:
         if self.read == 0:
@@ -218,8 +240,8 @@ class TelegramExport:
             header = {**self._late_headers(section, ordinal), **header}
         if header.get("type") == "saved_messages":
             return None
-        chat_id = str(header.get("id", header.get("name", "chat")))
-        name = clean_line(str(header.get("name") or f"chat {chat_id}"))
+        chat_id = mend(str(header.get("id", header.get("name", "chat"))))
+        name = mend(clean_line(str(header.get("name") or f"chat {chat_id}")))
         phone = None
         if self.shape == "account" and header.get("type") == "personal_chat":
             phone = self.phones.get(name.casefold())
@@ -236,10 +258,14 @@ class TelegramExport:
     def _message(self, chat: _Chat, message: Any) -> Item | None:
         index = chat.read
         chat.read += 1
+        where = f"chat {chat.id} message {index}"
         try:
-            return self._record(chat.id, chat.name, chat.phone, message)
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-            where = f"chat {chat.id} message {index}"
+            require_depth(message)
+            record = self._record(chat, message)
+            return record if record is None else require_text(record)
+        except ParseError as exc:
+            return ParseFailure(str(self.path), where, str(exc))
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
             return ParseFailure(str(self.path), where, f"unreadable message: {exc}")
 
     def _chat_items(self, reader: Utf8Reader) -> Iterator[Item]:
@@ -320,9 +346,7 @@ class TelegramExport:
             local = local.replace(tzinfo=self.tz)
         return local.astimezone(UTC)
 
-    def _record(
-        self, chat_id: str, chat_name: str, linked_phone: str | None, message: Any
-    ) -> InboundRecord | None:
+    def _record(self, chat: _Chat, message: Any) -> InboundRecord | None:
         if not isinstance(message, dict):
             raise TypeError("not a JSON object")
         if message.get("type", "message") != "message":
@@ -334,8 +358,8 @@ class TelegramExport:
             raise ValueError("no sender (from_id or from)")
         ident = _sender_id(sender) if sender is not None else f"name:{name}"
         links: tuple[tuple[str, str], ...] = ()
-        if linked_phone and name.casefold() == chat_name.casefold():
-            links = (("phone", linked_phone),)
+        if chat.phone and name.casefold() == chat.name.casefold():
+            links = (("phone", chat.phone),)
         party = Party(CHANNEL, ident, name or ident, links)
         body = render_text(message.get("text"))
         poll = message.get("poll")
@@ -374,17 +398,27 @@ class TelegramExport:
             )
         if not body:
             return None
+        message_id = message.get("id")
+        if message_id in (None, ""):
+            # The date as written, not as converted: the key survives a different --tz.
+            stamp = str(message.get("date_unixtime") or message.get("date"))
+            what = f"{ident}\x1f{body}"
+            n = chat.occurrences.next(stamp, what)
+            message_id = f"h{digest(stamp, what, str(n), size=16)}"
+        else:
+            message_id = clean_line(str(message_id))[:100]
+        chat_id = chat.id
         record = InboundRecord(
-            source_key=f"{CHANNEL}:{chat_id}:{message['id']}",
+            source_key=f"{CHANNEL}:{chat_id}:{message_id}",
             channel=CHANNEL,
             sent_at=sent,
             author=party,
             body=body,
             conversation=f"{CHANNEL}:{chat_id}",
-            conversation_title=f"Telegram: {chat_name}",
+            conversation_title=f"Telegram: {chat.name}",
             attachments=tuple(attachments),
             date_source="export",
-            raw_ref=f"{self.path}#{chat_id}/{message['id']}",
+            raw_ref=f"{self.path}#{chat_id}/{message_id}",
         )
         record.extra.update(stored)
         if message.get("edited") or message.get("edited_unixtime"):

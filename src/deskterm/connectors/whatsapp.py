@@ -9,9 +9,9 @@ Two layouts exist and every locale prints dates its own way::
     ‎[12/31/19, 1:33:02 PM] Ana Souza: ‎image omitted   iOS (U+200E, U+202F before PM)
 
 The file is read twice, as a stream: the first pass finds the layout, the date
-separator and the day/month order (a first field over 12 means day first, a second
-one month first; a file where neither occurs needs ``--date-order``); the second
-pass yields the messages. Lines without a header continue the message before them.
+separator and the order of the date's fields, from all its dates and the order they
+come in (:mod:`deskterm.connectors.whatsapp_format`); the second pass yields the
+messages. Lines without a header continue the message before them.
 System lines (encryption notice, joins, deleted messages) are skipped. Media named
 by ``<attached: …>`` or ``… (file attached)`` becomes an attachment, with its size
 from the zip (and the file itself under the data dir when attachments are stored).
@@ -27,7 +27,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,30 +47,25 @@ from deskterm.connectors.chatbase import (
 )
 from deskterm.connectors.phones import looks_like_phone, to_e164
 from deskterm.connectors.records import AttachmentRecord, InboundRecord, Item, ParseFailure, Party
+from deskterm.connectors.whatsapp_format import (
+    DATE_ORDERS,
+    HEADER,
+    MARK,
+    ChatFormat,
+    Tally,
+    decide_order,
+    header_pattern,
+)
+from deskterm.connectors.whatsapp_subject import Subjects
 from deskterm.textsafe import clean_line
 
-CHANNEL = "whatsapp"
-DATE_ORDERS = ("dmy", "mdy", "ymd")
+__all__ = ["DATE_ORDERS", "WhatsAppExport", "WhatsAppOptions", "title_from_name"]
 
-_MARK = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
-_SP = "[ \u00a0\u202f]"
-_TIME = (
-    rf",?{_SP}+(?:(?:à|a las|às|um|klo|kl\.|alle|в){_SP})?"
-    rf"(?:(?P<pre>上午|下午|오전|오후|午前|午後){_SP}?)?"
-    r"(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?"
-    rf"(?:{_SP}?(?P<ampm>[AaPp]\.?{_SP}?[Mm]\.?|vorm\.|nachm\.|ص|م))?"
-)
-_OPEN = {"ios": rf"^[{_MARK}]*\[[{_MARK}]*", "android": rf"^[{_MARK}]*"}
-_CLOSE = {"ios": rf"[{_MARK}]*\]{_SP}?", "android": rf"{_SP}?[-–]{_SP}"}
-# Any layout and separator (the first pass); the second pass uses _header(format).
-HEADER = re.compile(
-    rf"^[{_MARK}]*(?P<br>\[)?[{_MARK}]*"
-    r"(?P<d1>\d{1,4})(?P<sep>[./\-]) ?(?P<d2>\d{1,2})(?P=sep) ?(?P<d3>\d{1,4})\.?"
-    + _TIME
-    + rf"(?(br){_CLOSE['ios']}|{_CLOSE['android']})"
-)
+CHANNEL = "whatsapp"
+SESSION_GAP = timedelta(hours=24)  # the pipeline's default ([ingest] session_gap_hours)
+
 _PM = {"下午", "오후", "午後", "nachm.", "م"}
-_MARKS = re.compile(f"[{_MARK}]")
+_MARKS = re.compile(f"[{MARK}]")
 
 _DELETED = {
     "this message was deleted", "you deleted this message", "diese nachricht wurde gelöscht",
@@ -93,7 +88,7 @@ _FILE_ATTACHED = re.compile(
     re.IGNORECASE,
 )
 _EDITED = re.compile(
-    rf"[ \n]*[{_MARK}]*<(?:this message was edited|diese nachricht wurde bearbeitet|"
+    rf"[ \n]*[{MARK}]*<(?:this message was edited|diese nachricht wurde bearbeitet|"
     r"se editó este mensaje\.?|esta mensagem foi editada|ce message a été modifié|"
     r"questo messaggio è stato modificato|dit bericht is bewerkt)>$",
     re.IGNORECASE,
@@ -116,33 +111,6 @@ _TITLE = re.compile(
 
 class NotAChat(ConnectorError):
     """A text file without a single WhatsApp message line."""
-
-
-@dataclass(frozen=True)
-class ChatFormat:
-    """How one export prints its headers, found by the first pass."""
-
-    layout: str  # android | ios
-    sep: str
-    order: str  # dmy | mdy | ymd
-
-
-@dataclass
-class _Tally:
-    count: int = 0
-    max1: int = 0
-    max2: int = 0
-    year_first: int = 0
-    example: str = ""
-    lines: list[int] = field(default_factory=list)
-
-
-def _header(fmt: ChatFormat) -> re.Pattern[str]:
-    """The header of exactly one layout and separator: faster than :data:`HEADER`, and
-    a pasted line from another phone's export stays part of the message it is in."""
-    sep = re.escape(fmt.sep)
-    date = rf"(?P<d1>\d{{1,4}}){sep} ?(?P<d2>\d{{1,2}}){sep} ?(?P<d3>\d{{1,4}})\.?"
-    return re.compile(_OPEN[fmt.layout] + date + _TIME + _CLOSE[fmt.layout])
 
 
 def title_from_name(name: str) -> str:
@@ -172,11 +140,13 @@ class WhatsAppChat:
         region: str = "US",
         store_dir: Path | None = None,
         max_attachment: int | None = None,
+        agents: frozenset[str] = frozenset(),
+        session_gap: timedelta = SESSION_GAP,
     ) -> None:
         self.label = label
         self.title = title
         self.conversation = f"{CHANNEL}:{title}"[:250]
-        self.subject = f"WhatsApp chat with {title}"
+        self.subjects = Subjects(f"WhatsApp chat with {title}", agents, session_gap)
         self._opener = opener
         self.media = media
         self.tz = tz
@@ -190,79 +160,35 @@ class WhatsAppChat:
     # -- pass 1: the format ----------------------------------------------------------
 
     def detect(self, date_order: str | None) -> ChatFormat:
-        """Layout, separator and date order, from the whole file if need be."""
-        tallies: dict[tuple[str, str], _Tally] = {}
+        """Layout and separator (what most header lines use) and the date order,
+        decided from every date in the file and the order they come in."""
+        tallies: dict[tuple[str, str], Tally] = {}
         match = HEADER.match
-        seen = 0
         with text_stream(self._opener()) as stream:
-            for lineno, line in enumerate(stream, 1):
+            for line in stream:
                 m = match(line)
                 if m is None:
                     continue
                 key = ("ios" if m["br"] else "android", m["sep"])
                 tally = tallies.get(key)
                 if tally is None:
-                    tally = tallies[key] = _Tally(example=line.strip()[:40])
-                tally.count += 1
-                d1 = m["d1"]
-                if len(d1) > 2 or int(d1) > 31:
-                    tally.year_first += 1
-                else:
-                    first, second = int(d1), int(m["d2"])
-                    if first > tally.max1:
-                        tally.max1 = first
-                        if first > 12:
-                            tally.lines.append(lineno)
-                    if second > tally.max2:
-                        tally.max2 = second
-                        if second > 12:
-                            tally.lines.append(lineno)
-                seen += 1
-                if seen >= 20000 and (tally.year_first or tally.max1 > 12 or tally.max2 > 12):
-                    break
+                    tally = tallies[key] = Tally(example=line.strip()[:40])
+                tally.add(m.group("d1", "d2", "d3"))
         if not tallies:
             raise NotAChat(f"{self.label} is not a WhatsApp chat export (no message lines).")
         (layout, sep), tally = max(tallies.items(), key=lambda kv: kv[1].count)
-        return ChatFormat(layout, sep, self._order(tally, date_order))
-
-    def _order(self, tally: _Tally, forced: str | None) -> str:
-        if forced == "ymd" and tally.max2 <= 12:
-            return forced  # two-digit years first ("19/12/31") look like days
-        if tally.year_first > tally.count // 2:
-            found: str | None = "ymd"
-        elif tally.max1 > 12 and tally.max2 > 12:
-            if forced in ("dmy", "mdy"):
-                return forced
-            raise ConnectorError(
-                f"The dates in {self.label} fit neither day/month nor month/day order "
-                f"(first fields up to {tally.max1}, second up to {tally.max2}); "
-                "check that it is one chat export."
-            )
-        elif tally.max1 > 12:
-            found = "dmy"
-        elif tally.max2 > 12:
-            found = "mdy"
-        else:
-            found = None
-        if forced and found and forced != found:
-            raise ConnectorError(
-                f"--date-order {forced} does not fit {self.label}: its dates are {found} "
-                f"(e.g. {tally.example!r})."
-            )
-        order = found or forced
-        if order is None:
-            raise ConnectorError(
-                f"Cannot tell whether the dates in {self.label} are day/month or month/day: "
-                f"no day in it is above 12 (e.g. {tally.example!r}). Run again with "
-                "--date-order dmy or --date-order mdy."
-            )
-        return order
+        order = decide_order(tally, date_order, self.label, date.today().year + 1)
+        return ChatFormat(layout, sep, order)
 
     # -- pass 2: the messages --------------------------------------------------------
 
     def items(self) -> Iterator[Item]:
-        """Every message of the chat (system lines skipped), in file order."""
-        match = _header(self.format).match
+        """Every message of the chat (system lines skipped), in file order, each
+        titled by the customer line that opens its stretch of the chat."""
+        return self.subjects.apply(self._messages())
+
+    def _messages(self) -> Iterator[Item]:
+        match = header_pattern(self.format).match
         occurrences = Occurrences()
         parties: dict[str, Party | None] = {}
         conv_digest = digest(self.conversation.casefold(), size=10)
@@ -405,7 +331,6 @@ class WhatsAppChat:
             author=party,
             body=clean_body(body),
             conversation=self.conversation,
-            conversation_title=self.subject,
             date_source="export",
             raw_ref=f"{self.label}:{lineno}",
         )
@@ -439,6 +364,10 @@ class WhatsAppOptions:
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     store_dir: Path | None = None
     max_attachment: int | None = None
+    # [chat] agents as the pipeline matches them (case-folded; numbers also in E.164)
+    # and its session gap: who is a customer, and how far a subject is looked for.
+    agents: frozenset[str] = frozenset()
+    session_gap: timedelta = SESSION_GAP
 
 
 def _is_chat_name(name: str) -> bool:
@@ -478,6 +407,8 @@ class WhatsAppExport:
             region=o.region,
             store_dir=o.store_dir,
             max_attachment=o.max_attachment,
+            agents=o.agents,
+            session_gap=o.session_gap,
         )
 
     def _open(self) -> None:
