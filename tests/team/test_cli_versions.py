@@ -68,3 +68,17 @@ def test_take_assigns_the_most_urgent_unassigned_ticket(tmp_path: Path) -> None:
     assert code == 0 and f"#{first}" in out
     _, err, code = run("--db", db, "tickets", "take")
     assert code == 1 and "no unassigned" in err
+
+
+def test_agents_list_and_add(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    _, _, code = run("--db", db, "agents", "add", "Ben Okafor", "--email", "Ben@Example.com",
+                     "--queues", "billing, l2")  # fmt: skip
+    assert code == 0
+    run("--db", db, "agents", "add", "Ana Souza")
+    out, _, code = run("--db", db, "agents", "list", "--json")
+    assert code == 0
+    assert json.loads(out) == [
+        {"name": "Ana Souza", "email": "", "queues": ""},
+        {"name": "Ben Okafor", "email": "ben@example.com", "queues": "billing,l2"},
+    ]

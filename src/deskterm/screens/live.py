@@ -70,6 +70,8 @@ class Live:
     def _run(self) -> None:
         store, agent = self.app.store, self.app.config.agent.name
         worker = get_current_worker()
+        if self.app.agent_configured:  # the store learns who works on it
+            store.agents.add_agent(agent, self.app.config.agent.email)
         watch = store.watch()
         mark = store.queue.watermark()
         sent: tuple[int | None, str] | None = None
