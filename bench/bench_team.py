@@ -1,0 +1,223 @@
+"""Team soak: simulated agents work a big store while a mail import runs (issue 11).
+
+    python bench/bench_team.py --db /tmp/team.db [--tickets 100000] [--messages 50000]
+        [--agents 20] [--seconds 60] [--reuse]
+    python bench/bench_team.py --db postgresql+psycopg://…/team …
+
+Builds a demo store (``--tickets``) and a generated maildir (``--messages``), starts
+the real ``deskterm import mail`` in a child process, and meanwhile runs ``--agents``
+agents, each an OS process with its own connections, for ``--seconds``. Each agent
+works on the tickets the import is creating and threading mail into: it opens one
+(reads it, as the console does), changes its priority or queue with the version it
+read, saves resolution notes, saves a reply draft, or takes the next ticket, and logs
+every change that succeeded.
+
+Afterwards every logged change is checked against the store: the last change to a
+ticket's priority, queue or assignee must be what the store holds (an import writing
+back a stale copy shows here as a reverted update), every saved notes version must be
+there with its text, and no ticket may have been taken twice. Prints latencies
+(p50/p95 per action), conflicts, lost updates, double claims and the import's
+throughput while the agents worked, as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+DESKTERM = str(Path(sys.executable).with_name("deskterm"))
+ACTIONS = (("open", 30), ("priority", 20), ("queue", 15), ("notes", 15), ("draft", 10),
+           ("take", 10))  # fmt: skip
+PRIORITIES = ("low", "normal", "high", "urgent")
+QUEUES = ("general", "billing", "l2", "shipping")
+
+
+def agent(target: str, base: int, seconds: float, name: str, seed: int, out: Any) -> None:
+    """One agent's loop; puts (latencies by action, changes, conflicts, takes) on ``out``."""
+    from deskterm.store import Conflict, NotFound, Store
+
+    rng = random.Random(seed)
+    store = Store.open(target, upgrade=False)
+    latency: dict[str, list[float]] = {a: [] for a, _ in ACTIONS}
+    changes: list[tuple[int, str, str, int]] = []  # ticket, field, value, version after
+    takes: list[int] = []
+    conflicts = 0
+    names, weights = zip(*ACTIONS, strict=True)
+    deadline = time.monotonic() + seconds
+    top = base
+    while time.monotonic() < deadline:
+        if rng.random() < 0.05 or top <= base:
+            top = store.queue.watermark()[1] or base
+        if top <= base:
+            time.sleep(0.05)
+            continue
+        number = rng.randint(base + 1, top)
+        action = rng.choices(names, weights)[0]
+        start = time.perf_counter()
+        try:
+            if action == "take":
+                taken = store.claims.take_next(name)
+                if taken is not None:
+                    takes.append(taken)
+            else:
+                detail = store.tickets.get_ticket(number)
+                version = detail.ticket.version
+                if action == "priority":
+                    value = rng.choice(PRIORITIES)
+                    t = store.tickets.update(number, name, priority=value, expected_version=version)
+                    changes.append((number, "priority", value, t.version))
+                elif action == "queue":
+                    value = rng.choice(QUEUES)
+                    t = store.tickets.update(number, name, queue=value, expected_version=version)
+                    changes.append((number, "queue", value, t.version))
+                elif action == "notes":
+                    text = f"{name} {time.time_ns()}"
+                    note = store.tickets.save_note(number, text, name, expected_version=version)
+                    changes.append((number, "note", text, note.version))
+                elif action == "draft":
+                    store.replies.save_draft(number, name, f"draft by {name}")
+        except Conflict:
+            conflicts += 1
+        except NotFound:
+            continue
+        latency[action].append((time.perf_counter() - start) * 1000)
+    store.close()
+    out.put((latency, changes, takes, conflicts))
+
+
+def build(target: str, tickets: int, reuse: bool) -> None:
+    if reuse:
+        return
+    code = (
+        "import sys\nfrom deskterm.demo import DemoBuilder\nfrom deskterm.store import Store\n"
+        "s = Store.open(sys.argv[1])\nDemoBuilder(s, tickets=int(sys.argv[2]), seed=7,"
+        " batch=5000).build()\ns.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", code, target, str(tickets)], check=True)
+
+
+def verify(target: str, logs: list[tuple[Any, ...]]) -> dict[str, int]:
+    """Lost or reverted updates, double claims and missing notes versions."""
+    from deskterm.store import Store
+
+    last: dict[tuple[int, str], tuple[int, str]] = {}
+    notes: list[tuple[int, int, str]] = []
+    taken: list[int] = []
+    for _lat, changes, takes, _c in logs:
+        taken += takes
+        for number, field, value, version in changes:
+            if field == "note":
+                notes.append((number, version, value))
+            elif (number, field) not in last or last[(number, field)][0] < version:
+                last[(number, field)] = (version, value)
+    store = Store.open(target, upgrade=False)
+    lost = 0
+    for (number, field), (_version, value) in last.items():
+        lost += getattr(store.tickets.get_ticket(number).ticket, field) != value
+    for number, version, text in notes:
+        kept = {n.version: n.body for n in store.tickets.note_versions(number)}
+        lost += kept.get(version) != text
+    assignees = {n: store.tickets.get_ticket(n).ticket.assignee for n in set(taken)}
+    store.close()
+    return {
+        "checked_changes": len(last) + len(notes),
+        "lost_or_reverted": lost,
+        "double_claims": len(taken) - len(set(taken)),
+        "claims": len(taken),
+        "claims_reassigned_since": sum(1 for a in assignees.values() if a is None),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/deskterm-team-bench"))
+    parser.add_argument("--reuse", action="store_true", help="reuse the store (already built)")
+    args = parser.parse_args()
+
+    from mail_corpus import write_maildir
+
+    corpus = args.workdir / f"maildir-{args.messages}"
+    if not corpus.exists():
+        write_maildir(corpus, args.messages)
+    build(args.db, args.tickets, args.reuse)
+
+    from deskterm.store import Store
+
+    store = Store.open(args.db)
+    base = store.queue.watermark()[1] or 0
+    store.close()
+
+    env = {**os.environ, "DESKTERM_HOME": str(args.workdir / "home")}
+    started = time.monotonic()
+    importer = subprocess.Popen(
+        [DESKTERM, "--db", args.db, "import", "mail", str(corpus), "--json"],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=agent, args=(args.db, base, args.seconds, f"agent{i}", i, out))
+        for i in range(args.agents)
+    ]
+    for p in procs:
+        p.start()
+    logs = [out.get(timeout=args.seconds + 120) for _ in procs]
+    for p in procs:
+        p.join()
+    soak_end = time.monotonic()
+    import_out, _ = importer.communicate()
+    import_seconds = time.monotonic() - started
+    summary = json.loads(import_out) if import_out.strip() else {}
+
+    latencies: dict[str, list[float]] = {}
+    for lat, _changes, _takes, _c in logs:
+        for action, values in lat.items():
+            latencies.setdefault(action, []).extend(values)
+    everything = [v for values in latencies.values() for v in values]
+    report = {
+        "store": "postgresql" if "://" in args.db else "sqlite",
+        "tickets": args.tickets,
+        "agents": args.agents,
+        "seconds": args.seconds,
+        "actions": len(everything),
+        "conflicts": sum(c for *_rest, c in logs),
+        "p50_ms": round(statistics.median(everything), 1) if everything else None,
+        "p95_ms": round(statistics.quantiles(everything, n=20)[18], 1) if everything else None,
+        "by_action_p95_ms": {
+            a: round(statistics.quantiles(v, n=20)[18], 1)
+            for a, v in latencies.items()
+            if len(v) > 20
+        },
+        "import": {
+            "messages_new": summary.get("messages_new"),
+            "messages_failed": summary.get("messages_failed"),
+            "seconds": round(import_seconds, 1),
+            "msgs_per_s": round((summary.get("messages_new") or 0) / import_seconds),
+            "finished_during_soak": importer.returncode == 0
+            and import_seconds <= soak_end - started,
+        },
+        **verify(args.db, logs),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
