@@ -214,7 +214,7 @@ def test_customers_merge(db: str, store: Store, tmp_path: Path) -> None:
     assert len(cli_json("--db", db, "customers", "list")) == 1
     # errors are one sentence
     _, err, code = cli("--db", db, "customers", "merge", str(phone), str(mailer), ok=False)
-    assert code == 1 and f"Customer #{phone} was already merged into #{mailer}." in err
+    assert code == 3 and f"Customer #{phone} was already merged into #{mailer}." in err
     _, err, code = cli("--db", db, "customers", "merge", str(mailer), str(mailer), ok=False)
     assert code == 1 and "cannot be merged into itself" in err
     _, err, _ = cli("--db", db, "customers", "show", "nobody@nowhere", ok=False)

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from deskterm.store.errors import Conflict, NotFound
-from deskterm.store.models import Event, Message, Ticket, TicketTag
+from deskterm.store.models import Customer, Event, Message, Ticket, TicketTag
 from deskterm.store.types import utcnow
 
 
@@ -97,6 +97,26 @@ def load_ticket(session: Session, number: int, expected_version: int | None) -> 
             number=number,
         )
     return ticket
+
+
+def load_pair(
+    session: Session, a: int, b: int, expected: tuple[int | None, int | None] = (None, None)
+) -> tuple[Ticket, Ticket]:
+    """Two tickets to change together (merge, link), locked in number order so two
+    agents doing the opposite at once never deadlock."""
+    (first, va), (second, vb) = sorted(((a, expected[0]), (b, expected[1])))
+    one, two = load_ticket(session, first, va), load_ticket(session, second, vb)
+    return (one, two) if first == a else (two, one)
+
+
+def load_customer(session: Session, customer_id: int, expected_version: int | None) -> Customer:
+    """The customer to change, locked, version-checked like :func:`load_ticket`."""
+    customer = session.get(Customer, customer_id, with_for_update=True, populate_existing=True)
+    if customer is None:
+        raise NotFound(f"There is no customer #{customer_id}.")
+    if expected_version is not None and customer.version != expected_version:
+        raise Conflict(f"Customer #{customer_id} was changed since you opened it; reload it.")
+    return customer
 
 
 def _last_change(session: Session, number: int) -> str:

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from deskterm import sla
 from deskterm.store.base import Database
-from deskterm.store.changes import log_event, touch
+from deskterm.store.changes import load_customer, log_event, touch
 from deskterm.store.errors import Conflict, InvalidValue, NotFound
 from deskterm.store.models import Customer, Identity, Ticket
 from deskterm.store.sla_clock import SlaClock
@@ -182,21 +182,22 @@ class Customers:
             for cid, name, org, tier in rows
         ]
 
-    def set_customer_tier(self, customer_id: int, tier: str, actor: str) -> Customer:
+    def set_customer_tier(
+        self, customer_id: int, tier: str, actor: str, expected_version: int | None = None
+    ) -> Customer:
         """Change a customer's tier and recompute the SLA of their open tickets."""
         tier = tier.strip().lower()
         if not tier:
             raise InvalidValue("A tier cannot be empty.")
         with self.db.write() as session:
-            customer = session.get(Customer, customer_id)
-            if customer is None:
-                raise NotFound(f"There is no customer #{customer_id}.")
+            customer = load_customer(session, customer_id, expected_version)
             old = customer.tier
             if old == tier:
                 return customer
             now = utcnow()
             customer.tier = tier
             customer.updated_at = now
+            customer.version += 1
             session.add(customer)
             log_event(
                 session, "tier", actor=actor, customer_id=customer_id, old=old, new=tier, at=now
@@ -217,11 +218,12 @@ class Customers:
         if source == target:
             raise InvalidValue("A customer cannot be merged into itself.")
         with self.db.write() as session:
-            src = session.get(Customer, source)
-            dst = session.get(Customer, target)
+            # Locked in id order: two opposite merges at once must not deadlock.
+            locked = {i: load_customer(session, i, None) for i in sorted((source, target))}
+            src, dst = locked[source], locked[target]
+            src.version += 1
+            dst.version += 1
             for number, customer in ((source, src), (target, dst)):
-                if customer is None:
-                    raise NotFound(f"There is no customer #{number}.")
                 if customer.merged_into_id is not None:
                     raise Conflict(
                         f"Customer #{number} was already merged into #{customer.merged_into_id}."

@@ -19,6 +19,7 @@ from deskterm.query import TicketFilter
 from deskterm.store.base import Database
 from deskterm.store.changes import (
     add_note_message,
+    load_pair,
     load_ticket,
     log_event,
     status_side_effects,
@@ -138,14 +139,22 @@ class WorkflowOps:
 
     # -- merge, escalate, link ------------------------------------------------------------
 
-    def merge_tickets(self, source: int, target: int, actor: str, *, note: str = "") -> Ticket:
+    def merge_tickets(
+        self,
+        source: int,
+        target: int,
+        actor: str,
+        *,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> Ticket:
         """Merge ``source`` into ``target``: its messages (with attachments) and tags move,
-        it is closed and points at ``target`` through ``merged_into_id`` and a link."""
+        it is closed and points at ``target`` through ``merged_into_id`` and a link.
+        ``expected_version`` is the source's version as the agent saw it."""
         if source == target:
             raise InvalidValue("A ticket cannot be merged into itself.")
         with self.db.write() as session:
-            src = load_ticket(session, source, None)
-            dst = load_ticket(session, target, None)
+            src, dst = load_pair(session, source, target, (expected_version, None))
             for t in (src, dst):
                 if t.merged_into_id is not None:
                     raise Conflict(f"Ticket #{t.id} was already merged into #{t.merged_into_id}.")
@@ -325,8 +334,7 @@ class WorkflowOps:
         if kind not in LINK_KINDS:
             raise InvalidValue(f"Link kind must be one of {', '.join(LINK_KINDS)}.")
         with self.db.write() as session:
-            first = load_ticket(session, a, None)
-            second = load_ticket(session, b, None)
+            first, second = load_pair(session, a, b)
             if not self._add_link(session, a, b, kind):
                 return False
             _log_on_both(session, "link", first, second, actor, kind)
@@ -335,8 +343,7 @@ class WorkflowOps:
     def unlink_tickets(self, a: int, b: int, actor: str, kind: str = "related") -> bool:
         """Remove a link; returns False if there was none."""
         with self.db.write() as session:
-            first = load_ticket(session, a, None)
-            second = load_ticket(session, b, None)
+            first, second = load_pair(session, a, b)
             links = delete(TicketLink).where(
                 col(TicketLink.kind) == kind,
                 or_(
