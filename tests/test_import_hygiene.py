@@ -11,7 +11,7 @@ CORE = [
     "deskterm.store.store",
     "deskterm.ingest",
     "deskterm.connectors.records",
-    "deskterm.config",
+    "deskterm.settings",
     "deskterm.query",
     "deskterm.demo",
     "deskterm.sla",

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from deskterm.config import Config
 from deskterm.query import QueryError
 from deskterm.screens.base import DeskNode
 from deskterm.screens.drafts import DraftBox
@@ -18,6 +17,7 @@ from deskterm.screens.format import store_label
 from deskterm.screens.messages import TicketChanged, TicketSequence
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket_cache import TicketCache
+from deskterm.settings import Settings
 from deskterm.sla import SlaPolicy
 from deskterm.store import Store, StoreError
 from deskterm.store.types import utcnow
@@ -51,7 +51,7 @@ class DesktermApp(DeskNode, App[None]):
     def __init__(
         self,
         store: Store,
-        config: Config,
+        config: Settings,
         *,
         clock: Callable[[], datetime] = utcnow,
         drafts: DraftBox | None = None,
@@ -59,7 +59,7 @@ class DesktermApp(DeskNode, App[None]):
         super().__init__()
         self.store = store
         self.store.db.limit_page_cache(CONSOLE_PAGE_CACHE_MIB)
-        self.store.sla.use_sla_policy(SlaPolicy.from_config(config), clock)
+        self.store.sla.use_sla_policy(SlaPolicy.from_settings(config.sla), clock)
         self.config = config
         self.clock = clock  # "now" for relative ages; fixed in snapshot tests
         self.drafts = drafts or DraftBox(store.location)
@@ -114,7 +114,7 @@ class DesktermApp(DeskNode, App[None]):
 
 
 def make_app(
-    store: Store, config: Config, *, clock: Callable[[], datetime] = utcnow
+    store: Store, config: Settings, *, clock: Callable[[], datetime] = utcnow
 ) -> DesktermApp:
     """The one app factory shared by the CLI, the tests and the snapshots."""
     return DesktermApp(store, config, clock=clock)

@@ -176,8 +176,8 @@ async def test_q_quits_from_the_queue(demo_store: Store) -> None:
 async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
     demo_store: Store,
 ) -> None:
-    from deskterm.config import parse_config
     from deskterm.ingest import Ingestor
+    from deskterm.settings import parse_settings
     from tests.store.helpers import mail
     from tests.tui.conftest import NOW
 
@@ -192,7 +192,7 @@ async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
         assert resting is not None
         before = queue.query_one(ViewBar).counts["all"]
         # Another process (deskterm sync) stores new mail meanwhile.
-        Ingestor(demo_store, parse_config({})).run(
+        Ingestor(demo_store, parse_settings({})).run(
             [mail("new@customer.org", "Brand new problem", at=NOW)], connector="test"
         )
         queue.reread()
@@ -202,7 +202,7 @@ async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
         assert queue.query_one(ViewBar).counts["all"] == before + 1
         # Not while the agent is typing a filter.
         await pilot.press("slash", "x")
-        Ingestor(demo_store, parse_config({})).run(
+        Ingestor(demo_store, parse_settings({})).run(
             [mail("other@customer.org", "Another one", at=NOW)], connector="test"
         )
         queue.reread()
