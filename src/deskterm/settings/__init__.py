@@ -79,7 +79,9 @@ class Settings(_Table):
         for index, rule in enumerate(rules):
             if rule.name in seen:
                 raise PydanticCustomError(
-                    "deskterm", "another rule already has this name", {"key": (index, "name")}
+                    "deskterm",
+                    "{text}",
+                    {"key": (index, "name"), "text": "another rule already has this name"},
                 )
             seen.add(rule.name)
         return rules
