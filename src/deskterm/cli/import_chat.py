@@ -54,7 +54,7 @@ def _setup(ctx: typer.Context, channel: str, tz_name: str | None) -> _Setup:
     except ConnectorError as exc:
         raise CliError(str(exc)) from exc
     store_dir = (
-        paths.data_dir() / "attachments" / channel if config.ingest.store_attachments else None
+        paths.data_dir() / "attachments" / channel if ingest.store_attachments else None
     )
     limits = ArchiveLimits(
         max_total=ingest.archive_max_bytes,
