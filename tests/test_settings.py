@@ -128,6 +128,14 @@ def test_an_unknown_key_warns_with_the_nearest_known_key(
     assert found.startswith(f"{path}: {warning}")
 
 
+def test_keys_from_the_file_are_shown_without_escape_sequences() -> None:
+    cfg = parse_settings({"agent": {"\x1b[31mred": 1}})
+    assert cfg.warnings == ("config: unknown key [agent] red (known: name, email, aliases)",)
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"sla": {"tiers": {"\x1b]0;title\x07vip": {"business_hours": 3}}}})
+    assert "\x1b" not in str(caught.value) and "[sla.tiers." in str(caught.value)
+
+
 def test_the_cli_prints_warnings_to_stderr_and_goes_on(tmp_path: Path, isolated_home: Path) -> None:
     from deskterm.cli import app
 

@@ -69,6 +69,8 @@ class DesktermApp(DeskNode, App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(QueueScreen())
+        for warning in self.config.warnings:  # printed to stderr too, now behind the screen
+            self.notify(warning, title="Config", severity="warning", markup=False, timeout=10)
         # Everything built so far lives as long as the app. Freezing it keeps the
         # collector's full passes short: otherwise a 50-70 ms pause lands on a keypress.
         gc.freeze()

@@ -223,3 +223,16 @@ async def test_the_ticket_under_a_resting_cursor_is_read_ahead(demo_store: Store
         await pilot.pause(PREFETCH_DELAY * 2)
         await settle(pilot)
         assert resting.number in app.ticket_cache
+
+
+async def test_config_warnings_show_in_the_console(demo_store: Store) -> None:
+    from deskterm.app import make_app
+    from deskterm.settings import parse_settings
+
+    config = parse_settings({"agent": {"name": AGENT, "emial": "x"}})
+    app = make_app(demo_store, config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == [
+            "config: unknown key [agent] emial — did you mean email?"
+        ]

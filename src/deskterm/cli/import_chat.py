@@ -53,9 +53,7 @@ def _setup(ctx: typer.Context, channel: str, tz_name: str | None) -> _Setup:
         tz = zone(tz_name or config.chat.timezone)
     except ConnectorError as exc:
         raise CliError(str(exc)) from exc
-    store_dir = (
-        paths.data_dir() / "attachments" / channel if ingest.store_attachments else None
-    )
+    store_dir = paths.data_dir() / "attachments" / channel if ingest.store_attachments else None
     limits = ArchiveLimits(
         max_total=ingest.archive_max_bytes,
         max_member=ingest.archive_member_max_bytes,

@@ -45,6 +45,7 @@ from deskterm.settings.tables import (
 )
 from deskterm.settings.values import nearest
 from deskterm.settings.workflow import RuleSettings, SlaSettings, _rules_array
+from deskterm.textsafe import clean_line
 
 # -- the whole file -----------------------------------------------------------------------
 
@@ -89,7 +90,7 @@ class Settings(_Table):
     @model_validator(mode="after")
     def _located(self, info: ValidationInfo) -> Settings:
         self._path = (info.context or {}).get("path")
-        self._warnings = tuple(_unknown_keys(self, "", self._path))
+        self._warnings = tuple(clean_line(w) for w in _unknown_keys(self, "", self._path))
         return self
 
     @property
@@ -116,7 +117,7 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> Settings:
     try:
         return Settings.model_validate(data, context={"path": path, "base": base})
     except ValidationError as exc:
-        raise ConfigError(_sentence(exc.errors()[0], data, path)) from None
+        raise ConfigError(clean_line(_sentence(exc.errors()[0], data, path))) from None
 
 
 def load_settings(path: Path | None = None) -> Settings:
