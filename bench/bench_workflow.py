@@ -156,12 +156,12 @@ class Timed:
 
 
 def bench_ingest(results: dict[str, Any], messages: int) -> None:
-    from deskterm.config import parse_config
     from deskterm.ingest import Ingestor
     from deskterm.ingest.hooks import default_hooks
+    from deskterm.settings import parse_settings
     from deskterm.store import Store
 
-    config = parse_config({"agent": {"email": "support@example.com"}, "rules": RULES, "sla": SLA})
+    config = parse_settings({"agent": {"email": "support@example.com"}, "rules": RULES, "sla": SLA})
     batch = list(records(messages))
     hooks = [Timed(h) for h in default_hooks(config)]
     for label, chosen in (("no_hooks", []), ("workflow_hooks", hooks)):
@@ -183,12 +183,13 @@ def bench_sla(results: dict[str, Any], tickets: int) -> None:
     from deskterm import sla
     from deskterm.demo import DemoBuilder
     from deskterm.query import parse_query
+    from deskterm.settings import parse_settings
     from deskterm.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "sla.db")
         DemoBuilder(store, tickets=tickets, seed=7, batch=5000).build()
-        store.sla.use_sla_policy(sla.parse_policy(SLA))
+        store.sla.use_sla_policy(sla.SlaPolicy.from_settings(parse_settings({"sla": SLA}).sla))
         start = time.perf_counter()
         changed = store.sla.recompute_sla(parse_query("status:new,open,pending,on_hold"))
         seconds = time.perf_counter() - start

@@ -37,11 +37,11 @@ def test_demo_builds_its_own_store_without_db(isolated_home: Path) -> None:
 
 def test_demo_console_works_as_a_demo_agent_unless_one_is_configured() -> None:
     from deskterm.cli.demo import demo_config
-    from deskterm.config import parse_config
     from deskterm.demo import AGENTS
+    from deskterm.settings import parse_settings
 
-    assert demo_config(parse_config({})).agent.name == AGENTS[0]
-    mine = parse_config({"agent": {"name": "Zoe", "email": "zoe@example.com"}})
+    assert demo_config(parse_settings({})).agent.name == AGENTS[0]
+    mine = parse_settings({"agent": {"name": "Zoe", "email": "zoe@example.com"}})
     assert demo_config(mine) is mine
 
 

@@ -11,7 +11,7 @@ CORE = [
     "deskterm.store.store",
     "deskterm.ingest",
     "deskterm.connectors.records",
-    "deskterm.config",
+    "deskterm.settings",
     "deskterm.query",
     "deskterm.demo",
     "deskterm.sla",
@@ -42,5 +42,13 @@ def test_core_modules_never_import_textual() -> None:
 
 def test_cli_start_up_imports_no_database_or_tui() -> None:
     loaded = modules_after("import deskterm.cli")
-    heavy = {"sqlalchemy", "sqlmodel", "textual", "alembic", "rich.console", "imapclient"}
+    heavy = {
+        "sqlalchemy",
+        "sqlmodel",
+        "pydantic",
+        "textual",
+        "alembic",
+        "rich.console",
+        "imapclient",
+    }
     assert not heavy & loaded

@@ -12,7 +12,6 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker
 
-from deskterm.config import AgentConfig, Config
 from deskterm.query import QueryError
 from deskterm.screens.base import DeskNode
 from deskterm.screens.drafts import DraftBox
@@ -21,6 +20,7 @@ from deskterm.screens.live import MIN_REREAD, Live, PresenceChanged, StoreChange
 from deskterm.screens.messages import TicketChanged, TicketSequence
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket_cache import TicketCache
+from deskterm.settings import AgentSettings, Settings
 from deskterm.sla import SlaPolicy
 from deskterm.store import Store, StoreError
 from deskterm.store.types import utcnow
@@ -54,7 +54,7 @@ class DesktermApp(DeskNode, App[None]):
     def __init__(
         self,
         store: Store,
-        config: Config,
+        config: Settings,
         *,
         clock: Callable[[], datetime] = utcnow,
         drafts: DraftBox | None = None,
@@ -62,7 +62,7 @@ class DesktermApp(DeskNode, App[None]):
         super().__init__()
         self.store = store
         self.store.db.limit_page_cache(CONSOLE_PAGE_CACHE_MIB)
-        self.store.sla.use_sla_policy(SlaPolicy.from_config(config), clock)
+        self.store.sla.use_sla_policy(SlaPolicy.from_settings(config.sla), clock)
         self.config = config
         self.clock = clock  # "now" for relative ages; fixed in snapshot tests
         self.drafts = drafts or DraftBox(store.location)
@@ -72,11 +72,13 @@ class DesktermApp(DeskNode, App[None]):
         self._reread_at = 0.0  # when the current screen last re-read after a StoreChanged
         self._reread_due = False
         self.sub_title = f"{store_label(store.location)} · {config.agent.name}"
-        self.agent_configured = config.agent.name != AgentConfig().name
+        self.agent_configured = config.agent.name != AgentSettings().name
 
     def on_mount(self) -> None:
         self.push_screen(QueueScreen())
         self.live.start()
+        for warning in self.config.warnings:  # printed to stderr too, now behind the screen
+            self.notify(warning, title="Config", severity="warning", markup=False, timeout=10)
         # Everything built so far lives as long as the app. Freezing it keeps the
         # collector's full passes short: otherwise a 50-70 ms pause lands on a keypress.
         gc.freeze()
@@ -151,7 +153,7 @@ class DesktermApp(DeskNode, App[None]):
 
 
 def make_app(
-    store: Store, config: Config, *, clock: Callable[[], datetime] = utcnow
+    store: Store, config: Settings, *, clock: Callable[[], datetime] = utcnow
 ) -> DesktermApp:
     """The one app factory shared by the CLI, the tests and the snapshots."""
     return DesktermApp(store, config, clock=clock)

@@ -17,11 +17,14 @@ import re
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deskterm import paths
-from deskterm.config import Config
 from deskterm.connectors.records import AttachmentRecord
 from deskterm.textsafe import clean_line
+
+if TYPE_CHECKING:
+    from deskterm.settings import IngestSettings
 
 MAX_NAME_BYTES = 120
 _UNSAFE = re.compile(r'[<>:"|?*\\/\x00-\x1f\x7f]')
@@ -52,11 +55,11 @@ class AttachmentStore:
         self.max_bytes = max_bytes
 
     @classmethod
-    def from_config(cls, config: Config) -> AttachmentStore | None:
-        """The store the config asks for, or None when attachments are not kept."""
-        if not config.ingest.store_attachments:
+    def from_settings(cls, ingest: IngestSettings) -> AttachmentStore | None:
+        """The store ``[ingest]`` asks for, or None when attachments are not kept."""
+        if not ingest.store_attachments:
             return None
-        return cls(paths.data_dir() / "attachments", config.ingest.attachment_max_bytes)
+        return cls(paths.data_dir() / "attachments", ingest.attachment_max_bytes)
 
     def save(self, attachment: AttachmentRecord) -> str | None:
         """Keep ``attachment`` (if it has bytes within the limit); its absolute path."""

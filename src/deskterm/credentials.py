@@ -12,7 +12,7 @@ Any config table (``[accounts.NAME]``, ``[smtp]``) names exactly one source:
   name (``keyring set deskterm accounts.support``); ``keyring = "SERVICE"`` looks up
   ``SERVICE`` with the table's ``username`` instead;
 * ``password = "..."``: plain text, accepted with a warning (and only in a config file
-  nobody else can read, which :func:`deskterm.config.load_config` enforces).
+  nobody else can read, which :func:`deskterm.settings.load_settings` enforces).
 
 The password is resolved when a connection needs it, never stored.
 """

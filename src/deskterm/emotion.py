@@ -30,7 +30,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from deskterm.config import Config
     from deskterm.ingest.pipeline import HookContext
 
 MAX_CHARS = 1500
@@ -403,16 +402,6 @@ def classify(body: str, subject: str = "", *, repeat_contact: bool = False) -> E
 
 
 # -- the ingest hook ---------------------------------------------------------------------
-
-
-def emotion_enabled(config: Config) -> bool:
-    """``[emotion] enabled = false`` switches emotion cues off at ingest."""
-    from deskterm.config import ConfigError
-
-    value = config.section("emotion").get("enabled", True)
-    if not isinstance(value, bool):
-        raise ConfigError("emotion.enabled must be true or false.")
-    return value
 
 
 class EmotionHook:

@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deskterm import paths
-from deskterm.config import ConfigError
+from deskterm.settings import ConfigError
 from deskterm.vocab import PRIORITIES, STATUSES
 
 if TYPE_CHECKING:
-    from deskterm.config import Config
+    from deskterm.settings import Settings
     from deskterm.store import Store, TicketDetail
 
 PLACEHOLDERS = (
@@ -99,7 +99,7 @@ class Macro:
         }
 
 
-def macros_dir(config: Config) -> Path:
+def macros_dir(config: Settings) -> Path:
     """``macros/`` beside the config file in use (or in the config dir)."""
     base = config.path.parent if config.path is not None else paths.config_dir()
     return base / "macros"
@@ -178,7 +178,7 @@ def parse_macro(text: str, name: str, path: Path | None = None) -> Macro:
     )
 
 
-def load_macros(config: Config, directory: Path | None = None) -> list[Macro]:
+def load_macros(config: Settings, directory: Path | None = None) -> list[Macro]:
     """Every macro in the macros directory, by name (none if the directory is missing)."""
     directory = directory or macros_dir(config)
     if not directory.is_dir():
@@ -305,7 +305,7 @@ def render(macro: Macro, context: Context) -> str:
     return _PLACEHOLDER.sub(fill, macro.body)
 
 
-def render_for(store: Store, config: Config, number: int, macro: Macro) -> str:
+def render_for(store: Store, config: Settings, number: int, macro: Macro) -> str:
     """The macro rendered for a ticket in the store, as the configured agent."""
     from deskterm.store.types import utcnow
 

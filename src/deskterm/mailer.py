@@ -11,6 +11,7 @@
     timeout = 30                    # seconds
     ca_file = "/etc/ssl/our-ca.pem" # optional: trust this CA too (self-hosted servers)
 
+The table is checked when the config is loaded (:class:`deskterm.settings.SmtpSettings`).
 Certificates are always verified. Every failure becomes a :class:`SendError` whose
 message is one sentence saying what went wrong and where.
 """
@@ -20,111 +21,32 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from deskterm.config import ConfigError
+from deskterm.settings import ConfigError
 
 if TYPE_CHECKING:
-    from deskterm.config import Config
-
-SECURITY = ("tls", "starttls", "none")
-DEFAULT_PORTS = {"tls": 465, "starttls": 587, "none": 25}
-_KEYS = (
-    "host", "port", "security", "allow_plaintext", "username", "timeout", "ca_file",
-    "password_cmd", "password_env", "keyring", "password",
-)  # fmt: skip
+    from deskterm.settings import SmtpSettings
 
 
 class SendError(Exception):
     """The message was not sent; the text says why in one sentence."""
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    """The validated ``[smtp]`` table; the password is resolved only when sending."""
-
-    host: str
-    port: int
-    security: str = "starttls"
-    username: str | None = None
-    timeout: float = 30.0
-    ca_file: Path | None = None
-    table: dict[str, Any] | None = None
-
-    @classmethod
-    def from_config(cls, config: Config) -> SmtpSettings:
-        table = config.section("smtp")
-        if not table:
-            raise ConfigError(
-                "Replies by email need an [smtp] section in the config (host, security, "
-                "username and a password source)."
-            )
-        unknown = set(table) - set(_KEYS)
-        if unknown:
-            raise ConfigError(f"smtp.{sorted(unknown)[0]}: unknown key; use {', '.join(_KEYS)}.")
-        host = table.get("host")
-        if not isinstance(host, str) or not host.strip():
-            raise ConfigError("smtp.host must name the SMTP server.")
-        security = table.get("security", "starttls")
-        if security not in SECURITY:
-            raise ConfigError(f"smtp.security must be tls, starttls or none, not {security!r}.")
-        plaintext = table.get("allow_plaintext", False)
-        if not isinstance(plaintext, bool):
-            raise ConfigError("smtp.allow_plaintext must be true or false.")
-        if security == "none" and not plaintext:
-            raise ConfigError(
-                'smtp.security = "none" sends mail (and any password) unencrypted; '
-                "set allow_plaintext = true if that is really what you want."
-            )
-        port = table.get("port", DEFAULT_PORTS[security])
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise ConfigError(f"smtp.port must be a port number, not {port!r}.")
-        timeout = table.get("timeout", 30)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ConfigError("smtp.timeout must be a number of seconds.")
-        username = table.get("username")
-        if username is not None and (not isinstance(username, str) or not username):
-            raise ConfigError("smtp.username must be a non-empty string.")
-        ca_file = table.get("ca_file")
-        if ca_file is not None:
-            ca_path = Path(str(ca_file)).expanduser()
-            if not ca_path.is_file():
-                raise ConfigError(f"smtp.ca_file {ca_path} does not exist.")
-        return cls(
-            host=host.strip(),
-            port=port,
-            security=security,
-            username=username,
-            timeout=float(timeout),
-            ca_file=ca_path if ca_file is not None else None,
-            table=dict(table),
-        )
-
-    @property
-    def where(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    def tls_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        if self.ca_file is not None:
-            context.load_verify_locations(cafile=str(self.ca_file))
-        return context
-
-    def password(self) -> str:
-        from deskterm.credentials import CredentialError, resolve_password
-
-        try:
-            return resolve_password(self.table or {}, "smtp")
-        except CredentialError as exc:
-            raise SendError(str(exc)) from exc
+def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if settings.ca_file is not None:
+        context.load_verify_locations(cafile=str(settings.ca_file))
+    return context
 
 
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
     """Send ``message`` to its To/Cc recipients, raising :class:`SendError` on failure."""
-    password = settings.password() if settings.username else None
+    try:
+        password = settings.password() if settings.username else None
+    except ConfigError as exc:
+        raise SendError(str(exc)) from exc
     where = settings.where
     try:
         client: smtplib.SMTP
@@ -133,7 +55,7 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
                 settings.host,
                 settings.port,
                 timeout=settings.timeout,
-                context=settings.tls_context(),
+                context=_tls_context(settings),
             )
         else:
             client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
@@ -145,7 +67,7 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
                         f"The SMTP server {where} does not offer STARTTLS; "
                         'use security = "tls" or ask its administrator.'
                     )
-                client.starttls(context=settings.tls_context())
+                client.starttls(context=_tls_context(settings))
                 client.ehlo()
             if settings.username and password is not None:
                 client.login(settings.username, password)

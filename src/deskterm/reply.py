@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 from deskterm.textsafe import clean_line, clean_text
 
 if TYPE_CHECKING:
-    from deskterm.config import Config
     from deskterm.macros import Macro
+    from deskterm.settings import Settings
     from deskterm.store import Store
     from deskterm.store.models import Customer, Message, Ticket
 
@@ -98,7 +98,7 @@ def customer_address(
 
 
 def compose_email(
-    config: Config,
+    config: Settings,
     ticket: Ticket,
     to: str,
     body: str,
@@ -128,7 +128,7 @@ def compose_email(
     return msg
 
 
-def _check_solve(store: Store, config: Config, number: int, status: str | None, ok: bool) -> None:
+def _check_solve(store: Store, config: Settings, number: int, status: str | None, ok: bool) -> None:
     from deskterm.heard import Verdict, describe_open, solve_verdict
 
     if status is None:
@@ -149,7 +149,7 @@ def _check_solve(store: Store, config: Config, number: int, status: str | None, 
 
 def send_reply(
     store: Store,
-    config: Config,
+    config: Settings,
     number: int,
     body: str,
     *,
@@ -167,8 +167,8 @@ def send_reply(
     nothing was sent; the text stays in the agent's draft (:meth:`Store.get_draft`).
     """
     from deskterm import mailer
-    from deskterm.config import ConfigError
     from deskterm.ingest.pipeline import content_hash
+    from deskterm.settings import ConfigError
     from deskterm.store.errors import StoreError
     from deskterm.store.replies import OutboundReply
     from deskterm.vocab import STATUSES
@@ -205,7 +205,7 @@ def send_reply(
         try:
             name = customer.name if customer and "@" not in customer.name else ""
             email = compose_email(config, ticket, to, body_out, messages, to_name=name)
-            send = transport or (lambda m: mailer.send(mailer.SmtpSettings.from_config(config), m))
+            send = transport or (lambda m: mailer.send(config.require_smtp(), m))
             send(email)
         except (mailer.SendError, ConfigError, ReplyError) as exc:
             raise failed(str(exc).rstrip(".") + ".") from exc

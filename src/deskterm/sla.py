@@ -33,27 +33,26 @@ This module is pure: no database, no I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from time import monotonic
 from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from deskterm.config import ConfigError
+from deskterm.settings import ConfigError
+from deskterm.settings.values import parse_duration
 from deskterm.vocab import PRIORITIES
 
 if TYPE_CHECKING:
-    from deskterm.config import Config
     from deskterm.ingest.pipeline import HookContext
+    from deskterm.settings.workflow import HoursSettings, SlaSettings, TargetsSettings
 
 # Statuses in which the resolution clock does not run. Solved and closed stop it too:
 # a reopened ticket continues with the time it had left.
 PAUSED_STATUSES = ("pending", "on_hold", "solved", "closed")
 DONE_STATUSES = ("solved", "closed")
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_DAYS = 3 * 366  # a calendar with no open time must fail, not loop
 
 DEFAULT_TARGETS: dict[str, tuple[str, str]] = {
@@ -62,43 +61,6 @@ DEFAULT_TARGETS: dict[str, tuple[str, str]] = {
     "normal": ("8h", "3d"),
     "low": ("1d", "5d"),
 }
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|min|s)\b", re.IGNORECASE)
-_UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
-
-
-class SlaConfigError(ConfigError):
-    """``[sla]`` cannot be used; the message names the key."""
-
-
-def parse_duration(value: Any, where: str) -> timedelta | None:
-    """``"1d 4h"``, ``"30m"``, ``90`` (minutes); ``"none"``/``false`` for no target."""
-    if value is False or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return timedelta(minutes=float(value))
-    if isinstance(value, str):
-        text = value.strip()
-        parts = _DURATION.findall(text)
-        leftover = _DURATION.sub("", text).strip()
-        if parts and not leftover:
-            seconds = sum(float(n) * _UNIT[u.lower()] for n, u in parts)
-            if seconds > 0:
-                return timedelta(seconds=seconds)
-    raise SlaConfigError(
-        f'{where}: {value!r} is not a duration like 30m, 4h, 2d or 1d 4h (or "none").'
-    )
-
-
-def _clock(value: Any, where: str) -> tuple[int, int]:
-    """Minutes after midnight of ``HH:MM`` (``24:00`` allowed as an end)."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value).strip())
-    if not match:
-        raise SlaConfigError(f"{where}: {value!r} is not a time like 09:00.")
-    hours, minutes = int(match.group(1)), int(match.group(2))
-    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise SlaConfigError(f"{where}: {value!r} is not a time of day.")
-    return hours, minutes
 
 
 class Calendar(Protocol):
@@ -161,7 +123,7 @@ class BusinessHours:
             if window is not None and window[1] > moment:
                 yield window
             day += timedelta(days=1)
-        raise SlaConfigError("sla.business_hours leaves no open time within three years.")
+        raise ConfigError("[sla] business_hours leaves no open time within three years.")
 
     def add(self, start: datetime, amount: timedelta) -> datetime:
         left = amount
@@ -224,148 +186,47 @@ class SlaPolicy:
         return bool(self.tiers)
 
     @classmethod
-    def from_config(cls, config: Config) -> SlaPolicy:
-        return parse_policy(config.section("sla"))
+    def from_settings(cls, settings: SlaSettings) -> SlaPolicy:
+        """The policy ``[sla]`` describes: tiers inherit what they leave out."""
+        defaults = {
+            p: Targets(parse_duration(DEFAULT_TARGETS[p][0]), parse_duration(DEFAULT_TARGETS[p][1]))
+            for p in PRIORITIES
+        }
+        targets = _targets(settings.targets, defaults)
+        calendar = _calendar(settings.business_hours)
+        tiers = {
+            name.lower(): Plan(
+                _targets(tier.targets, targets),
+                _calendar(tier.business_hours)
+                if "business_hours" in tier.model_fields_set
+                else calendar,
+            )
+            for name, tier in settings.tiers.items()
+        }
+        return cls(Plan(targets, calendar), tiers, settings.at_risk, settings.enabled)
 
 
-def _targets(table: Any, where: str, base: Mapping[str, Targets] | None) -> dict[str, Targets]:
-    if table is None:
-        table = {}
-    if not isinstance(table, dict):
-        raise SlaConfigError(f"{where} must be a table of priorities.")
-    unknown = set(table) - set(PRIORITIES)
-    if unknown:
-        raise SlaConfigError(
-            f"{where}.{sorted(unknown)[0]}: not a priority; use {', '.join(PRIORITIES)}."
-        )
-    out: dict[str, Targets] = {}
+def _targets(table: TargetsSettings, base: Mapping[str, Targets]) -> dict[str, Targets]:
+    out = dict(base)
     for priority in PRIORITIES:
-        inherited = (
-            base[priority]
-            if base is not None
-            else Targets(
-                parse_duration(DEFAULT_TARGETS[priority][0], where),
-                parse_duration(DEFAULT_TARGETS[priority][1], where),
+        given = getattr(table, priority)
+        if given is not None:
+            out[priority] = Targets(
+                given.first_response
+                if "first_response" in given.model_fields_set
+                else base[priority].first_response,
+                given.resolution
+                if "resolution" in given.model_fields_set
+                else base[priority].resolution,
             )
-        )
-        entry = table.get(priority, {})
-        if not isinstance(entry, dict):
-            raise SlaConfigError(
-                f"{where}.{priority} must be a table with first_response/resolution."
-            )
-        extra = set(entry) - {"first_response", "resolution"}
-        if extra:
-            raise SlaConfigError(
-                f"{where}.{priority}.{sorted(extra)[0]}: unknown key; "
-                "use first_response and resolution."
-            )
-        out[priority] = Targets(
-            parse_duration(entry["first_response"], f"{where}.{priority}.first_response")
-            if "first_response" in entry
-            else inherited.first_response,
-            parse_duration(entry["resolution"], f"{where}.{priority}.resolution")
-            if "resolution" in entry
-            else inherited.resolution,
-        )
     return out
 
 
-def _calendar(table: Any, where: str, base: Calendar) -> Calendar:
-    if table is None:
-        return base
-    if table is False:
+def _calendar(hours: HoursSettings | None) -> Calendar:
+    if hours is None:
         return AlwaysOpen()
-    if not isinstance(table, dict):
-        raise SlaConfigError(f"{where} must be a table, or false for 24/7.")
-    known = {"timezone", "days", "hours", "start", "end", "holidays"}
-    extra = set(table) - known
-    if extra:
-        raise SlaConfigError(
-            f"{where}.{sorted(extra)[0]}: unknown key; use {', '.join(sorted(known))}."
-        )
-    zone_name = table.get("timezone", "UTC")
-    try:
-        tz = ZoneInfo(str(zone_name))
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SlaConfigError(f"{where}.timezone: {zone_name!r} is not a known time zone.") from exc
-    days_value = table.get("days", list(DAY_NAMES[:5]))
-    if not isinstance(days_value, list) or not days_value:
-        raise SlaConfigError(f'{where}.days must be a list like ["mon", "tue"].')
-    days: set[int] = set()
-    for name in days_value:
-        key = str(name).strip().lower()[:3]
-        if key not in DAY_NAMES:
-            raise SlaConfigError(f"{where}.days: {name!r} is not a weekday.")
-        days.add(DAY_NAMES.index(key))
-    if "hours" in table:
-        start_text, sep, end_text = str(table["hours"]).partition("-")
-        if not sep:
-            raise SlaConfigError(f"{where}.hours: {table['hours']!r} is not like 09:00-17:00.")
-    else:
-        start_text, end_text = table.get("start", "09:00"), table.get("end", "17:00")
-    start = _clock(start_text, f"{where}.hours")
-    end = _clock(end_text, f"{where}.hours")
-    if start >= end:
-        raise SlaConfigError(f"{where}.hours: the day must end after it starts.")
-    holidays: set[date] = set()
-    for value in table.get("holidays", []):
-        try:
-            holidays.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
-        except ValueError as exc:
-            raise SlaConfigError(
-                f"{where}.holidays: {value!r} is not a date like 2026-12-25."
-            ) from exc
-    return BusinessHours(tz, frozenset(days), start, end, frozenset(holidays))
-
-
-def _fraction(value: Any) -> float:
-    where = "sla.at_risk"
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            number = float(value.strip()[:-1]) / 100
-        except ValueError as exc:
-            raise SlaConfigError(f"{where}: {value!r} is not a percentage like 25%.") from exc
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-    else:
-        raise SlaConfigError(f'{where}: {value!r} is not a fraction like 0.25 or "25%".')
-    if not 0 <= number < 1:
-        raise SlaConfigError(f"{where}: {value!r} must be between 0 and 100%.")
-    return number
-
-
-def parse_policy(table: Mapping[str, Any]) -> SlaPolicy:
-    """Build the policy from the ``[sla]`` table (empty: the defaults, 24/7)."""
-    known = {"enabled", "at_risk", "targets", "business_hours", "tiers"}
-    extra = set(table) - known
-    if extra:
-        raise SlaConfigError(
-            f"sla.{sorted(extra)[0]}: unknown key; use {', '.join(sorted(known))}."
-        )
-    enabled = table.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise SlaConfigError("sla.enabled must be true or false.")
-    targets = _targets(table.get("targets"), "sla.targets", None)
-    calendar = _calendar(table.get("business_hours"), "sla.business_hours", AlwaysOpen())
-    default = Plan(targets, calendar)
-    tiers: dict[str, Plan] = {}
-    tier_tables = table.get("tiers", {})
-    if not isinstance(tier_tables, dict):
-        raise SlaConfigError("sla.tiers must be a table of tiers.")
-    for tier, override in tier_tables.items():
-        where = f"sla.tiers.{tier}"
-        if not isinstance(override, dict):
-            raise SlaConfigError(f"{where} must be a table.")
-        extra = set(override) - {"targets", "business_hours"}
-        if extra:
-            raise SlaConfigError(
-                f"{where}.{sorted(extra)[0]}: unknown key; use targets, business_hours."
-            )
-        tiers[str(tier).lower()] = Plan(
-            _targets(override.get("targets"), f"{where}.targets", targets),
-            _calendar(override.get("business_hours"), f"{where}.business_hours", calendar),
-        )
-    return SlaPolicy(default, tiers, _fraction(table.get("at_risk", 0.25)), enabled)
+    (start, end) = hours.span
+    return BusinessHours(hours.timezone, hours.days, start, end, hours.holidays)
 
 
 # -- clocks on a ticket -----------------------------------------------------------------

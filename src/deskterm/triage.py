@@ -27,25 +27,25 @@ least this, never lower), ``tags`` (added), ``assignee``, and ``stop = true``
 written to the event log with what it changed, so an agent can see why a ticket
 landed where it did.
 
-A broken rule is a :class:`RuleError` naming the rule and the key, raised when the
-rules are loaded, before any import starts.
+A broken rule is reported when the config is loaded (:mod:`deskterm.settings`), naming
+the rule and the key, before any import starts; this module turns the checked
+``[[rules]]`` into :class:`Rule` objects and matches them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from deskterm.config import ConfigError
 from deskterm.emotion import EmotionResult, classify, new_text
 from deskterm.vocab import PRIORITIES
 
 if TYPE_CHECKING:
-    from deskterm.config import Config
     from deskterm.ingest.pipeline import HookContext
     from deskterm.query import TicketFilter
+    from deskterm.settings.workflow import ActionSettings, ConditionSettings, RuleSettings
     from deskterm.store import Store
     from deskterm.store.workflow import TicketChanges
 
@@ -60,13 +60,6 @@ WORD_KEYS = (
     "status",
     "direction",
 )
-CONDITION_KEYS = (*TEXT_KEYS, *WORD_KEYS, "new", "min_emotion_score")
-ACTION_KEYS = ("queue", "priority", "raise_priority", "tags", "assignee", "stop")
-RULE_KEYS = ("name", "when", "unless", "set", "stop", "enabled")
-
-
-class RuleError(ConfigError):
-    """A rule in the config cannot be used; the message names the rule and the key."""
 
 
 @dataclass(frozen=True)
@@ -92,17 +85,6 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Actions:
-    """What a matching rule does to the ticket."""
-
-    queue: str | None = None
-    priority: str | None = None
-    raise_priority: str | None = None
-    tags: tuple[str, ...] = ()
-    assignee: str | None = None
-
-
-@dataclass(frozen=True)
 class Rule:
     """One ``[[rules]]`` entry, validated."""
 
@@ -110,9 +92,16 @@ class Rule:
     index: int
     when: tuple[Condition, ...]
     unless: tuple[Condition, ...]
-    actions: Actions
-    stop: bool = False
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    settings: RuleSettings = field(compare=False, repr=False)
+
+    @property
+    def actions(self) -> ActionSettings:
+        return self.settings.actions
+
+    @property
+    def stop(self) -> bool:
+        """Skip the rules after this one (``stop`` beside ``name`` or in ``set``)."""
+        return self.settings.stop or self.settings.actions.stop
 
     def matches(self, facts: Facts) -> bool:
         if not any(c.key == "direction" for c in self.when) and facts.direction != "inbound":
@@ -125,145 +114,30 @@ class Rule:
 # -- loading ---------------------------------------------------------------------------
 
 
-def _where(index: int, name: str | None) -> str:
-    return f"rule {name!r} (rules[{index}])" if name else f"rules[{index}]"
+def rules_from(settings: Sequence[RuleSettings]) -> list[Rule]:
+    """The enabled ``[[rules]]``, in file order, ready to match."""
+    return [
+        Rule(rule.name, index, _conditions(rule.when), _conditions(rule.unless), rule)
+        for index, rule in enumerate(settings)
+        if rule.enabled
+    ]
 
 
-def _strings(value: Any, where: str, key: str) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    if not items or not all(isinstance(v, str) and v for v in items):
-        raise RuleError(f"{where}: {key} must be a non-empty string or a list of strings.")
-    return items
-
-
-def _condition(key: str, value: Any, where: str) -> Condition:
-    if key not in CONDITION_KEYS:
-        raise RuleError(
-            f"{where}: unknown condition {key!r}; use one of {', '.join(CONDITION_KEYS)}."
-        )
-    if key == "new":
-        if not isinstance(value, bool):
-            raise RuleError(f"{where}: new must be true or false.")
-        return Condition(key, flag=value)
-    if key == "min_emotion_score":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise RuleError(f"{where}: min_emotion_score must be a number from 0 to 1.")
-        return Condition(key, number=float(value))
-    patterns = []
-    for text in _strings(value, where, key):
-        try:
-            patterns.append(re.compile(text, re.IGNORECASE))
-        except re.error as exc:
-            raise RuleError(f"{where}: {key} = {text!r} is not a valid regex ({exc}).") from exc
-    return Condition(key, tuple(patterns))
-
-
-def _conditions(table: Any, where: str, name: str) -> tuple[Condition, ...]:
-    if table is None:
-        return ()
-    if not isinstance(table, dict):
-        raise RuleError(f'{where}: {name} must be a table like {{ subject = "refund" }}.')
-    conditions = [_condition(k, v, where) for k, v in table.items()]
+def _conditions(table: ConditionSettings) -> tuple[Condition, ...]:
+    conditions = []
+    for key, value in table.given():
+        if key == "new":
+            conditions.append(Condition(key, flag=value))
+        elif key == "min_emotion_score":
+            conditions.append(Condition(key, number=value))
+        else:
+            conditions.append(Condition(key, tuple(value)))
     # All must match, so test the cheap ones first: flags and short fields, then the
     # tier (a cached lookup), then regexes over the subject and the body.
     return tuple(sorted(conditions, key=lambda c: _COST.get(c.key, 1)))
 
 
 _COST = {"tier": 2, "subject": 3, "body": 4, "text": 4}
-
-
-def _priority(value: Any, where: str, key: str) -> str:
-    if not isinstance(value, str) or value.lower() not in PRIORITIES:
-        raise RuleError(f"{where}: {key} must be one of {', '.join(PRIORITIES)}, not {value!r}.")
-    return value.lower()
-
-
-def _name(value: Any, where: str, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise RuleError(f"{where}: {key} must be a non-empty string.")
-    return value.strip()
-
-
-def _actions(table: Any, where: str) -> tuple[Actions, bool]:
-    if table is None:
-        table = {}
-    if not isinstance(table, dict):
-        raise RuleError(f'{where}: set must be a table like {{ queue = "billing" }}.')
-    unknown = set(table) - set(ACTION_KEYS)
-    if unknown:
-        raise RuleError(
-            f"{where}: unknown action {sorted(unknown)[0]!r}; use one of {', '.join(ACTION_KEYS)}."
-        )
-    stop = table.get("stop", False)
-    if not isinstance(stop, bool):
-        raise RuleError(f"{where}: stop must be true or false.")
-    if "priority" in table and "raise_priority" in table:
-        raise RuleError(f"{where}: set either priority or raise_priority, not both.")
-    return (
-        Actions(
-            queue=_name(table["queue"], where, "queue") if "queue" in table else None,
-            priority=_priority(table["priority"], where, "priority")
-            if "priority" in table
-            else None,
-            raise_priority=_priority(table["raise_priority"], where, "raise_priority")
-            if "raise_priority" in table
-            else None,
-            tags=tuple(t.strip().lower() for t in _strings(table["tags"], where, "tags"))
-            if "tags" in table
-            else (),
-            assignee=_name(table["assignee"], where, "assignee") if "assignee" in table else None,
-        ),
-        stop,
-    )
-
-
-def parse_rules(entries: Any) -> list[Rule]:
-    """Validate the ``rules`` array of the config into :class:`Rule` objects."""
-    if entries is None:
-        return []
-    if not isinstance(entries, list):
-        raise RuleError("rules must be an array of tables: write each rule as [[rules]].")
-    rules: list[Rule] = []
-    names: set[str] = set()
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            raise RuleError(f"rules[{index}] must be a table.")
-        raw_name = entry.get("name")
-        where = _where(index, raw_name if isinstance(raw_name, str) else None)
-        name = _name(raw_name, where, "name")
-        if name in names:
-            raise RuleError(f"{where}: another rule already has this name.")
-        names.add(name)
-        unknown = set(entry) - set(RULE_KEYS)
-        if unknown:
-            raise RuleError(
-                f"{where}: unknown key {sorted(unknown)[0]!r}; use one of {', '.join(RULE_KEYS)}."
-            )
-        enabled = entry.get("enabled", True)
-        stop = entry.get("stop", False)
-        for key, value in (("enabled", enabled), ("stop", stop)):
-            if not isinstance(value, bool):
-                raise RuleError(f"{where}: {key} must be true or false.")
-        actions, stop_in_set = _actions(entry.get("set"), where)
-        if not enabled:
-            continue
-        rules.append(
-            Rule(
-                name=name,
-                index=index,
-                when=_conditions(entry.get("when"), where, "when"),
-                unless=_conditions(entry.get("unless"), where, "unless"),
-                actions=actions,
-                stop=stop or stop_in_set,
-                raw=entry,
-            )
-        )
-    return rules
-
-
-def load_rules(config: Config) -> list[Rule]:
-    """The config's rules, validated (raises :class:`RuleError`)."""
-    return parse_rules(config.raw.get("rules"))
 
 
 def uses_emotion(rules: Sequence[Rule]) -> bool:

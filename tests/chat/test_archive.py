@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from deskterm.config import ConfigError
 from deskterm.connectors.archive import (
     Archive,
     ArchiveError,
@@ -16,6 +15,7 @@ from deskterm.connectors.archive import (
     FolderMedia,
     safe_filename,
 )
+from deskterm.settings import ConfigError, parse_settings
 from tests.chat.builders import cli, write, zip_bytes
 
 MIB = 1024 * 1024
@@ -92,10 +92,15 @@ def test_size_limits_total_and_per_member(tmp_path: Path) -> None:
 
 
 def test_limits_come_from_the_config(tmp_path: Path, isolated_home: Path) -> None:
-    limits = ArchiveLimits.from_config({"archive_max_bytes": 1000, "archive_max_ratio": 5})
-    assert (limits.max_total, limits.max_ratio, limits.max_member) == (1000, 5, 2 * 1024**3)
-    with pytest.raises(ConfigError, match="archive_max_bytes must be a positive"):
-        ArchiveLimits.from_config({"archive_max_bytes": "1 GB"})
+    # Without [ingest] keys the settings give the connector's own defaults.
+    ingest = parse_settings({}).ingest
+    assert ArchiveLimits() == ArchiveLimits(
+        max_total=ingest.archive_max_bytes,
+        max_member=ingest.archive_member_max_bytes,
+        max_ratio=ingest.archive_max_ratio,
+    )
+    with pytest.raises(ConfigError, match=r"\[ingest\] archive_max_bytes: expected a whole number"):
+        parse_settings({"ingest": {"archive_max_bytes": "1 GB"}})
     write(isolated_home / "config" / "config.toml", "[ingest]\narchive_max_bytes = 100\n")
     path = write(tmp_path / "c.zip", zip_bytes({"_chat.txt": "x" * 500}))
     _, err, code = cli("--db", str(tmp_path / "s.db"), "import", "whatsapp", str(path), ok=False)

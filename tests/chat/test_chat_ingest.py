@@ -363,10 +363,10 @@ def test_chat_config_region_timezone_and_bad_values(
     assert message.sent_at.isoformat() == "2024-07-14T07:00:00+00:00"
     config(isolated_home, '[chat]\ndefault_region = "Atlantis"\n')
     _, err, code = cli("--db", db, "import", "whatsapp", str(path), ok=False)
-    assert code == 1 and "default_region 'Atlantis' is not a known region code" in err
+    assert code == 1 and "[chat] default_region: expected a region code" in err
     config(isolated_home, "[chat]\nbatch_size = 0\n")
     _, err, code = cli("--db", db, "import", "whatsapp", str(path), ok=False)
-    assert code == 1 and "chat.batch_size must be a positive whole number" in err
+    assert code == 1 and "[chat] batch_size: expected a whole number above 0, got 0." in err
 
 
 def test_triage_rules_tag_and_route_new_chat_tickets(

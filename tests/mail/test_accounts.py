@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from deskterm.accounts import account, accounts
-from deskterm.config import ConfigError, load_config
+from deskterm.settings import ConfigError, load_settings
 
 
 def write(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
@@ -20,7 +20,7 @@ def write(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
 def test_defaults_and_the_contract_keys(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("not checked here")
-    cfg = load_config(write(tmp_path, """
+    cfg = load_settings(write(tmp_path, """
 [accounts.support]
 host = "imap.example.com"
 username = "support@example.com"
@@ -35,56 +35,73 @@ username = "sales"
 password_env = "SALES_PW"
 folders = ["INBOX", "Sales/Leads"]
 """))  # fmt: skip
-    found = accounts(cfg)
+    found = cfg.accounts
     assert list(found) == ["support", "sales"]
     support = found["support"]
     assert (support.port, support.security, support.folders) == (993, "tls", ("INBOX",))
     assert support.cafile == ca and support.verify and not support.mark_read
     assert found["sales"].folders == ("INBOX", "Sales/Leads")
-    assert account(cfg, "sales").port == 143
+    assert found["sales"].port == 143 and found["sales"].where == "accounts.sales"
+
+
+HU = 'host = "h"\nusername = "u"\n'
 
 
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('username = "u"\npassword_env = "X"', r"accounts\.a\.host is required"),
-        ('host = "h"\npassword_env = "X"', r"accounts\.a\.username is required"),
-        ('host = "h"\nusername = "u"\nport = "993"', r"accounts\.a\.port must be a whole number"),
-        ('host = "h"\nusername = "u"\nport = 70000', r"accounts\.a\.port must be between"),
-        ('host = "h"\nusername = "u"\nsecurity = "ssl"', r"accounts\.a\.security must be"),
-        ('host = "h"\nusername = "u"\nsecurity = "none"', r"allow_plaintext = true"),
-        ('host = "h"\nusername = "u"\nfolders = []', r"accounts\.a\.folders must be"),
-        ('host = "h"\nusername = "u"\ncafile = "/no/such.pem"', r"accounts\.a\.cafile"),
-        ('host = "h"\nusername = "u"\npasword_cmd = "x"', r"accounts\.a\.pasword_cmd is not"),
-        ('host = "h"\nusername = "u"\npassword_env = "X"\npassword_cmd = "y"', "only one"),
-        ('host = "h"\nusername = "u"\nverify = "no"', r"accounts\.a\.verify must be true or false"),
+        ('username = "u"\npassword_env = "X"', r"host: required, but missing\.$"),
+        ('host = "h"\npassword_env = "X"', r"username: required, but missing\.$"),
+        (HU + 'port = "993"', r"port: expected a whole number, got '993'\.$"),
+        (HU + "port = 70000", r"port: expected a port number from 1 to 65535, got 70000\.$"),
+        (HU + 'security = "ssl"', r"security: expected 'tls', 'starttls' or 'none', got 'ssl'"),
+        (HU + 'security = "none"', r"security: 'none' sends .* add allow_plaintext = true"),
+        (HU + "folders = []", r"folders: expected a non-empty list"),
+        (HU + 'cafile = "/no/such.pem"', r"cafile: expected an existing file, got '/no/such\.pem'"),
+        (HU + 'password_env = "X"\npassword_cmd = "y"', r"password_env: sets .* keep only one"),
+        (HU + 'verify = "no"', r"verify: expected true or false, got 'no'\.$"),
+        (HU + "timeout = 0", r"timeout: expected a number above 0, got 0\.$"),
     ],
 )
 def test_errors_name_the_key(tmp_path: Path, table: str, message: str) -> None:
-    cfg = load_config(write(tmp_path, f"[accounts.a]\n{table}\n"))
-    with pytest.raises(ConfigError, match=message):
-        accounts(cfg)
+    path = write(tmp_path, f"[accounts.a]\n{table}\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{path} [accounts.a] ") + message):
+        load_settings(path)
 
 
-def test_unknown_account_lists_the_configured_ones(tmp_path: Path) -> None:
-    cfg = load_config(write(tmp_path, '[accounts.a]\nhost = "h"\nusername = "u"\n'))
-    with pytest.raises(ConfigError, match=r"No account 'b'.*configured: a"):
-        account(cfg, "b")
+def test_a_relative_cafile_is_found_beside_the_config(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("x")
+    path = write(tmp_path, '[accounts.a]\nhost = "h"\nusername = "u"\ncafile = "ca.pem"\n')
+    assert load_settings(path).accounts["a"].cafile == tmp_path / "ca.pem"
+    path.write_text('[accounts.a]\nhost = "h"\nusername = "u"\ncafile = "no.pem"\n')
+    with pytest.raises(ConfigError, match=f"looked at {tmp_path / 'no.pem'}"):
+        load_settings(path)
+
+
+def test_a_misspelt_password_key_warns_and_connecting_says_why(tmp_path: Path) -> None:
+    text = '[accounts.a]\nhost = "h"\nusername = "u"\npasword_cmd = "x"\n'
+    cfg = load_settings(write(tmp_path, text))
+    assert cfg.warnings == (
+        f"{tmp_path / 'config.toml'}: unknown key [accounts.a] pasword_cmd — did you mean "
+        "password_cmd?",
+    )
+    with pytest.raises(ConfigError, match=r"\[accounts\.a\] has no password"):
+        cfg.accounts["a"].password()
 
 
 def test_missing_password_is_reported_when_connecting(tmp_path: Path) -> None:
-    cfg = load_config(write(tmp_path, '[accounts.a]\nhost = "h"\nusername = "u"\n'))
+    cfg = load_settings(write(tmp_path, '[accounts.a]\nhost = "h"\nusername = "u"\n'))
     with pytest.raises(ConfigError, match=r"\[accounts\.a\] has no password"):
-        account(cfg, "a").password()
+        cfg.accounts["a"].password()
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
 def test_plain_password_needs_a_private_config_file(tmp_path: Path, mode: int) -> None:
     text = '[accounts.a]\nhost = "h"\nusername = "u"\npassword = "plain"\n'
     with pytest.raises(ConfigError, match="readable by others; run: chmod 600"):
-        load_config(write(tmp_path, text, mode))
-    cfg = load_config(write(tmp_path, text, 0o600))
-    assert account(cfg, "a").password() == "plain"
+        load_settings(write(tmp_path, text, mode))
+    cfg = load_settings(write(tmp_path, text, 0o600))
+    assert cfg.accounts["a"].password() == "plain"
     # Without a plain password the file's mode does not matter.
     safe = '[accounts.a]\nhost = "h"\nusername = "u"\npassword_env = "X"\n'
-    assert accounts(load_config(write(tmp_path, safe, 0o644)))["a"].host == "h"
+    assert load_settings(write(tmp_path, safe, 0o644)).accounts["a"].host == "h"

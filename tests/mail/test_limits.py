@@ -162,13 +162,12 @@ def test_limits_reach_the_summary_and_the_store(tmp_path: Path, isolated_home: P
 
 @pytest.mark.imap
 def test_imap_fetches_only_the_head_of_a_message_over_the_limit(imap: Imap) -> None:
-    from deskterm.accounts import accounts
-    from deskterm.config import load_config
+    from deskterm.settings import load_settings
 
     raw = big_attachment(300_000)
     imap.append(corpus.message(body="small\n", msgid="<i1@x>"))
     imap.append(raw)
-    [account] = accounts(load_config(imap.config)).values()
+    [account] = load_settings(imap.config).accounts.values()
     sync = ImapSync(account, account.password(), lambda a, f: None, max_message_bytes=100_000)
     try:
         jobs = [i for i in sync.items() if not hasattr(i, "last_uid")]

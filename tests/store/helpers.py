@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
-from deskterm.config import Config
 from deskterm.connectors.records import InboundRecord, Party
 from deskterm.ingest import Ingestor, IngestSummary
+from deskterm.settings import Settings
 from deskterm.store import Store
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
@@ -42,8 +42,8 @@ def mail(
     )
 
 
-def ingest(store: Store, *records: InboundRecord, config: Config | None = None) -> IngestSummary:
-    return Ingestor(store, config or Config()).run(list(records), connector="test")
+def ingest(store: Store, *records: InboundRecord, config: Settings | None = None) -> IngestSummary:
+    return Ingestor(store, config or Settings()).run(list(records), connector="test")
 
 
 def tickets_for(store: Store, count_: int, *, start: datetime = T0) -> list[int]:

@@ -148,10 +148,10 @@ def test_attachment_and_sync_state_round_trip(store: Store) -> None:
 
     record = mail(subject="Logs attached")
     record.attachments = (AttachmentRecord("log.txt", "text/plain", 12),)
-    from deskterm.config import Config
     from deskterm.ingest import Ingestor
+    from deskterm.settings import Settings
 
-    Ingestor(store, Config()).run(
+    Ingestor(store, Settings()).run(
         [record, SyncCheckpoint("support", "INBOX", 42, 7)], connector="test"
     )
     number = store.queue.list_tickets().rows[0].number

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from deskterm.app import make_app
-from deskterm.config import AgentConfig, Config
+from deskterm.settings import AgentSettings, Settings
 from deskterm.store import Store
 from tests.tui.conftest import console, screen_text, settle
 
@@ -58,7 +58,7 @@ def test_presence_rows_expire_and_leave(tmp_path: Path) -> None:
 
 async def test_a_second_console_sees_who_has_a_ticket_open(shared: str) -> None:
     ana_store, ben_store = Store.open(shared), Store.open(shared)
-    ben = make_app(ben_store, Config(agent=AgentConfig(name="Ben Okafor")))
+    ben = make_app(ben_store, Settings(agent=AgentSettings(name="Ben Okafor")))
     ana = console(ana_store)
     async with ana.run_test(size=(100, 30)) as ana_pilot, ben.run_test(size=(100, 30)) as pilot:
         for p in (pilot, ana_pilot):

@@ -13,7 +13,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from deskterm.app import DesktermApp, make_app
-from deskterm.config import AgentConfig, Config, HeardConfig
+from deskterm.settings import AgentSettings, HeardSettings, Settings
 from deskterm.store import Store
 from tests.conftest import ANCHOR
 
@@ -23,7 +23,7 @@ NOW = ANCHOR + timedelta(hours=2)  # "now" for every relative age on screen
 
 def console(store: Store, *, policy: str = "warn") -> DesktermApp:
     """The app as the CLI builds it, with a fixed clock and a known agent."""
-    config = Config(agent=AgentConfig(name=AGENT), heard=HeardConfig(solve_policy=policy))
+    config = Settings(agent=AgentSettings(name=AGENT), heard=HeardSettings(solve_policy=policy))
     return make_app(store, config, clock=lambda: NOW)
 
 

@@ -176,8 +176,8 @@ async def test_q_quits_from_the_queue(demo_store: Store) -> None:
 async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
     demo_store: Store,
 ) -> None:
-    from deskterm.config import parse_config
     from deskterm.ingest import Ingestor
+    from deskterm.settings import parse_settings
     from tests.store.helpers import mail
     from tests.tui.conftest import NOW
 
@@ -192,7 +192,7 @@ async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
         assert resting is not None
         before = queue.query_one(ViewBar).counts["all"]
         # Another process (deskterm sync) stores new mail meanwhile.
-        Ingestor(demo_store, parse_config({})).run(
+        Ingestor(demo_store, parse_settings({})).run(
             [mail("new@customer.org", "Brand new problem", at=NOW)], connector="test"
         )
         queue.reread()
@@ -202,7 +202,7 @@ async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
         assert queue.query_one(ViewBar).counts["all"] == before + 1
         # Not while the agent is typing a filter.
         await pilot.press("slash", "x")
-        Ingestor(demo_store, parse_config({})).run(
+        Ingestor(demo_store, parse_settings({})).run(
             [mail("other@customer.org", "Another one", at=NOW)], connector="test"
         )
         queue.reread()
@@ -223,3 +223,16 @@ async def test_the_ticket_under_a_resting_cursor_is_read_ahead(demo_store: Store
         await pilot.pause(PREFETCH_DELAY * 2)
         await settle(pilot)
         assert resting.number in app.ticket_cache
+
+
+async def test_config_warnings_show_in_the_console(demo_store: Store) -> None:
+    from deskterm.app import make_app
+    from deskterm.settings import parse_settings
+
+    config = parse_settings({"agent": {"name": AGENT, "emial": "x"}})
+    app = make_app(demo_store, config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == [
+            "config: unknown key [agent] emial — did you mean email?"
+        ]

@@ -22,7 +22,6 @@ from textual.widgets import Input
 
 from deskterm import paths
 from deskterm.app import DesktermApp, make_app
-from deskterm.config import parse_config
 from deskterm.ingest.threads import format_token
 from deskterm.screens.choice import ChoiceScreen
 from deskterm.screens.confirm import ConfirmScreen
@@ -31,6 +30,7 @@ from deskterm.screens.macro_picker import MacroPicker
 from deskterm.screens.prompt import PromptScreen
 from deskterm.screens.reply_composer import DRAFT_DELAY, ReplyComposer, ReplyEditor
 from deskterm.screens.ticket import TicketScreen
+from deskterm.settings import parse_settings
 from deskterm.store import Store
 from tests.servers import free_port, unavailable
 from tests.tui.conftest import AGENT, NOW, console, settle
@@ -48,7 +48,7 @@ def desk(store: Store, smtp_port: int | None = None) -> DesktermApp:
     if smtp_port is not None:
         raw["smtp"] = {"host": "127.0.0.1", "port": smtp_port, "timeout": 5,
                        "security": "none", "allow_plaintext": True}  # fmt: skip
-    return make_app(store, parse_config(raw), clock=lambda: NOW)
+    return make_app(store, parse_settings(raw), clock=lambda: NOW)
 
 
 @pytest.fixture

@@ -352,8 +352,8 @@ async def test_customer_history_and_customer_screen(demo_store: Store) -> None:
 
 
 async def test_reread_shows_a_new_customer_message(demo_store: Store) -> None:
-    from deskterm.config import parse_config
     from deskterm.ingest import Ingestor
+    from deskterm.settings import parse_settings
     from tests.store.helpers import mail
     from tests.tui.conftest import NOW
 
@@ -366,7 +366,7 @@ async def test_reread_shows_a_new_customer_message(demo_store: Store) -> None:
         screen = await open_ticket(pilot, number)
         messages = demo_store.tickets.get_ticket(number).messages
         sender = next(m.author_address for m in messages if m.direction == "inbound")
-        Ingestor(demo_store, parse_config({})).run(
+        Ingestor(demo_store, parse_settings({})).run(
             [mail(sender, "Re: it", "Any news on this one?", at=NOW, in_reply_to=last.message_id)],
             connector="test",
         )

@@ -15,16 +15,15 @@ from typing import Any
 
 import pytest
 
-from deskterm.config import parse_config
 from deskterm.emotion import (
     RESPONSE_STYLES,
     EmotionAnalyzer,
-    emotion_enabled,
     own_text,
     response_style,
 )
 from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
+from deskterm.settings import parse_settings
 from deskterm.store import Store
 from deskterm.vocab import EMOTIONS
 from tests.store.helpers import T0, mail
@@ -118,9 +117,9 @@ def test_response_styles_follow_the_product_table() -> None:
 
 
 def test_emotion_can_be_switched_off() -> None:
-    assert emotion_enabled(parse_config({}))
-    config = parse_config({"emotion": {"enabled": False}})
-    assert not emotion_enabled(config)
+    assert parse_settings({}).emotion.enabled
+    config = parse_settings({"emotion": {"enabled": False}})
+    assert not config.emotion.enabled
     assert not any(type(h).__name__ == "EmotionHook" for h in default_hooks(config))
 
 
@@ -128,7 +127,7 @@ def test_emotion_can_be_switched_off() -> None:
 
 
 def run(store: Store, *records: Any, config: Any = None) -> None:
-    config = config or parse_config({"agent": {"email": "support@example.com"}})
+    config = config or parse_settings({"agent": {"email": "support@example.com"}})
     Ingestor(store, config, hooks=default_hooks(config)).run(list(records), connector="test")
 
 
@@ -169,7 +168,9 @@ def test_repeat_contact_within_a_day_reads_as_frustration(store: Store) -> None:
 def test_repeat_contact_across_batches_of_one_run(store: Store) -> None:
     # The customer is new to the store: the first batch's message, written before the
     # second batch, is remembered by the run rather than read back from the store.
-    config = parse_config({"agent": {"email": "support@example.com"}, "ingest": {"batch_size": 1}})
+    config = parse_settings(
+        {"agent": {"email": "support@example.com"}, "ingest": {"batch_size": 1}}
+    )
     run(
         store,
         mail("a@x.org", "Login", "I cannot log in.", message_id="<l1@x>"),
@@ -222,7 +223,7 @@ def test_a_batch_scores_each_tickets_latest_customer_message(store: Store) -> No
 
 
 def test_rules_on_emotion_see_every_message_scored(store: Store) -> None:
-    config = parse_config(
+    config = parse_settings(
         {"rules": [{"name": "Angry", "when": {"emotion": "anger"}, "set": {"tags": ["angry"]}}]}
     )
     run(

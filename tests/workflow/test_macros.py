@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deskterm.config import Config, parse_config
 from deskterm.macros import (
     PLACEHOLDERS,
     Context,
@@ -21,6 +20,7 @@ from deskterm.macros import (
     render,
     search,
 )
+from deskterm.settings import Settings, parse_settings
 from deskterm.store import Store
 from tests.store.helpers import ingest, mail
 
@@ -53,13 +53,13 @@ def macros_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def config(macros_dir: Path) -> Config:
+def config(macros_dir: Path) -> Settings:
     path = macros_dir.parent / "config.toml"
     path.write_text('[agent]\nname = "Ana Agent"\nemail = "ana@example.com"\n', encoding="utf-8")
-    return parse_config({"agent": {"name": "Ana Agent", "email": "ana@example.com"}}, path)
+    return parse_settings({"agent": {"name": "Ana Agent", "email": "ana@example.com"}}, path)
 
 
-def test_loads_every_markdown_file_beside_the_config(config: Config) -> None:
+def test_loads_every_markdown_file_beside_the_config(config: Settings) -> None:
     macros = load_macros(config)
     assert [m.name for m in macros] == ["password-reset", "refund-issued"]
     refund = macros[1]
@@ -70,7 +70,7 @@ def test_loads_every_markdown_file_beside_the_config(config: Config) -> None:
     assert macros[0].title == "Password reset" and macros[0].status is None
 
 
-def test_render_fills_placeholders_for_a_ticket(store: Store, config: Config) -> None:
+def test_render_fills_placeholders_for_a_ticket(store: Store, config: Settings) -> None:
     ingest(store, mail("maria@acme.com", "Charged twice", "help", name="María José Pérez"))
     detail = store.tickets.get_ticket(1)
     context = Context.for_ticket(detail, "Ana Agent", "ana@example.com", datetime.now(UTC))
@@ -93,7 +93,7 @@ def test_a_nameless_customer_is_greeted_generically(store: Store) -> None:
     assert context.values["customer.name"] == "x9@acme.com"
 
 
-def test_actions_set_status_priority_and_add_tags(store: Store, config: Config) -> None:
+def test_actions_set_status_priority_and_add_tags(store: Store, config: Settings) -> None:
     ingest(store, mail())
     store.tickets.set_tags(1, ["vip"], "ana")
     done = apply_actions(store, 1, find_macro(load_macros(config), "refund-issued"), "ana")
@@ -117,20 +117,20 @@ def test_actions_set_status_priority_and_add_tags(store: Store, config: Config) 
     ],
 )
 def test_broken_macros_name_the_file(
-    macros_dir: Path, config: Config, text: str, message: str
+    macros_dir: Path, config: Settings, text: str, message: str
 ) -> None:
     (macros_dir / "bad.md").write_text(text, encoding="utf-8")
     with pytest.raises(MacroError, match=message):
         load_macros(config)
 
 
-def test_shortcut_keys_are_unique(macros_dir: Path, config: Config) -> None:
+def test_shortcut_keys_are_unique(macros_dir: Path, config: Settings) -> None:
     (macros_dir / "resend.md").write_text('+++\nkey = "r"\n+++\nResent.\n', encoding="utf-8")
     with pytest.raises(MacroError, match="key 'r' is already used by macro 'refund-issued'"):
         load_macros(config)
 
 
-def test_find_and_fuzzy_search(config: Config) -> None:
+def test_find_and_fuzzy_search(config: Settings) -> None:
     macros = load_macros(config)
     assert find_macro(macros, "Password-Reset").name == "password-reset"
     assert find_macro(macros, "pass").name == "password-reset"
@@ -148,7 +148,7 @@ def test_channel_limited_macros() -> None:
     assert search([macro], "", channel="email") == []
 
 
-def test_cli_lists_and_renders(store: Store, db_path: Path, config: Config) -> None:
+def test_cli_lists_and_renders(store: Store, db_path: Path, config: Settings) -> None:
     from deskterm.cli import app
 
     ingest(store, mail("maria@acme.com", "Charged twice", "help", name="Maria Lopez"))

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from deskterm import sla
-from deskterm.config import parse_config
 from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
 from deskterm.query import parse_query
 from deskterm.reply import send_reply
+from deskterm.settings import parse_settings
 from deskterm.store import Store
 from deskterm.store.types import utcnow
 from tests.store.helpers import mail
@@ -28,13 +28,13 @@ def pg_store(pg_url: str) -> Iterator[Store]:
 
 
 def test_workflow_on_postgres(pg_store: Store) -> None:
-    config = parse_config(
+    config = parse_settings(
         {
             "agent": {"name": "Ana", "email": "support@example.com"},
             "rules": [{"name": "Refunds", "when": {"text": "refund"}, "set": {"queue": "billing"}}],
         }
     )
-    pg_store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
+    pg_store.sla.use_sla_policy(sla.SlaPolicy.from_settings(config.sla))
     now = utcnow()
     records = [
         mail("a@x.org", "Refund please", "I want a refund!!!", at=now - timedelta(hours=12),

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from deskterm.config import Config, parse_config
 from deskterm.connectors.records import InboundRecord, Party
 from deskterm.ingest.threads import ticket_token
 from deskterm.reply import NeedsConfirmation, ReplyError, reply_subject, send_reply
+from deskterm.settings import ConfigError, Settings, parse_settings
 from deskterm.store import Store
 from tests.servers import free_port, unavailable
 from tests.store.helpers import T0, ingest, mail
@@ -56,8 +56,8 @@ def plain_server() -> Iterator[Any]:
     yield from _server()
 
 
-def smtp_config(port: object, **smtp: Any) -> Config:
-    return parse_config(
+def smtp_config(port: object, **smtp: Any) -> Settings:
+    return parse_settings(
         {
             "agent": {"name": "Ana Agent", "email": "support@example.com"},
             "heard": {"solve_policy": "warn"},
@@ -66,7 +66,7 @@ def smtp_config(port: object, **smtp: Any) -> Config:
     )
 
 
-def starttls_config(port: int, tls: Any) -> Config:
+def starttls_config(port: int, tls: Any) -> Settings:
     return smtp_config(
         port,
         security="starttls",
@@ -258,18 +258,23 @@ def test_missing_password_source_keeps_the_draft(
 @pytest.mark.parametrize(
     ("smtp", "message"),
     [
-        ({"security": "none"}, "allow_plaintext"),
-        ({"security": "ssl"}, "tls, starttls or none"),
-        ({"security": "tls", "port": "465"}, "port number"),
+        ({"security": "none"}, r"\[smtp\] security: 'none' sends .* add allow_plaintext = true"),
+        ({"security": "ssl"}, r"\[smtp\] security: expected 'tls', 'starttls' or 'none'"),
+        ({"security": "tls", "port": "465"}, r"\[smtp\] port: expected a whole number, got '465'"),
+        ({"ca_file": "/no/such/ca.pem"}, r"\[smtp\] ca_file: expected an existing file"),
     ],
 )
-def test_bad_smtp_settings_keep_the_draft(
-    store: Store, ticket: int, smtp: dict[str, Any], message: str
-) -> None:
+def test_bad_smtp_settings_are_refused_when_loaded(smtp: dict[str, Any], message: str) -> None:
     smtp = dict(smtp)
     port = smtp.pop("port", 25)
-    with pytest.raises(ReplyError, match=message):
-        send_reply(store, smtp_config(port, **smtp), ticket, "Hi.")
+    with pytest.raises(ConfigError, match=message):
+        smtp_config(port, **smtp)
+
+
+def test_no_smtp_table_keeps_the_draft(store: Store, ticket: int) -> None:
+    config = parse_settings({"agent": {"name": "Ana Agent", "email": "support@example.com"}})
+    with pytest.raises(ReplyError, match=r"need an \[smtp\] section"):
+        send_reply(store, config, ticket, "Hi.")
     assert store.replies.get_draft(ticket, "Ana Agent") is not None
 
 
@@ -286,7 +291,7 @@ def test_chat_reply_is_stored_not_delivered(store: Store) -> None:
         ),
     )
     number = store.queue.list_tickets().rows[0].number
-    config = parse_config({"agent": {"name": "Ana Agent"}})  # no [smtp] needed
+    config = parse_settings({"agent": {"name": "Ana Agent"}})  # no [smtp] needed
     result = send_reply(store, config, number, "Sorry Bo, checking now.")
     assert not result.delivered
     assert result.clipboard_text == "Sorry Bo, checking now."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from deskterm import sla
-from deskterm.config import Config, parse_config
 from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
 from deskterm.query import parse_query
+from deskterm.settings import ConfigError, Settings, parse_settings
+from deskterm.settings.values import parse_duration
 from deskterm.store import Store
 from deskterm.store.types import utcnow
 from tests.store.helpers import mail
@@ -40,6 +42,10 @@ def hours_of(policy: sla.SlaPolicy) -> sla.Calendar:
     return policy.default.calendar
 
 
+def parse_policy(table: dict[str, object]) -> sla.SlaPolicy:
+    return sla.SlaPolicy.from_settings(parse_settings({"sla": table}).sla)
+
+
 # -- durations and parsing ------------------------------------------------------------------
 
 
@@ -55,17 +61,19 @@ def hours_of(policy: sla.SlaPolicy) -> sla.Calendar:
     ],
 )
 def test_durations(text: object, expected: timedelta) -> None:
-    assert sla.parse_duration(text, "x") == expected
+    assert parse_duration(text) == expected
 
 
 @pytest.mark.parametrize("text", ["4 hours", "", "h", "-1h", 0, True, "4h tomorrow"])
 def test_bad_durations_name_the_key(text: object) -> None:
-    with pytest.raises(sla.SlaConfigError, match=r"^sla\.targets\.high\.resolution: "):
-        sla.parse_policy({"targets": {"high": {"resolution": text}}})
+    with pytest.raises(
+        ConfigError, match=r"^config \[sla\.targets\.high\] resolution: expected a duration"
+    ):
+        parse_policy({"targets": {"high": {"resolution": text}}})
 
 
 def test_none_means_no_target() -> None:
-    policy = sla.parse_policy({"targets": {"low": {"resolution": "none"}}})
+    policy = parse_policy({"targets": {"low": {"resolution": "none"}}})
     assert policy.default.targets["low"].resolution is None
     assert policy.default.targets["low"].first_response == timedelta(days=1)  # default kept
 
@@ -73,27 +81,41 @@ def test_none_means_no_target() -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"targets": {"critical": {}}}, r"sla\.targets\.critical: not a priority"),
-        ({"targets": {"high": {"first": "1h"}}}, r"sla\.targets\.high\.first: unknown key"),
-        ({"business_hours": {"timezone": "Mars/Olympus"}}, r"sla\.business_hours\.timezone"),
-        ({"business_hours": {"days": ["mon", "funday"]}}, r"sla\.business_hours\.days"),
+        ({"business_hours": {"timezone": "Mars/Olympus"}}, r"\[sla\.business_hours\] timezone"),
+        ({"business_hours": {"days": ["mon", "funday"]}}, r"\[sla\.business_hours\] days"),
         ({"business_hours": {"hours": "17:00-09:00"}}, r"end after it starts"),
-        ({"business_hours": {"holidays": ["25.12.2026"]}}, r"sla\.business_hours\.holidays"),
-        ({"at_risk": "150%"}, r"sla\.at_risk"),
-        ({"tiers": {"gold": {"hours": "x"}}}, r"sla\.tiers\.gold\.hours: unknown key"),
-        ({"targetz": {}}, r"sla\.targetz: unknown key"),
+        ({"business_hours": {"holidays": ["25.12.2026"]}}, r"business_hours\] holidays"),
+        ({"business_hours": "weekdays"}, r"\[sla\] business_hours: expected a table, or false"),
+        ({"at_risk": "150%"}, r"\[sla\] at_risk"),
+        ({"enabled": "yes"}, r"\[sla\] enabled: expected true or false, got 'yes'"),
+        ({"tiers": {"gold": {"targets": {"high": {"resolution": "x"}}}}},
+         r"\[sla\.tiers\.gold\.targets\.high\] resolution"),
+    ],
+)  # fmt: skip
+def test_policy_errors_name_the_key(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_policy(table)
+
+
+@pytest.mark.parametrize(
+    ("table", "warning"),
+    [
+        ({"targets": {"critical": {}}}, r"\[sla\.targets\] critical \(known: low, normal"),
+        ({"targets": {"high": {"first": "1h"}}}, r"\[sla\.targets\.high\] first \(known"),
+        ({"tiers": {"gold": {"hours": "x"}}}, r"\[sla\.tiers\.gold\] hours"),
+        ({"targetz": {}}, r"\[sla\] targetz — did you mean targets\?"),
     ],
 )
-def test_policy_errors_name_the_key(table: dict[str, object], message: str) -> None:
-    with pytest.raises(sla.SlaConfigError, match=message):
-        sla.parse_policy(table)
+def test_unknown_policy_keys_warn(table: dict[str, object], warning: str) -> None:
+    (found,) = parse_settings({"sla": table}).warnings
+    assert re.search(warning, found)
 
 
 # -- business-hours arithmetic --------------------------------------------------------------
 
 
 def test_add_within_one_day_and_across_a_weekend() -> None:
-    cal = hours_of(sla.parse_policy(OFFICE))
+    cal = hours_of(parse_policy(OFFICE))
     # Friday 2026-11-06 15:00 Berlin + 4 h of office time = Monday 11:00.
     assert cal.add(local(2026, 11, 6, 15, 0), 4 * H) == local(2026, 11, 9, 11, 0)
     assert cal.add(local(2026, 11, 4, 9, 30), 2 * H) == local(2026, 11, 4, 11, 30)
@@ -106,7 +128,7 @@ def test_add_within_one_day_and_across_a_weekend() -> None:
 
 
 def test_between_counts_only_open_time() -> None:
-    cal = hours_of(sla.parse_policy(OFFICE))
+    cal = hours_of(parse_policy(OFFICE))
     assert cal.between(local(2026, 11, 6, 15, 0), local(2026, 11, 9, 11, 0)) == 4 * H
     assert cal.between(local(2026, 11, 7, 10, 0), local(2026, 11, 8, 18, 0)) == timedelta(0)
     assert cal.between(local(2026, 11, 9, 11, 0), local(2026, 11, 6, 15, 0)) == timedelta(0)
@@ -116,13 +138,13 @@ def test_between_counts_only_open_time() -> None:
 
 
 def test_holidays_are_skipped() -> None:
-    cal = hours_of(sla.parse_policy(OFFICE))
+    cal = hours_of(parse_policy(OFFICE))
     # Thursday 2026-12-24 16:00 + 2 h: 1 h that day, Christmas (Friday) off, weekend off.
     assert cal.add(local(2026, 12, 24, 16, 0), 2 * H) == local(2026, 12, 28, 10, 0)
 
 
 def test_daylight_saving_change_keeps_local_office_hours() -> None:
-    cal = hours_of(sla.parse_policy(OFFICE))
+    cal = hours_of(parse_policy(OFFICE))
     # Berlin leaves summer time on Sunday 2026-10-25: 09:00 local is 07:00 UTC before
     # and 08:00 UTC after.
     friday = cal.add(local(2026, 10, 23, 16, 0), 2 * H)
@@ -131,14 +153,14 @@ def test_daylight_saving_change_keeps_local_office_hours() -> None:
 
 
 def test_a_calendar_open_one_day_a_week() -> None:
-    policy = sla.parse_policy({"business_hours": {"days": ["sat"], "timezone": "UTC"}})
+    policy = parse_policy({"business_hours": {"days": ["sat"], "timezone": "UTC"}})
     cal = hours_of(policy)
     monday = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
     assert cal.add(monday, 9 * H) == datetime(2026, 11, 14, 10, 0, tzinfo=UTC)
 
 
 def test_tier_overrides_targets_and_hours() -> None:
-    policy = sla.parse_policy(
+    policy = parse_policy(
         {
             **OFFICE,
             "tiers": {
@@ -177,7 +199,7 @@ class T:
 
 
 def test_new_ticket_clocks_and_at_risk_point() -> None:
-    policy = sla.parse_policy({**OFFICE, "at_risk": "25%"})
+    policy = parse_policy({**OFFICE, "at_risk": "25%"})
     t = T(local(2026, 11, 2, 9, 0))
     sla.apply(policy, t, None, t.created_at)
     assert t.sla_first_response_due == local(2026, 11, 2, 13, 0)
@@ -195,7 +217,7 @@ def test_new_ticket_clocks_and_at_risk_point() -> None:
 
 
 def test_first_reply_stops_the_first_response_clock() -> None:
-    policy = sla.parse_policy(OFFICE)
+    policy = parse_policy(OFFICE)
     t = T(local(2026, 11, 2, 9, 0))
     sla.apply(policy, t, None, t.created_at)
     t.first_response_at = local(2026, 11, 2, 10, 0)
@@ -205,7 +227,7 @@ def test_first_reply_stops_the_first_response_clock() -> None:
 
 
 def test_pending_pauses_the_resolution_clock_by_open_time() -> None:
-    policy = sla.parse_policy(OFFICE)
+    policy = parse_policy(OFFICE)
     t = T(local(2026, 11, 2, 9, 0), status="open")
     t.first_response_at = local(2026, 11, 2, 9, 30)
     sla.apply(policy, t, None, t.created_at)
@@ -226,7 +248,7 @@ def test_pending_pauses_the_resolution_clock_by_open_time() -> None:
 
 
 def test_solved_stops_and_reopen_continues() -> None:
-    policy = sla.parse_policy({})  # defaults, 24/7: normal resolution 3 days
+    policy = parse_policy({})  # defaults, 24/7: normal resolution 3 days
     created = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     t = T(created, status="open")
     t.first_response_at = created + H
@@ -240,7 +262,7 @@ def test_solved_stops_and_reopen_continues() -> None:
 
 
 def test_priority_change_recomputes_from_creation() -> None:
-    policy = sla.parse_policy({})
+    policy = parse_policy({})
     created = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     t = T(created)
     sla.apply(policy, t, None, created)
@@ -252,7 +274,7 @@ def test_priority_change_recomputes_from_creation() -> None:
 
 
 def test_disabled_policy_clears_clocks() -> None:
-    policy = sla.parse_policy({"enabled": False})
+    policy = parse_policy({"enabled": False})
     t = T(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     sla.apply(policy, t, None, t.created_at)
     assert t.sla_next_due is None and sla.status(t, t.created_at).state == "none"
@@ -261,13 +283,13 @@ def test_disabled_policy_clears_clocks() -> None:
 # -- in the store and at ingest ----------------------------------------------------------------
 
 
-def ingest_with(store: Store, config: Config, *records: object) -> None:
+def ingest_with(store: Store, config: Settings, *records: object) -> None:
     Ingestor(store, config, hooks=default_hooks(config)).run(list(records), connector="test")  # type: ignore[arg-type]
 
 
 def test_ingest_sets_due_times_and_the_store_recomputes_them(store: Store) -> None:
-    config = parse_config({"sla": {"targets": {"normal": {"first_response": "2h"}}}})
-    store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
+    config = parse_settings({"sla": {"targets": {"normal": {"first_response": "2h"}}}})
+    store.sla.use_sla_policy(sla.SlaPolicy.from_settings(config.sla))
     created = utcnow() - 3 * H
     ingest_with(store, config, mail(at=created))
     number = store.queue.list_tickets().rows[0].number
@@ -290,7 +312,7 @@ def test_ingest_sets_due_times_and_the_store_recomputes_them(store: Store) -> No
 
 
 def test_at_risk_filter_and_tier_change(store: Store) -> None:
-    config = parse_config(
+    config = parse_settings(
         {
             "sla": {
                 "targets": {"normal": {"first_response": "4h"}},
@@ -298,7 +320,7 @@ def test_at_risk_filter_and_tier_change(store: Store) -> None:
             }
         }
     )
-    store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
+    store.sla.use_sla_policy(sla.SlaPolicy.from_settings(config.sla))
     created = utcnow() - 200 * timedelta(minutes=1)  # 3h20m into a 4 h target: at risk
     ingest_with(store, config, mail("vip@acme.com", at=created))
     row = store.queue.list_tickets().rows[0]
@@ -319,8 +341,8 @@ def test_at_risk_filter_and_tier_change(store: Store) -> None:
 
 
 def test_inbound_reply_to_a_pending_ticket_resumes_its_clock(store: Store) -> None:
-    config = parse_config({})
-    store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
+    config = parse_settings({})
+    store.sla.use_sla_policy(sla.SlaPolicy.from_settings(config.sla))
     start = utcnow() - 10 * H
     first = mail(at=start, message_id="<q1@x>")
     ingest_with(store, config, first)
@@ -338,11 +360,11 @@ def test_inbound_reply_to_a_pending_ticket_resumes_its_clock(store: Store) -> No
 
 
 def test_recompute_after_a_policy_change(store: Store) -> None:
-    config = parse_config({})
-    store.sla.use_sla_policy(sla.SlaPolicy.from_config(config))
+    config = parse_settings({})
+    store.sla.use_sla_policy(sla.SlaPolicy.from_settings(config.sla))
     created = utcnow() - H
     ingest_with(store, config, mail(at=created))
-    stricter = sla.parse_policy({"targets": {"normal": {"first_response": "30m"}}})
+    stricter = parse_policy({"targets": {"normal": {"first_response": "30m"}}})
     store.sla.use_sla_policy(stricter)
     assert store.sla.recompute_sla() == 1
     assert store.sla.recompute_sla() == 0
@@ -354,7 +376,7 @@ def test_cli_lists_breached_and_at_risk(store: Store, db_path: Path) -> None:
 
     from deskterm.cli import app
 
-    config = parse_config({})
+    config = parse_settings({})
     now = utcnow()
     ingest_with(
         store,

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from deskterm.config import ConfigError, parse_config
 from deskterm.connectors.records import InboundRecord, Party
 from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
+from deskterm.settings import ConfigError, parse_settings
 from deskterm.store import Store
-from deskterm.triage import RuleError, parse_rules
+from deskterm.triage import Rule, rules_from
 from tests.store.helpers import T0, ingest, mail
 
 RULES = """
@@ -50,7 +51,11 @@ set = { queue = "sales" }
 def config_from(text: str) -> Any:
     import tomllib
 
-    return parse_config(tomllib.loads(text))
+    return parse_settings(tomllib.loads(text))
+
+
+def parse_rules(rules: list[dict[str, Any]]) -> list[Rule]:
+    return rules_from(parse_settings({"rules": rules}).rules)
 
 
 def run(store: Store, config: Any, *records: InboundRecord) -> None:
@@ -157,44 +162,57 @@ set = { queue = "priority-desk" }
     [
         (
             '[[rules]]\nname = "A"\nwhen = { subjct = "x" }',
-            r"rule 'A' \(rules\[0\]\): unknown condition 'subjct'",
+            r"^config \[\[rules\]\] #1 \('A'\) when\.subjct: not a condition — did you mean "
+            r"subject\? \(an ignored condition would make the rule match more than it says\)\.$",
         ),
         (
-            '[[rules]]\nname = "A"\nwhen = { subject = "(" }',
-            r"rule 'A' \(rules\[0\]\): subject = '\(' is not a valid regex",
+            '[[rules]]\nname = "A"\nunless = { subject = "(" }',
+            r"#1 \('A'\) unless\.subject: expected a valid regular expression \(missing \), "
+            r"unterminated subpattern at position 0\), got '\('\.$",
         ),
         (
             '[[rules]]\nname = "B"\nset = { priority = "hot" }',
-            r"rule 'B' \(rules\[0\]\): priority must be one of",
+            r"#1 \('B'\) set\.priority: expected one of low, normal, high, urgent, got 'hot'",
         ),
         (
-            '[[rules]]\nname = "B"\nset = { colour = "red" }',
-            r"rule 'B' \(rules\[0\]\): unknown action 'colour'",
+            '[[rules]]\nname = "B"\nset = { priority = "high", raise_priority = "urgent" }',
+            r"#1 \('B'\) set\.raise_priority: set either priority or raise_priority, not both",
         ),
-        ('[[rules]]\nwhen = { subject = "x" }', r"rules\[0\]: name must be"),
-        ('[[rules]]\nname = "C"\n[[rules]]\nname = "C"', r"rule 'C' \(rules\[1\]\): another rule"),
+        ('[[rules]]\nwhen = { subject = "x" }', r"\[\[rules\]\] #1 name: required, but missing"),
+        ('[[rules]]\nname = "C"\n[[rules]]\nname = "C"', r"#2 \('C'\) name: another rule"),
         (
             '[[rules]]\nname = "D"\nwhen = { new = "yes" }',
-            r"rule 'D' \(rules\[0\]\): new must be true or false",
+            r"#1 \('D'\) when\.new: expected true or false, got 'yes'",
         ),
         (
-            '[[rules]]\nname = "E"\nsett = { queue = "x" }',
-            r"rule 'E' \(rules\[0\]\): unknown key 'sett'",
+            '[[rules]]\nname = "E"\nwhen = { min_emotion_score = 1.5 }',
+            r"#1 \('E'\) when\.min_emotion_score: expected a number from 0 to 1, got 1\.5",
         ),
-        ('rules = "x"', r"rules must be an array of tables"),
+        ('rules = "x"', r"\[\[rules\]\]: expected an array of tables: write each rule as"),
     ],
 )
 def test_broken_rules_name_the_rule_and_key(rules: str, message: str) -> None:
-    with pytest.raises(RuleError, match=message):
-        default_hooks(config_from(rules))
-    assert issubclass(RuleError, ConfigError)
+    with pytest.raises(ConfigError, match=message):
+        config_from(rules)
+
+
+@pytest.mark.parametrize(
+    ("rules", "warning"),
+    [
+        ('[[rules]]\nname = "B"\nset = { colour = "red" }', r"#1 \('B'\) set\.colour \(known: "),
+        ('[[rules]]\nname = "E"\nsett = { queue = "x" }', r"#1 \('E'\) sett — did you mean set\?"),
+    ],
+)
+def test_unknown_rule_keys_warn(rules: str, warning: str) -> None:
+    (found,) = config_from(rules).warnings
+    assert re.search(r"^config: unknown key \[\[rules\]\] " + warning, found)
 
 
 def test_disabled_rules_are_checked_but_skipped() -> None:
     rules = parse_rules([{"name": "off", "enabled": False, "set": {"queue": "x"}}])
     assert rules == []
-    with pytest.raises(RuleError, match="queue must be a non-empty string"):
-        parse_rules([{"name": "off", "enabled": False, "set": {"queue": ""}}])
+    with pytest.raises(ConfigError, match=r"set\.queue: expected a non-empty string"):
+        parse_rules([{"name": "off", "enabled": False, "set": {"queue": " "}}])
 
 
 def test_broken_rules_are_one_line_on_the_cli(tmp_path: Path, isolated_home: Path) -> None:
@@ -207,7 +225,8 @@ def test_broken_rules_are_one_line_on_the_cli(tmp_path: Path, isolated_home: Pat
     db = str(tmp_path / "s.db")
     result = CliRunner().invoke(app, ["--db", db, "triage", "--rules"])
     assert result.exit_code == 1
-    assert "rule 'Bad' (rules[0]): subject = '[' is not a valid regex" in result.stderr
+    assert "[[rules]] #1 ('Bad') when.subject: expected a valid regular expression" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
 
 

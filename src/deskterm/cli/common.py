@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 import typer.core
 
-from deskterm.config import ConfigError
 from deskterm.query import QueryError
 from deskterm.store.errors import Conflict, StoreError
 
 if TYPE_CHECKING:
-    from deskterm.config import Config
+    from deskterm.settings import Settings
     from deskterm.store import Store
 
 
@@ -25,7 +24,14 @@ class CliError(Exception):
     """A command cannot go on; the message is the one sentence the user sees."""
 
 
-_EXPECTED = (CliError, StoreError, ConfigError, QueryError)
+def _expected() -> tuple[type[Exception], ...]:
+    """The errors that are one sentence for the user, not a bug. Evaluated only when
+    something was raised, so ``deskterm --help`` never imports the settings models."""
+    from deskterm.settings import ConfigError
+
+    return (CliError, StoreError, ConfigError, QueryError)
+
+
 CONFLICT_EXIT = 3
 
 
@@ -39,7 +45,7 @@ class DesktermGroup(typer.core.TyperGroup):
         except Conflict as exc:  # someone else changed it: exit 3, so scripts can retry
             typer.echo(f"deskterm: {exc}", err=True)
             raise typer.Exit(CONFLICT_EXIT) from None
-        except _EXPECTED as exc:
+        except _expected() as exc:
             message = str(exc).strip() or type(exc).__name__
             typer.echo(f"deskterm: {message}", err=True)
             raise typer.Exit(1) from None
@@ -54,7 +60,7 @@ class State:
 
     db: str | None = None
     _store: Store | None = field(default=None, repr=False)
-    _config: Config | None = field(default=None, repr=False)
+    _config: Settings | None = field(default=None, repr=False)
 
     def store(self) -> Store:
         """The store named by ``--db``/``DESKTERM_DB`` (default: the user's store)."""
@@ -64,11 +70,14 @@ class State:
             self._store = Store.open(self.db)
         return self._store
 
-    def config(self) -> Config:
+    def config(self) -> Settings:
+        """The config file's settings, checked; its unknown keys are warned about once."""
         if self._config is None:
-            from deskterm.config import load_config
+            from deskterm.settings import load_settings
 
-            self._config = load_config()
+            self._config = load_settings()
+            for warning in self._config.warnings:
+                typer.echo(f"deskterm: warning: {warning}", err=True)
         return self._config
 
 

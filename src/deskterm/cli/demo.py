@@ -11,7 +11,7 @@ import typer
 from deskterm.cli.common import fail, state
 
 if TYPE_CHECKING:
-    from deskterm.config import Config
+    from deskterm.settings import Settings
 
 
 def demo(
@@ -66,17 +66,15 @@ def demo(
         open_console(st)
 
 
-def demo_config(config: Config) -> Config:
+def demo_config(config: Settings) -> Settings:
     """Without a configured agent, the demo console works as its first agent, so "My
     open" shows that agent's tickets instead of nobody's."""
-    from dataclasses import replace
-
-    from deskterm.config import AgentConfig
     from deskterm.demo import AGENTS
+    from deskterm.settings import AgentSettings
 
-    if config.agent.name != AgentConfig().name:
+    if config.agent.name != AgentSettings().name:
         return config
-    return replace(config, agent=replace(config.agent, name=AGENTS[0]))
+    return config.model_copy(update={"agent": config.agent.model_copy(update={"name": AGENTS[0]})})
 
 
 class _DemoProgress:

@@ -44,34 +44,22 @@ class _Setup:
 
 def _setup(ctx: typer.Context, channel: str, tz_name: str | None) -> _Setup:
     from deskterm import paths
-    from deskterm.config import ConfigError
     from deskterm.connectors.archive import ArchiveLimits
     from deskterm.connectors.chatbase import ConnectorError, zone
-    from deskterm.connectors.phones import check_region
 
     config = state(ctx).config()
-    chat = config.section("chat")
+    ingest = config.ingest
     try:
-        region = check_region(config.chat.default_region)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-    configured_tz = chat.get("timezone")
-    if configured_tz is not None and not isinstance(configured_tz, str):
-        raise ConfigError("chat.timezone must be a time zone name such as Europe/Berlin.")
-    try:
-        tz = zone(tz_name or configured_tz)
+        tz = zone(tz_name or config.chat.timezone)
     except ConnectorError as exc:
         raise CliError(str(exc)) from exc
-    store_dir = (
-        paths.data_dir() / "attachments" / channel if config.ingest.store_attachments else None
+    store_dir = paths.data_dir() / "attachments" / channel if ingest.store_attachments else None
+    limits = ArchiveLimits(
+        max_total=ingest.archive_max_bytes,
+        max_member=ingest.archive_member_max_bytes,
+        max_ratio=ingest.archive_max_ratio,
     )
-    return _Setup(
-        region,
-        tz,
-        ArchiveLimits.from_config(config.section("ingest")),
-        store_dir,
-        config.ingest.attachment_max_bytes,
-    )
+    return _Setup(config.chat.default_region, tz, limits, store_dir, ingest.attachment_max_bytes)
 
 
 def _import(

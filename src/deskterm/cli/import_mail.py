@@ -12,8 +12,8 @@ from deskterm.cli.common import JsonOption, fail, state
 from deskterm.cli.imports import app, run_import
 
 if TYPE_CHECKING:
-    from deskterm.config import Config
     from deskterm.connectors.mime import ParseOptions
+    from deskterm.settings import Settings
 
 
 @app.command("mail")
@@ -47,14 +47,13 @@ def import_mail(
         run_import(ctx, items, connector="mail", json_=json_, label="Importing mail")
 
 
-def parse_options(config: Config) -> ParseOptions:
+def parse_options(config: Settings) -> ParseOptions:
     """How mail is parsed for this config (shared by ``import mail`` and ``sync``)."""
     from deskterm.connectors.mime import ParseOptions
-    from deskterm.emotion import emotion_enabled
 
     return ParseOptions(
         keep_attachment_data=config.ingest.store_attachments,
         attachment_max_bytes=config.ingest.attachment_max_bytes,
-        analyze_emotion=emotion_enabled(config),
+        analyze_emotion=config.emotion.enabled,
         agents=frozenset(config.agent.addresses()),
     )

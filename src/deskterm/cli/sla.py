@@ -70,7 +70,7 @@ def recompute(
 
     st = state(ctx)
     store = st.store()
-    store.sla.use_sla_policy(SlaPolicy.from_config(st.config()))
+    store.sla.use_sla_policy(SlaPolicy.from_settings(st.config().sla))
     wanted = parse_query(" ".join(filters or ()))
     if not wanted.status:
         wanted = replace(wanted, status=OPEN_STATUSES)

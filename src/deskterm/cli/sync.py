@@ -23,14 +23,13 @@ from deskterm.cli.common import CliError, JsonOption, fail, state
 from deskterm.cli.imports import run_import
 
 if TYPE_CHECKING:
-    from deskterm.accounts import Account
     from deskterm.cli.common import State
-    from deskterm.config import Config
     from deskterm.connectors.imap import ImapSync
     from deskterm.connectors.mailjobs import MailJob
     from deskterm.connectors.mime import ParseOptions
     from deskterm.connectors.records import Item
     from deskterm.ingest.pipeline import IngestHook
+    from deskterm.settings import AccountSettings, Settings
     from deskterm.store import Store
 
 
@@ -53,11 +52,8 @@ def sync(
 ) -> None:
     """Fetch new mail from the IMAP accounts in the config file (mail is not marked
     read). Safe to run at any time: what is already stored is never doubled."""
-    from deskterm.accounts import accounts
-
     st = state(ctx)
-    config = st.config()
-    configured = accounts(config)
+    configured = st.config().accounts
     if account is not None and account not in configured:
         known = ", ".join(configured) or "none"
         fail(f"No account {account!r} in the config file (configured: {known}).")
@@ -79,7 +75,7 @@ def _options(st: State) -> ParseOptions:
 
 def _once(
     ctx: typer.Context,
-    chosen: list[Account],
+    chosen: list[AccountSettings],
     passwords: dict[str, str],
     workers: int | None,
     json_: bool,
@@ -110,7 +106,7 @@ def _once(
 
 def _watch(
     st: State,
-    chosen: list[Account],
+    chosen: list[AccountSettings],
     passwords: dict[str, str],
     workers: int | None,
     json_: bool,
@@ -186,7 +182,7 @@ def _next_round(wake: queue.Queue[tuple[str, str]]) -> dict[str, list[str]]:
 
 def _round(
     store: Store,
-    config: Config,
+    config: Settings,
     hooks: list[IngestHook],
     options: ParseOptions,
     sync_: ImapSync,

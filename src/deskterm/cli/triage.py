@@ -34,17 +34,19 @@ def triage(
     from dataclasses import replace
 
     from deskterm.query import parse_query
-    from deskterm.triage import load_rules, rerun
+    from deskterm.triage import rerun, rules_from
     from deskterm.vocab import OPEN_STATUSES
 
     st = state(ctx)
-    rules = load_rules(st.config())
+    rules = rules_from(st.config().rules)
     if show_rules:
         rows = [
             {
                 "rule": r.name,
-                "when": ", ".join(f"{k}={v!r}" for k, v in (r.raw.get("when") or {}).items()),
-                "set": ", ".join(f"{k}={v!r}" for k, v in (r.raw.get("set") or {}).items()),
+                "when": ", ".join(f"{k}={v!r}" for k, v in r.settings.when.written().items()),
+                "set": ", ".join(
+                    f"{k}={v!r}" for k, v in r.actions.model_dump(exclude_unset=True).items()
+                ),
                 "stop": r.stop,
             }
             for r in rules

@@ -40,7 +40,7 @@ class ArchiveError(ConnectorError):
 
 @dataclass(frozen=True)
 class ArchiveLimits:
-    """How much an archive may unpack to; ``[ingest]`` keys of the same names override.
+    """How much an archive may unpack to (the caller fills them from ``[ingest]``).
 
     ``max_ratio`` applies to members over ``ratio_floor`` bytes: text compresses about
     10:1 and media barely at all, while a zip bomb's members inflate 1000:1.
@@ -53,25 +53,6 @@ class ArchiveLimits:
     max_members: int = 1_000_000
     max_depth: int = 3
     spool_in_memory: int = 64 * _MIB
-
-    @classmethod
-    def from_config(cls, ingest: dict[str, Any]) -> ArchiveLimits:
-        """Limits from the ``[ingest]`` table (``archive_max_bytes``,
-        ``archive_member_max_bytes``, ``archive_max_ratio``)."""
-        from deskterm.config import ConfigError
-
-        values: dict[str, int] = {}
-        for key, attr in (
-            ("archive_max_bytes", "max_total"),
-            ("archive_member_max_bytes", "max_member"),
-            ("archive_max_ratio", "max_ratio"),
-        ):
-            if key in ingest:
-                value = ingest[key]
-                if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                    raise ConfigError(f"ingest.{key} must be a positive whole number.")
-                values[attr] = value
-        return cls(**values)
 
 
 @dataclass

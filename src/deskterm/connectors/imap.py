@@ -36,17 +36,46 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
-from deskterm.accounts import Account
 from deskterm.connectors.mailjobs import MailJob
 from deskterm.connectors.mime import MAX_MESSAGE_BYTES
 from deskterm.connectors.records import ParseFailure, SyncCheckpoint
 
 log = logging.getLogger(__name__)
+
+
+class Account(Protocol):
+    """What a connection needs of an ``[accounts.NAME]`` table (the caller's settings
+    object; a connector never reads the config)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def where(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def security(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def folders(self) -> tuple[str, ...]: ...
+    @property
+    def cafile(self) -> Path | None: ...
+    @property
+    def verify(self) -> bool: ...
+    @property
+    def mark_read(self) -> bool: ...
+    @property
+    def timeout(self) -> float: ...
+
 
 FETCH_BATCH = 200  # messages per FETCH (a checkpoint follows each)...
 FETCH_BYTES = 32 << 20  # ...or fewer: a FETCH response is held in memory whole

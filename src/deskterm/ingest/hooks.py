@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from deskterm.config import Config
 from deskterm.ingest.pipeline import IngestHook
+from deskterm.settings import Settings
 
 
-def default_hooks(config: Config) -> list[IngestHook]:
+def default_hooks(config: Settings) -> list[IngestHook]:
     """Hooks every import runs, in order: emotion first (rules may test it), then the
     triage rules (which may change the priority), then the SLA clocks.
 
-    Broken rules or SLA settings raise a :class:`~deskterm.config.ConfigError` here,
-    before anything is imported.
+    The settings were checked when the config was loaded, so nothing here fails on
+    a broken rule or SLA duration.
     """
-    from deskterm.emotion import EmotionHook, emotion_enabled
+    from deskterm.emotion import EmotionHook
     from deskterm.sla import CustomerTiers, SlaHook, SlaPolicy
-    from deskterm.triage import TriageHook, load_rules, uses_emotion
+    from deskterm.triage import TriageHook, rules_from, uses_emotion
 
-    rules = load_rules(config)
-    policy = SlaPolicy.from_config(config)
+    rules = rules_from(config.rules)
+    policy = SlaPolicy.from_settings(config.sla)
     tiers = CustomerTiers()
     hooks: list[IngestHook] = []
-    if emotion_enabled(config):
+    if config.emotion.enabled:
         hooks.append(EmotionHook(eager=uses_emotion(rules)))
     if rules:
         hooks.append(TriageHook(rules, tiers))

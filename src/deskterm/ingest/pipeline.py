@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from deskterm.attachments import AttachmentStore
-from deskterm.config import Config, ConfigError
 from deskterm.connectors.records import (
     AlreadyStored,
     AttachmentRecord,
@@ -42,6 +41,7 @@ from deskterm.connectors.records import (
 )
 from deskterm.connectors.records import content_hash as content_hash  # re-exported
 from deskterm.ingest.threads import normalize_subject, ticket_token
+from deskterm.settings import Settings
 from deskterm.store import Store
 from deskterm.store.errors import StoreError
 from deskterm.store.ingest_ops import IngestWriter, TicketState
@@ -105,7 +105,7 @@ class IngestHook(Protocol):
     def __call__(self, ctx: HookContext) -> None: ...
 
 
-def _chat_agents(config: Config) -> set[str]:
+def _chat_agents(config: Settings) -> set[str]:
     """``[chat] agents`` as matched: case-folded, and phone numbers also in E.164 so
     ``"+1 415 555 0100"`` in the config matches the ``+14155550100`` identity."""
     from deskterm.connectors.phones import looks_like_phone, to_e164
@@ -144,7 +144,7 @@ class Ingestor:
     def __init__(
         self,
         store: Store,
-        config: Config,
+        config: Settings,
         *,
         hooks: Sequence[IngestHook] = (),
         progress: Callable[[IngestSummary], None] | None = None,
@@ -153,21 +153,18 @@ class Ingestor:
         self.config = config
         self.hooks = list(hooks)
         self.progress = progress
-        self.batch_size = max(1, config.ingest.batch_size)
+        self.batch_size = config.ingest.batch_size
         self.window = timedelta(days=config.ingest.thread_window_days)
-        self.gap = timedelta(hours=config.ingest.session_gap_hours)
+        self.gap = timedelta(hours=config.chat.session_gap_hours)
         self.agent_addresses = config.agent.addresses()
         self.chat_agents = _chat_agents(config)
         # Chat records are small: bigger batches make fewer, cheaper commits.
-        chat_batch = config.section("chat").get("batch_size", 10 * self.batch_size)
-        if not isinstance(chat_batch, int) or isinstance(chat_batch, bool) or chat_batch < 1:
-            raise ConfigError("chat.batch_size must be a positive whole number.")
-        self.chat_batch_size = chat_batch
+        self.chat_batch_size = config.chat.batch_size or 10 * self.batch_size
         self._agents: dict[tuple[str, str, str], bool] = {}
         self._names: dict[str, str] = {}
         self._now = utcnow()  # one created_at per batch
-        self.default_queue = str(config.section("ingest").get("default_queue", "general"))
-        self.attachment_store = AttachmentStore.from_config(config)
+        self.default_queue = config.ingest.default_queue
+        self.attachment_store = AttachmentStore.from_settings(config.ingest)
         self._run = _Run()
 
     # -- driving ---------------------------------------------------------------------

@@ -37,9 +37,9 @@ class SlaClock:
     @property
     def policy(self) -> sla.SlaPolicy:
         if self._policy is None:
-            from deskterm.config import load_config
+            from deskterm.settings import load_settings
 
-            self._policy = sla.SlaPolicy.from_config(load_config())
+            self._policy = sla.SlaPolicy.from_settings(load_settings().sla)
         return self._policy
 
     def now(self) -> datetime:
