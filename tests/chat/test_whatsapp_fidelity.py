@@ -139,5 +139,5 @@ def test_ticket_subject_through_the_cli(tmp_path: Path, db_path: Path, store: St
                 Msg(start + timedelta(minutes=3), ANA, "Sorry! Checking.")]  # fmt: skip
     path = write(tmp_path / "WhatsApp Chat with Bea.txt", whatsapp_text("android-en_GB", messages))
     cli("--db", str(db_path), "import", "whatsapp", str(path), "--tz", "UTC")
-    [ticket] = store.list_tickets(limit=5).rows
+    [ticket] = store.queue.list_tickets(limit=5).rows
     assert ticket.subject == "My card was charged twice"

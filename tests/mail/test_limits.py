@@ -153,8 +153,8 @@ def test_limits_reach_the_summary_and_the_store(tmp_path: Path, isolated_home: P
 
     store = Store.open(Path(db))
     try:
-        [ticket] = store.list_tickets(limit=5).rows
-        body = store.get_ticket(ticket.number).messages[0].body
+        [ticket] = store.queue.list_tickets(limit=5).rows
+        body = store.tickets.get_ticket(ticket.number).messages[0].body
     finally:
         store.close()
     assert body.endswith(f"[deskterm: 2 MIME parts beyond the first {MAX_PARTS} not read]")

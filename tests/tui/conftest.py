@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from deskterm.app import DesktermApp, make_app
 from deskterm.settings import AgentSettings, HeardSettings, Settings
@@ -30,9 +32,12 @@ def console(store: Store, *, policy: str = "warn") -> DesktermApp:
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until every worker has finished and the screen has caught up."""
     for _ in range(3):
-        busy = pilot.app.work_in_flight()
-        if busy:  # (an empty list would mean every worker, the live feed too)
-            await pilot.app.workers.wait_for_complete(busy)
+        for _ in range(50):  # a re-read may cancel a worker we wait for: wait again
+            busy = [w for w in pilot.app.work_in_flight() if not w.is_finished]
+            if not busy:  # (an empty list would mean every worker, the live feed too)
+                break
+            with contextlib.suppress(WorkerCancelled):
+                await pilot.app.workers.wait_for_complete(busy)
         await pilot.pause()
 
 
