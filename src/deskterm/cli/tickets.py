@@ -70,7 +70,7 @@ def list_tickets(
     from deskterm.query import TicketFilter, parse_query
 
     fmt = output_format(json_, csv_)
-    typed = parse_query(query) if query else TicketFilter()
+    typed = parse_query(query, me=state(ctx).config().agent.name) if query else TicketFilter()
     options = parse_query(
         " ".join(
             f"{key}:{','.join(values)}"

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from deskterm.store import dialect
 from deskterm.store.base import StoreBase
 from deskterm.store.errors import NotFound
 from deskterm.store.models import Customer, Identity, Ticket
@@ -94,12 +95,14 @@ class CustomerQueries(StoreBase):
                 col(Customer.merged_into_id).is_(None)
             )
             if search:
-                like = f"%{search.strip()}%"
+                like, esc = dialect.contains(search.strip()), dialect.LIKE_ESCAPE
                 stmt = stmt.where(
-                    col(Customer.name).ilike(like)
-                    | col(Customer.organization).ilike(like)
+                    col(Customer.name).ilike(like, escape=esc)
+                    | col(Customer.organization).ilike(like, escape=esc)
                     | col(Customer.id).in_(
-                        select(Identity.customer_id).where(col(Identity.value).ilike(like.lower()))
+                        select(Identity.customer_id).where(
+                            col(Identity.value).ilike(like.lower(), escape=esc)
+                        )
                     )
                 )
             if after_id is not None:
