@@ -189,15 +189,16 @@ def _search_words_function() -> str:
     Without it, PostgreSQL's parser keeps ``ana@acme.com``, ``example.com/x`` or
     ``1.5`` whole, reads ``ORD-366859`` as ``ord`` and ``-366859``, and keeps accents,
     so the same word found different tickets on the two stores. Pure-ASCII text (most
-    mail) skips the Unicode normalisation, which costs more than the rest together.
+    mail) skips the Unicode normalisation and the long character class: together they
+    cost three times the rest.
     """
     return (
         "CREATE OR REPLACE FUNCTION deskterm_search_words(doc text) RETURNS text "
-        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$ SELECT regexp_replace("
-        "CASE WHEN doc ~ '[^\\x01-\\x7f]' THEN replace(normalize(regexp_replace("
+        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$ SELECT CASE "
+        "WHEN doc ~ '[^\\x01-\\x7f]' THEN regexp_replace(replace(normalize(regexp_replace("
         "normalize(lower(doc), NFD), '([a-z])[\\u0300-\\u036f]+', '\\1', 'g'), NFC), "
-        "'\u03c2', '\u03c3') ELSE lower(doc) END, "
-        f"'{_separator_class()}+', ' ', 'g') $fn$"
+        f"'\u03c2', '\u03c3'), '{_separator_class()}+', ' ', 'g') "
+        "ELSE regexp_replace(lower(doc), '[^0-9a-z]+', ' ', 'g') END $fn$"
     )
 
 
