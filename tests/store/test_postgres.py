@@ -86,3 +86,31 @@ def test_demo_store_builds_on_postgres(pg_store: Store) -> None:
     assert report.tickets == 30
     assert pg_store.ticket_count() == 30
     assert pg_store.search_messages("account")
+
+
+def test_upgrade_reindexes_search_words_and_downgrade_removes_them(pg_url: str) -> None:
+    """A 0002 store (``simple`` over raw text) is reindexed on open: ``acme`` finds
+    ``ana@acme.com`` and ``cafe`` finds ``Café`` there too, as on SQLite."""
+    from alembic import command
+
+    store = Store.open(pg_url)
+    ingest(store, mail("a@x.org", "Café", "write to ana@acme.com"))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE message DROP COLUMN search")
+        conn.exec_driver_sql("DROP FUNCTION deskterm_search_words(text)")
+        conn.exec_driver_sql(
+            "ALTER TABLE message ADD COLUMN search tsvector GENERATED ALWAYS AS "
+            "(to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(body, ''))) STORED"
+        )
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0002_workflow'")
+    assert store.search_messages("acme") == []
+    store.close()
+    store = Store.open(pg_url)
+    assert [h["ticket_subject"] for h in store.search_messages("acme cafe")] == ["Café"]
+    with store.engine.begin() as conn:
+        command.downgrade(schema._alembic_config(conn), "base")
+        functions = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_proc WHERE proname = 'deskterm_search_words'"
+        ).scalar_one()
+    assert functions == 0
+    store.close()
