@@ -74,6 +74,8 @@ def main() -> int:
         rows = build["tickets"] + build["messages"] + build["events"]
         build["rows_per_s"] = rows / build["seconds"]
         results["build"] = build
+    from sqlalchemy import text
+
     from deskterm.query import parse_query
     from deskterm.store import Store
 
@@ -104,8 +106,9 @@ def main() -> int:
 
     search: dict[str, dict[str, float]] = {}
     with store.engine.connect() as conn:
-        rare = conn.exec_driver_sql(
-            "SELECT subject FROM ticket WHERE subject LIKE '%ORD-%' ORDER BY id LIMIT 1 OFFSET 100"
+        rare = conn.execute(
+            text("SELECT subject FROM ticket WHERE subject LIKE :p ORDER BY id LIMIT 1 OFFSET 100"),
+            {"p": "%ORD-%"},  # bound: psycopg reads a literal % as a placeholder
         ).scalar_one()
     order = rare[rare.index("ORD-") :].split()[0]
     for word in ("account", "refund", order, "xylophone", "acc*", "refund OR chargeback",

@@ -114,3 +114,26 @@ def test_upgrade_reindexes_search_words_and_downgrade_removes_them(pg_url: str) 
         ).scalar_one()
     assert functions == 0
     store.close()
+
+
+def test_search_pages_through_common_and_rare_words_newest_first(pg_store: Store) -> None:
+    """Both ways PostgreSQL finds hits (walking the newest messages for a common word,
+    the index for a rare one) give every hit once, newest first, page after page."""
+    ingest(
+        pg_store,
+        *(
+            mail(f"c{i}@x.org", f"Case {i}", "common" + (" rare" if i % 10 == 0 else ""), minutes=i)
+            for i in range(30)
+        ),
+    )
+
+    def walk(word: str) -> list[str]:
+        subjects, before = [], None
+        while hits := pg_store.search_messages(word, limit=4, before=before):
+            subjects += [h["ticket_subject"] for h in hits]
+            before = hits[-1]["id"]
+        return subjects
+
+    assert walk("common") == [f"Case {i}" for i in range(29, -1, -1)]
+    assert walk("rare") == ["Case 20", "Case 10", "Case 0"]
+    assert walk("common -rare") == [f"Case {i}" for i in range(29, -1, -1) if i % 10]
