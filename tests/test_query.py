@@ -60,7 +60,7 @@ def test_assignee_me_is_the_agent_the_caller_names() -> None:
         ('status:""', "needs a value"),
         ('"unclosed', "Unbalanced quote"),
         ('refund "never arrived', "Unbalanced quote"),
-        ("sla:soon", "use one of breached, at-risk"),
+        ("sla:soon", "is not valid; use breached or at-risk"),
         ("-broken", "only excludes"),
         ("refund OR -broken", "OR cannot join an excluded term"),
         ("-status:open", "cannot exclude"),

@@ -217,7 +217,7 @@ def parse_query(query: str, *, me: str | None = None) -> TicketFilter:
             words.append(token)
     sla = fields["sla"][-1].lower() if fields["sla"] else None
     if sla not in (None, *SLA_STATES):
-        raise QueryError(f"sla:{sla} is not valid; use one of {', '.join(SLA_STATES)}.")
+        raise QueryError(f"sla:{sla} is not valid; use {' or '.join(SLA_STATES)}.")
     return TicketFilter(
         status=_vocabulary("status", fields["status"], STATUSES, STATUS_LABELS),
         priority=_vocabulary("priority", fields["priority"], PRIORITIES, PRIORITY_LABELS),
