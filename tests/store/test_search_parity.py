@@ -143,3 +143,12 @@ def test_both_stores_hold_the_same_data(sqlite_store: Store, pg_store: Store) ->
     mine = {(r.number, r.subject) for r in sqlite_store.list_tickets(limit=100).rows}
     theirs = {(r.number, r.subject) for r in pg_store.list_tickets(limit=100).rows}
     assert mine == theirs and len(mine) == len(CORPUS)
+
+
+def test_customer_search_takes_percent_and_underscore_literally(any_store: Store) -> None:
+    def names(search: str) -> set[str]:
+        return {c["name"] for c in any_store.list_customers(search)}
+
+    assert names("%") == names("100%") == {"Percent 100% Co"}
+    assert names("_") == {"Under_Score"}
+    assert names("U_d") == set()  # as a wildcard, _ would match "Und"
