@@ -55,7 +55,7 @@ def test_assignee_me_is_the_agent_the_caller_names() -> None:
         ("status:done", "status:done is not valid; use one of new, open, pending, on_hold"),
         ("priority:max", r"use one of low, normal \(norm\), high, urgent \(urg\)\.$"),
         ("channel:fax", r"email \(mail\), whatsapp \(wa\)"),
-        ("colour:red", "Unknown filter colour:; use one of status, priority"),
+        ("colour:red", 'Unknown filter "colour:"; use one of status, priority'),
         ("status:", "needs a value"),
         ('status:""', "needs a value"),
         ('"unclosed', "Unbalanced quote"),

@@ -210,7 +210,7 @@ def parse_query(query: str, *, me: str | None = None) -> TicketFilter:
                 raise QueryError(f"{key}: needs a value, as in {key}:something")
         elif token.key and not _path_like(token):
             raise QueryError(
-                f"Unknown filter {token.key}:; use one of {', '.join(KEYS)} "
+                f'Unknown filter "{token.key}:"; use one of {", ".join(KEYS)} '
                 f'(or put "{token.key}:{token.value}" in quotes to search for it).'
             )
         else:
