@@ -71,7 +71,7 @@ def recompute(
     st = state(ctx)
     store = st.store()
     store.use_sla_policy(SlaPolicy.from_config(st.config()))
-    wanted = parse_query(" ".join(filters or ()))
+    wanted = parse_query(" ".join(filters or ()), me=st.config().agent.name)
     if not wanted.status:
         wanted = replace(wanted, status=OPEN_STATUSES)
     changed = store.recompute_sla(replace(wanted, text=""))
