@@ -132,7 +132,7 @@ def test_env_var_selects_the_store(demo_db: str, monkeypatch: pytest.MonkeyPatch
         (("--db", "/no/such/dir/x.db", "tickets", "list"), "does not exist"),
         (("--db", "mysql://x/y", "tickets", "list"), "unsupported"),
         (("tickets", "show", "424242"), "no ticket #424242"),
-        (("tickets", "list", "-q", "status:nope"), "not one of"),
+        (("tickets", "list", "-q", "status:nope"), "not valid; use one of new, open"),
         (("tickets", "list", "--json", "--csv"), "one of --json and --csv"),
     ],
 )

@@ -5,6 +5,17 @@ from __future__ import annotations
 STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
 PRIORITIES = ("low", "normal", "high", "urgent")
+# How the console shows them where space is short; the query language accepts these too.
+PRIORITY_LABELS = {"urgent": "urg", "high": "high", "normal": "norm", "low": "low"}
+STATUS_LABELS = {"on_hold": "on hold"}
+CHANNEL_LABELS = {
+    "email": "mail",
+    "whatsapp": "wa",
+    "slack": "slack",
+    "telegram": "tg",
+    "discord": "disc",
+    "chat": "chat",
+}
 DIRECTIONS = ("inbound", "outbound", "note")
 CHANNELS = ("email", "whatsapp", "slack", "telegram", "discord", "chat")
 HEARD_STEPS = ("H", "E", "A", "R", "D")

@@ -88,3 +88,56 @@ def test_demo_store_builds_on_postgres(pg_store: Store) -> None:
     assert report.tickets == 30
     assert pg_store.tickets.ticket_count() == 30
     assert pg_store.queue.search_messages("account")
+
+
+def test_upgrade_reindexes_search_words_and_downgrade_removes_them(pg_url: str) -> None:
+    """A 0002 store (``simple`` over raw text) is reindexed on open: ``acme`` finds
+    ``ana@acme.com`` and ``cafe`` finds ``Café`` there too, as on SQLite."""
+    from alembic import command
+
+    store = Store.open(pg_url)
+    ingest(store, mail("a@x.org", "Café", "write to ana@acme.com"))
+    with store.db.engine.begin() as conn:  # later migrations first, then 0003 by hand
+        command.downgrade(schema._alembic_config(conn), "0003_search_words")
+    with store.db.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE message DROP COLUMN search")
+        conn.exec_driver_sql("DROP FUNCTION deskterm_search_words(text)")
+        conn.exec_driver_sql(
+            "ALTER TABLE message ADD COLUMN search tsvector GENERATED ALWAYS AS "
+            "(to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(body, ''))) STORED"
+        )
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0002_workflow'")
+    assert store.queue.search_messages("acme") == []
+    store.close()
+    store = Store.open(pg_url)
+    assert [h["ticket_subject"] for h in store.queue.search_messages("acme cafe")] == ["Café"]
+    with store.db.engine.begin() as conn:
+        command.downgrade(schema._alembic_config(conn), "base")
+        functions = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_proc WHERE proname = 'deskterm_search_words'"
+        ).scalar_one()
+    assert functions == 0
+    store.close()
+
+
+def test_search_pages_through_common_and_rare_words_newest_first(pg_store: Store) -> None:
+    """Both ways PostgreSQL finds hits (walking the newest messages for a common word,
+    the index for a rare one) give every hit once, newest first, page after page."""
+    ingest(
+        pg_store,
+        *(
+            mail(f"c{i}@x.org", f"Case {i}", "common" + (" rare" if i % 10 == 0 else ""), minutes=i)
+            for i in range(30)
+        ),
+    )
+
+    def walk(word: str) -> list[str]:
+        subjects, before = [], None
+        while hits := pg_store.queue.search_messages(word, limit=4, before=before):
+            subjects += [h["ticket_subject"] for h in hits]
+            before = hits[-1]["id"]
+        return subjects
+
+    assert walk("common") == [f"Case {i}" for i in range(29, -1, -1)]
+    assert walk("rare") == ["Case 20", "Case 10", "Case 0"]
+    assert walk("common -rare") == [f"Case {i}" for i in range(29, -1, -1) if i % 10]

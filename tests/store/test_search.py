@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import pytest
 
+from deskterm.query import parse_text
 from deskterm.store import Store
-from deskterm.store.dialect import fts5_query
+from deskterm.store.dialect import fts5_query, tsquery
 from tests.store.helpers import ingest, mail
 
 
 @pytest.mark.parametrize(
-    ("typed", "expected"),
+    ("typed", "fts5", "pg"),
     [
-        ("refund", '"refund"'),
-        ("Refund NOW", '"Refund" "NOW"'),
-        ('"exact phrase" word', '"exact phrase" "word"'),
-        ("pass*", '"pass"*'),
-        ("AND OR NOT", '"AND" "OR" "NOT"'),
-        ('say "hi', '"say" """hi"'),
-        ("subject:x -y", '"subject:x" "-y"'),
-        ("   ", ""),
+        ("refund", '(("refund"))', "('refund')"),
+        ("Refund NOW", '(("Refund") AND ("NOW"))', "('refund') & ('now')"),
+        (
+            '"exact phrase" w*',
+            '(("exact phrase") AND ("w"*))',
+            "(('exact' <-> 'phrase')) & ('w':*)",
+        ),
+        ("AND OR NOT", '(("AND" OR "NOT"))', "('and' | 'not')"),
+        ("a -b", '(("a")) NOT "b"', "('a') & !'b'"),
+        ("don't", """(("don't"))""", "(('don' <-> 't'))"),
+        (r"C:\U", r'(("C:\U"))', "(('c' <-> 'u'))"),
+        ('x:"y z"', '(("x:y z"))', "(('x' <-> 'y' <-> 'z'))"),
+        ("Ærø café", '(("Ærø") AND ("café"))', "('ærø') & ('cafe')"),
+        ("&& -", None, None),
+        ("   ", None, None),
     ],
 )
-def test_user_words_never_become_fts_syntax(typed: str, expected: str) -> None:
-    assert fts5_query(typed) == expected
+def test_user_words_never_become_query_syntax(typed: str, fts5: str, pg: str) -> None:
+    assert fts5_query(parse_text(typed)) == fts5
+    assert tsquery(parse_text(typed)) == pg
 
 
 def test_search_finds_bodies_and_subjects_newest_first(store: Store) -> None:

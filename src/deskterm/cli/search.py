@@ -11,7 +11,12 @@ from deskterm.cli.common import JsonOption, emit_rows, state
 
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help='Words and "quoted phrases"; word* for a prefix.')],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words, "quoted phrases", word* (prefix), a OR b, -word (not); see docs/query.md.',
+        ),
+    ],
     limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many hits.")] = 50,
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:

@@ -71,7 +71,7 @@ def recompute(
     st = state(ctx)
     store = st.store()
     store.sla.use_sla_policy(SlaPolicy.from_settings(st.config().sla))
-    wanted = parse_query(" ".join(filters or ()))
+    wanted = parse_query(" ".join(filters or ()), me=st.config().agent.name)
     if not wanted.status:
         wanted = replace(wanted, status=OPEN_STATUSES)
     changed = store.sla.recompute_sla(replace(wanted, text=""))

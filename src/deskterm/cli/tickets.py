@@ -71,7 +71,7 @@ def list_tickets(
     from deskterm.query import TicketFilter, parse_query
 
     fmt = output_format(json_, csv_)
-    typed = parse_query(query) if query else TicketFilter()
+    typed = parse_query(query, me=state(ctx).config().agent.name) if query else TicketFilter()
     options = parse_query(
         " ".join(
             f"{key}:{','.join(values)}"
@@ -251,7 +251,7 @@ def take(
 
     st = state(ctx)
     agent = st.config().agent.name
-    number = st.store().claims.take_next(agent, parse_query(query) if query else None)
+    number = st.store().claims.take_next(agent, parse_query(query, me=agent) if query else None)
     if number is None:
         fail("There is no unassigned new or open ticket to take.")
     if json_:

@@ -54,7 +54,7 @@ def triage(
         emit_rows(rows, ("rule", "when", "set"), "json" if json_ else "table",
                   title=f"{len(rows)} rules")  # fmt: skip
         return
-    wanted = parse_query(" ".join(filters or ()))
+    wanted = parse_query(" ".join(filters or ()), me=st.config().agent.name)
     if not wanted.status:
         wanted = replace(wanted, status=OPEN_STATUSES)
     if wanted.text:

@@ -18,17 +18,8 @@ from textual.content import Content
 
 from deskterm import sla
 from deskterm.textsafe import clean_line, clean_text
+from deskterm.vocab import CHANNEL_LABELS, PRIORITY_LABELS, STATUS_LABELS
 
-PRIORITY_LABELS = {"urgent": "urg", "high": "high", "normal": "norm", "low": "low"}
-STATUS_LABELS = {"on_hold": "on hold"}
-CHANNEL_LABELS = {
-    "email": "mail",
-    "whatsapp": "wa",
-    "slack": "slack",
-    "telegram": "tg",
-    "discord": "disc",
-    "chat": "chat",
-}
 DIRECTION_LABELS = {"inbound": "IN", "outbound": "OUT", "note": "NOTE"}
 # Neutral is left blank: the column should catch the eye only when it matters.
 EMOTION_LABELS = {

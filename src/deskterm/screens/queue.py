@@ -191,7 +191,7 @@ class QueueScreen(DeskNode, Screen[None]):
     def _apply_filter(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         try:
-            typed = parse_query(text)
+            typed = parse_query(text, me=self.desk.config.agent.name)
         except QueryError as exc:
             self.notify(str(exc), title="Filter", severity="error", markup=False)
             return

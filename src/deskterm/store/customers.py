@@ -19,6 +19,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from deskterm import sla
+from deskterm.store import dialect
 from deskterm.store.base import Database
 from deskterm.store.changes import load_customer, log_event, touch
 from deskterm.store.errors import Conflict, InvalidValue, NotFound
@@ -139,12 +140,14 @@ class Customers:
                 col(Customer.merged_into_id).is_(None)
             )
             if search:
-                like = f"%{search.strip()}%"
+                like, esc = dialect.contains(search.strip()), dialect.LIKE_ESCAPE
                 stmt = stmt.where(
-                    col(Customer.name).ilike(like)
-                    | col(Customer.organization).ilike(like)
+                    col(Customer.name).ilike(like, escape=esc)
+                    | col(Customer.organization).ilike(like, escape=esc)
                     | col(Customer.id).in_(
-                        select(Identity.customer_id).where(col(Identity.value).ilike(like.lower()))
+                        select(Identity.customer_id).where(
+                            col(Identity.value).ilike(like.lower(), escape=esc)
+                        )
                     )
                 )
             if after_id is not None:

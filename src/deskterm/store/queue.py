@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from deskterm.query import UNASSIGNED, TicketFilter
+from deskterm.query import UNASSIGNED, TicketFilter, parse_text
 from deskterm.store import dialect
 from deskterm.store.base import Database
 from deskterm.store.models import Customer, Identity, Message, Ticket, TicketTag
@@ -144,10 +144,13 @@ class QueueQueries:
                 phone = "+" + needle.lstrip("+").replace(" ", "")
                 by_identity = and_(col(Identity.kind) == "phone", col(Identity.value) == phone)
             else:
-                like = f"%{raw.strip()}%"
+                like = dialect.contains(raw.strip())
                 parts.append(
                     select(col(Customer.id)).where(
-                        or_(col(Customer.name).ilike(like), col(Customer.organization).ilike(like))
+                        or_(
+                            col(Customer.name).ilike(like, escape=dialect.LIKE_ESCAPE),
+                            col(Customer.organization).ilike(like, escape=dialect.LIKE_ESCAPE),
+                        )
                     )
                 )
             if by_identity is not None:
@@ -378,13 +381,14 @@ class QueueQueries:
         older message; callers that page drop tickets they already show.
         """
         conn = session.connection()
+        words = parse_text(f.text)
         conds = self.conditions(session, f)
         found: dict[int, TicketRow] = {}
         last_hit: int | None = None
         position = before if isinstance(before, int) else None
         chunk = max(limit * 4, 200)
         while len(found) < limit:
-            ids = dialect.search_message_ids(conn, f.text, chunk, position)
+            ids = dialect.search_message_ids(conn, words, chunk, position)
             if not ids:
                 last_hit = None
                 break
@@ -420,9 +424,13 @@ class QueueQueries:
     def search_messages(
         self, query: str, limit: int = PAGE, before: int | None = None
     ) -> list[dict[str, Any]]:
-        """Messages matching ``query``, newest first, with their ticket's number and subject."""
+        """Messages matching ``query``, newest first, with their ticket's number and subject.
+
+        ``query`` is the full-text part of the query language; :class:`QueryError`
+        for one it cannot read, as ``tickets list -q`` gives."""
+        words = parse_text(query)
         with self.db.read() as session:
-            ids = dialect.search_message_ids(session.connection(), query, limit, before)
+            ids = dialect.search_message_ids(session.connection(), words, limit, before)
             if not ids:
                 return []
             stmt = (
@@ -452,8 +460,9 @@ class QueueQueries:
 
     def count_search(self, query: str) -> int:
         """How many messages match ``query``."""
+        words = parse_text(query)
         with self.db.read() as session:
-            return dialect.count_matches(session.connection(), query)
+            return dialect.count_matches(session.connection(), words)
 
     def list_tickets_before(
         self, f: TicketFilter | None = None, before: Cursor | None = None, limit: int = PAGE

@@ -1,7 +1,7 @@
 """team mode: agents, presence, customer versions, change notifications
 
 Revision ID: 0006_team
-Revises: 0002_workflow
+Revises: 0003_search_words
 Create Date: 2026-12-05 00:50:00
 """
 
@@ -14,7 +14,7 @@ import deskterm.store.types
 from deskterm.store import dialect
 
 revision = "0006_team"
-down_revision = "0002_workflow"
+down_revision = "0003_search_words"
 branch_labels = None
 depends_on = None
 
