@@ -82,12 +82,16 @@ def response_style(emotion: str | None) -> ResponseStyle | None:
 # model learns capitals, "!!!" and questions from its data; what it cannot learn from
 # Reddit comments is added here. Set on the tune half of bench/data/support_emotion.jsonl.
 REPEAT_BOOST = 2.5  # frustration, for a repeat contact
-_THREATS = re.compile(
-    r"\b(lawyers?|attorneys?|solicitors?|legal action|sue|suing|court|chargebacks?|ombudsman)\b"
+_THREATS = frozenset(
+    "lawyer, lawyers, attorney, solicitor, legal action, sue, suing, sue you, court,"
+    " chargeback, ombudsman".split(", ")
 )
 THREAT_BOOST = 1.5  # anger
+CAPS_BOOST = 1.5  # anger, for a message mostly in capitals
+QUESTIONS_BOOST = 1.5  # anxiety, for three question marks or more
 # Shown as cues (the model weighs these words itself).
-_MONEY = re.compile(r"\b(refund(?:ed|s)?|money back|cancel(?:led|lation)?|unsubscribe)\b")
+_MONEY = frozenset("refund, refunds, money back, cancel, cancelled, unsubscribe".split(", "))
+_CAPS_PAIR = re.compile(r"[A-Z][A-Z]")
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 _WORD = re.compile(r"\b[A-Za-z]{2,}\b")
 
@@ -156,49 +160,55 @@ class EmotionAnalyzer:
         self, body: str, subject: str = "", *, repeat_contact: bool = False
     ) -> EmotionResult:
         """Classify one inbound message (``subject`` is read too, for mail)."""
-        return decide(self.features(body, subject), repeat_contact=repeat_contact)
+        features = self.features(body, subject, explain=True)
+        return decide(features, repeat_contact=repeat_contact)
 
-    def features(self, body: str, subject: str = "") -> TextFeatures:
+    def features(self, body: str, subject: str = "", *, explain: bool = False) -> TextFeatures:
         """What the text itself says: the costly part, which needs no other message and
-        can run in a parse worker (mail does)."""
+        can run in a parse worker (mail does). ``explain`` adds the words behind the
+        estimate to the cues (imports store only the emotion and its strength)."""
         text = own_text(body)
         if subject:
             text = f"{subject.strip()}\n{text}"
         if not text.strip():
             return TextFeatures(empty=True)
-        scores = model().score(text)
+        scores = model().score(text, explain=explain)
         logits = list(scores.logits)
         cues = []
-        lowered = text[:MAX_CHARS].lower()
-        threat = _THREATS.search(lowered)
-        if threat:
+        threats = _THREATS.intersection(scores.grams)
+        if threats:
             logits[_ANGER] += THREAT_BOOST
-            cues.append(threat.group(1))
-        money = _MONEY.search(lowered)
-        if money:
-            cues.append(money.group(1))
-        cues.extend(_signals(text))
+            cues.extend(sorted(threats))
+        cues.extend(sorted(_MONEY.intersection(scores.grams)))
+        cues.extend(_signals(text, logits))
         return TextFeatures(tuple(logits), scores.words, tuple(cues))
 
 
 _ANGER = CLASSES.index("anger")
 _FRUSTRATION = CLASSES.index("frustration")
+_ANXIETY = CLASSES.index("anxiety")
+_NEUTRAL = CLASSES.index("neutral")
 _POSITIVE = CLASSES.index("positive")
 _NEGATIVE = tuple(CLASSES.index(c) for c in ("anger", "frustration", "anxiety", "disappointment"))
 
 
-def _signals(text: str) -> list[str]:
-    """Loudness and questions, named for the agent (the model weighs them itself)."""
+def _signals(text: str, logits: list[float]) -> list[str]:
+    """Loudness and questions, named for the agent. The model weighs them as Reddit
+    uses them (capitals and questions there are mostly excitement and curiosity); in
+    support mail shouting reads as anger and a string of questions as anxiety
+    (PRODUCT.md §5), so those add to the model's scores."""
     cues = []
     opening = text[:1000]
     if "!!!" in opening:
         cues.append("!!!")
-    if _CAPS_WORD.search(opening):
+    if _CAPS_PAIR.search(opening):
         caps = len(_CAPS_WORD.findall(opening))
         if caps >= 3 and caps >= 0.5 * len(_WORD.findall(opening)):
+            logits[_ANGER] += CAPS_BOOST
             cues.append("ALL CAPS")
     questions = opening.count("?")
     if questions >= 3:
+        logits[_ANXIETY] += QUESTIONS_BOOST
         cues.append(f"{questions} questions")
     return cues
 
@@ -211,7 +221,9 @@ def decide(features: TextFeatures, *, repeat_contact: bool = False) -> EmotionRe
     text_best = max(range(len(logits)), key=logits.__getitem__)
     cues = []
     if repeat_contact:
-        logits[_FRUSTRATION] += REPEAT_BOOST
+        # Writing again unanswered is frustration even in plain words: it beats a
+        # neutral reading, and adds weight against the others.
+        logits[_FRUSTRATION] = max(logits[_FRUSTRATION] + REPEAT_BOOST, logits[_NEUTRAL] + 0.5)
         cues.append("repeat contact within 24 h")
     probs = softmax(logits)
     best = max(range(len(probs)), key=probs.__getitem__)

@@ -1,11 +1,11 @@
 """The shipped emotion model: a multinomial logistic regression over word n-grams.
 
 Pure Python on purpose (no numpy at run time: start-up time and install size
-matter). The features are the *set* of a message's words and word pairs, plus a few
-dense signals (VADER's lexicon valences, capitals, ``!!!``, questions); a message's
-score for each class is the bias plus the weights of the n-grams it holds, divided
-by the square root of how many distinct n-grams it has (known to the model or not,
-so the norm does not change when rare n-grams are pruned from the weights).
+matter). The features are a message's words and word pairs, plus a few dense signals
+(VADER's lexicon valences, capitals, ``!!!``, questions); a message's score for each
+class is the bias plus the weights of the n-grams it holds (each time it holds
+them), divided by the square root of how many n-grams it has (known to the model or
+not, so the norm does not change when rare n-grams are pruned from the weights).
 
 ``bench/train_emotion.py`` trains it (scikit-learn, the ``train`` extra) on the
 GoEmotions train split and the tune half of ``bench/data/support_emotion.jsonl``
@@ -24,20 +24,21 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 MODEL_PATH = Path(__file__).with_name("data") / "emotion_model.json.gz"
 CLASSES = ("anger", "frustration", "anxiety", "disappointment", "neutral", "positive")
 # A message is read up to here: the opening sets the tone, and the cost of
-# scoring stays bounded for long mail (about 180 words).
-MODEL_CHARS = 1000
+# scoring stays bounded for long mail (about 130 words).
+MODEL_CHARS = 700
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[!?]|[^\x00-\x7f\w\s]")
+_CAPS_PAIR = re.compile(r"[A-Z][A-Z]")
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
-_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
-# Negations flip the valence of the next lexicon word, as in VADER.
-_NEGATIONS = frozenset(
-    "not no never nothing nobody none cannot can't don't doesn't didn't isn't wasn't "
-    "won't wouldn't shouldn't couldn't aren't haven't hasn't hadn't neither nor".split()
+# Not worth naming to an agent as a reason.
+_PLAIN = frozenset(
+    "! ? i a an the is am are was be it this that to of in on for my me you your we our "
+    "and or but so just with at as have has do".split()
 )
 DENSE = ("vader_pos", "vader_neg", "caps", "bangs", "questions")
 
@@ -47,11 +48,9 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text[:MODEL_CHARS].lower().replace("\u2019", "'"))
 
 
-def ngrams(words: list[str]) -> set[str]:
-    """The distinct words and adjacent word pairs."""
-    grams = set(words)
-    grams.update([a + " " + b for a, b in zip(words, words[1:], strict=False)])
-    return grams
+def ngrams(words: list[str]) -> list[str]:
+    """The words and adjacent word pairs (a repeated one counts each time)."""
+    return words + list(map(" ".join, zip(words, words[1:], strict=False)))
 
 
 @cache
@@ -69,28 +68,21 @@ def _valences() -> dict[str, float]:
 
 
 def dense(text: str, words: list[str]) -> tuple[float, ...]:
-    """The signals a word list misses, in the order of :data:`DENSE`, each about 0–1:
-    VADER lexicon valence (positive and negative, a negation flips the next word),
-    the share of words in capitals, ``!!!``/``?!``, and how many questions."""
-    lexicon = _valences()
+    """The signals a word list misses, in the order of :data:`DENSE`, each 0–1:
+    VADER's lexicon valence of the words (positive and negative sums), the share of
+    words in capitals, ``!!``/``?!``, and how many questions."""
     pos = neg = 0.0
-    previous = ""
-    for word in words:
-        value = lexicon.get(word)
-        if value is not None:
-            if previous in _NEGATIONS:
-                value = -0.5 * value
-            if value > 0:
-                pos += value
-            else:
-                neg -= value
-        previous = word
+    for value in filter(None, map(_valences().get, words)):
+        if value > 0:
+            pos += value
+        else:
+            neg -= value
     opening = text[:MODEL_CHARS]
     caps = 0.0
-    if _CAPS_WORD.search(opening):
+    if _CAPS_PAIR.search(opening):
         capitals = len(_CAPS_WORD.findall(opening))
         if capitals >= 2:
-            caps = capitals / max(len(_WORD.findall(opening)), 1)
+            caps = min(capitals / max(len(words), 1), 1.0)
     bangs = 1.0 if ("!!" in opening or "?!" in opening or "!?" in opening) else 0.0
     questions = min(opening.count("?"), 4) / 4
     return (min(pos / 6, 1.0), min(neg / 6, 1.0), caps, bangs, questions)
@@ -98,30 +90,29 @@ def dense(text: str, words: list[str]) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class Scores:
-    """A message's raw class scores (logits, in :data:`CLASSES` order) and the n-grams
-    that pushed hardest toward the top class (for explanations)."""
+    """A message's raw class scores (logits, in :data:`CLASSES` order), its distinct
+    n-grams, and (when asked) the n-grams that pushed hardest toward the top class."""
 
     logits: tuple[float, ...]
-    words: tuple[str, ...]
+    grams: list[str]
+    words: tuple[str, ...] = ()
 
 
 class EmotionModel:
     """Weights per n-gram and class; build with :func:`model` (loaded once)."""
 
-    def __init__(self, data: dict[str, object]) -> None:
-        if tuple(data["classes"]) != CLASSES or tuple(data["dense_names"]) != DENSE:  # type: ignore[call-overload]
+    def __init__(self, data: dict[str, Any]) -> None:
+        if tuple(data["classes"]) != CLASSES or tuple(data["dense_names"]) != DENSE:
             raise ValueError(f"{MODEL_PATH.name}: classes or features do not match this code")
-        scale = float(data["scale"])  # type: ignore[arg-type]
-        self.bias = tuple(float(b) for b in data["bias"])  # type: ignore[attr-defined]
-        self.dense_weights = tuple(
-            tuple(v / scale for v in row)
-            for row in data["dense"]  # type: ignore[attr-defined]
-        )
-        weights: dict[str, list[int]] = data["weights"]  # type: ignore[assignment]
+        scale = float(data["scale"])
+        self.bias = tuple(float(b) for b in data["bias"])
+        self.dense_weights = tuple(tuple(v / scale for v in row) for row in data["dense"])
+        weights: dict[str, list[int]] = data["weights"]
         self.weights = {k: tuple(v / scale for v in row) for k, row in weights.items()}
 
-    def score(self, text: str) -> Scores:
-        """Class scores for one message (empty text scores the biases)."""
+    def score(self, text: str, *, explain: bool = False) -> Scores:
+        """Class scores for one message (empty text scores the biases); ``explain``
+        also names the n-grams behind the top class (a few µs more)."""
         words = tokens(text)
         grams = ngrams(words)
         logits = list(self.bias)
@@ -130,18 +121,19 @@ class EmotionModel:
                 for k, w in enumerate(row):
                     logits[k] += w * value
         if not grams:
-            return Scores(tuple(logits), ())
+            return Scores(tuple(logits), grams)
         weights = self.weights
-        hits = [h for h in grams if h in weights]
-        if hits:
-            norm = 1.0 / math.sqrt(len(grams))
-            for k, total in enumerate(map(sum, zip(*map(weights.__getitem__, hits)))):
-                logits[k] += total * norm
+        norm = 1.0 / math.sqrt(len(grams))
+        for k, total in enumerate(map(sum, zip(*filter(None, map(weights.get, grams))))):
+            logits[k] += total * norm
+        if not explain:
+            return Scores(tuple(logits), grams)
         best = max(range(len(CLASSES)), key=logits.__getitem__)
         pushing = sorted(
-            (h for h in hits if weights[h][best] > 0), key=lambda h: -weights[h][best]
+            {g for g in grams if g in weights and weights[g][best] > 0 and g not in _PLAIN},
+            key=lambda g: -weights[g][best],
         )
-        return Scores(tuple(logits), tuple(pushing[:3]))
+        return Scores(tuple(logits), grams, tuple(pushing[:3]))
 
 
 def softmax(logits: tuple[float, ...] | list[float]) -> list[float]:
