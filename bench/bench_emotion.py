@@ -36,11 +36,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from goemotions import balanced, load_goemotions, load_support  # noqa: E402
-
-from deskterm.emotion import EmotionAnalyzer, decide  # noqa: E402
 from deskterm import emotion_model  # noqa: E402
+from deskterm.emotion import EmotionAnalyzer, decide  # noqa: E402
 from deskterm.emotion_model import CLASSES  # noqa: E402
+from goemotions import balanced, load_goemotions, load_support  # noqa: E402
 
 COARSE = {"neutral": "neutral", "positive": "positive"}  # the rest are negative
 
@@ -85,7 +84,9 @@ def detector() -> Callable[[dict[str, Any]], str]:
     analyzer = EmotionAnalyzer()
 
     def classify(row: dict[str, Any]) -> str:
-        return analyzer.analyze(row["text"], repeat_contact=row.get("repeat_contact", False)).emotion
+        return analyzer.analyze(
+            row["text"], repeat_contact=row.get("repeat_contact", False)
+        ).emotion
 
     return classify
 
@@ -133,10 +134,11 @@ def table(name: str, results: dict[str, dict[str, Any]]) -> str:
     lines = [f"\n{name}", "| set | n | detector | accuracy | macro-F1 | 3-way | " +
              " | ".join(f"recall {c[:5]}" for c in CLASSES) + " |"]  # fmt: skip
     for key, r in results.items():
-        recalls = " | ".join("" if r["recall"][c] is None else f"{r['recall'][c]:.2f}" for c in CLASSES)
-        lines.append(
-            f"| {key} | {r['n']} | {r['accuracy']:.1%} | {r['macro_f1']:.3f} | {r['three_way']:.1%} | {recalls} |"
+        recalls = " | ".join(
+            "" if r["recall"][c] is None else f"{r['recall'][c]:.2f}" for c in CLASSES
         )
+        head = f"| {key} | {r['n']} | {r['accuracy']:.1%} | {r['macro_f1']:.3f} | "
+        lines.append(f"{head}{r['three_way']:.1%} | {recalls} |")
     return "\n".join(lines)
 
 

@@ -30,9 +30,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from goemotions import load_goemotions, load_support  # noqa: E402
-
 from deskterm.emotion_model import CLASSES, DENSE, MODEL_PATH, dense, ngrams, tokens  # noqa: E402
+from goemotions import load_goemotions, load_support  # noqa: E402
 
 SEED = 20261205
 
@@ -122,8 +121,12 @@ def main() -> None:
     val_rows = [i for i, h in enumerate(held) if h]
     best = (0.0, 1.0)
     for c in (1.0, 2.0, 4.0, 8.0, 16.0):
-        clf = fit(x[fit_rows], [labels[i] for i in fit_rows], weights_for(
-            [labels[i] for i in fit_rows], [extra[i] for i in fit_rows]), c)
+        clf = fit(
+            x[fit_rows],
+            [labels[i] for i in fit_rows],
+            weights_for([labels[i] for i in fit_rows], [extra[i] for i in fit_rows]),
+            c,
+        )
         got = list(clf.predict(x[val_rows]))
         score = macro_f1([labels[i] for i in val_rows], got)
         print(f"C={c}: held-out macro-F1 {score:.3f}")

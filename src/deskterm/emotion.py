@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from deskterm.emotion_model import CLASSES, model, softmax
+from deskterm.emotion_model import CLASSES, DENSE, model, softmax
 
 if TYPE_CHECKING:
     from deskterm.config import Config
@@ -78,22 +78,31 @@ def response_style(emotion: str | None) -> ResponseStyle | None:
     return RESPONSE_STYLES.get(emotion or "")
 
 
-# Support cues on top of the model, as additions to its class scores (logits). The
-# model learns capitals, "!!!" and questions from its data; what it cannot learn from
-# Reddit comments is added here. Set on the tune half of bench/data/support_emotion.jsonl.
+# Support cues on top of the model, as additions to its class scores (logits): what
+# a model trained mostly on Reddit comments cannot learn. Set by hand from the
+# behaviours in PRODUCT.md §5, not fitted: the tune half of the support set is in the
+# model's training data, so it cannot tell these weights apart.
 REPEAT_BOOST = 2.5  # frustration, for a repeat contact
 _THREATS = frozenset(
-    "lawyer, lawyers, attorney, solicitor, legal action, sue, suing, sue you, court,"
-    " chargeback, ombudsman".split(", ")
+    [
+        "lawyer",
+        "lawyers",
+        "attorney",
+        "solicitor",
+        "legal action",
+        "sue",
+        "suing",
+        "sue you",
+        "court",
+        "chargeback",
+        "ombudsman",
+    ]
 )
-THREAT_BOOST = 1.5  # anger
+THREAT_BOOST = 2.5  # anger: a threat of lawyers or chargebacks
 CAPS_BOOST = 1.5  # anger, for a message mostly in capitals
 QUESTIONS_BOOST = 1.5  # anxiety, for three question marks or more
 # Shown as cues (the model weighs these words itself).
-_MONEY = frozenset("refund, refunds, money back, cancel, cancelled, unsubscribe".split(", "))
-_CAPS_PAIR = re.compile(r"[A-Z][A-Z]")
-_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
-_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+_MONEY = frozenset(["refund", "refunds", "money back", "cancel", "cancelled", "unsubscribe"])
 
 
 # Where a reply's quoted history starts: "On … wrote:" (and translations) or an
@@ -108,6 +117,8 @@ _QUOTE_START = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _REPLY_START = re.compile(rf"^(?:{_REPLY_HEADER})\s*$", re.IGNORECASE | re.MULTILINE)
+
+
 def _unquoted(body: str, start: re.Pattern[str]) -> str:
     match = start.search(body)
     if match:
@@ -180,7 +191,7 @@ class EmotionAnalyzer:
             logits[_ANGER] += THREAT_BOOST
             cues.extend(sorted(threats))
         cues.extend(sorted(_MONEY.intersection(scores.grams)))
-        cues.extend(_signals(text, logits))
+        cues.extend(_signals(text, scores.signals[DENSE.index("caps")], logits))
         return TextFeatures(tuple(logits), scores.words, tuple(cues))
 
 
@@ -192,7 +203,7 @@ _POSITIVE = CLASSES.index("positive")
 _NEGATIVE = tuple(CLASSES.index(c) for c in ("anger", "frustration", "anxiety", "disappointment"))
 
 
-def _signals(text: str, logits: list[float]) -> list[str]:
+def _signals(text: str, caps: float, logits: list[float]) -> list[str]:
     """Loudness and questions, named for the agent. The model weighs them as Reddit
     uses them (capitals and questions there are mostly excitement and curiosity); in
     support mail shouting reads as anger and a string of questions as anxiety
@@ -201,11 +212,9 @@ def _signals(text: str, logits: list[float]) -> list[str]:
     opening = text[:1000]
     if "!!!" in opening:
         cues.append("!!!")
-    if _CAPS_PAIR.search(opening):
-        caps = len(_CAPS_WORD.findall(opening))
-        if caps >= 3 and caps >= 0.5 * len(_WORD.findall(opening)):
-            logits[_ANGER] += CAPS_BOOST
-            cues.append("ALL CAPS")
+    if caps >= 0.5:
+        logits[_ANGER] += CAPS_BOOST
+        cues.append("ALL CAPS")
     questions = opening.count("?")
     if questions >= 3:
         logits[_ANXIETY] += QUESTIONS_BOOST

@@ -23,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,46 @@ CLASSES = ("anger", "frustration", "anxiety", "disappointment", "neutral", "posi
 MODEL_CHARS = 700
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[!?]|[^\x00-\x7f\w\s]")
-_CAPS_PAIR = re.compile(r"[A-Z][A-Z]")
-_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 # Not worth naming to an agent as a reason.
 _PLAIN = frozenset(
-    "! ? i a an the is am are was be it this that to of in on for my me you your we our "
-    "and or but so just with at as have has do".split()
+    [
+        "!",
+        "?",
+        "i",
+        "a",
+        "an",
+        "the",
+        "is",
+        "am",
+        "are",
+        "was",
+        "be",
+        "it",
+        "this",
+        "that",
+        "to",
+        "of",
+        "in",
+        "on",
+        "for",
+        "my",
+        "me",
+        "you",
+        "your",
+        "we",
+        "our",
+        "and",
+        "or",
+        "but",
+        "so",
+        "just",
+        "with",
+        "at",
+        "as",
+        "have",
+        "has",
+        "do",
+    ]
 )
 DENSE = ("vader_pos", "vader_neg", "caps", "bangs", "questions")
 
@@ -50,7 +85,7 @@ def tokens(text: str) -> list[str]:
 
 def ngrams(words: list[str]) -> list[str]:
     """The words and adjacent word pairs (a repeated one counts each time)."""
-    return words + list(map(" ".join, zip(words, words[1:], strict=False)))
+    return words + list(map(" ".join, pairwise(words)))
 
 
 @cache
@@ -70,7 +105,7 @@ def _valences() -> dict[str, float]:
 def dense(text: str, words: list[str]) -> tuple[float, ...]:
     """The signals a word list misses, in the order of :data:`DENSE`, each 0–1:
     VADER's lexicon valence of the words (positive and negative sums), the share of
-    words in capitals, ``!!``/``?!``, and how many questions."""
+    words in capitals (of three or more), ``!!``/``?!``, and how many questions."""
     pos = neg = 0.0
     for value in filter(None, map(_valences().get, words)):
         if value > 0:
@@ -78,11 +113,8 @@ def dense(text: str, words: list[str]) -> tuple[float, ...]:
         else:
             neg -= value
     opening = text[:MODEL_CHARS]
-    caps = 0.0
-    if _CAPS_PAIR.search(opening):
-        capitals = len(_CAPS_WORD.findall(opening))
-        if capitals >= 2:
-            caps = min(capitals / max(len(words), 1), 1.0)
+    pieces = opening.split()
+    caps = sum(map(str.isupper, pieces)) / len(pieces) if len(pieces) >= 3 else 0.0
     bangs = 1.0 if ("!!" in opening or "?!" in opening or "!?" in opening) else 0.0
     questions = min(opening.count("?"), 4) / 4
     return (min(pos / 6, 1.0), min(neg / 6, 1.0), caps, bangs, questions)
@@ -95,6 +127,7 @@ class Scores:
 
     logits: tuple[float, ...]
     grams: list[str]
+    signals: tuple[float, ...]
     words: tuple[str, ...] = ()
 
 
@@ -116,24 +149,26 @@ class EmotionModel:
         words = tokens(text)
         grams = ngrams(words)
         logits = list(self.bias)
-        for row, value in zip(self.dense_weights, dense(text, words), strict=True):
+        signals = dense(text, words)
+        for row, value in zip(self.dense_weights, signals, strict=True):
             if value:
                 for k, w in enumerate(row):
                     logits[k] += w * value
         if not grams:
-            return Scores(tuple(logits), grams)
+            return Scores(tuple(logits), grams, signals)
         weights = self.weights
         norm = 1.0 / math.sqrt(len(grams))
-        for k, total in enumerate(map(sum, zip(*filter(None, map(weights.get, grams))))):
+        rows = filter(None, map(weights.get, grams))
+        for k, total in enumerate(map(sum, zip(*rows, strict=True))):
             logits[k] += total * norm
         if not explain:
-            return Scores(tuple(logits), grams)
+            return Scores(tuple(logits), grams, signals)
         best = max(range(len(CLASSES)), key=logits.__getitem__)
         pushing = sorted(
             {g for g in grams if g in weights and weights[g][best] > 0 and g not in _PLAIN},
             key=lambda g: -weights[g][best],
         )
-        return Scores(tuple(logits), grams, tuple(pushing[:3]))
+        return Scores(tuple(logits), grams, signals, tuple(pushing[:3]))
 
 
 def softmax(logits: tuple[float, ...] | list[float]) -> list[float]:
