@@ -260,6 +260,24 @@ def classify(body: str, subject: str = "", *, repeat_contact: bool = False) -> E
     return analyzer().analyze(body, subject, repeat_contact=repeat_contact)
 
 
+def explain(body: str, subject: str, emotion: str | None) -> tuple[str, ...]:
+    """The cues behind a stored ``emotion`` of a message, for the agent to see.
+
+    The store keeps only the emotion and its strength, so the text is scored again;
+    if the text alone reads otherwise, the one signal not in the text (a repeat
+    contact) is tried. Nothing is returned when neither matches (the message was
+    scored by an older model)."""
+    if not emotion:
+        return ()
+    detector = analyzer()
+    features = detector.features(body, subject, explain=True)
+    for repeat in (False, True):
+        result = decide(features, repeat_contact=repeat)
+        if result.emotion == emotion:
+            return result.cues
+    return ()
+
+
 # -- the ingest hook ---------------------------------------------------------------------
 
 

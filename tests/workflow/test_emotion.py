@@ -27,6 +27,7 @@ from deskterm.emotion import (
     TextFeatures,
     decide,
     emotion_enabled,
+    explain,
     own_text,
     response_style,
 )
@@ -125,6 +126,15 @@ def test_cues_explain_the_estimate(analyzer: EmotionAnalyzer) -> None:
     assert words and all(w in "i want a refund now, this is a disgrace" for w in words.split(", "))
     # An import does not ask for the words (it stores emotion and strength only).
     assert not any(c.startswith("words: ") for c in decide(analyzer.features("A disgrace!")).cues)
+
+
+def test_stored_emotions_are_explained_again_for_the_agent() -> None:
+    # What the HEARD panel shows: the cues of the stored estimate, recomputed.
+    cues = explain("Where is my order?", "", "frustration")  # a repeat contact
+    assert cues[0] == "repeat contact within 24 h" and cues[1].startswith("model ")
+    assert "!!!" in explain("You are useless!!!", "", "anger")
+    assert explain("Where is my order?", "", "positive") == ()  # scored otherwise
+    assert explain("Where is my order?", "", None) == ()
 
 
 def test_scores_are_strengths_from_zero_to_one(analyzer: EmotionAnalyzer) -> None:
