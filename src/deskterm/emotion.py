@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -192,7 +193,10 @@ class EmotionAnalyzer:
             cues.extend(sorted(threats))
         cues.extend(sorted(_MONEY.intersection(scores.grams)))
         cues.extend(_signals(text, scores.signals[DENSE.index("caps")], logits))
-        return TextFeatures(tuple(logits), scores.words, tuple(cues))
+        words = scores.words
+        if words and _top(logits) != _top(scores.logits):
+            words = ()  # they argue for the class the cues overruled
+        return TextFeatures(tuple(logits), words, tuple(cues))
 
 
 _ANGER = CLASSES.index("anger")
@@ -222,12 +226,16 @@ def _signals(text: str, caps: float, logits: list[float]) -> list[str]:
     return cues
 
 
+def _top(scores: Sequence[float]) -> int:
+    return max(range(len(scores)), key=scores.__getitem__)
+
+
 def decide(features: TextFeatures, *, repeat_contact: bool = False) -> EmotionResult:
     """The emotion from a message's text features and whether it is a repeat contact."""
     if features.empty or not features.logits:
         return EmotionResult("neutral", 0.0, 0.0)
     logits = list(features.logits)
-    text_best = max(range(len(logits)), key=logits.__getitem__)
+    text_best = _top(logits)
     cues = []
     if repeat_contact:
         # Writing again unanswered is frustration even in plain words: it beats a
@@ -235,7 +243,7 @@ def decide(features: TextFeatures, *, repeat_contact: bool = False) -> EmotionRe
         logits[_FRUSTRATION] = max(logits[_FRUSTRATION] + REPEAT_BOOST, logits[_NEUTRAL] + 0.5)
         cues.append("repeat contact within 24 h")
     probs = softmax(logits)
-    best = max(range(len(probs)), key=probs.__getitem__)
+    best = _top(probs)
     cues.append(f"model {probs[best]:.2f}")
     if best == text_best and features.words:
         cues.append("words: " + ", ".join(features.words))
