@@ -93,6 +93,22 @@ def macro_f1(gold: list[int], got: list[int]) -> float:
     return sum(scores) / len(scores)
 
 
+PROBES = (
+    "WHY is my ORDER still NOT HERE??? I paid weeks ago!!",
+    "Thanks, that's lovely :) but I'm not happy with the delay.",
+)
+
+
+def probes() -> list[list[object]]:
+    """The features of a few texts as training saw them: a test recomputes them, so a
+    change to the feature code without retraining fails there, not silently."""
+    out: list[list[object]] = []
+    for text in PROBES:
+        words = tokens(text)
+        out.append([text, sorted(ngrams(words)), [round(v, 6) for v in dense(text, words)]])
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--goemotions", type=Path, required=True, help="dir with train.tsv")
@@ -148,6 +164,7 @@ def main() -> None:
         "scale": scale,
         "trained": {"C": c, "support_weight": args.support_weight, "rows": len(labels),
                     "vocabulary": len(vocab), "kept": len(names), "seed": SEED},
+        "probes": probes(),
         "bias": [round(float(b), 4) for b in clf.intercept_],
         "dense": [[round(float(coef[k, len(vocab) + j]) * scale) for k in range(len(CLASSES))]
                   for j in range(len(DENSE))],

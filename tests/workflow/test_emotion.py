@@ -9,6 +9,7 @@ timing here: the cost per message is the benchmark's.
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from deskterm.emotion import (
     own_text,
     response_style,
 )
-from deskterm.emotion_model import CLASSES, MODEL_PATH
+from deskterm.emotion_model import CLASSES, MODEL_PATH, dense, ngrams, tokens
 from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
 from deskterm.store import Store
@@ -62,6 +63,17 @@ def test_the_model_ships_with_the_package_and_loads_on_first_use() -> None:
         "assert m._model is not None\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_model_was_trained_on_the_features_this_code_computes() -> None:
+    # The training script stores a few texts' features; if the feature code changed
+    # since, the weights no longer mean what they did and the model must be retrained.
+    data = json.loads(gzip.decompress(MODEL_PATH.read_bytes()))
+    assert data["probes"]
+    for text, grams, signals in data["probes"]:
+        words = tokens(text)
+        assert sorted(ngrams(words)) == grams
+        assert [round(v, 6) for v in dense(text, words)] == signals
 
 
 def test_the_support_set_split_is_the_hash_split() -> None:
