@@ -122,8 +122,9 @@ def dense(text: str, words: list[str]) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class Scores:
-    """A message's raw class scores (logits, in :data:`CLASSES` order), its distinct
-    n-grams, and (when asked) the n-grams that pushed hardest toward the top class."""
+    """A message's raw class scores (logits, in :data:`CLASSES` order), its n-grams,
+    its dense signals (:data:`DENSE`) and, when asked, the n-grams that pushed hardest
+    toward the top class."""
 
     logits: tuple[float, ...]
     grams: list[str]
@@ -145,7 +146,7 @@ class EmotionModel:
 
     def score(self, text: str, *, explain: bool = False) -> Scores:
         """Class scores for one message (empty text scores the biases); ``explain``
-        also names the n-grams behind the top class (a few µs more)."""
+        also names the n-grams behind the top class (~20 µs more)."""
         words = tokens(text)
         grams = ngrams(words)
         logits = list(self.bias)
@@ -166,7 +167,7 @@ class EmotionModel:
         best = max(range(len(CLASSES)), key=logits.__getitem__)
         pushing = sorted(
             {g for g in grams if g in weights and weights[g][best] > 0 and g not in _PLAIN},
-            key=lambda g: -weights[g][best],
+            key=lambda g: (-weights[g][best], g),  # ties in a stable order
         )
         return Scores(tuple(logits), grams, signals, tuple(pushing[:3]))
 
