@@ -1,21 +1,20 @@
 """Emotion cues on inbound messages (PRODUCT.md §5).
 
-Each inbound message gets one of :data:`~deskterm.vocab.EMOTIONS` and a strength
-from 0 to 1. Sentiment comes from VADER (``vaderSentiment``, a lexicon and rules
-tuned for short social text, which ships its lexicon); support-specific cues decide
-*which* negative emotion it is, because VADER only knows positive versus negative:
+Each inbound message gets one of :data:`~deskterm.vocab.EMOTIONS`, a strength from 0
+to 1 and the cues behind it, for the agent to see. Two layers:
 
-* **anger**: harsh or insulting words, threats (lawyer, chargeback), ALL CAPS,
-  ``!!!`` and ``?!``;
-* **frustration**: repetition (again, still, third time, how many times), chasing
-  (any update, following up) and a *repeat contact*: the customer wrote within the
-  last 24 hours and nobody answered in between;
-* **anxiety**: worry words, deadlines and urgency, many questions, ``???``;
-* **disappointment**: unmet expectations and withdrawal (let down, used to be,
-  I guess, never mind, won't be renewing).
+* **the model** (:mod:`deskterm.emotion_model`): a multinomial logistic regression
+  over the message's words and word pairs, VADER's lexicon valences (the
+  ``vaderSentiment`` package's word list), capitals, ``!!!`` and questions, trained
+  on text labelled by others (GoEmotions) and support-style messages;
+  ``bench/bench_emotion.py`` measures it on data it was not trained on;
+* **support cues on top**, which a model trained on Reddit comments cannot know: a
+  *repeat contact* (the customer wrote within the last 24 hours and nobody answered
+  in between) leans to frustration, and threats of lawyers or chargebacks to anger.
 
 Only the customer's own words count: quoted replies and forwarded text are cut off
-first, and long mail is read up to :data:`MAX_CHARS`.
+first, and long mail is read up to :data:`MAX_CHARS` (the model reads the first
+:data:`~deskterm.emotion_model.MODEL_CHARS` of those).
 
 The ticket screen shows the emotion with the response style to use
 (:data:`RESPONSE_STYLES`, the table in PRODUCT.md §5).
@@ -25,15 +24,17 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+from deskterm.emotion_model import CLASSES, DENSE, model, softmax
 
 if TYPE_CHECKING:
     from deskterm.ingest.pipeline import HookContext
 
 MAX_CHARS = 1500
-VADER_CHARS = 800  # the opening is what sets the tone
 REPEAT_WINDOW = timedelta(hours=24)
 # Messages closer together than this are one contact (chat bursts), not a repeat.
 REPEAT_MIN_GAP = timedelta(minutes=30)
@@ -77,149 +78,31 @@ def response_style(emotion: str | None) -> ResponseStyle | None:
     return RESPONSE_STYLES.get(emotion or "")
 
 
-# Cue phrases per emotion, with weights. Text is matched word by word (lower-cased,
-# longest phrase first), which is several times faster than one regular expression
-# per cue and keeps imports fast.
-_LEXICON: dict[str, dict[float, str]] = {
-    "anger": {
-        2.0: "unacceptable, outrageous, ridiculous, pathetic, disgrace, disgraceful, disgusting,"
-        " insulting, incompetent, useless, rubbish, garbage, scam, fraud, fraudulent, theft,"
-        " thief, thieves, liar, liars, report you, leaving a review, bad review, furious,"
-        " livid, outraged, fuming, appalled",
-        2.5: "lawyer, lawyers, attorney, legal action, sue you, court, chargeback,"
-        " dispute the charge, disputing the charge",
-        1.5: "worst, terrible, horrible, awful, rude, hate, lied, a joke, shame on you, how dare,"
-        " what the hell, what the heck, what the fuck, wtf, damn, bloody, crap, insane,"
-        " kidding me, sick of",
-        1.0: "i'm done, i am done, i demand, demand to, speak to a manager, immediately,"
-        " right now, refund me, money back, in full, don't you dare",
-    },
-    "frustration": {
-        1.2: "again, still, keep, keeps, kept, yet another, once more, over and over,"
-        " every time, every single time",
-        1.5: "second time, third time, fourth time, fifth time, second email, third email,"
-        " second message, third message, fourth day, third day, any update, following up,"
-        " follow up, checking in, chasing, is anyone reading, same error, same problem,"
-        " same issue, same bug, same thing, back to square one, in circles, bounced,"
-        " tired of, annoying, annoyed, fed up, lost hours, for days, for weeks, for ages,"
-        " for months, no matter",
-        2.0: "how many times, already told, already explained, already sent, already tried,"
-        " already reported, already asked, repeating myself, still waiting, no reply,"
-        " no one replied, no one has replied, nobody replied, nobody has replied,"
-        " nobody has answered, no one has answered, nobody responded",
-        1.0: "nothing works, doesn't work, does not work, didn't work, not working,"
-        " still broken, stuck, nobody owns, been open, weeks ago, it isn't, it's not fixed",
-    },
-    "anxiety": {
-        2.0: "worried, worry, afraid, scared, nervous, concerned, anxious, panic, panicking,"
-        " frightened",
-        1.5: "urgent, urgently, asap, emergency, right away, please help, help needed,"
-        " lose everything, lose my, lose our, lose all, losing data, wrong iban,"
-        " wrong account, wrong client, wrong address",
-        1.2: "deadline, due on, due by, due today, due tomorrow, closes tonight, before the,"
-        " before my, before i, before we, did you receive, did you get, is it normal,"
-        " can it be stopped, accidentally",
-        1.0: "tonight, tomorrow, by noon, in two hours, go live, goes live, launch today,"
-        " launching today, will i, will my, will we, will our, will there, will it,"
-        " will the, what happens if, what do i do, should i, should we, is there any way,"
-        " is there a risk, can someone, please tell, please check, please confirm, recall it",
-        1.8: "at risk, breach, hacked, stolen, attacked, security warning",
-        0.8: "don't understand, not sure what, confused",
-    },
-    "disappointment": {
-        2.5: "disappoint, disappointed, disappointing, disappointment, let down, letdown,"
-        " underwhelmed, underwhelming",
-        2.0: "expected more, expected better, expected a lot more, had hoped, high hopes,"
-        " was hoping, looking forward, used to be, not what i expected,"
-        " not what we expected, not what i was hoping, not what we were hoping,"
-        " doesn't live up, won't be renewing, not renewing, another provider,"
-        " move to another, switch to, switching to",
-        1.5: "shame, pity, too bad, sadly, sad, unfortunately, oh well, spoiled, ignored,"
-        " never mind, nevermind, i guess, i suppose, live with it, don't need it anymore,"
-        " not worth",
-        1.2: "cancel my, cancel our, cancel the, cancel at, went downhill, downhill,"
-        " nothing like, thinner than, than advertised, promised, the reason we signed up,"
-        " not the same, no alternative",
-        1.0: "i thought, nobody told, nobody cares, at least",
-    },
-    "positive": {
-        1.5: "thanks, thank, thank you, cheers, appreciate, appreciated, grateful, kudos,"
-        " great, perfect, awesome, excellent, brilliant, fantastic, wonderful, amazing,"
-        " lovely, love, happy, glad, pleased, made my day, super helpful, well done,"
-        " works like a charm, works now, working now, works great, working great,"
-        " works again, working again, problem solved, resolved, sorted, fixed it,"
-        " did the trick, all good, back to normal, exactly what i needed",
-    },
-}
-# Cues a word list cannot express, each with a literal that must occur first (a
-# cheap test that spares the regular expression on most messages).
-_PATTERNS = tuple(
-    (emotion, weight, literal, re.compile(pattern))
-    for emotion, weight, literal, pattern in (
-        ("frustration", 1.5, "", r"\d(?:st|nd|rd|th) (?:time|email|message|day)\b"),
-        ("frustration", 2.0, "hello?", r"\bhello\?"),
-        ("anxiety", 1.5, "help!", r"\bhelp!"),
-        ("anxiety", 1.0, " hours", r"\bin \d+ hours\b"),
-        ("anxiety", 1.8, "is my ", r"\bis my \w+ (?:safe|at risk)\b"),
-        ("anxiety", 1.2, " be stopped", r"\bcan the \w+ be stopped\b"),
-    )
+# Support cues on top of the model, as additions to its class scores (logits): what
+# a model trained mostly on Reddit comments cannot learn. Set by hand from the
+# behaviours in PRODUCT.md §5, not fitted: the tune half of the support set is in the
+# model's training data, so it cannot tell these weights apart.
+REPEAT_BOOST = 2.5  # frustration, for a repeat contact
+_THREATS = frozenset(
+    [
+        "lawyer",
+        "lawyers",
+        "attorney",
+        "solicitor",
+        "legal action",
+        "sue",
+        "suing",
+        "sue you",
+        "court",
+        "chargeback",
+        "ombudsman",
+    ]
 )
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-
-
-def _phrase_table() -> tuple[dict[tuple[str, ...], tuple[str, float]], int]:
-    table: dict[tuple[str, ...], tuple[str, float]] = {}
-    for emotion, by_weight in _LEXICON.items():
-        for weight, phrases in by_weight.items():
-            for phrase in phrases.split(","):
-                words = tuple(_TOKEN.findall(phrase.strip().lower()))
-                if words in table:
-                    raise ValueError(f"emotion cue {phrase!r} is listed twice")
-                table[words] = (emotion, weight)
-    return table, max(len(k) for k in table)
-
-
-_PHRASES, _LONGEST = _phrase_table()
-_STARTS = {k[:2] for k in _PHRASES if len(k) > 1}
-_SINGLE = {k[0] for k in _PHRASES if len(k) == 1}
-_CLASSES = ("anger", "frustration", "anxiety", "disappointment")
-
-
-def _match_cues(text: str) -> tuple[dict[str, float], list[str]]:
-    """Weighted cue totals per emotion (each cue counted at most twice), and the cues."""
-    lowered = text.lower().replace("\u2019", "'")
-    words = _TOKEN.findall(lowered)
-    counts: dict[tuple[str, ...], int] = {}
-    i, n = 0, len(words)
-    while i < n:
-        word = words[i]
-        if i + 1 < n and (word, words[i + 1]) in _STARTS:
-            for length in range(min(_LONGEST, n - i), 1, -1):
-                key = tuple(words[i : i + length])
-                if key in _PHRASES:
-                    counts[key] = counts.get(key, 0) + 1
-                    i += length
-                    break
-            else:
-                if word in _SINGLE:
-                    counts[(word,)] = counts.get((word,), 0) + 1
-                i += 1
-        else:
-            if word in _SINGLE:
-                counts[(word,)] = counts.get((word,), 0) + 1
-            i += 1
-    totals = dict.fromkeys((*_CLASSES, "positive"), 0.0)
-    cues: list[str] = []
-    for key, count in counts.items():
-        emotion, weight = _PHRASES[key]
-        totals[emotion] += weight * min(count, 2)
-        cues.append(f"{emotion}:{' '.join(key)}")
-    for emotion, weight, literal, pattern in _PATTERNS:
-        if literal in lowered:
-            for match in pattern.finditer(lowered):
-                totals[emotion] += weight
-                cues.append(f"{emotion}:{match.group(0)}")
-    return totals, cues
+THREAT_BOOST = 2.5  # anger: a threat of lawyers or chargebacks
+CAPS_BOOST = 1.5  # anger, for a message mostly in capitals
+QUESTIONS_BOOST = 1.5  # anxiety, for three question marks or more
+# Shown as cues (the model weighs these words itself).
+_MONEY = frozenset(["refund", "refunds", "money back", "cancel", "cancelled", "unsubscribe"])
 
 
 # Where a reply's quoted history starts: "On … wrote:" (and translations) or an
@@ -234,11 +117,6 @@ _QUOTE_START = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _REPLY_START = re.compile(rf"^(?:{_REPLY_HEADER})\s*$", re.IGNORECASE | re.MULTILINE)
-_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
-_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
-_BANGS = re.compile(r"!{3,}|\?!|!\?")
 
 
 def _unquoted(body: str, start: re.Pattern[str]) -> str:
@@ -263,7 +141,9 @@ def new_text(body: str) -> str:
 
 @dataclass(frozen=True)
 class EmotionResult:
-    """One message's emotion, its strength (0–1), VADER's compound score, and why."""
+    """One message's emotion, its strength (0–1, the model's probability for it), its
+    polarity (−1 negative … 1 positive: the positive class's probability less the
+    negative classes'), and the cues behind it, for the agent to see."""
 
     emotion: str
     score: float
@@ -271,125 +151,111 @@ class EmotionResult:
     cues: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
+class TextFeatures:
+    """The text analysis of one message, before the contact history is known: the
+    class scores (logits, in :data:`~deskterm.emotion_model.CLASSES` order), the
+    n-grams that pushed hardest toward the top class, and the text's own cues."""
+
+    logits: tuple[float, ...] = ()
+    words: tuple[str, ...] = ()
+    cues: tuple[str, ...] = ()
+    empty: bool = False
+
+
 class EmotionAnalyzer:
-    """VADER plus support cues; build one and reuse it (loading VADER takes ~50 ms)."""
-
-    _vader: Any = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-        self._vader = SentimentIntensityAnalyzer()
+    """The model plus support cues; cheap to build (the model loads on first use,
+    once per process)."""
 
     def analyze(
         self, body: str, subject: str = "", *, repeat_contact: bool = False
     ) -> EmotionResult:
         """Classify one inbound message (``subject`` is read too, for mail)."""
-        return decide(self.features(body, subject), repeat_contact=repeat_contact)
+        features = self.features(body, subject, explain=True)
+        return decide(features, repeat_contact=repeat_contact)
 
-    def features(self, body: str, subject: str = "") -> TextFeatures:
+    def features(self, body: str, subject: str = "", *, explain: bool = False) -> TextFeatures:
         """What the text itself says: the costly part, which needs no other message and
-        can run in a parse worker (mail does)."""
+        can run in a parse worker (mail does). ``explain`` adds the words behind the
+        estimate to the cues (imports store only the emotion and its strength)."""
         text = own_text(body)
         if subject:
             text = f"{subject.strip()}\n{text}"
         if not text.strip():
             return TextFeatures(empty=True)
-        compound = self._compound(text[:VADER_CHARS])
-        scores, cues = _match_cues(text)
-        positive = scores.pop("positive")
-        self._signals(text, scores, cues)
-        loud = "!" in text or bool(_CAPS_WORD.search(text))
-        return TextFeatures(compound, tuple(scores.items()), positive, tuple(cues), loud)
-
-    def _compound(self, text: str) -> float:
-        """VADER's compound score, sentence by sentence, averaged over the sentences
-        that carry sentiment. VADER's authors recommend sentence-level scoring for
-        longer text, and its cost grows with the square of a sentence's length.
-
-        A sentence with no word of VADER's lexicon scores 0 whatever else it holds
-        (boosters and negations only modify lexicon words), so it is not scored;
-        non-ASCII text always is, since VADER reads emoji as words.
-        """
-        lexicon = self._vader.lexicon
-        felt = []
-        for part in _SENTENCE.split(text):
-            if not part.strip():
-                continue
-            if part.isascii() and not any(
-                w in lexicon or w.strip(_PUNCTUATION) in lexicon for w in part.lower().split()
-            ):
-                continue
-            score = float(self._vader.polarity_scores(part)["compound"])
-            if score:
-                felt.append(score)
-        return sum(felt) / len(felt) if felt else 0.0
-
-    @staticmethod
-    def _signals(text: str, scores: dict[str, float], cues: list[str]) -> None:
-        # Cheap tests first: most mail has no capitals run and no "!!!".
-        caps = len(_CAPS_WORD.findall(text))
-        if caps >= 3 and caps >= 0.6 * len(_WORD.findall(text)):
-            scores["anger"] += 3.0
-            cues.append("signal:all-caps")
-        if "!" in text and _BANGS.search(text):
-            scores["anger"] += 1.5
-            cues.append("signal:!!!")
-        if "???" in text:
-            scores["anxiety"] += 1.5
-            cues.append("signal:???")
-        questions = text.count("?")
-        if questions >= 3:
-            scores["anxiety"] += 1.0 + 0.5 * min(questions - 3, 3)
-            cues.append("signal:many-questions")
+        scores = model().score(text, explain=explain)
+        logits = list(scores.logits)
+        cues = []
+        threats = _THREATS.intersection(scores.grams)
+        if threats:
+            logits[_ANGER] += THREAT_BOOST
+            cues.extend(sorted(threats))
+        cues.extend(sorted(_MONEY.intersection(scores.grams)))
+        cues.extend(_signals(text, scores.signals[DENSE.index("caps")], logits))
+        words = scores.words
+        if words and _top(logits) != _top(scores.logits):
+            words = ()  # they argue for the class the cues overruled
+        return TextFeatures(tuple(logits), words, tuple(cues))
 
 
-@dataclass(frozen=True)
-class TextFeatures:
-    """The text analysis of one message, before the contact history is known."""
+_ANGER = CLASSES.index("anger")
+_FRUSTRATION = CLASSES.index("frustration")
+_ANXIETY = CLASSES.index("anxiety")
+_NEUTRAL = CLASSES.index("neutral")
+_POSITIVE = CLASSES.index("positive")
+_NEGATIVE = tuple(CLASSES.index(c) for c in ("anger", "frustration", "anxiety", "disappointment"))
 
-    compound: float = 0.0
-    scores: tuple[tuple[str, float], ...] = ()
-    positive: float = 0.0
-    cues: tuple[str, ...] = ()
-    loud: bool = False
-    empty: bool = False
+
+def _signals(text: str, caps: float, logits: list[float]) -> list[str]:
+    """Loudness and questions, named for the agent. The model weighs them as Reddit
+    uses them (capitals and questions there are mostly excitement and curiosity); in
+    support mail shouting reads as anger and a string of questions as anxiety
+    (PRODUCT.md §5), so those add to the model's scores."""
+    cues = []
+    opening = text[:1000]
+    if "!!!" in opening:
+        cues.append("!!!")
+    if caps >= 0.5:
+        logits[_ANGER] += CAPS_BOOST
+        cues.append("ALL CAPS")
+    questions = opening.count("?")
+    if questions >= 3:
+        logits[_ANXIETY] += QUESTIONS_BOOST
+        cues.append(f"{questions} questions")
+    return cues
+
+
+def _top(scores: Sequence[float]) -> int:
+    return max(range(len(scores)), key=scores.__getitem__)
 
 
 def decide(features: TextFeatures, *, repeat_contact: bool = False) -> EmotionResult:
     """The emotion from a message's text features and whether it is a repeat contact."""
-    if features.empty:
+    if features.empty or not features.logits:
         return EmotionResult("neutral", 0.0, 0.0)
-    compound, positive = features.compound, features.positive
-    scores = dict(features.scores)
-    cues = list(features.cues)
+    logits = list(features.logits)
+    text_best = _top(logits)
+    cues = []
     if repeat_contact:
-        scores["frustration"] += 2.5
-        cues.append("signal:repeat-contact")
-    # Sentiment decides between the negative emotions and the rest: a strongly
-    # negative message with no cue leans to anger if loud, else disappointment.
-    if compound <= -0.5 and max(scores.values()) < 1.0:
-        scores["anger" if features.loud else "disappointment"] += 1.0
-        cues.append("vader:negative")
-    best = max(scores, key=lambda k: scores[k])
-    negative = scores[best]
-    if positive >= 1.5 and (negative < 1.5 or (compound >= 0.6 and negative < positive)):
-        strength = min(1.0, 0.4 + 0.6 * max(compound, 0.0))
-        return EmotionResult("positive", round(strength, 2), compound, tuple(cues))
-    if negative < 1.0:
-        if compound >= 0.5:
-            return EmotionResult("positive", round(0.3 + 0.5 * compound, 2), compound, tuple(cues))
-        return EmotionResult("neutral", round(1.0 - abs(compound), 2), compound, tuple(cues))
-    strength = min(1.0, 0.25 + 0.12 * negative + 0.35 * max(-compound, 0.0))
-    return EmotionResult(best, round(strength, 2), compound, tuple(cues))
+        # Writing again unanswered is frustration even in plain words: it beats a
+        # neutral reading, and adds weight against the others.
+        logits[_FRUSTRATION] = max(logits[_FRUSTRATION] + REPEAT_BOOST, logits[_NEUTRAL] + 0.5)
+        cues.append("repeat contact within 24 h")
+    probs = softmax(logits)
+    best = _top(probs)
+    cues.append(f"model {probs[best]:.2f}")
+    if best == text_best and features.words:
+        cues.append("words: " + ", ".join(features.words))
+    cues.extend(features.cues)
+    polarity = probs[_POSITIVE] - sum(probs[k] for k in _NEGATIVE)
+    return EmotionResult(CLASSES[best], round(probs[best], 2), round(polarity, 2), tuple(cues))
 
 
 _shared: EmotionAnalyzer | None = None
 
 
 def analyzer() -> EmotionAnalyzer:
-    """The process-wide analyzer (VADER's lexicon is loaded once)."""
+    """The process-wide analyzer."""
     global _shared
     if _shared is None:
         _shared = EmotionAnalyzer()
@@ -401,13 +267,31 @@ def classify(body: str, subject: str = "", *, repeat_contact: bool = False) -> E
     return analyzer().analyze(body, subject, repeat_contact=repeat_contact)
 
 
+def explain(body: str, subject: str, emotion: str | None) -> tuple[str, ...]:
+    """The cues behind a stored ``emotion`` of a message, for the agent to see.
+
+    The store keeps only the emotion and its strength, so the text is scored again;
+    if the text alone reads otherwise, the one signal not in the text (a repeat
+    contact) is tried. Nothing is returned when neither matches (the message was
+    scored by an older model)."""
+    if not emotion:
+        return ()
+    detector = analyzer()
+    features = detector.features(body, subject, explain=True)
+    for repeat in (False, True):
+        result = decide(features, repeat_contact=repeat)
+        if result.emotion == emotion:
+            return result.cues
+    return ()
+
+
 # -- the ingest hook ---------------------------------------------------------------------
 
 
 class EmotionHook:
     """Sets the emotion of inbound messages, and the ticket's to the latest one.
 
-    VADER is the most expensive step of an import, so by default a message is scored
+    Scoring is the most expensive step of an import, so by default a message is scored
     where its emotion is used: the latest customer message of each ticket in a batch
     (which becomes the ticket's emotion). Live mail and small syncs come one message
     per ticket per batch, so every message is scored; a bulk import of history skips

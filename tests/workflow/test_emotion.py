@@ -1,13 +1,19 @@
-"""Emotion cues: accuracy on the labelled sets, signals, and the ticket's emotion at ingest.
+"""Emotion cues: the shipped model, the support cues on top, and the ticket's emotion
+at ingest.
 
-``emotion_labels.jsonl`` (120 short messages, 20 per emotion) was written before the
-classifier and used while building it; ``emotion_holdout.jsonl`` (60, 10 per emotion)
-was written at the same time and never tuned on, so its accuracy is the honest one.
+Accuracy is measured in ``bench/bench_emotion.py`` (GoEmotions dev and the support
+set's test half, beside VADER alone); here the support set's test half, which the
+model never saw, guards against a model file that loads but no longer works. No
+timing here: the cost per message is the benchmark's.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import subprocess
+import sys
+import zlib
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -18,9 +24,13 @@ import pytest
 from deskterm.emotion import (
     RESPONSE_STYLES,
     EmotionAnalyzer,
+    TextFeatures,
+    decide,
+    explain,
     own_text,
     response_style,
 )
+from deskterm.emotion_model import CLASSES, MODEL_PATH, dense, ngrams, tokens
 from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
 from deskterm.settings import parse_settings
@@ -28,11 +38,12 @@ from deskterm.store import Store
 from deskterm.vocab import EMOTIONS
 from tests.store.helpers import T0, mail
 
-HERE = Path(__file__).parent
+SUPPORT = Path(__file__).parents[2] / "bench" / "data" / "support_emotion.jsonl"
 
 
-def load(name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (HERE / name).read_text(encoding="utf-8").splitlines()]
+def support(split: str) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in SUPPORT.read_text(encoding="utf-8").splitlines()]
+    return [r for r in rows if r["split"] == split]
 
 
 @pytest.fixture(scope="module")
@@ -40,56 +51,110 @@ def analyzer() -> EmotionAnalyzer:
     return EmotionAnalyzer()
 
 
-def accuracy(analyzer: EmotionAnalyzer, rows: list[dict[str, Any]]) -> tuple[float, Counter[str]]:
-    misses: Counter[str] = Counter()
-    right = 0
+def test_the_model_ships_with_the_package_and_loads_on_first_use() -> None:
+    assert MODEL_PATH.is_file() and MODEL_PATH.stat().st_size < 3_000_000
+    assert set(CLASSES) == set(EMOTIONS)
+    code = (
+        "import sys, deskterm.emotion, deskterm.emotion_model as m\n"
+        "assert m._model is None, 'loaded at import'\n"
+        "assert 'numpy' not in sys.modules\n"
+        "assert deskterm.emotion.classify('Thank you so much!').emotion == 'positive'\n"
+        "assert m._model is not None\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_model_was_trained_on_the_features_this_code_computes() -> None:
+    # The training script stores a few texts' features; if the feature code changed
+    # since, the weights no longer mean what they did and the model must be retrained.
+    data = json.loads(gzip.decompress(MODEL_PATH.read_bytes()))
+    assert data["probes"]
+    for text, grams, signals in data["probes"]:
+        words = tokens(text)
+        assert sorted(ngrams(words)) == grams
+        assert [round(v, 6) for v in dense(text, words)] == signals
+
+
+def test_the_support_set_split_is_the_hash_split() -> None:
+    rows = support("tune") + support("test")
+    assert len(rows) == 270 and len({r["text"] for r in rows}) == len(rows)
     for row in rows:
-        got = analyzer.analyze(row["text"], repeat_contact=row.get("repeat_contact", False))
-        if got.emotion == row["emotion"]:
-            right += 1
-        else:
-            misses[f"{row['emotion']}->{got.emotion}"] += 1
-    return right / len(rows), misses
+        assert row["split"] == ("test" if zlib.crc32(row["text"].encode()) % 2 else "tune")
+    assert set(Counter(r["emotion"] for r in support("test"))) == set(EMOTIONS)
 
 
-def test_labelled_set_shape() -> None:
-    rows = load("emotion_labels.jsonl")
-    counts = Counter(r["emotion"] for r in rows)
-    assert set(counts) == set(EMOTIONS)
-    assert all(n >= 20 for n in counts.values()) and len(rows) >= 80
-    assert len({r["text"] for r in rows}) == len(rows)
+def test_accuracy_on_the_support_test_half(analyzer: EmotionAnalyzer) -> None:
+    rows = support("test")
+    got = [analyzer.analyze(r["text"], repeat_contact=r.get("repeat_contact", False)) for r in rows]
+    right = sum(1 for r, g in zip(rows, got, strict=True) if g.emotion == r["emotion"])
+    misses = Counter(f"{r['emotion']}->{g.emotion}" for r, g in zip(rows, got, strict=True)
+                     if g.emotion != r["emotion"])  # fmt: skip
+    # 61 % when measured (bench/bench_emotion.py); a broken or mismatched model
+    # file falls far below.
+    assert right / len(rows) >= 0.55, misses
 
 
-def test_accuracy_on_the_labelled_set(analyzer: EmotionAnalyzer) -> None:
-    score, misses = accuracy(analyzer, load("emotion_labels.jsonl"))
-    print(f"\nlabelled set: {score:.1%} ({dict(misses)})")
-    assert score >= 0.75, misses
-
-
-def test_accuracy_on_the_holdout_set(analyzer: EmotionAnalyzer) -> None:
-    score, misses = accuracy(analyzer, load("emotion_holdout.jsonl"))
-    print(f"\nholdout set: {score:.1%} ({dict(misses)})")
-    assert score >= 0.75, misses
+@pytest.mark.parametrize(
+    ("text", "emotion"),
+    [
+        ("Thank you so much, that fixed it. Great support!", "positive"),
+        ("This is unacceptable, I am furious!", "anger"),
+        ("I'm really worried that I will lose all my data.", "anxiety"),
+        ("I am so disappointed, I expected much better.", "disappointment"),
+        ("Please send me the invoice for March.", "neutral"),
+    ],
+)
+def test_clear_sentences(analyzer: EmotionAnalyzer, text: str, emotion: str) -> None:
+    result = analyzer.analyze(text)
+    assert result.emotion == emotion, result
+    assert 0 < result.score <= 1
 
 
 def test_signals_change_the_answer(analyzer: EmotionAnalyzer) -> None:
     plain = analyzer.analyze("Where is my order?")
     assert plain.emotion == "neutral"
-    assert analyzer.analyze("Where is my order?", repeat_contact=True).emotion == "frustration"
-    assert analyzer.analyze("WHERE IS MY ORDER? I PAID LAST WEEK").emotion == "anger"
-    assert analyzer.analyze("Where is my order???").emotion == "anxiety"
-    many = analyzer.analyze("Where is my order? When does it ship? Can I change the address?")
-    assert many.emotion == "anxiety" and "signal:many-questions" in many.cues
+    again = analyzer.analyze("Where is my order?", repeat_contact=True)
+    assert again.emotion == "frustration"
+    assert again.cues[0] == "repeat contact within 24 h"
+    quiet = analyzer.features("Where is my order? I paid last week")
+    loud = analyzer.features("WHERE IS MY ORDER? I PAID LAST WEEK")
+    anger = CLASSES.index("anger")
+    assert "ALL CAPS" in loud.cues and loud.logits[anger] > quiet.logits[anger] + 1
+    threat = analyzer.analyze("I will pass this to my lawyer if the order is not here.")
+    assert threat.emotion == "anger" and "lawyer" in threat.cues
+    many = analyzer.features("Where is my order? When does it ship? Can I change the address?")
+    anxiety = CLASSES.index("anxiety")
+    assert "3 questions" in many.cues
+    assert many.logits[anxiety] > analyzer.features("Where is my order?").logits[anxiety] + 1
+
+
+def test_cues_explain_the_estimate(analyzer: EmotionAnalyzer) -> None:
+    result = analyzer.analyze("I want a refund NOW, this is a disgrace!!!")
+    assert result.emotion == "anger"
+    assert f"model {result.score:.2f}" in result.cues
+    assert "refund" in result.cues and "!!!" in result.cues
+    words = next(c for c in result.cues if c.startswith("words: "))[len("words: ") :]
+    assert words and all(w in "i want a refund now, this is a disgrace" for w in words.split(", "))
+    # An import does not ask for the words (it stores emotion and strength only).
+    assert not any(c.startswith("words: ") for c in decide(analyzer.features("A disgrace!")).cues)
+
+
+def test_stored_emotions_are_explained_again_for_the_agent() -> None:
+    # What the HEARD panel shows: the cues of the stored estimate, recomputed.
+    cues = explain("Where is my order?", "", "frustration")  # a repeat contact
+    assert cues[0] == "repeat contact within 24 h" and cues[1].startswith("model ")
+    assert "!!!" in explain("You are useless!!!", "", "anger")
+    assert explain("Where is my order?", "", "positive") == ()  # scored otherwise
+    assert explain("Where is my order?", "", None) == ()
 
 
 def test_scores_are_strengths_from_zero_to_one(analyzer: EmotionAnalyzer) -> None:
-    mild = analyzer.analyze("I'm a bit disappointed.")
-    strong = analyzer.analyze(
-        "I'm so disappointed and let down. I expected better, this is a shame."
-    )
-    assert mild.emotion == strong.emotion == "disappointment"
-    assert 0 < mild.score < strong.score <= 1
+    clear = analyzer.analyze("I'm so disappointed and let down. I expected better.")
+    unsure = analyzer.analyze("The parcel came on Tuesday, I guess.")
+    assert clear.emotion == "disappointment"
+    assert 0 < unsure.score < clear.score <= 1
     assert analyzer.analyze("").emotion == "neutral"
+    assert decide(TextFeatures(empty=True), repeat_contact=True).emotion == "neutral"
 
 
 def test_only_the_customers_own_words_count(analyzer: EmotionAnalyzer) -> None:

@@ -7,6 +7,7 @@ angry, anxious or disappointed, it suggests the response style (PRODUCT.md §5).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -64,8 +65,9 @@ class HeardPanel(Vertical):
     def on_mount(self) -> None:
         self.query_one("#heard-style").display = False
 
-    def _show_style(self, emotion: str | None) -> None:
-        """How to answer, given the emotion of the customer's latest message."""
+    def _show_style(self, emotion: str | None, cues: Sequence[str]) -> None:
+        """How to answer, given the emotion of the customer's latest message, and the
+        cues behind the estimate."""
         widget = self.query_one("#heard-style", Static)
         style = response_style(emotion)
         widget.display = style is not None
@@ -77,6 +79,7 @@ class HeardPanel(Vertical):
                     (style.style.lower(), "bold"),
                     "\n",
                     (style.hint, "dim"),
+                    *(("\n", (f"Why: {' · '.join(cues)}", "dim italic")) if cues else ()),
                 )
             )
 
@@ -87,12 +90,18 @@ class HeardPanel(Vertical):
     def open_steps(self) -> list[str]:
         return [s for s in HEARD_STEPS if not self.is_done(s)]
 
-    def show(self, steps: dict[str, HeardStep], now: datetime, emotion: str | None) -> None:
+    def show(
+        self,
+        steps: dict[str, HeardStep],
+        now: datetime,
+        emotion: str | None,
+        cues: Sequence[str] = (),
+    ) -> None:
         """Draw ``steps`` (a missing step is not done), keeping the highlight, and the
-        response style for the ticket's ``emotion``."""
+        response style for the ticket's ``emotion`` with the ``cues`` behind it."""
         self.steps = dict(steps)
         self.now = now
-        self._show_style(emotion)
+        self._show_style(emotion, cues)
         options = self.query_one(HeardSteps)
         highlighted = options.highlighted
         options.clear_options()

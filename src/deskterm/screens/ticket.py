@@ -188,7 +188,9 @@ class TicketScreen(DeskNode, Screen[None]):
             data.detail.messages, data.detail.attachments, unfold=self.unfold, reset=fresh
         )
         self.query_one(CustomerPanel).show(data.profile, self.number, now)
-        self.query_one(HeardPanel).show(data.detail.heard, now, data.detail.ticket.emotion)
+        self.query_one(HeardPanel).show(
+            data.detail.heard, now, data.detail.ticket.emotion, data.emotion_cues
+        )
         if self.sequence is not None:
             following = self.sequence.peek(self.number, 1)
             if following is not None:  # read ``]``'s ticket ahead, once this one is drawn

@@ -30,6 +30,7 @@ class TicketData:
 
     detail: TicketDetail
     profile: CustomerProfile | None
+    emotion_cues: tuple[str, ...] = ()  # why the ticket's emotion (HEARD panel)
 
 
 def read_ticket(store: Store, number: int) -> TicketData:
@@ -39,7 +40,15 @@ def read_ticket(store: Store, number: int) -> TicketData:
     profile = (
         store.customers.get_customer(customer_id, ticket_limit=HISTORY + 1) if customer_id else None
     )
-    return TicketData(detail, profile)
+    latest = next(
+        (m for m in reversed(detail.messages) if m.direction == "inbound" and m.emotion), None
+    )
+    cues: tuple[str, ...] = ()
+    if latest is not None and latest.emotion == detail.ticket.emotion:
+        from deskterm.emotion import explain
+
+        cues = explain(latest.body, latest.subject, latest.emotion)
+    return TicketData(detail, profile, cues)
 
 
 class TicketCache:
