@@ -26,8 +26,8 @@ from typing import Any
 BUILD = """
 import json, resource, sys, time
 from deskterm.demo import DemoBuilder
-from deskterm.store import Store
-store = Store.open(sys.argv[1])
+from deskterm.desk import open_store
+store = open_store(sys.argv[1])
 start = time.perf_counter()
 report = DemoBuilder(store, tickets=int(sys.argv[2]), seed=7, batch=5000).build()
 seconds = time.perf_counter() - start
@@ -75,10 +75,10 @@ def main() -> int:
         / 2**20
     )
 
+    from deskterm.desk import open_store
     from deskterm.query import parse_query
-    from deskterm.store import Store
 
-    store = Store.open(db)
+    store = open_store(db)
     queue: dict[str, dict[str, float]] = {}
     for query in ("", "status:open", "status:new,open", "priority:urgent", "assignee:none",
                   "assignee:Ana Souza", "queue:billing", "channel:telegram", "tag:legal",

@@ -49,9 +49,9 @@ FILTERS = (
 def _app(db: str) -> Any:
     from deskterm.app import make_app
     from deskterm.config import AgentConfig, Config
-    from deskterm.store import Store
+    from deskterm.desk import open_store
 
-    return make_app(Store.open(db), Config(agent=AgentConfig(name="Ana Souza")))
+    return make_app(open_store(db), Config(agent=AgentConfig(name="Ana Souza")))
 
 
 class Frames:

@@ -157,16 +157,16 @@ class Timed:
 
 def bench_ingest(results: dict[str, Any], messages: int) -> None:
     from deskterm.config import parse_config
+    from deskterm.desk import open_store
     from deskterm.ingest import Ingestor
     from deskterm.ingest.hooks import default_hooks
-    from deskterm.store import Store
 
     config = parse_config({"agent": {"email": "support@example.com"}, "rules": RULES, "sla": SLA})
     batch = list(records(messages))
     hooks = [Timed(h) for h in default_hooks(config)]
     for label, chosen in (("no_hooks", []), ("workflow_hooks", hooks)):
         with tempfile.TemporaryDirectory() as tmp:
-            store = Store.open(Path(tmp) / "bench.db")
+            store = open_store(Path(tmp) / "bench.db", config)
             start = time.perf_counter()
             summary = Ingestor(store, config, hooks=chosen).run(batch, connector="bench")
             seconds = time.perf_counter() - start
@@ -182,11 +182,11 @@ def bench_ingest(results: dict[str, Any], messages: int) -> None:
 def bench_sla(results: dict[str, Any], tickets: int) -> None:
     from deskterm import sla
     from deskterm.demo import DemoBuilder
+    from deskterm.desk import open_store
     from deskterm.query import parse_query
-    from deskterm.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "sla.db")
+        store = open_store(Path(tmp) / "sla.db")
         DemoBuilder(store, tickets=tickets, seed=7, batch=5000).build()
         store.sla.use_sla_policy(sla.parse_policy(SLA))
         start = time.perf_counter()

@@ -18,7 +18,6 @@ from deskterm.screens.format import store_label
 from deskterm.screens.messages import TicketChanged, TicketSequence
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket_cache import TicketCache
-from deskterm.sla import SlaPolicy
 from deskterm.store import Store, StoreError
 from deskterm.store.types import utcnow
 
@@ -59,7 +58,7 @@ class DesktermApp(DeskNode, App[None]):
         super().__init__()
         self.store = store
         self.store.db.limit_page_cache(CONSOLE_PAGE_CACHE_MIB)
-        self.store.sla.use_sla_policy(SlaPolicy.from_config(config), clock)
+        self.store.sla.use_clock(clock)
         self.config = config
         self.clock = clock  # "now" for relative ages; fixed in snapshot tests
         self.drafts = drafts or DraftBox(store.location)

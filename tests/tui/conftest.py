@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 
 from deskterm.app import DesktermApp, make_app
 from deskterm.config import AgentConfig, Config, HeardConfig
+from deskterm.desk import open_store
 from deskterm.store import Store
 from tests.conftest import ANCHOR
 
@@ -70,7 +71,7 @@ def big_store(tmp_path: Path) -> Iterator[Store]:
     """A demo store with more tickets than the console keeps in memory (paging)."""
     from deskterm.demo import DemoBuilder
 
-    store = Store.open(tmp_path / "big.db")
+    store = open_store(tmp_path / "big.db")
     DemoBuilder(store, tickets=420, seed=11, anchor=ANCHOR).build()
     yield store
     store.close()

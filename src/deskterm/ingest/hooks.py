@@ -14,7 +14,8 @@ def default_hooks(config: Config) -> list[IngestHook]:
     before anything is imported.
     """
     from deskterm.emotion import EmotionHook, emotion_enabled
-    from deskterm.sla import CustomerTiers, SlaHook, SlaPolicy
+    from deskterm.ingest.sla_hook import CustomerTiers, SlaHook
+    from deskterm.sla import SlaPolicy
     from deskterm.triage import TriageHook, load_rules, uses_emotion
 
     rules = load_rules(config)

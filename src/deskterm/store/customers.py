@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from deskterm import sla
 from deskterm.store.base import Database
 from deskterm.store.errors import Conflict, InvalidValue, NotFound
 from deskterm.store.models import Customer, Identity, Ticket
@@ -207,7 +206,7 @@ class Customers:
                 )
             ).all()
             for ticket in tickets:
-                if sla.apply(self.clock.policy, ticket, tier, now):
+                if self.clock.policy.refresh(ticket, tier, now):
                     touch(session, ticket, ticket.updated_at)
             return customer
 
