@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 
 from deskterm.config import Config
 from deskterm.query import QueryError
-from deskterm.screens.base import DeskNode
+from deskterm.screens.base import DeskApp, DeskNode
 from deskterm.screens.drafts import DraftBox
 from deskterm.screens.format import store_label
 from deskterm.screens.messages import TicketChanged, TicketSequence
@@ -34,7 +34,7 @@ def _commands() -> type[Provider]:
 CONSOLE_PAGE_CACHE_MIB = 16  # per pooled SQLite connection (see Store.limit_page_cache)
 
 
-class DesktermApp(DeskNode, App[None]):
+class DesktermApp(DeskNode, DeskApp):
     """The agent console. Screens reach the store, config, clock and drafts from here."""
 
     TITLE = "deskterm"

@@ -15,12 +15,15 @@ from deskterm.cli import (
     db,
     demo,
     export,
+    import_chat,
+    import_mail,
     imports,
     macros,
     reply,
     search,
     sla,
     sync,
+    ticket_ops,
     tickets,
     triage,
 )
@@ -35,6 +38,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+tickets.app.add_typer(ticket_ops.app)  # merge, escalate, link: same group
+imports.app.add_typer(import_mail.app)
+imports.app.add_typer(import_chat.app)
 app.add_typer(tickets.app, name="tickets")
 app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")

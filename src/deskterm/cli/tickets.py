@@ -233,6 +233,3 @@ def _print_state(detail: TicketDetail, json_: bool) -> None:
         f"#{t.id} {t.status} · {t.priority} · queue {t.queue} · assignee {t.assignee or '-'} · "
         f"tags {','.join(detail.tags) or '-'} · HEARD {done}"
     )
-
-
-from deskterm.cli import ticket_ops  # noqa: E402, F401  (registers merge, escalate, link)
