@@ -129,22 +129,15 @@ def compose_email(
 
 
 def _check_solve(store: Store, config: Config, number: int, status: str | None, ok: bool) -> None:
-    from deskterm.heard import Verdict, describe_open, solve_verdict
+    from deskterm.heard import Verdict, check_status
 
     if status is None:
         return
-    heard = store.tickets.get_ticket(number).heard
-    verdict = solve_verdict(status, heard, config.heard.solve_policy)
-    if verdict is Verdict.REFUSE:
-        raise ReplyError(
-            f"Ticket #{number} has HEARD steps open ({describe_open(heard)}); "
-            "the policy requires them before solving."
-        )
-    if verdict is Verdict.CONFIRM and not ok:
-        raise NeedsConfirmation(
-            f"Ticket #{number} has HEARD steps open ({describe_open(heard)}); "
-            "confirm to solve anyway."
-        )
+    check = check_status(store, number, status, config.heard.solve_policy)
+    if check.verdict is Verdict.REFUSE:
+        raise ReplyError(f"{check.reason}; the policy requires them before solving.")
+    if check.verdict is Verdict.CONFIRM and not ok:
+        raise NeedsConfirmation(f"{check.reason}; confirm to solve anyway.")
 
 
 def send_reply(

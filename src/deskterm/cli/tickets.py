@@ -146,21 +146,19 @@ def set_fields(
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Change a ticket's status, priority, queue, assignee or tags (each change is logged)."""
-    from deskterm.heard import Verdict, describe_open, solve_verdict
+    from deskterm.heard import Verdict, change_status
 
     st = state(ctx)
     store, config = st.store(), st.config()
     actor = config.agent.name
     if status is not None:
-        detail = store.tickets.get_ticket(number)
-        verdict = solve_verdict(status, detail.heard, config.heard.solve_policy)
-        if verdict is Verdict.REFUSE:
-            fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
-                 "the policy requires them before solving.")  # fmt: skip
-        if verdict is Verdict.CONFIRM and not force:
-            fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
-                 "add --force to solve anyway.")  # fmt: skip
-        store.tickets.set_status(number, status, actor)
+        change = change_status(
+            store, number, status, actor, config.heard.solve_policy, confirmed=force
+        )
+        if change.verdict is Verdict.REFUSE:
+            fail(f"{change.reason}; the policy requires them before solving.")
+        if not change.applied:
+            fail(f"{change.reason}; add --force to solve anyway.")
     if priority is not None:
         store.tickets.set_priority(number, priority, actor)
     if queue is not None:

@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from deskterm.store import Store
     from deskterm.store.models import NoteVersion
 
-SOLVING = ("solved", "closed")
 PANELS = ("conversation", "customer", "heard", "notes")
 PANEL_TABS = {"customer": "Customer", "heard": "HEARD", "notes": "Notes"}
 
@@ -339,9 +338,7 @@ class TicketScreen(DeskNode, Screen[None]):
     @work(thread=True, group="ticket-change", exit_on_error=False)
     def _change(self, what: str, value: Any) -> None:
         store, actor = self.desk.store, self.desk.config.agent.name
-        if what == "status":
-            store.tickets.set_status(self.number, value, actor)
-        elif what == "priority":
+        if what == "priority":
             store.tickets.set_priority(self.number, value, actor)
         elif what == "queue":
             store.tickets.set_queue(self.number, value, actor)
@@ -372,26 +369,35 @@ class TicketScreen(DeskNode, Screen[None]):
         )
 
     def _status_chosen(self, status: str | None) -> None:
-        if status is None or status == self._field("status"):
-            return
-        open_steps = self.query_one(HeardPanel).open_steps()
-        policy = self.desk.config.heard.solve_policy
-        if status not in SOLVING or not open_steps or policy == "off":
-            self._change("status", status)
-            return
-        names = ", ".join(HEARD_NAMES[s] for s in open_steps)
-        if policy == "require":
-            self.notify(
-                f"Complete the HEARD checklist before solving: {names} still open.",
+        if status is not None and status != self._field("status"):
+            self._set_status(status, confirmed=False)
+
+    @work(thread=True, group="ticket-change", exit_on_error=False)
+    def _set_status(self, status: str, confirmed: bool) -> None:
+        """The status change service decides; a solve with HEARD steps open is refused
+        or asked about here, by policy."""
+        from deskterm.heard import Verdict, change_status
+
+        desk = self.desk
+        policy, actor = desk.config.heard.solve_policy, desk.config.agent.name
+        change = change_status(desk.store, self.number, status, actor, policy, confirmed=confirmed)
+        if change.applied:
+            self.app.call_from_thread(self._changed)
+        elif change.verdict is Verdict.REFUSE:
+            self.app.call_from_thread(
+                self.notify,
+                f"Complete the HEARD checklist before solving: {change.open_names} still open.",
                 title="HEARD",
                 severity="error",
                 markup=False,
             )
-            return
+        else:
+            self.app.call_from_thread(self._confirm_status, change.open_names, status)
 
+    def _confirm_status(self, names: str, status: str) -> None:
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self._change("status", status)
+                self._set_status(status, confirmed=True)
 
         self.app.push_screen(
             ConfirmScreen(
