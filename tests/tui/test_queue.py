@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from deskterm.app import make_app
+from deskterm.cli import app as cli_app
+from deskterm.config import AgentConfig, Config
 from deskterm.query import TicketFilter, parse_query
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
 from deskterm.screens.ticket_table import MAX_ROWS, TicketTable
-from deskterm.screens.views import ViewBar, saved_views
+from deskterm.screens.views import ViewBar
 from deskterm.store import Store
+from deskterm.views import saved_views
 from tests.tui.conftest import AGENT, console, screen_text, settle
 
 
@@ -223,3 +232,45 @@ async def test_the_ticket_under_a_resting_cursor_is_read_ahead(demo_store: Store
         await pilot.pause(PREFETCH_DELAY * 2)
         await settle(pilot)
         assert resting.number in app.ticket_cache
+
+
+async def test_cli_and_console_list_the_same_tickets_for_each_view(
+    demo_store: Store, isolated_home: Path
+) -> None:
+    """Saved views are defined once: ``tickets list --view`` (by key or by the label the
+    console shows) gives the console's rows for every view, in the same order."""
+    (isolated_home / "config").mkdir(exist_ok=True)
+    (isolated_home / "config" / "config.toml").write_text(
+        f'[agent]\nname = "{AGENT}"\n', encoding="utf-8"
+    )
+    runner = CliRunner()
+    db = demo_store.location
+
+    def cli_numbers(name: str) -> list[int]:
+        result = runner.invoke(
+            cli_app, ["--db", db, "tickets", "list", "--view", name, "--json", "--limit", "500"]
+        )
+        assert result.exit_code == 0, result.stderr
+        return [row["number"] for row in json.loads(result.stdout)]
+
+    # The CLI has no clock to fix: the console runs on real time here, so "Breaching
+    # soon" means the same moment in both.
+    app = make_app(demo_store, Config(agent=AgentConfig(name=AGENT)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TicketTable)
+        for key, view in enumerate(saved_views(AGENT), 1):
+            await pilot.press(str(key))
+            await settle(pilot)
+            for _ in range(10):  # scroll until the console has paged in every row
+                if table.row_count >= len(all_numbers(demo_store, view.filter)):
+                    break
+                table.action_page(1)
+                await settle(pilot)
+            shown = [r.number for r in table.rows]
+            assert shown or view.key == "sla", view.label
+            assert cli_numbers(view.key) == shown, view.label
+            assert cli_numbers(view.label.upper()) == shown, view.label
+    result = runner.invoke(cli_app, ["--db", db, "tickets", "list", "--view", "nope"])
+    assert result.exit_code == 1
+    assert "No saved view is called 'nope'; use one of mine," in result.stderr

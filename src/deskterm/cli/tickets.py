@@ -62,12 +62,20 @@ def list_tickets(
         str | None,
         typer.Option("--query", "-q", help='Query language: status:open from:acme.com "words".'),
     ] = None,
+    view: Annotated[
+        str | None,
+        typer.Option(
+            help="A saved view, as in the console: mine, unassigned, open, pending, solved, "
+            "all, sla (or its label, 'My open'); other options narrow it."
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many tickets.")] = 50,
     json_: Annotated[bool, JsonOption] = False,
     csv_: Annotated[bool, CsvOption] = False,
 ) -> None:
     """Tickets, newest activity first."""
     from deskterm.query import TicketFilter, parse_query
+    from deskterm.views import find_view
 
     fmt = output_format(json_, csv_)
     typed = parse_query(query) if query else TicketFilter()
@@ -92,8 +100,11 @@ def list_tickets(
         tags=tuple(t.lower() for t in _values(tag)),
         customer=_values(customer),
     )
-    store = state(ctx).store()
+    st = state(ctx)
+    store = st.store()
     wanted = options.merged(typed)
+    if view is not None:
+        wanted = find_view(st.config().agent.name, view).filter.merged(wanted)
     rows: list[dict[str, object]] = []
     seen: set[int] = set()
     cursor = None
