@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from deskterm.config import Config, parse_config
 from deskterm.connectors.records import InboundRecord, Party
-from deskterm.ingest.threads import ticket_token
-from deskterm.reply import NeedsConfirmation, ReplyError, reply_subject, send_reply
+from deskterm.ingest.threads import normalize_subject, reply_subject, ticket_token
+from deskterm.reply import NeedsConfirmation, ReplyError, send_reply
 from deskterm.store import Store
 from tests.servers import free_port, unavailable
 from tests.store.helpers import T0, ingest, mail
@@ -310,6 +312,16 @@ def test_solving_with_heard_open_asks_first(store: Store, ticket: int, plain_ser
 def test_reply_subject_keeps_one_token() -> None:
     assert reply_subject("RE: Fwd: Invoice [#12]", 12) == "Re: Invoice [#12]"
     assert reply_subject("", 7) == "Re: [#7]"
+    assert reply_subject("AW: [Ticket #3] Re[2]: Rückerstattung", 3) == "Re: Rückerstattung [#3]"
+
+
+@given(st.text(max_size=60), st.integers(min_value=1, max_value=10**9))
+def test_a_reply_threads_back_to_its_ticket(subject: str, number: int) -> None:
+    """Replies and threading share one subject rule: the reply's subject carries the
+    ticket's token and normalizes to what the ticket's subject does."""
+    sent = reply_subject(subject, number)
+    assert ticket_token(sent) == number
+    assert normalize_subject(sent) == normalize_subject(subject)
 
 
 # -- deskterm reply ------------------------------------------------------------------------
