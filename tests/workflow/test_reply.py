@@ -210,6 +210,39 @@ def test_refused_connection_keeps_the_draft(store: Store, ticket: int) -> None:
     assert "reply" not in [e.kind for e in store.tickets.events(ticket)]
 
 
+def test_a_server_that_comes_up_late_gets_the_mail_once(caplog: pytest.LogCaptureFixture) -> None:
+    """The first connection is refused; the back-off waits, the server starts, and
+    the second attempt delivers. A server that stays down costs SEND_TRIES attempts."""
+    from contextlib import ExitStack
+
+    from deskterm import mailer
+    from tests.servers.smtp import running
+
+    port = free_port()
+    settings = mailer.SmtpSettings.from_config(
+        smtp_config(port, security="none", allow_plaintext=True)
+    )
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.com", "b@x.org", "Hi"
+    message.set_content("Late but once.")
+    waits: list[float] = []
+    server: list[Any] = []
+    with ExitStack() as servers:
+
+        def start_then_wait(seconds: float) -> None:
+            waits.append(seconds)
+            server.append(servers.enter_context(running(port=port)))
+
+        mailer.send(settings, message, sleep=start_then_wait)
+        assert waits == [mailer.SEND_BACKOFF]
+        assert len(server[0].received()) == 1
+    assert "trying again in 0.5 s" in caplog.text
+    waits.clear()
+    with pytest.raises(mailer.SendError, match="Cannot connect to the SMTP server"):
+        mailer.send(settings, message, sleep=waits.append)
+    assert waits == [mailer.SEND_BACKOFF, 2 * mailer.SEND_BACKOFF]  # 3 tries in all
+
+
 def test_auth_failure_keeps_the_draft(
     store: Store, ticket: int, starttls_server: Any, tls: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
