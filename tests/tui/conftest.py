@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.content import Content
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from deskterm.app import DesktermApp, make_app
 from deskterm.config import AgentConfig, Config, HeardConfig
@@ -39,6 +41,13 @@ def freeze(app: DesktermApp) -> None:
     """No blinking cursors: a snapshot must not depend on when it was taken."""
     for widget in app.screen.query("Input, TextArea"):
         widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
+def help_keys_text(app: DesktermApp) -> str:
+    """The help screen's whole key list as plain text (not only the part on screen)."""
+    keys = app.screen.query_one("#help-keys", Static).render()
+    assert isinstance(keys, Content)
+    return keys.plain
 
 
 def screen_text(app: DesktermApp) -> str:

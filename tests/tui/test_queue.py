@@ -170,7 +170,7 @@ async def test_enter_opens_the_highlighted_ticket(demo_store: Store) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
-        assert table.current.number == number  # type: ignore[union-attr]
+        assert table.current is not None and table.current.number == number
 
 
 async def test_q_quits_from_the_queue(demo_store: Store) -> None:
@@ -200,6 +200,7 @@ async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
         resting = table.current
         assert resting is not None
         before = queue.query_one(ViewBar).counts["all"]
+        assert before is not None
         # Another process (deskterm sync) stores new mail meanwhile.
         Ingestor(demo_store, parse_config({})).run(
             [mail("new@customer.org", "Brand new problem", at=NOW)], connector="test"

@@ -87,7 +87,7 @@ def parse(raw: bytes) -> EmailMessage:
 def body_of(msg: EmailMessage) -> str:
     part = msg.get_body(("plain",))
     assert part is not None
-    return str(part.get_content()).replace("\r\n", "\n")  # type: ignore[attr-defined]
+    return str(part.get_content()).replace("\r\n", "\n")
 
 
 @pytest.fixture
