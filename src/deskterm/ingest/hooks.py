@@ -14,9 +14,9 @@ def default_hooks(config: Config) -> list[IngestHook]:
     before anything is imported.
     """
     from deskterm.emotion import EmotionHook, emotion_enabled
-    from deskterm.ingest.sla_hook import CustomerTiers, SlaHook
+    from deskterm.ingest.rule_hooks import CustomerTiers, SlaHook, TriageHook
     from deskterm.sla import SlaPolicy
-    from deskterm.triage import TriageHook, load_rules, uses_emotion
+    from deskterm.triage import load_rules, uses_emotion
 
     rules = load_rules(config)
     policy = SlaPolicy.from_config(config)
