@@ -42,6 +42,7 @@ from deskterm.screens.widgets import KeyBar, PanelTabs, TitleBar
 from deskterm.vocab import HEARD_NAMES, HEARD_STEPS, PRIORITIES, STATUSES
 
 if TYPE_CHECKING:
+    from deskterm.heard import StatusChange
     from deskterm.macros import Macro
     from deskterm.store import Store
     from deskterm.store.models import NoteVersion
@@ -370,17 +371,17 @@ class TicketScreen(DeskNode, Screen[None]):
 
     def _status_chosen(self, status: str | None) -> None:
         if status is not None and status != self._field("status"):
-            self._set_status(status, confirmed=False)
+            self._set_status(self.number, status, confirmed=False)
 
     @work(thread=True, group="ticket-change", exit_on_error=False)
-    def _set_status(self, status: str, confirmed: bool) -> None:
+    def _set_status(self, number: int, status: str, confirmed: bool) -> None:
         """The status change service decides; a solve with HEARD steps open is refused
         or asked about here, by policy."""
         from deskterm.heard import Verdict, change_status
 
         desk = self.desk
         policy, actor = desk.config.heard.solve_policy, desk.config.agent.name
-        change = change_status(desk.store, self.number, status, actor, policy, confirmed=confirmed)
+        change = change_status(desk.store, number, status, actor, policy, confirmed=confirmed)
         if change.applied:
             self.app.call_from_thread(self._changed)
         elif change.verdict is Verdict.REFUSE:
@@ -392,17 +393,17 @@ class TicketScreen(DeskNode, Screen[None]):
                 markup=False,
             )
         else:
-            self.app.call_from_thread(self._confirm_status, change.open_names, status)
+            self.app.call_from_thread(self._confirm_status, change)
 
-    def _confirm_status(self, names: str, status: str) -> None:
+    def _confirm_status(self, change: StatusChange) -> None:
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self._set_status(status, confirmed=True)
+                self._set_status(change.number, change.status, confirmed=True)
 
         self.app.push_screen(
             ConfirmScreen(
-                f"HEARD steps still open: {names}.",
-                f"Mark ticket #{self.number} {status_label(status)} anyway?",
+                f"HEARD steps still open: {change.open_names}.",
+                f"Mark ticket #{change.number} {status_label(change.status)} anyway?",
             ),
             confirmed,
         )
