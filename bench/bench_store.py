@@ -29,8 +29,8 @@ from typing import Any
 BUILD = """
 import json, resource, sys, time
 from deskterm.demo import DemoBuilder
-from deskterm.store import Store
-store = Store.open(sys.argv[1])
+from deskterm.desk import open_store
+store = open_store(sys.argv[1])
 start = time.perf_counter()
 report = DemoBuilder(store, tickets=int(sys.argv[2]), seed=7, batch=5000).build()
 seconds = time.perf_counter() - start
@@ -76,10 +76,10 @@ def main() -> int:
         results["build"] = build
     from sqlalchemy import text
 
+    from deskterm.desk import open_store
     from deskterm.query import parse_query
-    from deskterm.store import Store
 
-    store = Store.open(db)
+    store = open_store(db)
     if server:
         with store.db.engine.connect() as conn:
             size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()

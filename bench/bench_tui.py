@@ -48,10 +48,10 @@ FILTERS = (
 
 def _app(db: str) -> Any:
     from deskterm.app import make_app
+    from deskterm.desk import open_store
     from deskterm.settings import AgentSettings, Settings
-    from deskterm.store import Store
 
-    return make_app(Store.open(db), Settings(agent=AgentSettings(name="Ana Souza")))
+    return make_app(open_store(db), Settings(agent=AgentSettings(name="Ana Souza")))
 
 
 class Frames:

@@ -156,17 +156,17 @@ class Timed:
 
 
 def bench_ingest(results: dict[str, Any], messages: int) -> None:
+    from deskterm.desk import open_store
     from deskterm.ingest import Ingestor
     from deskterm.ingest.hooks import default_hooks
     from deskterm.settings import parse_settings
-    from deskterm.store import Store
 
     config = parse_settings({"agent": {"email": "support@example.com"}, "rules": RULES, "sla": SLA})
     batch = list(records(messages))
     hooks = [Timed(h) for h in default_hooks(config)]
     for label, chosen in (("no_hooks", []), ("workflow_hooks", hooks)):
         with tempfile.TemporaryDirectory() as tmp:
-            store = Store.open(Path(tmp) / "bench.db")
+            store = open_store(Path(tmp) / "bench.db", config)
             start = time.perf_counter()
             summary = Ingestor(store, config, hooks=chosen).run(batch, connector="bench")
             seconds = time.perf_counter() - start
@@ -182,12 +182,12 @@ def bench_ingest(results: dict[str, Any], messages: int) -> None:
 def bench_sla(results: dict[str, Any], tickets: int) -> None:
     from deskterm import sla
     from deskterm.demo import DemoBuilder
+    from deskterm.desk import open_store
     from deskterm.query import parse_query
     from deskterm.settings import parse_settings
-    from deskterm.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "sla.db")
+        store = open_store(Path(tmp) / "sla.db")
         DemoBuilder(store, tickets=tickets, seed=7, batch=5000).build()
         store.sla.use_sla_policy(sla.SlaPolicy.from_settings(parse_settings({"sla": SLA}).sla))
         start = time.perf_counter()

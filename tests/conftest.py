@@ -37,9 +37,9 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path):  # type: ignore[no-untyped-def]
-    from deskterm.store import Store
+    from deskterm.desk import open_store
 
-    s = Store.open(db_path)
+    s = open_store(db_path)
     yield s
     s.close()
 
@@ -48,9 +48,9 @@ def store(db_path: Path):  # type: ignore[no-untyped-def]
 def demo_store(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A small deterministic demo store (60 tickets, fixed clock)."""
     from deskterm.demo import DemoBuilder
-    from deskterm.store import Store
+    from deskterm.desk import open_store
 
-    s = Store.open(tmp_path / "demo.db")
+    s = open_store(tmp_path / "demo.db")
     DemoBuilder(s, tickets=60, seed=7, anchor=ANCHOR).build()
     yield s
     s.close()

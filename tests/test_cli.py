@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -149,7 +151,7 @@ def test_every_command_has_help() -> None:
 
     group = typer.main.get_command(app)
 
-    def walk(cmd, path):  # type: ignore[no-untyped-def]
+    def walk(cmd: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:  # click commands
         yield path, cmd
         for name, sub in getattr(cmd, "commands", {}).items():
             yield from walk(sub, [*path, name])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deskterm.demo import DemoBuilder
+from deskterm.desk import open_store
 from deskterm.query import TicketFilter
 from deskterm.store import Store
 from deskterm.vocab import PRIORITIES, STATUSES
@@ -12,7 +13,7 @@ from tests.conftest import ANCHOR
 
 
 def build(path: Path, tickets: int = 120, seed: int = 7) -> Store:
-    store = Store.open(path)
+    store = open_store(path)
     DemoBuilder(store, tickets=tickets, seed=seed, anchor=ANCHOR).build()
     return store
 

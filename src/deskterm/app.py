@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker
 
 from deskterm.query import QueryError
-from deskterm.screens.base import DeskNode
+from deskterm.screens.base import DeskApp, DeskNode
 from deskterm.screens.drafts import DraftBox
 from deskterm.screens.format import store_label
 from deskterm.screens.live import MIN_REREAD, Live, PresenceChanged, StoreChanged
@@ -21,7 +21,6 @@ from deskterm.screens.messages import TicketChanged, TicketSequence
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket_cache import TicketCache
 from deskterm.settings import AgentSettings, Settings
-from deskterm.sla import SlaPolicy
 from deskterm.store import Store, StoreError
 from deskterm.store.types import utcnow
 
@@ -38,7 +37,7 @@ def _commands() -> type[Provider]:
 CONSOLE_PAGE_CACHE_MIB = 16  # per pooled SQLite connection (see Store.limit_page_cache)
 
 
-class DesktermApp(DeskNode, App[None]):
+class DesktermApp(DeskNode, DeskApp):
     """The agent console. Screens reach the store, config, clock and drafts from here."""
 
     TITLE = "deskterm"
@@ -62,7 +61,7 @@ class DesktermApp(DeskNode, App[None]):
         super().__init__()
         self.store = store
         self.store.db.limit_page_cache(CONSOLE_PAGE_CACHE_MIB)
-        self.store.sla.use_sla_policy(SlaPolicy.from_settings(config.sla), clock)
+        self.store.sla.use_clock(clock)
         self.config = config
         self.clock = clock  # "now" for relative ages; fixed in snapshot tests
         self.drafts = drafts or DraftBox(store.location)

@@ -1,8 +1,7 @@
 """Attachment files kept under the data directory (``[ingest] store_attachments``).
 
-A file name from outside is never trusted as a path: only its last component is
-kept, stripped of control characters, leading dots and characters that are special
-on some file system (``../../.bashrc`` becomes ``bashrc``). Files live at
+A file name from outside is never trusted as a path
+(:func:`deskterm.textsafe.safe_filename`: ``../../.bashrc`` becomes ``bashrc``). Files live at
 ``<data dir>/attachments/<sha256[:2]>/<sha256>/<name>``, so the same file attached
 to many messages is stored once, two different files with one name never clash,
 and the final path is checked to be inside the directory before anything is
@@ -13,38 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deskterm import paths
 from deskterm.connectors.records import AttachmentRecord
-from deskterm.textsafe import clean_line
+from deskterm.textsafe import safe_filename
 
 if TYPE_CHECKING:
     from deskterm.settings import IngestSettings
-
-MAX_NAME_BYTES = 120
-_UNSAFE = re.compile(r'[<>:"|?*\\/\x00-\x1f\x7f]')
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
-
-
-def safe_filename(name: str, fallback: str = "attachment") -> str:
-    """A file name that is one harmless path component on every platform."""
-    name = unicodedata.normalize("NFC", clean_line(name or ""))
-    name = re.split(r"[/\\]", name)[-1]
-    name = _UNSAFE.sub("_", name).strip(" .")
-    if _RESERVED.match(name):
-        name = "_" + name
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        stem, dot, ext = name.rpartition(".")
-        ext = ext if dot and 0 < len(ext) <= 10 else ""
-        budget = MAX_NAME_BYTES - len(ext.encode("utf-8")) - (1 if ext else 0)
-        stem = (stem if ext else name).encode("utf-8")[:budget].decode("utf-8", "ignore")
-        name = f"{stem.rstrip(' .')}.{ext}" if ext else stem.rstrip(" .")
-    return name or fallback
 
 
 class AttachmentStore:
@@ -68,7 +45,7 @@ class AttachmentStore:
             return None
         digest = hashlib.sha256(data).hexdigest()
         folder = self.root / digest[:2] / digest
-        target = folder / safe_filename(attachment.filename)
+        target = folder / safe_filename(attachment.filename, "attachment")
         root = self.root.resolve()
         if not target.resolve().is_relative_to(root) or target.parent.resolve() != (
             root / digest[:2] / digest

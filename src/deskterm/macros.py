@@ -213,42 +213,23 @@ def find_macro(macros: Sequence[Macro], name: str) -> Macro:
     known = ", ".join(m.name for m in macros) or "none; add Markdown files to the macros folder"
     if starts:
         raise MacroError(f"Macro {name!r} is ambiguous: {', '.join(m.name for m in starts)}.")
-    raise MacroError(f"There is no macro {name!r}; macros: {known}.")
+    near = search(macros, name)
+    guess = f" Did you mean {near[0].name}?" if near else ""
+    raise MacroError(f"There is no macro {name!r}; macros: {known}.{guess}")
 
 
 def search(macros: Sequence[Macro], query: str, channel: str | None = None) -> list[Macro]:
-    """Macros whose name or title contains the query's letters in order (fuzzy), best
+    """Macros whose name or title matches the query (fuzzy, typos forgiven), best
     first: the picker's list. A macro's shortcut key typed alone ranks it first."""
-    query = query.strip().lower()
-    scored: list[tuple[float, int, Macro]] = []
-    for order, macro in enumerate(macros):
-        if channel is not None and not macro.fits(channel):
-            continue
-        if not query:
-            scored.append((0.0, order, macro))
-            continue
-        best = max(_fuzzy(query, macro.name.lower()), _fuzzy(query, macro.title.lower()))
-        if macro.key is not None and query == macro.key.lower():
-            best = 100.0
-        if best > 0:
-            scored.append((-best, order, macro))
-    return [m for _, _, m in sorted(scored, key=lambda s: (s[0], s[1]))]
+    from deskterm.fuzzy import rank
 
-
-def _fuzzy(query: str, text: str) -> float:
-    """A subsequence score: consecutive letters and word starts count more."""
-    if query in text:
-        return 50.0 + (10.0 if text.startswith(query) else 0.0) - len(text) / 100
-    score, pos, previous = 0.0, 0, -2
-    for char in query:
-        found = text.find(char, pos)
-        if found < 0:
-            return 0.0
-        score += 2.0 if found == previous + 1 else 1.0
-        if found == 0 or text[found - 1] in " -_":
-            score += 1.0
-        previous, pos = found, found + 1
-    return score
+    fitting = [m for m in macros if channel is None or m.fits(channel)]
+    query = query.strip()
+    if not query:
+        return fitting
+    keyed = [m for m in fitting if m.key is not None and m.key.lower() == query.lower()]
+    found = rank(query, {n: f"{m.name} {m.title}" for n, m in enumerate(fitting)})
+    return keyed + [fitting[n] for n in found if fitting[n] not in keyed]
 
 
 # -- rendering ----------------------------------------------------------------------------

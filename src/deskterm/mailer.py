@@ -12,15 +12,21 @@
     ca_file = "/etc/ssl/our-ca.pem" # optional: trust this CA too (self-hosted servers)
 
 The table is checked when the config is loaded (:class:`deskterm.settings.SmtpSettings`).
-Certificates are always verified. Every failure becomes a :class:`SendError` whose
-message is one sentence saying what went wrong and where.
+Certificates are always verified. A connection that fails before the message is
+handed over (refused, reset, a 4xx "try later") is tried again with back-off,
+:data:`SEND_TRIES` times in all; the message itself is sent once, never twice. Every
+failure becomes a :class:`SendError` whose message is one sentence saying what went
+wrong and where.
 """
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import socket
 import ssl
+import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
@@ -28,6 +34,11 @@ from deskterm.settings import ConfigError
 
 if TYPE_CHECKING:
     from deskterm.settings import SmtpSettings
+
+log = logging.getLogger(__name__)
+
+SEND_TRIES = 3  # connection attempts before a send gives up
+SEND_BACKOFF = 0.5  # seconds before the second attempt; doubled after
 
 
 class SendError(Exception):
@@ -41,36 +52,35 @@ def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
     return context
 
 
-def send(settings: SmtpSettings, message: EmailMessage) -> None:
+def send(
+    settings: SmtpSettings,
+    message: EmailMessage,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Send ``message`` to its To/Cc recipients, raising :class:`SendError` on failure."""
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
     try:
         password = settings.password() if settings.username else None
     except ConfigError as exc:
         raise SendError(str(exc)) from exc
     where = settings.where
+    connecting = Retrying(
+        retry=retry_if_exception(_worth_retrying),
+        stop=stop_after_attempt(SEND_TRIES),
+        wait=wait_exponential(multiplier=SEND_BACKOFF, max=8 * SEND_BACKOFF),
+        sleep=sleep,
+        before_sleep=lambda state: log.warning(
+            "SMTP %s: %s; trying again in %.1f s",
+            where,
+            state.outcome.exception() if state.outcome else "?",
+            state.next_action.sleep if state.next_action else 0.0,
+        ),
+        reraise=True,
+    )
     try:
-        client: smtplib.SMTP
-        if settings.security == "tls":
-            client = smtplib.SMTP_SSL(
-                settings.host,
-                settings.port,
-                timeout=settings.timeout,
-                context=_tls_context(settings),
-            )
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        with client:
-            client.ehlo()
-            if settings.security == "starttls":
-                if not client.has_extn("starttls"):
-                    raise SendError(
-                        f"The SMTP server {where} does not offer STARTTLS; "
-                        'use security = "tls" or ask its administrator.'
-                    )
-                client.starttls(context=_tls_context(settings))
-                client.ehlo()
-            if settings.username and password is not None:
-                client.login(settings.username, password)
+        with connecting(_open, settings, password) as client:
             client.send_message(message)
     except SendError:
         raise
@@ -112,6 +122,43 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
         raise SendError(
             f"Cannot connect to the SMTP server {where}: {exc.strerror or exc}."
         ) from exc
+
+
+def _open(settings: SmtpSettings, password: str | None) -> smtplib.SMTP:
+    """A connected client, over TLS as configured and logged in: everything before the
+    message is handed over, so it is safe to try again."""
+    client: smtplib.SMTP
+    if settings.security == "tls":
+        client = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.timeout, context=_tls_context(settings)
+        )
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
+        client.ehlo()
+        if settings.security == "starttls":
+            if not client.has_extn("starttls"):
+                raise SendError(
+                    f"The SMTP server {settings.where} does not offer STARTTLS; "
+                    'use security = "tls" or ask its administrator.'
+                )
+            client.starttls(context=_tls_context(settings))
+            client.ehlo()
+        if settings.username and password is not None:
+            client.login(settings.username, password)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    """A refused or dropped connection and "try later" answers (4xx); not refusals, DNS,
+    TLS, or a server that did not answer within the timeout (waiting again would only
+    make the agent wait longer)."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, ConnectionError | smtplib.SMTPServerDisconnected)
 
 
 def _reply(code: int, text: bytes | str) -> str:

@@ -15,7 +15,6 @@ loses nothing: :class:`ReplyError` says why and the draft waits in the store.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -31,10 +30,6 @@ if TYPE_CHECKING:
     from deskterm.store.models import Customer, Message, Ticket
 
 # Reply/forward prefixes and ticket tokens, stripped before adding our own.
-_PREFIXES = re.compile(
-    r"^\s*(?:(?:re|aw|sv|vs|antw|fwd?|fw|wg|tr|rv)\s*(?:\[\d+\])?\s*[:：]\s*)+", re.IGNORECASE
-)
-_TOKENS = re.compile(r"\s*\[(?:ticket\s*)?#\s*\d{1,12}\]", re.IGNORECASE)
 MAX_REFERENCES = 20
 
 
@@ -58,14 +53,6 @@ class ReplyResult:
     clipboard_text: str | None = None
     recipients: str = ""
     actions: list[str] = field(default_factory=list)
-
-
-def reply_subject(subject: str, number: int) -> str:
-    """``Re: <subject without prefixes and tokens> [#N]``."""
-    from deskterm.ingest.threads import format_token
-
-    base = _TOKENS.sub("", _PREFIXES.sub("", clean_line(subject))).strip()
-    return f"Re: {base} {format_token(number)}" if base else f"Re: {format_token(number)}"
 
 
 def thread_headers(messages: Sequence[Message]) -> tuple[str | None, list[str]]:
@@ -107,6 +94,7 @@ def compose_email(
     to_name: str = "",
 ) -> EmailMessage:
     """The RFC 5322 message for a reply (not sent)."""
+    from deskterm.ingest.threads import reply_subject
     from deskterm.store.types import utcnow
 
     agent = config.agent
@@ -116,7 +104,7 @@ def compose_email(
     msg = EmailMessage()
     msg["From"] = formataddr((agent.name, agent.email))
     msg["To"] = formataddr((clean_line(to_name), to))
-    msg["Subject"] = reply_subject(ticket.subject, ticket.id)
+    msg["Subject"] = reply_subject(clean_line(ticket.subject), ticket.id)
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = make_msgid(domain=agent.email.rpartition("@")[2] or None)
     in_reply_to, references = thread_headers(messages)
@@ -129,22 +117,15 @@ def compose_email(
 
 
 def _check_solve(store: Store, config: Settings, number: int, status: str | None, ok: bool) -> None:
-    from deskterm.heard import Verdict, describe_open, solve_verdict
+    from deskterm.heard import Verdict, check_status
 
     if status is None:
         return
-    heard = store.tickets.get_ticket(number).heard
-    verdict = solve_verdict(status, heard, config.heard.solve_policy)
-    if verdict is Verdict.REFUSE:
-        raise ReplyError(
-            f"Ticket #{number} has HEARD steps open ({describe_open(heard)}); "
-            "the policy requires them before solving."
-        )
-    if verdict is Verdict.CONFIRM and not ok:
-        raise NeedsConfirmation(
-            f"Ticket #{number} has HEARD steps open ({describe_open(heard)}); "
-            "confirm to solve anyway."
-        )
+    check = check_status(store, number, status, config.heard.solve_policy)
+    if check.verdict is Verdict.REFUSE:
+        raise ReplyError(f"{check.reason}; the policy requires them before solving.")
+    if check.verdict is Verdict.CONFIRM and not ok:
+        raise NeedsConfirmation(f"{check.reason}; confirm to solve anyway.")
 
 
 def send_reply(

@@ -70,3 +70,36 @@ def display(text: str | None, *, one_line: bool = False) -> str:
     """Text ready to put in markup: cleaned, then markup-escaped."""
     cleaned = clean_line(text or "") if one_line else clean_text(text or "")
     return escape_markup(cleaned)
+
+
+# What a file name from outside may keep: letters and digits of any script, and a few
+# harmless marks. Everything else (path separators, shell and Windows specials,
+# zero-width and bidi characters) becomes "_".
+_UNSAFE_NAME = re.compile(r"[^\w.\-+@()\[\] ]+")
+_RESERVED_NAME = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+MAX_NAME_BYTES = 120
+
+
+def safe_filename(name: str, fallback: str = "file") -> str:
+    """One harmless path component on every platform for a file name from outside
+    (attachments, archive members): the last component only, escapes and controls
+    removed, only letters, digits and ``.-+@()[] _`` kept, no leading or trailing dot
+    or space, never a reserved device name (``CON``, ``LPT1.txt``), at most 120 UTF-8
+    bytes with the extension kept; ``fallback`` when nothing is left
+    (``../../.bashrc`` becomes ``bashrc``)."""
+    import unicodedata
+
+    base = clean_line(unicodedata.normalize("NFC", name or ""))
+    base = re.split(r"[/\\]", base)[-1]
+    base = _UNSAFE_NAME.sub("_", base).strip(" .")
+    if not base or set(base) <= {"_", "."}:
+        return fallback
+    if _RESERVED_NAME.match(base):
+        base = "_" + base
+    if len(base.encode("utf-8")) > MAX_NAME_BYTES:
+        stem, dot, ext = base.rpartition(".")
+        ext = ext if dot and 0 < len(ext) <= 16 else ""
+        budget = MAX_NAME_BYTES - len(ext.encode("utf-8")) - (1 if ext else 0)
+        cut = (stem if ext else base).encode("utf-8")[:budget].decode("utf-8", "ignore")
+        base = f"{cut.rstrip(' .')}.{ext}" if ext else cut.rstrip(" .")
+    return base

@@ -43,7 +43,6 @@ from deskterm.emotion import EmotionResult, classify, new_text
 from deskterm.vocab import PRIORITIES
 
 if TYPE_CHECKING:
-    from deskterm.ingest.pipeline import HookContext
     from deskterm.query import TicketFilter
     from deskterm.settings.workflow import ActionSettings, ConditionSettings, RuleSettings
     from deskterm.store import Store
@@ -243,54 +242,6 @@ def evaluate(rules: Iterable[Rule], facts: Facts, target: Any) -> list[Applied]:
         if rule.stop:
             break
     return applied
-
-
-class TriageHook:
-    """Runs the rules on each message at ingest and logs every rule applied."""
-
-    def __init__(self, rules: Sequence[Rule], tiers: Callable[[HookContext], str | None]) -> None:
-        self.rules = list(rules)
-        self.tiers = tiers
-
-    def __call__(self, ctx: HookContext) -> None:
-        record = ctx.record
-        ticket = ctx.ticket
-        facts = Facts(
-            channel=record.channel,
-            direction=ctx.direction,
-            sender=record.author.value,
-            recipients=tuple(p.value for p in record.recipients if p.kind == "email"),
-            subject=record.subject,
-            body=new_text(record.body),
-            new=ctx.new_ticket,
-            emotion=ctx.message.get("emotion"),
-            emotion_score=ctx.message.get("emotion_score"),
-            status=ticket.status,
-            tier=lambda: self.tiers(ctx),
-        )
-        known_tags = set(ticket.add_tags)
-        applied = evaluate(self.rules, facts, ticket)
-        if not applied:
-            return
-        for result in applied:
-            ctx.events.append(
-                {"kind": "rule", "ticket_id": ticket.id, "actor": "triage", "at": record.sent_at,
-                 "new": result.rule, "detail": result.detail() | {"source": record.source_key}}
-            )  # fmt: skip
-            for name, (old, new) in result.changes.items():
-                ctx.events.append(
-                    {"kind": name, "ticket_id": ticket.id, "actor": "triage",
-                     "at": record.sent_at, "old": old, "new": new,
-                     "detail": {"rule": result.rule}}
-                )  # fmt: skip
-        if any(r.changes for r in applied) or ticket.add_tags != known_tags:
-            ticket.dirty = True
-        added = sorted(ticket.add_tags - known_tags)
-        if added:
-            ctx.events.append(
-                {"kind": "tags", "ticket_id": ticket.id, "actor": "triage", "at": record.sent_at,
-                 "new": ",".join(added), "detail": {"added": added}}
-            )  # fmt: skip
 
 
 # -- re-running over stored tickets --------------------------------------------------------

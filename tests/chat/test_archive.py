@@ -13,7 +13,6 @@ from deskterm.connectors.archive import (
     ArchiveError,
     ArchiveLimits,
     FolderMedia,
-    safe_filename,
 )
 from deskterm.settings import ConfigError, parse_settings
 from tests.chat.builders import cli, write, zip_bytes
@@ -174,21 +173,6 @@ def test_folder_media_refuses_paths_outside_its_root(tmp_path: Path) -> None:
     assert media.size_of("photos/p.jpg") == 3
     assert media.size_of("../secret.txt") is None
     assert media.size_of(str(tmp_path / "secret.txt")) is None
-
-
-@pytest.mark.parametrize(
-    ("raw", "safe"),
-    [
-        ("../../etc/passwd", "passwd"),
-        ("C:\\Windows\\evil.exe", "evil.exe"),
-        ("..", "file"),
-        ("", "file"),
-        ("résumé final.pdf", "résumé final.pdf"),
-        ("a" * 300 + ".jpeg", "a" * 115 + ".jpeg"),
-    ],
-)
-def test_safe_filename(raw: str, safe: str) -> None:
-    assert safe_filename(raw) == safe
 
 
 def test_not_a_zip(tmp_path: Path) -> None:

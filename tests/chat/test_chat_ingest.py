@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from deskterm.desk import open_store
 from deskterm.store import Store
 from tests.chat.builders import (
     Msg,
@@ -60,7 +61,7 @@ def db(tmp_path: Path, isolated_home: Path) -> str:
 
 @pytest.fixture
 def store(db: str):  # type: ignore[no-untyped-def]
-    s = Store.open(db)
+    s = open_store(db)
     yield s
     s.close()
 

@@ -20,6 +20,7 @@ from deskterm.connectors.chatbase import MAX_NESTING, ConnectorError
 from deskterm.connectors.discord import DiscordExport
 from deskterm.connectors.jsonl import JsonlExport
 from deskterm.connectors.jsonstream import Utf8Reader, items
+from deskterm.connectors.records import InboundRecord
 from deskterm.connectors.telegram import TelegramExport
 from tests.chat.builders import cli_json, failures, records, write
 
@@ -217,8 +218,10 @@ def test_slack_hostile_messages_and_days_fail_alone(tmp_path: Path) -> None:
 def test_a_bad_character_in_a_chat_name_does_not_lose_the_chat(tmp_path: Path) -> None:
     chat = {"name": "Bea \ud800", "type": "personal_chat", "id": 5551, "messages": [tg(1, "hi")]}
     [record] = list(TelegramExport(write(tmp_path / "result.json", json.dumps(chat))).items())
+    assert isinstance(record, InboundRecord)
     assert record.conversation_title == "Telegram: Bea \ufffd"
     export = {"guild": {"name": "Shop \udc00"}, "channel": {"id": "2", "name": "help"},
               "messages": [dc(1, "hi")]}  # fmt: skip
     [record] = list(DiscordExport(write(tmp_path / "help.json", json.dumps(export))).items())
+    assert isinstance(record, InboundRecord)
     assert record.conversation_title == "Discord Shop \ufffd #help"

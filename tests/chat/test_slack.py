@@ -36,7 +36,7 @@ def legacy_day() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def current_day() -> list[dict[str, Any]]:
+def current_day() -> list[Any]:
     """A current export's day: rich text, threads, a tombstone, edits, files, an app."""
     t1, t3 = ts(T, 10), ts(T, 30)
     return [

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from deskterm.connectors.chatbase import ConnectorError
+from deskterm.connectors.records import InboundRecord
 from deskterm.connectors.whatsapp import WhatsAppExport, WhatsAppOptions, title_from_name
 from tests.chat.builders import (
     LOCALES,
@@ -137,7 +138,7 @@ def test_polls_keep_their_key_when_votes_change(tmp_path: Path) -> None:
     d = datetime(2022, 3, 14, 9, 0)
     poll = "POLL:\nWhich day?\nOPTION: Monday ({} votes)\nOPTION: Friday (1 vote)"
 
-    def export(name: str, votes: int) -> list[object]:
+    def export(name: str, votes: int) -> list[InboundRecord]:
         text = whatsapp_text("android-en_GB", [Msg(d, "Bea", poll.format(votes))])
         return records(read(write(tmp_path / name, text)))
 

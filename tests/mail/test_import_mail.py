@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from deskterm.cli import app
-from deskterm.store import Store
+from deskterm.desk import open_store
 from deskterm.store.types import utcnow
 from tests.mail import corpus
 
@@ -143,7 +143,7 @@ def test_reply_to_solved_reopens_and_to_closed_starts_a_linked_ticket(
     now = utcnow()
     imp(db, eml(tmp_path, "1.eml", corpus.message(msgid="<o1@x>", date=now - timedelta(hours=2))))
     (ticket,) = [t for (t,) in rows(db, "select id from ticket")]
-    store = Store.open(db)
+    store = open_store(db)
     store.tickets.set_status(ticket, "solved", "ana")
     reply = corpus.message(msgid="<o2@x>", in_reply_to="<o1@x>", subject="Re: Cannot log in",
                            date=now + timedelta(minutes=1))  # fmt: skip

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from deskterm.cli import app
 from deskterm.connectors.imap import ImapSync
 from deskterm.connectors.mailfile import read_mail
-from deskterm.connectors.mailjobs import STREAM_ABOVE, parse_items
+from deskterm.connectors.mailjobs import STREAM_ABOVE, MailJob, parse_items
 from deskterm.connectors.mime import MAX_DEPTH, MAX_PARTS, ParseOptions, RawKey, raw_key
 from deskterm.connectors.records import AlreadyStored, InboundRecord, ParseFailure
 from tests.mail import corpus
@@ -170,13 +170,14 @@ def test_imap_fetches_only_the_head_of_a_message_over_the_limit(imap: Imap) -> N
     [account] = load_settings(imap.config).accounts.values()
     sync = ImapSync(account, account.password(), lambda a, f: None, max_message_bytes=100_000)
     try:
-        jobs = [i for i in sync.items() if not hasattr(i, "last_uid")]
+        jobs = [i for i in sync.items() if isinstance(i, MailJob)]
     finally:
         sync.close()
-    assert [len(j.data) for j in jobs][1] == 100_000
+    assert [len(j.data or b"") for j in jobs][1] == 100_000
     items = [i for job in jobs for i in parse_items(job)]
     kinds = [type(i).__name__ for i in items]
     assert kinds == ["InboundRecord", "InboundRecord", "ParseFailure"]
+    assert isinstance(items[1], InboundRecord)
     assert "only the first 0.1 MB of this 0.3 MB message" in items[1].body
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -120,7 +121,7 @@ def test_pool_keeps_order_and_passes_checkpoints_through(
     out = list(parse_in_order(entries, workers=2))  # type: ignore[arg-type]
     kinds = [
         o.source_key if isinstance(o, InboundRecord) else f"cp{o.last_uid}"
-        if isinstance(o, SyncCheckpoint) else "fail"  # type: ignore[union-attr]
+        if isinstance(o, SyncCheckpoint) else "fail"
         for o in out
     ]  # fmt: skip
     expected: list[str] = []
@@ -138,9 +139,9 @@ def test_skip_stored_does_not_parse_known_messages(tmp_path: Path) -> None:
     known = {first[1].source_key, first[3].source_key}
     asked: list[list[str]] = []
 
-    def lookup(keys: object) -> set[str]:
-        asked.append(list(keys))  # type: ignore[call-overload]
-        return known & set(keys)  # type: ignore[call-overload]
+    def lookup(keys: Iterable[str]) -> set[str]:
+        asked.append(list(keys))
+        return known & set(keys)
 
     items = list(read_mail([maildir], workers=1, known=lookup))
     assert [type(i).__name__ for i in items] == [

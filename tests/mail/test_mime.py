@@ -6,14 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from deskterm.connectors.mime import (
-    MailError,
-    ParseOptions,
-    decode_bytes,
-    parse_date,
-    parse_message,
-)
+from deskterm.connectors.mime import MailError, ParseOptions, parse_message
 from deskterm.connectors.mimeparts import split_multipart
+from deskterm.connectors.mimetext import decode_bytes, parse_date
 from deskterm.connectors.records import content_hash
 from tests.mail import corpus
 

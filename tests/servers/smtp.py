@@ -131,13 +131,15 @@ def running(
     tls: TlsFiles | None = None,
     implicit_tls: bool = False,
     users: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[SmtpServer]:
-    """Start aiosmtpd on 127.0.0.1: STARTTLS when ``tls`` is given (implicit TLS with
-    ``implicit_tls``), AUTH PLAIN/LOGIN required when ``users`` is given."""
+    """Start aiosmtpd on 127.0.0.1 (on ``port``, default a free one): STARTTLS when
+    ``tls`` is given (implicit TLS with ``implicit_tls``), AUTH PLAIN/LOGIN required
+    when ``users`` is given."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
-    server = SmtpServer(free_port())
+    server = SmtpServer(port or free_port())
 
     def authenticator(_srv: Any, _session: Any, _env: Any, _mech: str, data: Any) -> Any:
         if not isinstance(data, LoginPassword):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import inspect
 
+from deskterm.desk import open_store
 from deskterm.query import parse_query
 from deskterm.store import Conflict, Store, schema
 from tests.store.helpers import ingest, mail, tickets_for
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def pg_store(pg_url: str) -> Iterator[Store]:
-    store = Store.open(pg_url)
+    store = open_store(pg_url)
     yield store
     store.close()
 

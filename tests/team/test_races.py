@@ -23,7 +23,9 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-def _race(url: str, action: str, rounds: list[tuple[int, int]], agents: int) -> list[tuple]:
+def _race(
+    url: str, action: str, rounds: list[tuple[int, int]], agents: int
+) -> list[tuple[int, str, str]]:
     """Run ``agents`` processes over the same rounds; every (number, agent, outcome)."""
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(agents), ctx.Queue()

@@ -7,14 +7,17 @@ import io
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from rich.console import Console
+from textual.content import Content
 from textual.pilot import Pilot
+from textual.widgets import Static
 from textual.worker import WorkerCancelled
 
 from deskterm.app import DesktermApp, make_app
+from deskterm.desk import open_store
 from deskterm.settings import AgentSettings, HeardSettings, Settings
 from deskterm.store import Store
 from tests.conftest import ANCHOR
@@ -31,13 +34,14 @@ def console(store: Store, *, policy: str = "warn") -> DesktermApp:
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until every worker has finished and the screen has caught up."""
+    app = cast(DesktermApp, pilot.app)
     for _ in range(3):
         for _ in range(50):  # a re-read may cancel a worker we wait for: wait again
-            busy = [w for w in pilot.app.work_in_flight() if not w.is_finished]
+            busy = [w for w in app.work_in_flight() if not w.is_finished]
             if not busy:  # (an empty list would mean every worker, the live feed too)
                 break
             with contextlib.suppress(WorkerCancelled):
-                await pilot.app.workers.wait_for_complete(busy)
+                await app.workers.wait_for_complete(busy)
         await pilot.pause()
 
 
@@ -45,6 +49,13 @@ def freeze(app: DesktermApp) -> None:
     """No blinking cursors: a snapshot must not depend on when it was taken."""
     for widget in app.screen.query("Input, TextArea"):
         widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
+def help_keys_text(app: DesktermApp) -> str:
+    """The help screen's whole key list as plain text (not only the part on screen)."""
+    keys = app.screen.query_one("#help-keys", Static).render()
+    assert isinstance(keys, Content)
+    return keys.plain
 
 
 def screen_text(app: DesktermApp) -> str:
@@ -77,7 +88,7 @@ def big_store(tmp_path: Path) -> Iterator[Store]:
     """A demo store with more tickets than the console keeps in memory (paging)."""
     from deskterm.demo import DemoBuilder
 
-    store = Store.open(tmp_path / "big.db")
+    store = open_store(tmp_path / "big.db")
     DemoBuilder(store, tickets=420, seed=11, anchor=ANCHOR).build()
     yield store
     store.close()

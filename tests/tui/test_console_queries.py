@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deskterm.demo import DemoBuilder
+from deskterm.desk import open_store
 from deskterm.query import TicketFilter, parse_query
 from deskterm.store import Store
 from tests.conftest import ANCHOR
@@ -66,7 +67,7 @@ def test_upward_pages_and_pick_lists_on_sqlite(demo_store: Store) -> None:
 
 @pytest.mark.postgres
 def test_upward_pages_and_pick_lists_on_postgresql(pg_url: str) -> None:
-    store = Store.open(pg_url)
+    store = open_store(pg_url)
     try:
         DemoBuilder(store, tickets=60, seed=7, anchor=ANCHOR).build()
         check_upward_paging(store)
@@ -81,7 +82,7 @@ async def test_the_console_runs_on_postgresql(pg_url: str) -> None:
     from deskterm.screens.ticket_table import TicketTable
     from tests.tui.conftest import console, screen_text, settle
 
-    store = Store.open(pg_url)
+    store = open_store(pg_url)
     try:
         DemoBuilder(store, tickets=60, seed=7, anchor=ANCHOR).build()
         app = console(store)

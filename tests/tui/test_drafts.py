@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from deskterm.desk import open_store
 from deskterm.screens.drafts import Draft, DraftBox
 from deskterm.screens.notes_panel import DRAFT_DELAY, NotesEditor, NotesPanel
 from deskterm.screens.ticket import TicketScreen
@@ -161,7 +162,7 @@ def test_a_killed_terminal_loses_at_most_a_moment(demo_store: Store, tmp_path: P
             proc.wait(timeout=10)
         os.close(master)
     expected = (before.body if before else "") + typed
-    store = Store.open(location)
+    store = open_store(location)
     try:
         assert kept(DraftBox(location), store, number, expected)
     finally:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from deskterm.app import make_app
+from deskterm.cli import app as cli_app
 from deskterm.query import TicketFilter, parse_query
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
 from deskterm.screens.ticket_table import MAX_ROWS, TicketTable
-from deskterm.screens.views import ViewBar, saved_views
+from deskterm.screens.views import ViewBar
+from deskterm.settings import AgentSettings, Settings
 from deskterm.store import Store
+from deskterm.views import saved_views
 from tests.tui.conftest import AGENT, console, screen_text, settle
 
 
@@ -161,7 +170,7 @@ async def test_enter_opens_the_highlighted_ticket(demo_store: Store) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
-        assert table.current.number == number  # type: ignore[union-attr]
+        assert table.current is not None and table.current.number == number
 
 
 async def test_q_quits_from_the_queue(demo_store: Store) -> None:
@@ -191,6 +200,7 @@ async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
         resting = table.current
         assert resting is not None
         before = queue.query_one(ViewBar).counts["all"]
+        assert before is not None
         # Another process (deskterm sync) stores new mail meanwhile.
         Ingestor(demo_store, parse_settings({})).run(
             [mail("new@customer.org", "Brand new problem", at=NOW)], connector="test"
@@ -236,3 +246,45 @@ async def test_config_warnings_show_in_the_console(demo_store: Store) -> None:
         assert [n.message for n in app._notifications] == [
             "config: unknown key [agent] emial — did you mean email?"
         ]
+
+
+async def test_cli_and_console_list_the_same_tickets_for_each_view(
+    demo_store: Store, isolated_home: Path
+) -> None:
+    """Saved views are defined once: ``tickets list --view`` (by key or by the label the
+    console shows) gives the console's rows for every view, in the same order."""
+    (isolated_home / "config").mkdir(exist_ok=True)
+    (isolated_home / "config" / "config.toml").write_text(
+        f'[agent]\nname = "{AGENT}"\n', encoding="utf-8"
+    )
+    runner = CliRunner()
+    db = demo_store.location
+
+    def cli_numbers(name: str) -> list[int]:
+        result = runner.invoke(
+            cli_app, ["--db", db, "tickets", "list", "--view", name, "--json", "--limit", "500"]
+        )
+        assert result.exit_code == 0, result.stderr
+        return [row["number"] for row in json.loads(result.stdout)]
+
+    # The CLI has no clock to fix: the console runs on real time here, so "Breaching
+    # soon" means the same moment in both.
+    app = make_app(demo_store, Settings(agent=AgentSettings(name=AGENT)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TicketTable)
+        for key, view in enumerate(saved_views(AGENT), 1):
+            await pilot.press(str(key))
+            await settle(pilot)
+            for _ in range(10):  # scroll until the console has paged in every row
+                if table.row_count >= len(all_numbers(demo_store, view.filter)):
+                    break
+                table.action_page(1)
+                await settle(pilot)
+            shown = [r.number for r in table.rows]
+            assert shown or view.key == "sla", view.label
+            assert cli_numbers(view.key) == shown, view.label
+            assert cli_numbers(view.label.upper()) == shown, view.label
+    result = runner.invoke(cli_app, ["--db", db, "tickets", "list", "--view", "nope"])
+    assert result.exit_code == 1
+    assert "No saved view is called 'nope'; use one of mine," in result.stderr

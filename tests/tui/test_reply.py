@@ -33,7 +33,7 @@ from deskterm.screens.ticket import TicketScreen
 from deskterm.settings import parse_settings
 from deskterm.store import Store
 from tests.servers import free_port, unavailable
-from tests.tui.conftest import AGENT, NOW, console, settle
+from tests.tui.conftest import AGENT, NOW, console, help_keys_text, settle
 from tests.tui.test_ticket import first_ticket_with, open_ticket
 
 AGENT_EMAIL = "support@example.com"
@@ -426,7 +426,7 @@ async def test_help_and_palette_offer_the_new_actions(demo_store: Store) -> None
         assert isinstance(app.screen, HelpScreen)
         app.screen.query_one("#help-body").scroll_end(animate=False)
         await pilot.pause()
-        text = app.screen.query_one("#help-keys").render().plain  # type: ignore[attr-defined]
+        text = help_keys_text(app)
         for needed in (
             "Reply", "Macro", "Reply in $EDITOR", "Merge", "Escalate", "Link", "Reload",
             "Reply editor (focused)", "Send reply", "Edit in $EDITOR", "Status after send",

@@ -44,6 +44,7 @@ def hostile_ticket(store: Store) -> int:
         )
         session.add(customer)
         session.flush()
+        assert customer.id is not None
         session.add(
             Identity(
                 customer_id=customer.id,
@@ -66,6 +67,7 @@ def hostile_ticket(store: Store) -> int:
         )
         session.add(ticket)
         session.flush()
+        assert ticket.id is not None
         session.add(TicketTag(ticket_id=ticket.id, tag=f"[u]tag[/u]{OSC}", updated_at=ANCHOR))
         message = Message(
             ticket_id=ticket.id,
@@ -80,6 +82,7 @@ def hostile_ticket(store: Store) -> int:
         )
         session.add(message)
         session.flush()
+        assert message.id is not None
         session.add(
             Attachment(
                 message_id=message.id,

@@ -14,7 +14,7 @@ from deskterm.screens.help import HelpScreen
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
 from deskterm.store import Store
-from tests.tui.conftest import console, screen_text, settle
+from tests.tui.conftest import console, help_keys_text, screen_text, settle
 
 
 async def test_help_lists_the_bindings_of_the_current_screen(demo_store: Store) -> None:
@@ -36,7 +36,7 @@ async def test_help_lists_the_bindings_of_the_current_screen(demo_store: Store) 
         assert isinstance(app.screen, HelpScreen)
         app.screen.query_one("#help-body").scroll_end(animate=False)
         await pilot.pause()
-        text = app.screen.query_one("#help-keys").render().plain  # type: ignore[attr-defined]
+        text = help_keys_text(app)
         for needed in (
             "Back", "Status", "Priority", "Assign", "Tags", "Queue", "Int. note", "Notes",
             "Customer", "Next", "Prev", "Next panel", "HEARD: Empathize", "Save notes",

@@ -137,6 +137,11 @@ def test_find_and_fuzzy_search(config: Settings) -> None:
     with pytest.raises(MacroError, match="no macro 'zzz'; macros: password-reset, refund-issued"):
         find_macro(macros, "zzz")
     assert [m.name for m in search(macros, "rfnd")] == ["refund-issued"]
+    assert [m.name for m in search(macros, "refnud")] == ["refund-issued"]  # a typo
+    assert [m.name for m in search(macros, "PASSWORD reset")] == ["password-reset"]
+    assert search(macros, "zzz") == []
+    with pytest.raises(MacroError, match=r"no macro 'refnd'; .* Did you mean refund-issued"):
+        find_macro(macros, "refnd")
     assert search(macros, "r")[0].name == "refund-issued"  # its shortcut key
     assert [m.name for m in search(macros, "reset")] == ["password-reset"]
     assert len(search(macros, "")) == 2

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from deskterm import sla
+from deskterm.desk import open_store
 from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
 from deskterm.query import parse_query
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def pg_store(pg_url: str) -> Iterator[Store]:
-    store = Store.open(pg_url)
+    store = open_store(pg_url)
     yield store
     store.close()
 

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from deskterm.connectors.records import InboundRecord, Party
-from deskterm.ingest.threads import ticket_token
-from deskterm.reply import NeedsConfirmation, ReplyError, reply_subject, send_reply
+from deskterm.ingest.threads import normalize_subject, reply_subject, ticket_token
+from deskterm.reply import NeedsConfirmation, ReplyError, send_reply
 from deskterm.settings import ConfigError, Settings, parse_settings
 from deskterm.store import Store
 from tests.servers import free_port, unavailable
@@ -85,7 +87,7 @@ def parse(raw: bytes) -> EmailMessage:
 def body_of(msg: EmailMessage) -> str:
     part = msg.get_body(("plain",))
     assert part is not None
-    return str(part.get_content()).replace("\r\n", "\n")  # type: ignore[attr-defined]
+    return str(part.get_content()).replace("\r\n", "\n")
 
 
 @pytest.fixture
@@ -208,6 +210,38 @@ def test_refused_connection_keeps_the_draft(store: Store, ticket: int) -> None:
     assert "reply" not in [e.kind for e in store.tickets.events(ticket)]
 
 
+def test_a_server_that_comes_up_late_gets_the_mail_once(caplog: pytest.LogCaptureFixture) -> None:
+    """The first connection is refused; the back-off waits, the server starts, and
+    the second attempt delivers. A server that stays down costs SEND_TRIES attempts."""
+    from contextlib import ExitStack
+
+    from deskterm import mailer
+    from tests.servers.smtp import running
+
+    port = free_port()
+    settings = smtp_config(port, security="none", allow_plaintext=True).smtp
+    assert settings is not None
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.com", "b@x.org", "Hi"
+    message.set_content("Late but once.")
+    waits: list[float] = []
+    server: list[Any] = []
+    with ExitStack() as servers:
+
+        def start_then_wait(seconds: float) -> None:
+            waits.append(seconds)
+            server.append(servers.enter_context(running(port=port)))
+
+        mailer.send(settings, message, sleep=start_then_wait)
+        assert waits == [mailer.SEND_BACKOFF]
+        assert len(server[0].received()) == 1
+    assert "trying again in 0.5 s" in caplog.text
+    waits.clear()
+    with pytest.raises(mailer.SendError, match="Cannot connect to the SMTP server"):
+        mailer.send(settings, message, sleep=waits.append)
+    assert waits == [mailer.SEND_BACKOFF, 2 * mailer.SEND_BACKOFF]  # 3 tries in all
+
+
 def test_auth_failure_keeps_the_draft(
     store: Store, ticket: int, starttls_server: Any, tls: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -315,6 +349,16 @@ def test_solving_with_heard_open_asks_first(store: Store, ticket: int, plain_ser
 def test_reply_subject_keeps_one_token() -> None:
     assert reply_subject("RE: Fwd: Invoice [#12]", 12) == "Re: Invoice [#12]"
     assert reply_subject("", 7) == "Re: [#7]"
+    assert reply_subject("AW: [Ticket #3] Re[2]: Rückerstattung", 3) == "Re: Rückerstattung [#3]"
+
+
+@given(st.text(max_size=60), st.integers(min_value=1, max_value=10**9))
+def test_a_reply_threads_back_to_its_ticket(subject: str, number: int) -> None:
+    """Replies and threading share one subject rule: the reply's subject carries the
+    ticket's token and normalizes to what the ticket's subject does."""
+    sent = reply_subject(subject, number)
+    assert ticket_token(sent) == number
+    assert normalize_subject(sent) == normalize_subject(subject)
 
 
 # -- deskterm reply ------------------------------------------------------------------------

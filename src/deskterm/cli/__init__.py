@@ -16,12 +16,15 @@ from deskterm.cli import (
     db,
     demo,
     export,
+    import_chat,
+    import_mail,
     imports,
     macros,
     reply,
     search,
     sla,
     sync,
+    ticket_ops,
     tickets,
     triage,
 )
@@ -36,6 +39,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+tickets.app.add_typer(ticket_ops.app)  # merge, escalate, link: same group
+imports.app.add_typer(import_mail.app)
+imports.app.add_typer(import_chat.app)
 app.add_typer(tickets.app, name="tickets")
 app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")

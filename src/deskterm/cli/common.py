@@ -65,9 +65,9 @@ class State:
     def store(self) -> Store:
         """The store named by ``--db``/``DESKTERM_DB`` (default: the user's store)."""
         if self._store is None:
-            from deskterm.store import Store
+            from deskterm.desk import open_store
 
-            self._store = Store.open(self.db)
+            self._store = open_store(self.db, self.config())
         return self._store
 
     def config(self) -> Settings:

@@ -29,7 +29,7 @@ def demo(
     """Build a realistic demo store (customers, tickets on every channel, HEARD, notes)."""
     from deskterm import paths
     from deskterm.demo import DemoBuilder
-    from deskterm.store import Store
+    from deskterm.desk import open_store
 
     target = db
     if target is None:
@@ -38,7 +38,7 @@ def demo(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{demo_path}{suffix}").unlink(missing_ok=True)
         target = str(demo_path)
-    store = Store.open(target)
+    store = open_store(target)
     if not store.bulk.is_empty():
         fail(f"{store.location} already holds tickets; give --db a new file for the demo.")
     progress = _progress(tickets)

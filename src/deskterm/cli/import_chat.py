@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from deskterm.cli.common import CliError, JsonOption, state
-from deskterm.cli.imports import app, run_import
+from deskterm.cli.imports import run_import
 
 if TYPE_CHECKING:
     from deskterm.connectors.archive import ArchiveLimits
     from deskterm.connectors.records import Item
 
+app = typer.Typer()
 TzOption = typer.Option(
     "--tz",
     help="Time zone the export's local times are in (IANA name, e.g. Europe/Berlin); "

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deskterm.cli.common import JsonOption, fail, state
-from deskterm.cli.imports import app, run_import
+from deskterm.cli.imports import run_import
 
 if TYPE_CHECKING:
     from deskterm.connectors.mime import ParseOptions
     from deskterm.settings import Settings
+
+app = typer.Typer()
 
 
 @app.command("mail")

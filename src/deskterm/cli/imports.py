@@ -111,6 +111,3 @@ def failures(
         "json" if json_ else "table",
         title=f"{len(rows)} import failures",
     )
-
-
-from deskterm.cli import import_chat, import_mail  # noqa: E402, F401  (register their commands)

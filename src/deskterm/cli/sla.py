@@ -65,12 +65,10 @@ def recompute(
     from dataclasses import replace
 
     from deskterm.query import parse_query
-    from deskterm.sla import SlaPolicy
     from deskterm.vocab import OPEN_STATUSES
 
     st = state(ctx)
     store = st.store()
-    store.sla.use_sla_policy(SlaPolicy.from_settings(st.config().sla))
     wanted = parse_query(" ".join(filters or ()), me=st.config().agent.name)
     if not wanted.status:
         wanted = replace(wanted, status=OPEN_STATUSES)

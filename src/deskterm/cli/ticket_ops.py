@@ -1,6 +1,6 @@
 """``deskterm tickets merge|escalate|link``: the ticket operations of the service workflow.
 
-Registered on the ``tickets`` group (see the import at the end of ``tickets.py``).
+Added to the ``tickets`` group in ``cli/__init__.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.common import JsonOption, emit_json, fail, state
-from deskterm.cli.tickets import app
+
+app = typer.Typer()
 
 
 @app.command("merge")

@@ -63,12 +63,20 @@ def list_tickets(
         str | None,
         typer.Option("--query", "-q", help='Query language: status:open from:acme.com "words".'),
     ] = None,
+    view: Annotated[
+        str | None,
+        typer.Option(
+            help="A saved view, as in the console: mine, unassigned, open, pending, solved, "
+            "all, sla (or its label, 'My open'); other options narrow it."
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many tickets.")] = 50,
     json_: Annotated[bool, JsonOption] = False,
     csv_: Annotated[bool, CsvOption] = False,
 ) -> None:
     """Tickets, newest activity first."""
     from deskterm.query import TicketFilter, parse_query
+    from deskterm.views import find_view
 
     fmt = output_format(json_, csv_)
     typed = parse_query(query, me=state(ctx).config().agent.name) if query else TicketFilter()
@@ -93,8 +101,11 @@ def list_tickets(
         tags=tuple(t.lower() for t in _values(tag)),
         customer=_values(customer),
     )
-    store = state(ctx).store()
+    st = state(ctx)
+    store = st.store()
     wanted = options.merged(typed)
+    if view is not None:
+        wanted = find_view(st.config().agent.name, view).filter.merged(wanted)
     rows: list[dict[str, object]] = []
     seen: set[int] = set()
     cursor = None
@@ -151,20 +162,17 @@ def set_fields(
 
     All changes are made together, or none: with --expect-version, only if nobody
     changed the ticket since that version (exit code 3 otherwise)."""
-    from deskterm.heard import Verdict, describe_open, solve_verdict
+    from deskterm.heard import Verdict, check_status
 
     st = state(ctx)
     store, config = st.store(), st.config()
     actor = config.agent.name
     if status is not None:
-        detail = store.tickets.get_ticket(number)
-        verdict = solve_verdict(status, detail.heard, config.heard.solve_policy)
-        if verdict is Verdict.REFUSE:
-            fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
-                 "the policy requires them before solving.")  # fmt: skip
-        if verdict is Verdict.CONFIRM and not force:
-            fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
-                 "add --force to solve anyway.")  # fmt: skip
+        check = check_status(store, number, status, config.heard.solve_policy)
+        if check.verdict is Verdict.REFUSE:
+            fail(f"{check.reason}; the policy requires them before solving.")
+        if check.verdict is Verdict.CONFIRM and not force:
+            fail(f"{check.reason}; add --force to solve anyway.")
     store.tickets.update(
         number,
         actor,
@@ -270,6 +278,3 @@ def _print_state(detail: TicketDetail, json_: bool) -> None:
         f"#{t.id} {t.status} · {t.priority} · queue {t.queue} · assignee {t.assignee or '-'} · "
         f"tags {','.join(detail.tags) or '-'} · HEARD {done}"
     )
-
-
-from deskterm.cli import ticket_ops  # noqa: E402, F401  (registers merge, escalate, link)

@@ -22,13 +22,13 @@ import io
 import re
 import stat
 import tempfile
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Protocol, cast
 
 from deskterm.connectors.chatbase import ConnectorError
+from deskterm.textsafe import safe_filename
 
 _MIB = 1024 * 1024
 _GIB = 1024 * _MIB
@@ -88,25 +88,6 @@ def _skipped(name: str) -> bool:
         or path.name.startswith("._")
         or path.name in (".DS_Store", "")
     )
-
-
-_UNSAFE_CHARS = re.compile(r"[^\w.\-+@()\[\] ]+", re.UNICODE)
-
-
-def safe_filename(name: str, default: str = "file") -> str:
-    """A file name that is safe to create: the last path component only, no control
-    or path characters, no leading dot, at most 120 characters (extension kept)."""
-    from deskterm.textsafe import clean_line
-
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = clean_line(unicodedata.normalize("NFC", base))
-    base = _UNSAFE_CHARS.sub("_", base).strip(" .")
-    if not base or set(base) <= {"_", "."}:
-        return default
-    if len(base) > 120:
-        stem, dot, ext = base.rpartition(".")
-        base = (stem[: 119 - len(ext)] + dot + ext) if dot and len(ext) <= 16 else base[:120]
-    return base
 
 
 class _LimitedReader(io.RawIOBase):

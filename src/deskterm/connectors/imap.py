@@ -37,10 +37,18 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_never,
+    wait_exponential,
+)
 
 from deskterm.connectors.mailjobs import MailJob
 from deskterm.connectors.mime import MAX_MESSAGE_BYTES
@@ -98,6 +106,38 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 
 class ImapError(Exception):
     """IMAP cannot go on; the message is one sentence for the user."""
+
+
+def backoff(
+    retry_on: tuple[type[BaseException], ...],
+    sleep: Callable[[float], Any],
+    before_sleep: Callable[[RetryCallState], None],
+    *,
+    tries: int | None = None,
+    on_give_up: Callable[[RetryCallState], NoReturn] | None = None,
+) -> Retrying:
+    """Attempts with exponential back-off (BACKOFF, doubled, at most MAX_BACKOFF) while
+    ``retry_on`` is raised: ``tries`` in all (default: until it works)."""
+    return Retrying(
+        retry=retry_if_exception_type(retry_on),
+        wait=wait_exponential(multiplier=BACKOFF, max=MAX_BACKOFF),
+        stop=stop_never if tries is None else stop_after_attempt(tries),
+        sleep=sleep,
+        before_sleep=before_sleep,
+        retry_error_callback=on_give_up,
+    )
+
+
+def _failure(state: RetryCallState) -> BaseException:
+    """The exception that ended an attempt."""
+    assert state.outcome is not None
+    exc = state.outcome.exception()
+    assert exc is not None
+    return exc
+
+
+def _pause(state: RetryCallState) -> float:
+    return state.next_action.sleep if state.next_action else 0.0
 
 
 def _where(account: Account) -> str:
@@ -228,29 +268,31 @@ class ImapSync:
     ) -> Iterator[MailJob | SyncCheckpoint | ParseFailure]:
         """Jobs and checkpoints for the new mail of ``folders`` (default: the account's)."""
         for folder in folders or self.account.folders:
-            failures = 0
-            while True:
-                try:
-                    if self.client is None:
-                        self.client = connect(self.account, self.password)
-                    yield from self._folder(self.client, folder)
-                    break
-                except TRANSIENT as exc:
-                    self.close(broken=True)
-                    failures += 1
-                    self._pause(failures, exc)
+            tries = None if self.retries is None else self.retries + 1
+            for attempt in backoff(
+                TRANSIENT, self.sleep, self._reconnecting, tries=tries, on_give_up=self._gave_up
+            ):
+                with attempt:
+                    try:
+                        if self.client is None:
+                            self.client = connect(self.account, self.password)
+                        yield from self._folder(self.client, folder)
+                    except TRANSIENT:
+                        self.close(broken=True)
+                        raise
 
-    def _pause(self, failures: int, exc: BaseException) -> None:
-        if self.retries is not None and failures > self.retries:
-            raise ImapError(
-                f"Lost the connection to {_where(self.account)} ({_reason(exc)}) and could "
-                f"not get it back after {self.retries} tries; run sync again to resume."
-            ) from exc
-        delay = min(MAX_BACKOFF, BACKOFF * 2 ** (failures - 1))
+    def _reconnecting(self, state: RetryCallState) -> None:
         log.warning(
-            "IMAP %s: %s; reconnecting in %.1f s", _where(self.account), _reason(exc), delay
-        )
-        self.sleep(delay)
+            "IMAP %s: %s; reconnecting in %.1f s",
+            _where(self.account), _reason(_failure(state)), _pause(state),
+        )  # fmt: skip
+
+    def _gave_up(self, state: RetryCallState) -> NoReturn:
+        exc = _failure(state)
+        raise ImapError(
+            f"Lost the connection to {_where(self.account)} ({_reason(exc)}) and could "
+            f"not get it back after {self.retries} tries; run sync again to resume."
+        ) from exc
 
     def _folder(
         self, client: IMAPClient, folder: str
@@ -382,32 +424,46 @@ class FolderWatcher(threading.Thread):
             self.fail(exc)
 
     def _watch(self) -> None:
-        failures = 0
-        while not self.stop.is_set():
-            client: IMAPClient | None = None
+        """Connect (with back-off), IDLE until the link drops, pause, again; an
+        :class:`ImapError` ends the thread through ``run``."""
+        while (client := self._connect()) is not None:
             broken = False
             try:
-                client = connect(self.account, self.password)
-                client.select_folder(self.folder, readonly=True)
-                failures = 0
                 self.notify(self.folder)
                 self._idle(client)
-            except ImapError as exc:
-                self.fail(exc)
-                return
             except (*TRANSIENT, IMAPClientError) as exc:
                 broken = True
                 self.connected.clear()
-                failures += 1
-                delay = min(MAX_BACKOFF, BACKOFF * 2 ** (failures - 1))
                 log.warning(
                     "IMAP IDLE %s/%s: %s; reconnecting in %.1f s",
-                    self.account.name, self.folder, _reason(exc), delay,
+                    self.account.name, self.folder, _reason(exc), BACKOFF,
                 )  # fmt: skip
             finally:
                 _close(client, broken=broken)
             if broken:
-                self.stop.wait(delay)
+                self.stop.wait(BACKOFF)
+
+    def _connect(self) -> IMAPClient | None:
+        """A client with the folder selected, retried with back-off until it works;
+        ``None`` once ``stop`` is set."""
+        for attempt in backoff((*TRANSIENT, IMAPClientError), self.stop.wait, self._retrying):
+            with attempt:
+                if self.stop.is_set():
+                    return None
+                client = connect(self.account, self.password)
+                try:
+                    client.select_folder(self.folder, readonly=True)
+                except BaseException:
+                    _close(client, broken=True)
+                    raise
+                return client
+        return None
+
+    def _retrying(self, state: RetryCallState) -> None:
+        log.warning(
+            "IMAP IDLE %s/%s: %s; reconnecting in %.1f s",
+            self.account.name, self.folder, _reason(_failure(state)), _pause(state),
+        )  # fmt: skip
 
     def _idle(self, client: IMAPClient) -> None:
         client.idle()

@@ -14,8 +14,9 @@ def default_hooks(config: Settings) -> list[IngestHook]:
     a broken rule or SLA duration.
     """
     from deskterm.emotion import EmotionHook
-    from deskterm.sla import CustomerTiers, SlaHook, SlaPolicy
-    from deskterm.triage import TriageHook, rules_from, uses_emotion
+    from deskterm.ingest.rule_hooks import CustomerTiers, SlaHook, TriageHook
+    from deskterm.sla import SlaPolicy
+    from deskterm.triage import rules_from, uses_emotion
 
     rules = rules_from(config.rules)
     policy = SlaPolicy.from_settings(config.sla)

@@ -1,4 +1,5 @@
-"""Subject normalization and ticket tokens, for threading mail without headers."""
+"""Subject normalization and ticket tokens: threading mail without headers, and the
+subject of a reply (one set of rules, so a reply threads back to its ticket)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,23 @@ def format_token(number: int) -> str:
     return f"[#{number}]"
 
 
-def normalize_subject(subject: str) -> str:
-    """The subject without reply/forward prefixes, tokens, case or spacing differences."""
+def strip_subject(subject: str) -> str:
+    """The subject without reply/forward prefixes, list tags and ticket tokens, as
+    written (the base of a reply's subject)."""
     text = _TOKEN.sub(" ", subject or "")
     previous = None
     while previous != text:
         previous = text
         text = _PREFIX.sub("", text)
-    return _SPACE.sub(" ", text).strip().casefold()
+    return _SPACE.sub(" ", text).strip()
+
+
+def normalize_subject(subject: str) -> str:
+    """The subject without prefixes, tokens, case or spacing differences (for matching)."""
+    return strip_subject(subject).casefold()
+
+
+def reply_subject(subject: str, number: int) -> str:
+    """``Re: <subject without prefixes and tokens> [#N]``."""
+    base = strip_subject(subject)
+    return f"Re: {base} {format_token(number)}" if base else f"Re: {format_token(number)}"

@@ -21,6 +21,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.emotion import response_style
+from deskterm.heard import open_steps
 from deskterm.screens.format import ago, line
 from deskterm.screens.widgets import VimOptionList
 from deskterm.store.models import HeardStep
@@ -87,9 +88,6 @@ class HeardPanel(Vertical):
         row = self.steps.get(step)
         return bool(row and row.done)
 
-    def open_steps(self) -> list[str]:
-        return [s for s in HEARD_STEPS if not self.is_done(s)]
-
     def show(
         self,
         steps: dict[str, HeardStep],
@@ -107,7 +105,7 @@ class HeardPanel(Vertical):
         options.clear_options()
         options.add_options([self._option(step, n) for n, step in enumerate(HEARD_STEPS, 1)])
         options.highlighted = highlighted if highlighted is not None else 0
-        done = len(HEARD_STEPS) - len(self.open_steps())
+        done = len(HEARD_STEPS) - len(open_steps(self.steps))
         summary = f"{done}/5 done · keys 1–5 toggle"
         diagnose = self.steps.get("D")
         if diagnose and diagnose.done and diagnose.category:

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 if TYPE_CHECKING:
-    from deskterm.app import DesktermApp
+    from deskterm.screens.base import DeskApp
     from deskterm.store.presence import Seen
 
 BEAT = 1.0  # seconds between heartbeats (others expire us after PRESENCE_TTL)
@@ -39,7 +39,7 @@ class PresenceChanged(Message):
 class Live:
     """The console's presence and change feed (owned by the app)."""
 
-    def __init__(self, app: DesktermApp) -> None:
+    def __init__(self, app: DeskApp) -> None:
         self.app = app
         self.client = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.state: tuple[int | None, str] = (None, "viewing")

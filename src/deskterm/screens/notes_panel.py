@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,15 +26,12 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
-from deskterm.screens.base import DeskNode
+from deskterm.screens.base import DeskApp, DeskNode
 from deskterm.screens.drafts import Draft, DraftBox
 from deskterm.screens.format import ago, line
 from deskterm.screens.messages import TicketChanged
 from deskterm.store.errors import Conflict
 from deskterm.store.models import NoteVersion
-
-if TYPE_CHECKING:
-    from deskterm.app import DesktermApp
 
 DRAFT_DELAY = 0.3  # seconds after a change before the draft file is written
 SAVE_DELAY = 1.5  # seconds of quiet before a new version is saved to the store
@@ -287,7 +284,7 @@ class NotesPanel(DeskNode, Vertical):
             save_after_leaving(self.desk, state.ticket, body, state.base_version)
 
 
-def save_after_leaving(desk: DesktermApp, ticket: int, body: str, base: int) -> None:
+def save_after_leaving(desk: DeskApp, ticket: int, body: str, base: int) -> None:
     """Save notes whose panel is gone, in a worker owned by the app (it outlives screens).
 
     A refusal (someone else saved) leaves the draft file in place and says so.

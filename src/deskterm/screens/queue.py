@@ -15,8 +15,9 @@ from textual.worker import get_current_worker
 from deskterm.query import QueryError, TicketFilter, parse_query
 from deskterm.screens.base import DeskNode
 from deskterm.screens.ticket_table import TicketTable
-from deskterm.screens.views import VIEW_LABELS, View, ViewBar, saved_views
+from deskterm.screens.views import VIEW_LABELS, ViewBar
 from deskterm.screens.widgets import KeyBar, TitleBar
+from deskterm.views import View, saved_views
 
 REREAD_SECONDS = 60.0  # seconds between re-reads of the queue while it is shown
 

@@ -43,11 +43,11 @@ from deskterm.store.errors import Conflict
 from deskterm.vocab import HEARD_NAMES, HEARD_STEPS, PRIORITIES, STATUSES
 
 if TYPE_CHECKING:
+    from deskterm.heard import StatusChange
     from deskterm.macros import Macro
     from deskterm.store import Store
     from deskterm.store.models import NoteVersion
 
-SOLVING = ("solved", "closed")
 PANELS = ("conversation", "customer", "heard", "notes")
 PANEL_TABS = {"customer": "Customer", "heard": "HEARD", "notes": "Notes"}
 
@@ -421,6 +421,8 @@ class TicketScreen(DeskNode, Screen[None]):
         if what.startswith("heard:"):
             done, category, note = value
             self._set_heard(what.removeprefix("heard:"), done, category, note)
+        elif what == "status":  # through the HEARD rule again
+            self._set_status(self.number, value, confirmed=False)
         elif what != "tags" and self._field(what) == (value or None):
             self.notify("Someone already made that change.", markup=False)
         else:
@@ -445,31 +447,47 @@ class TicketScreen(DeskNode, Screen[None]):
         )
 
     def _status_chosen(self, status: str | None) -> None:
-        if status is None or status == self._field("status"):
+        if status is not None and status != self._field("status"):
+            self._set_status(self.number, status, confirmed=False)
+
+    @work(thread=True, group="ticket-change", exit_on_error=False)
+    def _set_status(self, number: int, status: str, confirmed: bool) -> None:
+        """The status change service decides; a solve with HEARD steps open is refused
+        or asked about here, by policy."""
+        from deskterm.heard import Verdict, change_status
+
+        desk = self.desk
+        policy, actor = desk.config.heard.solve_policy, desk.config.agent.name
+        try:
+            change = change_status(
+                desk.store, number, status, actor, policy,
+                confirmed=confirmed, expected_version=self._version(),
+            )  # fmt: skip
+        except Conflict as exc:
+            self.app.call_from_thread(self._conflicted, "status", status, exc)
             return
-        open_steps = self.query_one(HeardPanel).open_steps()
-        policy = self.desk.config.heard.solve_policy
-        if status not in SOLVING or not open_steps or policy == "off":
-            self._change("status", status)
-            return
-        names = ", ".join(HEARD_NAMES[s] for s in open_steps)
-        if policy == "require":
-            self.notify(
-                f"Complete the HEARD checklist before solving: {names} still open.",
+        if change.applied:
+            self.app.call_from_thread(self._changed)
+        elif change.verdict is Verdict.REFUSE:
+            self.app.call_from_thread(
+                self.notify,
+                f"Complete the HEARD checklist before solving: {change.open_names} still open.",
                 title="HEARD",
                 severity="error",
                 markup=False,
             )
-            return
+        else:
+            self.app.call_from_thread(self._confirm_status, change)
 
+    def _confirm_status(self, change: StatusChange) -> None:
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self._change("status", status)
+                self._set_status(change.number, change.status, confirmed=True)
 
         self.app.push_screen(
             ConfirmScreen(
-                f"HEARD steps still open: {names}.",
-                f"Mark ticket #{self.number} {status_label(status)} anyway?",
+                f"HEARD steps still open: {change.open_names}.",
+                f"Mark ticket #{change.number} {status_label(change.status)} anyway?",
             ),
             confirmed,
         )

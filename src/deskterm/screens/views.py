@@ -1,42 +1,13 @@
-"""Saved queue views and the one-line bar that shows them with their counts."""
+"""The one-line bar that shows the saved queue views (:mod:`deskterm.views`) with
+their counts."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from textual.content import Content
 from textual.widgets import Static
 
-from deskterm.query import UNASSIGNED, TicketFilter
 from deskterm.screens.format import compact_count
-from deskterm.vocab import OPEN_STATUSES
-
-
-@dataclass(frozen=True)
-class View:
-    """A named filter the agent switches to with one key."""
-
-    key: str
-    label: str
-    short: str  # for a bar too narrow for the full labels
-    filter: TicketFilter
-
-
-def saved_views(agent: str) -> tuple[View, ...]:
-    """The built-in views; "My open" is the configured agent's unsolved tickets, and
-    "Breaching soon" the tickets whose SLA clock is at risk but not yet breached."""
-    mine = TicketFilter(assignee=(agent,), status=OPEN_STATUSES)
-    unassigned = TicketFilter(assignee=(UNASSIGNED,), status=OPEN_STATUSES)
-    return (
-        View("mine", "My open", "Mine", mine),
-        View("unassigned", "Unassigned", "Unasg", unassigned),
-        View("open", "Open", "Open", TicketFilter(status=("new", "open"))),
-        View("pending", "Pending", "Pend", TicketFilter(status=("pending", "on_hold"))),
-        View("solved", "Solved", "Solved", TicketFilter(status=("solved", "closed"))),
-        View("all", "All", "All", TicketFilter()),
-        View("sla", "Breaching soon", "Risk", TicketFilter(sla="at-risk")),
-    )
-
+from deskterm.views import View, saved_views
 
 VIEW_LABELS = tuple(view.label for view in saved_views(""))
 

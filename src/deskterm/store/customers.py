@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from deskterm import sla
 from deskterm.store import dialect
 from deskterm.store.base import Database
 from deskterm.store.changes import load_customer, log_event, touch
@@ -212,7 +211,7 @@ class Customers:
                 )
             ).all()
             for ticket in tickets:
-                if sla.apply(self.clock.policy, ticket, tier, now):
+                if self.clock.policy.refresh(ticket, tier, now):
                     touch(session, ticket, ticket.updated_at)
             return customer
 

@@ -101,6 +101,7 @@ _UPDATED = (
 _INSERT_TICKET = insert(T_TICKET).returning(*_STATE_COLUMNS)
 _INSERT_CUSTOMER = insert(T_CUSTOMER).returning(T_CUSTOMER.c.id)
 _INSERT_IDENTITY = insert(T_IDENTITY).returning(T_IDENTITY.c.id)
+_TIER = select(T_CUSTOMER.c.tier).where(T_CUSTOMER.c.id == bindparam("customer"))
 
 
 # A batch at least this big indexes its messages for search in one statement.
@@ -388,9 +389,9 @@ class IngestWriter:
         return out
 
     def customer_tier(self, customer_id: int) -> str | None:
-        return self.conn.execute(
-            select(T_CUSTOMER.c.tier).where(T_CUSTOMER.c.id == customer_id)
-        ).scalar_one_or_none()
+        """A customer's tier (a statement built once: triage and SLA ask per customer)."""
+        tier: str | None = self.conn.execute(_TIER, {"customer": customer_id}).scalar_one_or_none()
+        return tier
 
     # -- writes ------------------------------------------------------------------------
 

@@ -1,46 +1,67 @@
 """The SLA policy and clock the store parts share: due times kept current on every
 change, and the conditions behind ``sla:`` filters.
 
-The policy comes from the config (:class:`deskterm.sla.SlaPolicy`); a store opened by
-the CLI or the console reads the user's config the first time a clock needs it, and
-tests or embedding code can hand one in with :meth:`SlaClock.use`.
+The store knows no SLA rules. It is handed a policy (anything shaped like
+:class:`SlaRules`; :class:`deskterm.sla.SlaPolicy` is the real one) when it is opened
+or later with :meth:`SlaClock.use`; :func:`deskterm.desk.open_store` hands in the
+configured one. A store opened without a policy keeps no clocks: due times stay as
+they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
 
-from deskterm import sla
 from deskterm.query import TicketFilter
 from deskterm.store.models import Customer, Ticket
 from deskterm.store.types import utcnow
 
 
+class SlaRules(Protocol):
+    """What the store needs of an SLA policy."""
+
+    @property
+    def uses_tiers(self) -> bool:
+        """Whether the customer's tier matters (so the store can skip looking it up)."""
+        ...
+
+    def refresh(self, ticket: Ticket, tier: str | None, now: datetime) -> bool:
+        """Bring the ticket's SLA columns up to date after a change at ``now``;
+        returns whether anything changed."""
+        ...
+
+
+class NoSla:
+    """The policy of a store opened without one: no clocks are kept."""
+
+    uses_tiers = False
+
+    def refresh(self, ticket: Ticket, tier: str | None, now: datetime) -> bool:
+        return False
+
+
 class SlaClock:
     """Which policy applies, and what "now" is for ``sla:`` filters."""
 
-    def __init__(self) -> None:
-        self._policy: sla.SlaPolicy | None = None
+    def __init__(self, policy: SlaRules | None = None) -> None:
+        self.policy: SlaRules = NoSla() if policy is None else policy
         self._clock: Callable[[], datetime] | None = None
 
-    def use(self, policy: sla.SlaPolicy, clock: Callable[[], datetime] | None = None) -> None:
-        """Use ``policy`` instead of the one in the user's config file, and ``clock``
-        for what ``sla:`` filters call now (the console passes its own, which tests fix,
-        so a view's rows agree with the countdowns it shows)."""
-        self._policy = policy
+    def use(self, policy: SlaRules, clock: Callable[[], datetime] | None = None) -> None:
+        """Use ``policy`` from now on, and ``clock`` for what ``sla:`` filters call now
+        (the console passes its own, which tests fix, so a view's rows agree with the
+        countdowns it shows)."""
+        self.policy = policy
         self._clock = clock
 
-    @property
-    def policy(self) -> sla.SlaPolicy:
-        if self._policy is None:
-            from deskterm.settings import load_settings
-
-            self._policy = sla.SlaPolicy.from_settings(load_settings().sla)
-        return self._policy
+    def use_clock(self, clock: Callable[[], datetime]) -> None:
+        """Keep the policy; take "now" for ``sla:`` filters from ``clock``."""
+        self._clock = clock
 
     def now(self) -> datetime:
         """The moment ``sla:`` filters compare against."""
@@ -54,7 +75,7 @@ class SlaClock:
 
     def apply(self, session: Session, ticket: Ticket, now: datetime) -> None:
         """Recompute the ticket's due times (added to the session when they moved)."""
-        if sla.apply(self.policy, ticket, self.tier(session, ticket), now):
+        if self.policy.refresh(ticket, self.tier(session, ticket), now):
             session.add(ticket)
 
     def after_change(self, session: Session, ticket: Ticket, field_name: str) -> None:

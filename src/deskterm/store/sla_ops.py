@@ -8,12 +8,11 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from deskterm import sla
 from deskterm.query import TicketFilter
 from deskterm.store.base import Database
 from deskterm.store.models import Customer, Ticket
 from deskterm.store.queue import QueueQueries
-from deskterm.store.sla_clock import SlaClock
+from deskterm.store.sla_clock import SlaClock, SlaRules
 
 
 class SlaOps:
@@ -24,15 +23,13 @@ class SlaOps:
         self.clock = clock
         self.queue = queue
 
-    def use_sla_policy(
-        self, policy: sla.SlaPolicy, clock: Callable[[], datetime] | None = None
-    ) -> None:
+    def use_sla_policy(self, policy: SlaRules, clock: Callable[[], datetime] | None = None) -> None:
         """See :meth:`SlaClock.use`."""
         self.clock.use(policy, clock)
 
-    @property
-    def sla_policy(self) -> sla.SlaPolicy:
-        return self.clock.policy
+    def use_clock(self, clock: Callable[[], datetime]) -> None:
+        """See :meth:`SlaClock.use_clock`."""
+        self.clock.use_clock(clock)
 
     def sla_now(self) -> datetime:
         """The moment ``sla:`` filters compare against."""
@@ -63,7 +60,7 @@ class SlaOps:
                     # A ticket found paused without a recorded pause (bulk-loaded) is taken
                     # to have paused at its last activity.
                     now = ticket.sla_paused_at or ticket.updated_at
-                    if sla.apply(self.clock.policy, ticket, tiers.get(ticket.customer_id), now):
+                    if self.clock.policy.refresh(ticket, tiers.get(ticket.customer_id), now):
                         session.add(ticket)
                         changed += 1
                 last_id = max(i for i in ids if i is not None)

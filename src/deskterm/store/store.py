@@ -24,7 +24,7 @@ from deskterm.store.portable import PortableStore
 from deskterm.store.presence import Presence
 from deskterm.store.queue import QueueQueries
 from deskterm.store.replies import Replies
-from deskterm.store.sla_clock import SlaClock
+from deskterm.store.sla_clock import SlaClock, SlaRules
 from deskterm.store.sla_ops import SlaOps
 from deskterm.store.tickets import TicketServices
 from deskterm.store.workflow import WorkflowOps
@@ -33,9 +33,9 @@ from deskterm.store.workflow import WorkflowOps
 class Store:
     """A deskterm store on SQLite or PostgreSQL."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, sla_policy: SlaRules | None = None) -> None:
         self.db = db
-        clock = SlaClock()
+        clock = SlaClock(sla_policy)
         self.queue = QueueQueries(db, clock)
         self.sla = SlaOps(db, clock, self.queue)
         self.tickets = TicketServices(db, clock)
@@ -50,9 +50,18 @@ class Store:
         self.bulk = BulkLoad(db)
 
     @classmethod
-    def open(cls, target: str | os.PathLike[str] | None = None, *, upgrade: bool = True) -> Store:
-        """Open (and create or upgrade, unless ``upgrade`` is false) a store."""
-        return cls(Database.open(target, upgrade=upgrade))
+    def open(
+        cls,
+        target: str | os.PathLike[str] | None = None,
+        *,
+        upgrade: bool = True,
+        sla_policy: SlaRules | None = None,
+    ) -> Store:
+        """Open (and create or upgrade, unless ``upgrade`` is false) a store.
+
+        Without ``sla_policy`` no SLA clocks are kept; :func:`deskterm.desk.open_store`
+        opens one with the configured policy."""
+        return cls(Database.open(target, upgrade=upgrade), sla_policy=sla_policy)
 
     @property
     def dialect(self) -> str:

@@ -99,17 +99,6 @@ def recent_contact(
     return found.get("inbound"), found.get("outbound")
 
 
-_TIER = sa_select(Customer.__table__.c.tier).where(  # type: ignore[attr-defined]
-    Customer.__table__.c.id == bindparam("customer")  # type: ignore[attr-defined]
-)
-
-
-def customer_tier(conn: Connection, customer_id: int) -> str | None:
-    """A customer's tier (with a statement built once: ingest asks per new customer)."""
-    tier: str | None = conn.execute(_TIER, {"customer": customer_id}).scalar_one_or_none()
-    return tier
-
-
 def customer_has_messages(conn: Connection, customer_id: int) -> bool:
     """Whether any stored message belongs to one of the customer's tickets."""
     return conn.execute(_HAS_MESSAGES, {"customer": customer_id}).first() is not None
