@@ -75,7 +75,7 @@ class DesktermApp(DeskNode, DeskApp):
 
     def on_mount(self) -> None:
         self.push_screen(QueueScreen())
-        self.live.start()
+        self.run_worker(self.live.run, thread=True, group="live", exit_on_error=False)
         for warning in self.config.warnings:  # printed to stderr too, now behind the screen
             self.notify(warning, title="Config", severity="warning", markup=False, timeout=10)
         # Everything built so far lives as long as the app. Freezing it keeps the

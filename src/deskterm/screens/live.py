@@ -14,14 +14,26 @@ import os
 import secrets
 import socket
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from textual.message import Message
 from textual.worker import get_current_worker
 
 if TYPE_CHECKING:
-    from deskterm.screens.base import DeskApp
+    from deskterm.settings import Settings
+    from deskterm.store import Store
     from deskterm.store.presence import Seen
+
+
+class Console(Protocol):
+    """What the feed needs of the app (the app holds the feed, not the other way)."""
+
+    store: Store
+    config: Settings
+    agent_configured: bool
+
+    def post_message(self, message: Message) -> bool: ...
+
 
 BEAT = 1.0  # seconds between heartbeats (others expire us after PRESENCE_TTL)
 MIN_REREAD = 1.0
@@ -39,14 +51,11 @@ class PresenceChanged(Message):
 class Live:
     """The console's presence and change feed (owned by the app)."""
 
-    def __init__(self, app: DeskApp) -> None:
+    def __init__(self, app: Console) -> None:
         self.app = app
         self.client = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.state: tuple[int | None, str] = (None, "viewing")
         self.by_ticket: dict[int, list[Seen]] = {}
-
-    def start(self) -> None:
-        self.app.run_worker(self._run, thread=True, group="live", exit_on_error=False)
 
     def show(self, ticket: int | None, activity: str = "viewing") -> None:
         """What this agent is doing now (screens call this; the worker publishes it)."""
@@ -67,7 +76,8 @@ class Live:
             parts.append(f"{s.agent} is {doing}")
         return " · ".join(dict.fromkeys(parts))
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """The feed's loop (the app runs it in a thread worker of group ``live``)."""
         store, agent = self.app.store, self.app.config.agent.name
         worker = get_current_worker()
         if self.app.agent_configured:  # the store learns who works on it
