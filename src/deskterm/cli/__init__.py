@@ -16,6 +16,7 @@ from deskterm.cli import (
     demo,
     export,
     imports,
+    kb,
     macros,
     reply,
     search,
@@ -47,6 +48,7 @@ app.command("sync")(sync.sync)
 app.add_typer(macros.app, name="macros")
 app.add_typer(sla.app, name="sla")
 app.add_typer(customers.app, name="customers")
+app.add_typer(kb.app, name="kb")
 
 
 @app.callback()
