@@ -33,7 +33,10 @@ class Suggestion:
     score: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.article.title, "path": str(self.path), "score": round(self.score, 4)}
+        # Six significant digits, not decimals: with very few articles, bm25 gives words
+        # found in half of them a tiny weight, and the score must still show above 0.
+        score = float(f"{self.score:.6g}")
+        return {"title": self.article.title, "path": str(self.path), "score": score}
 
 
 @dataclass(frozen=True)
