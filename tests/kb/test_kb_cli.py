@@ -33,8 +33,9 @@ def kb(db: str, *args: str, ok: bool = True, stdin: str | None = None) -> tuple[
 
 
 def test_new_index_search_show_edit_delete(db: str) -> None:
+    body = "Refund the second payment."
     out, _, _ = kb(db, "new", "Refunding a duplicate charge", "--tags", "billing, Refund",
-                   "--audience", "public", "--body", "Refund the second payment.", "--json")  # fmt: skip
+                   "--audience", "public", "--body", body, "--json")  # fmt: skip
     created = json.loads(out)
     path = Path(created["path"])
     assert path.exists() and path.name == "refunding-a-duplicate-charge.md"
