@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 SUGGESTIONS = 5
 SIMILAR = 8
 CANDIDATE_MESSAGES = 400  # newest matching messages read for similar tickets (the bound)
+MIN_SHARED = 0.3  # a similar ticket shares at least this part of the weighted words
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,10 @@ def similar_tickets(store: Store, number: int, limit: int = SIMILAR) -> list[Sim
         score += sum(2 for word in subject if word in set(subject_words(c.subject)))
         if score > 0:
             scored.append((score, c.number))
-    scored.sort(key=lambda s: (-s[0], -s[1]))
-    top = scored[:limit]
-    summaries = store.kb.solved_summaries([n for _, n in top])
     total = sum(terms.values()) + 2 * len(subject) or 1
+    scored.sort(key=lambda s: (-s[0], -s[1]))
+    top = [(s, n) for s, n in scored[:limit] if s / total >= MIN_SHARED]
+    summaries = store.kb.solved_summaries([n for _, n in top])
     return [Similar(summaries[n], s / total) for s, n in top if n in summaries]
 
 

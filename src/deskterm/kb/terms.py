@@ -15,6 +15,7 @@ from collections.abc import Iterable
 SUBJECT_WEIGHT = 2
 MAX_TERMS = 40
 _WORD = re.compile(r"[^\W_]+(?:'[^\W\d_]+)?")
+_IDENTIFIER = re.compile(r"[^\W\d_]*[-#]?\d{3,}[\w-]*")  # ORD-377165, INV2024, #12345
 _WROTE = re.compile(r"^(on .{0,120}wrote:|-{2,} ?original message|from: .+)$", re.IGNORECASE)
 _SIGN_OFF = re.compile(
     r"^(best|kind|warm|many)?\s*(regards|thanks|thank you|cheers|sincerely|greetings)\b[ ,.!]*$"
@@ -62,7 +63,8 @@ def clean_message(body: str) -> str:
 def words(text: str) -> list[str]:
     """Content words, lower-cased: no stop words, numbers or identifiers."""
     out = []
-    for word in _WORD.findall(text.lower().replace("\u2019", "'")):
+    text = _IDENTIFIER.sub(" ", text.lower().replace("\u2019", "'"))
+    for word in _WORD.findall(text):
         if word in STOPWORDS:
             continue
         word = word[:-2] if word.endswith("'s") else word.replace("'", "")

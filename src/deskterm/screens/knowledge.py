@@ -125,7 +125,8 @@ class KnowledgeScreen(DeskNode, ModalScreen[KnowledgeChoice | None]):
             )
         if found:
             options.highlighted = 0
-            self._preview_article(0)
+            if not self._on_similar:
+                self._preview_article(0)
         else:
             options.add_option(Option(Content.styled("No article matches.", "dim"), disabled=True))
             self.query_one("#kb-preview", Static).update(
@@ -141,7 +142,9 @@ class KnowledgeScreen(DeskNode, ModalScreen[KnowledgeChoice | None]):
             cause = f"  {line(s.summary.root_cause)}" if s.summary.root_cause else ""
             label = f"#{s.summary.number} {line(s.summary.subject)}"
             options.add_option(Option(Content.assemble(label, (cause, "dim"))))
-        if not found:
+        if found:
+            options.highlighted = 0
+        else:
             options.add_option(
                 Option(Content.styled("No similar solved ticket.", "dim"), disabled=True)
             )
@@ -157,7 +160,7 @@ class KnowledgeScreen(DeskNode, ModalScreen[KnowledgeChoice | None]):
         )
         self._preview(
             Content.assemble(
-                (line(a.title), "bold"), "\n", (line(facts), "dim"), "\n\n", clean_text(a.body)
+                (line(a.title), "bold"), "\n", (line(facts), "dim"), "\n\n", reflow(a.body)
             )
         )
 
@@ -186,16 +189,22 @@ class KnowledgeScreen(DeskNode, ModalScreen[KnowledgeChoice | None]):
         self.query_one("#kb-preview", Static).update(content)
         self.query_one("#kb-preview-box", VerticalScroll).scroll_home(animate=False)
 
+    @property
+    def _on_similar(self) -> bool:
+        return self.focused is self.query_one("#kb-similar", OptionList)
+
     @on(OptionList.OptionHighlighted, "#kb-articles")
     def _article_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        self._preview_article(event.option_index)
+        if not self._on_similar:
+            self._preview_article(event.option_index)
 
     @on(OptionList.OptionHighlighted, "#kb-similar")
     def _similar_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        self._preview_similar(event.option_index)
+        if self._on_similar:
+            self._preview_similar(event.option_index)
 
     def on_descendant_focus(self) -> None:
-        if self.focused is self.query_one("#kb-similar", OptionList):
+        if self._on_similar:
             self._preview_similar(self.query_one("#kb-similar", OptionList).highlighted)
         elif self.focused is not None:
             self._preview_article(self.query_one("#kb-articles", OptionList).highlighted)
@@ -292,6 +301,24 @@ class KnowledgeScreen(DeskNode, ModalScreen[KnowledgeChoice | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def reflow(markdown: str) -> str:
+    """Article text for a narrow preview: a paragraph's hard line breaks become spaces
+    (list items, headings and blank lines keep theirs), so the preview wraps evenly."""
+    out: list[str] = []
+    for raw in clean_text(markdown).splitlines():
+        text = raw.strip()
+        starts_block = (
+            not text
+            or text.startswith(("#", "-", "*", ">", "|"))
+            or (text.split(".", 1)[0].isdigit() and "." in text)
+        )
+        if out and out[-1] and not starts_block and raw[:1] != "\t":
+            out[-1] += " " + text
+        else:
+            out.append(text)
+    return "\n".join(out)
 
 
 def _today() -> str:
