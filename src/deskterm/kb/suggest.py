@@ -6,13 +6,12 @@ call these functions, so both faces rank the same way.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deskterm.kb.articles import ArticleFile, KbError
-from deskterm.kb.terms import clean_message, subject_words, weighted_terms, words
+from deskterm.kb.terms import subject_words, token_set, weighted_terms, words
 
 if TYPE_CHECKING:
     from deskterm.store import Store
@@ -95,9 +94,10 @@ def similar_tickets(store: Store, number: int, limit: int = SIMILAR) -> list[Sim
             found.setdefault(c.number, c)
     scored = []
     for c in found.values():
-        shared = Counter(words(clean_message(c.text)))
-        score = sum(w for word, w in terms.items() if word in shared)
-        score += sum(2 for word in subject if word in set(subject_words(c.subject)))
+        held = token_set(c.text[:3000])
+        in_subject = token_set(c.subject)
+        score = sum(w for word, w in terms.items() if word in held)
+        score += sum(2 for word in subject if word in in_subject)
         if score > 0:
             scored.append((score, c.number))
     total = sum(terms.values()) + 2 * len(subject) or 1

@@ -68,11 +68,15 @@ def words(text: str) -> list[str]:
         if word in STOPWORDS:
             continue
         word = word[:-2] if word.endswith("'s") else word.replace("'", "")
-        digits = sum(ch.isdigit() for ch in word)
-        if len(word) < 2 or digits == len(word) or digits > 2 or word in STOPWORDS:
+        if len(word) < 2 or word.isdigit() or word in STOPWORDS:
             continue
         out.append(word)
     return out
+
+
+def token_set(text: str) -> set[str]:
+    """Every word of a text, lower-cased (to test which search words it holds)."""
+    return set(_WORD.findall(text.lower()))
 
 
 def subject_words(subject: str) -> list[str]:

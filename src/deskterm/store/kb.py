@@ -190,20 +190,26 @@ class KnowledgeBase:
                 ids = dialect.message_ids_any(conn, words, limit)
             if not ids:
                 return []
-            rows = session.exec(
-                select(Ticket.id, Ticket.subject, Message.subject, Message.body)
-                .join(Message, col(Message.ticket_id) == col(Ticket.id))
-                .where(
-                    col(Message.id).in_(ids),
-                    col(Ticket.status).in_(SOLVED),
-                    Ticket.id != exclude,
-                    col(Ticket.merged_into_id).is_(None),
+            # Two primary-key lookups: a join lets the planner walk the status index.
+            messages = session.exec(
+                select(Message.id, Message.ticket_id, Message.subject, Message.body).where(
+                    col(Message.id).in_(ids)
                 )
-                .order_by(col(Message.id).desc())
             ).all()
+            wanted = {m[1] for m in messages} - {exclude}
+            tickets = {
+                number: subject
+                for number, subject, status, merged in session.exec(
+                    select(Ticket.id, Ticket.subject, Ticket.status, Ticket.merged_into_id).where(
+                        col(Ticket.id).in_(wanted)
+                    )
+                )
+                if status in SOLVED and merged is None
+            }
         seen: dict[int, Candidate] = {}
-        for number, subject, msg_subject, body in rows:
-            if number is not None and number not in seen:
+        for _, number, msg_subject, body in sorted(messages, key=lambda m: -(m[0] or 0)):
+            if number in tickets and number not in seen:
+                subject = tickets[number]
                 seen[number] = Candidate(number, subject, f"{subject}\n{msg_subject}\n{body}")
         return list(seen.values())
 
