@@ -22,6 +22,8 @@ CORE = [
     "deskterm.mailer",
     "deskterm.editor",
     "deskterm.ingest.hooks",
+    "deskterm.kb.folder",
+    "deskterm.kb.suggest",
 ]
 
 
