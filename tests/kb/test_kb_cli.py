@@ -77,9 +77,11 @@ def test_bad_article_is_reported_and_its_last_version_kept(tmp_path: Path) -> No
                               "--json")[0])["path"])  # fmt: skip
     path.write_text("---\ntitle: Lost phone\naudience: everyone\n---\nNew text\n")
     (path.parent / "notes.md").write_text("# Shipping times\n\nFive days.\n")  # no front matter
+    (path.parent / "evil\x1b[2J.md").write_text("---\ntitle: Evil \x1b[31mred\nupdated: x\n---\n")
     out, err, code = kb(db, "index")
     assert code == 0 and "audience must be internal or public" in err
-    assert "1 added" in out and "1 failed" in out
+    assert "updated must be a date" in err and "\x1b" not in err
+    assert "1 added" in out and "2 failed" in out
     titles = {a["title"]: a for a in json.loads(kb(db, "list", "--json")[0])}
     assert set(titles) == {"Lost phone", "Shipping times"}
     assert "backup code" in json.loads(kb(db, "show", "lost-phone", "--json")[0])["body"]

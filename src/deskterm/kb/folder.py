@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deskterm.kb.articles import ArticleError, KbError, content_hash, parse_article, slugify
+from deskterm.textsafe import clean_line
 
 if TYPE_CHECKING:
     from deskterm.store import Store
@@ -92,7 +93,7 @@ def sync_folder(store: Store, folder: Path) -> SyncReport:
             f"The knowledge-base folder {folder} does not exist; create it, or set "
             "[kb] folder in the config."
         )
-    report = SyncReport(str(folder))
+    report = SyncReport(str(folder))  # failure reasons are cleaned: file names are outside text
     indexed = store.kb.hashes()
     seen: set[str] = set()
     changed: list[ArticleRecord] = []
@@ -102,7 +103,7 @@ def sync_folder(store: Store, folder: Path) -> SyncReport:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            report.failed.append({"path": rel, "reason": f"{path}: {exc.strerror}."})
+            report.failed.append({"path": rel, "reason": clean_line(f"{path}: {exc.strerror}.")})
             continue
         digest = content_hash(data)
         if indexed.get(rel) == digest:
@@ -111,7 +112,7 @@ def sync_folder(store: Store, folder: Path) -> SyncReport:
         try:
             changed.append(_record(path, rel, data, digest))
         except ArticleError as exc:
-            report.failed.append({"path": rel, "reason": str(exc)})
+            report.failed.append({"path": rel, "reason": clean_line(str(exc))})
             continue
         (report.updated if rel in indexed else report.added).append(rel)
     report.removed = sorted(set(indexed) - seen)

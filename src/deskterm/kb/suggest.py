@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from deskterm.kb.articles import ArticleFile, KbError
 from deskterm.kb.terms import subject_words, token_set, weighted_terms, words
+from deskterm.textsafe import clean_line
 
 if TYPE_CHECKING:
     from deskterm.store import Store
@@ -114,7 +115,8 @@ def insertion(article: Article, how: str, base_url: str | None) -> str:
     if article.url:
         return f"{article.title}: {article.url}\n"
     if article.audience != "public":
-        raise KbError(f"{article.title!r} is an internal article; it has no public link.")
+        title = clean_line(article.title)
+        raise KbError(f"{title!r} is an internal article; it has no public link.")
     if not base_url:
         raise KbError("Set [kb] base_url in the config to insert links to articles.")
     slug = article.path.removesuffix(".md")
