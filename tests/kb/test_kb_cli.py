@@ -110,3 +110,25 @@ def test_tickets_show_json_has_suggested_articles(tmp_path: Path) -> None:
     assert [s["score"] for s in suggested] == sorted((s["score"] for s in suggested), reverse=True)
     assert suggested[0]["title"] == "Correcting the VAT number on an invoice"
     assert Path(suggested[0]["path"]).exists()
+
+
+def test_new_from_a_pipe_and_from_a_ticket_in_the_editor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = str(tmp_path / "demo.db")
+    run("demo", "--db", db, "--no-open", "--tickets", "40")
+    out = kb(db, "new", "Piped article", "--json", stdin="Text from a pipe.\n")[0]
+    assert "Text from a pipe." in Path(json.loads(out)["path"]).read_text()
+
+    solved = json.loads(run("--db", db, "tickets", "list", "--status", "solved", "--json")[0])
+    number = solved[0]["number"]
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\necho "Checked by the editor." >> "$1"\n')
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    created = json.loads(kb(db, "new", "--from-ticket", str(number), "--edit", "--json")[0])
+    text = Path(created["path"]).read_text()
+    assert f"ticket: {number}" in text and "## Solution" in text and "## Root cause" in text
+    assert text.rstrip().endswith("Checked by the editor.")
+    shown = json.loads(kb(db, "show", created["path"], "--json")[0])
+    assert shown["ticket"] == number and shown["audience"] == "internal"

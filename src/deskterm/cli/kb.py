@@ -161,7 +161,11 @@ def new(
     ] = None,
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Write a new article into the folder and index it."""
+    """Write a new article into the folder and index it.
+
+    The text comes from --body, --file or a pipe; at a terminal without them, and with
+    --from-ticket, the article opens in $EDITOR first (--no-edit writes it as is).
+    """
     import sys
 
     from deskterm.kb.articles import AUDIENCES, ArticleFile, render_article
@@ -184,6 +188,9 @@ def new(
             text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"Cannot read {file}: {getattr(exc, 'strerror', None) or exc}.")
+    interactive = sys.stdin.isatty()
+    if text is None and from_ticket is None and not interactive:
+        text = sys.stdin.read()  # piped in: echo "…" | deskterm kb new "Title"
     draft = ArticleFile(
         title=title.strip() if title and title.strip() else draft.title,
         body=text if text is not None else draft.body,
@@ -193,7 +200,7 @@ def new(
         ticket=draft.ticket,
     )
     content = render_article(draft)
-    if edit if edit is not None else text is None:
+    if edit if edit is not None else (text is None and interactive):
         from deskterm.editor import edit_text
 
         content = edit_text(content, suffix=".md")
