@@ -110,6 +110,10 @@ def test_tickets_show_json_has_suggested_articles(tmp_path: Path) -> None:
     assert [s["score"] for s in suggested] == sorted((s["score"] for s in suggested), reverse=True)
     assert suggested[0]["title"] == "Correcting the VAT number on an invoice"
     assert Path(suggested[0]["path"]).exists()
+    stats = json.loads(run("--db", db, "kb", "stats", "--json")[0])
+    fcr = stats["first_contact_resolution"]
+    assert stats["tickets_with_articles"] == 0 and fcr["with_article"]["solved"] == 0
+    assert fcr["without_article"]["solved"] > 0 and 0 <= fcr["without_article"]["rate"] <= 1
 
 
 def test_new_from_a_pipe_and_from_a_ticket_in_the_editor(
