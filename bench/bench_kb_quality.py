@@ -7,7 +7,7 @@ looked at). Every ticket goes through the real ingest pipeline into a fresh stor
 has the demo's 30 articles indexed; suggestions come from ``suggest_articles``, as the
 ticket screen and ``tickets show --json`` get them.
 
-    python bench/bench_kb_quality.py [--verbose] [--json]
+    python bench/bench_kb_quality.py [--verbose] [--json] [--db EMPTY_STORE_URL]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--verbose", action="store_true", help="print every miss")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--db", help="an empty store to use (e.g. a PostgreSQL URL)")
     args = parser.parse_args()
 
     from deskterm.config import Config
@@ -37,7 +38,7 @@ def main() -> int:
 
     cases = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(Path(tmp) / "quality.db")
+        store = Store.open(args.db or Path(tmp) / "quality.db")
         folder = Path(tmp) / "kb"
         write_demo_articles(folder)
         sync_folder(store, folder)

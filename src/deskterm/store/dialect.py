@@ -230,6 +230,7 @@ _ARTICLE_TRIGGERS = {
         END""",
 }
 ARTICLE_WEIGHTS = (10.0, 4.0, 1.0)  # title, tags, body
+_PG_COUNT_CAP = 1000
 
 
 def install_article_search(conn: Connection) -> None:
@@ -290,32 +291,46 @@ def rank_articles(
 def _pg_rank_articles(
     conn: Connection, terms: Sequence[tuple[str, int]], limit: int, require_all: bool
 ) -> list[tuple[int, float]]:
+    """bm25 from per-term counts and ``ts_rank``, over a bounded candidate set.
+
+    Counts stop at :data:`_PG_COUNT_CAP` (a word in that many articles weighs almost
+    nothing anyway), and only articles holding one of the eight most telling words are
+    scored: ``ts_rank`` per word per article is what costs on PostgreSQL.
+    """
     params: dict[str, Any] = {f"t{i}": word for i, (word, _) in enumerate(terms)}
     queries = [f"plainto_tsquery('english', :t{i})" for i in range(len(terms))]
     counts = conn.execute(
         text(
             "SELECT (SELECT count(*) FROM article), "
-            + ", ".join(f"(SELECT count(*) FROM article WHERE search @@ {q})" for q in queries)
+            + ", ".join(
+                f"(SELECT count(*) FROM (SELECT 1 FROM article WHERE search @@ {q} "
+                f"LIMIT {_PG_COUNT_CAP}) AS c)"
+                for q in queries
+            )
         ),
         params,
     ).one()
-    total = int(counts[0])
-    parts = []
+    total = max(int(counts[0]), 1)
+    scored: list[tuple[float, int]] = []
     for i, (_, weight) in enumerate(terms):
         df = int(counts[i + 1])
-        if df == 0:
-            continue
-        idf = math.log((total - df + 0.5) / (df + 0.5) + 1.0)
-        parts.append(
-            f"{weight * idf:.6f} * ts_rank('{{0.1, 0.2, 0.4, 1.0}}', search, {queries[i]}, 1)"
-        )
-    if not parts:
+        if df:
+            scored.append((weight * math.log((total - df + 0.5) / (df + 0.5) + 1.0), i))
+    if not scored:
         return []
-    joined = (" && " if require_all else " || ").join(queries)
+    parts = [
+        f"{factor:.6f} * ts_rank('{{0.1, 0.2, 0.4, 1.0}}', search, {queries[i]}, 1)"
+        for factor, i in scored
+    ]
+    if require_all:
+        where = " && ".join(queries)
+    else:
+        telling = sorted(scored, reverse=True)[:8]
+        where = " || ".join(queries[i] for _, i in telling)
     params["limit"] = limit
     sql = (
         f"SELECT id, ({' + '.join(parts)}) * 10 AS score FROM article "
-        f"WHERE search @@ ({joined}) ORDER BY score DESC, id LIMIT :limit"
+        f"WHERE search @@ ({where}) ORDER BY score DESC, id LIMIT :limit"
     )
     return [(r[0], float(r[1])) for r in conn.execute(text(sql), params)]
 
