@@ -107,9 +107,16 @@ class KnowledgeBase:
         with self.db.write() as session:
             if removed:
                 session.execute(delete(Article).where(col(Article.path).in_(list(removed))))
+            paths = [r.path for r in changed]
+            existing = {
+                a.path: a
+                for start in range(0, len(paths), 500)
+                for a in session.exec(
+                    select(Article).where(col(Article.path).in_(paths[start : start + 500]))
+                )
+            }
             for record in changed:
-                row = session.exec(select(Article).where(Article.path == record.path)).first()
-                row = row or Article(path=record.path)
+                row = existing.get(record.path) or Article(path=record.path)
                 row.title, row.tags = record.title, ",".join(record.tags)
                 row.audience, row.updated, row.url = record.audience, record.updated, record.url
                 row.ticket_id, row.body = record.ticket_id, record.body
