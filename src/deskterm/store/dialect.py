@@ -335,24 +335,38 @@ def _pg_rank_articles(
     return [(r[0], float(r[1])) for r in conn.execute(text(sql), params)]
 
 
-def message_ids_any(conn: Connection, words: Sequence[str], limit: int) -> list[int]:
-    """Ids of the newest messages holding any of ``words`` (plain words), newest first.
+def message_ids_for_words(
+    conn: Connection, words: Sequence[str], limit: int, *, require_all: bool
+) -> list[int]:
+    """Ids of the newest messages holding all (or any) of ``words``, newest first.
 
-    Read in rowid/id order from the end of the index, so the cost is bounded by
-    ``limit`` however common the words are: the candidate set of similar tickets.
+    The cost is bounded by ``limit`` however common the words are: FTS5 reads hits from
+    the end of its index; PostgreSQL's GIN index cannot, so it looks in a window of the
+    newest message ids first and widens it only while too few hits are found.
     """
     words = [w for w in words if w.strip()]
     if not words:
         return []
     if is_sqlite(conn):
-        expr = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+        joiner = " AND " if require_all else " OR "
+        expr = joiner.join('"' + w.replace('"', '""') + '"' for w in words)
         sql = (
             "SELECT rowid FROM message_fts WHERE message_fts MATCH :q "
             "ORDER BY rowid DESC LIMIT :limit"
         )
         return [r[0] for r in conn.execute(text(sql), {"q": expr, "limit": limit})]
     params: dict[str, Any] = {f"w{i}": w for i, w in enumerate(words)}
-    params["limit"] = limit
-    query = " || ".join(f"plainto_tsquery('simple', :w{i})" for i in range(len(words)))
-    sql = f"SELECT id FROM message WHERE search @@ ({query}) ORDER BY id DESC LIMIT :limit"
-    return [r[0] for r in conn.execute(text(sql), params)]
+    joiner = " && " if require_all else " || "
+    query = joiner.join(f"plainto_tsquery('simple', :w{i})" for i in range(len(words)))
+    sql = (
+        f"SELECT id FROM message WHERE search @@ ({query}) AND id > :floor "
+        "ORDER BY id DESC LIMIT :limit"
+    )
+    top = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM message")).scalar_one())
+    window = 20_000
+    while True:
+        params.update(limit=limit, floor=top - window)
+        ids = [r[0] for r in conn.execute(text(sql), params)]
+        if len(ids) >= limit or window >= top:
+            return ids
+        window *= 8

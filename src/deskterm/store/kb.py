@@ -191,10 +191,7 @@ class KnowledgeBase:
         ``words`` (all of them, or any): a bounded set, however large the store."""
         with self.db.read() as session:
             conn = session.connection()
-            if require_all:
-                ids = dialect.search_message_ids(conn, " ".join(words), limit)
-            else:
-                ids = dialect.message_ids_any(conn, words, limit)
+            ids = dialect.message_ids_for_words(conn, words, limit, require_all=require_all)
             if not ids:
                 return []
             # Two primary-key lookups: a join lets the planner walk the status index.
