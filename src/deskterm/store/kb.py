@@ -25,6 +25,7 @@ from deskterm.store.types import utcnow
 
 USE_EVENT = "kb_article"
 SOLVED = ("solved", "closed")
+ANALYZE_AFTER = 100  # changed articles after which PostgreSQL's statistics are refreshed
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,9 @@ class KnowledgeBase:
                 row.ticket_id, row.body = record.ticket_id, record.body
                 row.content_hash, row.indexed_at = record.content_hash, now
                 session.add(row)
+        if len(changed) + len(removed) >= ANALYZE_AFTER:
+            with self.db.engine.begin() as conn:
+                dialect.analyze_articles(conn)
 
     def list_articles(
         self, *, tag: str | None = None, audience: str | None = None
