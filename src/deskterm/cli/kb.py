@@ -150,7 +150,8 @@ def new(
     audience: Annotated[str | None, typer.Option(help="internal (default) or public.")] = None,
     body: Annotated[str | None, typer.Option(help="The article's text (Markdown).")] = None,
     file: Annotated[
-        str | None, typer.Option("--file", "-f", help="Read the text from a file; - for stdin.")
+        str | None,
+        typer.Option("--file", "--body-file", "-f", help="Read the text from a file; - for stdin."),
     ] = None,
     from_ticket: Annotated[
         int | None,
