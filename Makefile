@@ -17,6 +17,8 @@ test:
 bench:
 	$(PY) bench/bench_startup.py
 	$(PY) bench/bench_store.py --tickets 100000
+	$(PY) bench/bench_kb_quality.py
+	$(PY) bench/bench_kb.py --db /tmp/deskterm-bench-100000.db
 
 bench-1m:
 	$(PY) bench/bench_store.py --tickets 1000000

@@ -27,6 +27,8 @@ CORE = [
     "deskterm.mailer",
     "deskterm.editor",
     "deskterm.ingest.hooks",
+    "deskterm.kb.folder",
+    "deskterm.kb.suggest",
 ]
 
 

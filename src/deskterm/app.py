@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker
@@ -78,9 +79,23 @@ class DesktermApp(DeskNode, DeskApp):
         self.run_worker(self.live.run, thread=True, group="live", exit_on_error=False)
         for warning in self.config.warnings:  # printed to stderr too, now behind the screen
             self.notify(warning, title="Config", severity="warning", markup=False, timeout=10)
+        self.index_knowledge()
         # Everything built so far lives as long as the app. Freezing it keeps the
         # collector's full passes short: otherwise a 50-70 ms pause lands on a keypress.
         gc.freeze()
+
+    @work(thread=True, exclusive=True, group="kb-index", exit_on_error=False)
+    def index_knowledge(self) -> None:
+        """Bring the article index in step with the kb folder (changed files only); a
+        missing folder is left alone, a bad article is reported."""
+        from deskterm.kb.folder import sync_folder
+        from deskterm.kb.settings import kb_folder
+
+        folder = kb_folder(self.config, self.store.location)
+        if folder.is_dir():
+            for failure in sync_folder(self.store, folder).failed[:3]:
+                self.call_from_thread(self.notify, failure["reason"], title="Knowledge base",
+                                      severity="warning", markup=False)  # fmt: skip
 
     # The other screens are imported when first shown: the queue paints sooner.
 

@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from deskterm.query import TicketFilter
@@ -221,8 +222,10 @@ class DemoBuilder:
         anchor: datetime | None = None,
         batch: int = 2000,
         progress: Callable[[DemoReport], None] | None = None,
+        kb_folder: Path | None = None,
     ) -> None:
         self.store = store
+        self.kb_folder = kb_folder  # where the demo's articles go (none: no articles)
         self.tickets = tickets
         self.seed = seed
         self.anchor = (anchor or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
@@ -247,6 +250,12 @@ class DemoBuilder:
                     self.progress(self.report)
         # SLA clocks of the tickets still being worked, under the configured policy.
         self.store.sla.recompute_sla(TicketFilter(status=OPEN_STATUSES), batch=2000)
+        if self.kb_folder is not None:
+            from deskterm.kb.demo import write_demo_articles
+            from deskterm.kb.folder import sync_folder
+
+            write_demo_articles(self.kb_folder)
+            sync_folder(self.store, self.kb_folder)
         self.report.seconds = time.perf_counter() - start
         return self.report
 

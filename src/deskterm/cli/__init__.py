@@ -19,6 +19,7 @@ from deskterm.cli import (
     import_chat,
     import_mail,
     imports,
+    kb,
     macros,
     reply,
     search,
@@ -55,6 +56,7 @@ app.add_typer(macros.app, name="macros")
 app.add_typer(sla.app, name="sla")
 app.add_typer(customers.app, name="customers")
 app.add_typer(agents.app, name="agents")
+app.add_typer(kb.app, name="kb")
 
 
 @app.callback()

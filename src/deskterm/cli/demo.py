@@ -41,10 +41,17 @@ def demo(
     store = open_store(target)
     if not store.bulk.is_empty():
         fail(f"{store.location} already holds tickets; give --db a new file for the demo.")
+    from deskterm.kb.settings import default_folder, with_folder
+
+    kb_folder = default_folder(store.location)
     progress = _progress(tickets)
     try:
         report = DemoBuilder(
-            store, tickets=tickets, seed=seed, progress=progress.update if progress else None
+            store,
+            tickets=tickets,
+            seed=seed,
+            progress=progress.update if progress else None,
+            kb_folder=kb_folder,
         ).build()
     finally:
         if progress:
@@ -62,7 +69,7 @@ def demo(
         st = state(ctx)
         st.db = target
         st._store = store
-        st._config = demo_config(st.config())
+        st._config = with_folder(demo_config(st.config()), kb_folder)
         open_console(st)
 
 

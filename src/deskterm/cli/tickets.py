@@ -136,7 +136,11 @@ def show(
     store = state(ctx).store()
     detail = store.tickets.get_ticket(number)
     if json_:
-        emit_json(detail.to_dict())
+        from deskterm.cli.kb import suggested_articles
+
+        emit_json(
+            {**detail.to_dict(), "suggested_articles": suggested_articles(state(ctx), number)}
+        )
         return
     from deskterm.cli.render import print_ticket
 

@@ -330,8 +330,15 @@ class ReplyComposer(DeskNode, Vertical):
     def _insert(self, number: int, macro: Macro, text: str) -> None:
         if number != self.number or not self.loaded:
             return
-        editor = self.editor
         self.macro = macro
+        self._put(text)
+
+    def insert_text(self, text: str) -> None:
+        """Put text (a knowledge-base article or link) into the reply at the cursor."""
+        self.open(then=lambda: self._put(text) if self.loaded else None)
+
+    def _put(self, text: str) -> None:
+        editor = self.editor
         if not editor.text.strip():
             editor.replace(text, (0, 0), editor.document.end)
             editor.move_cursor((0, 0))  # read it from the top

@@ -45,6 +45,7 @@ from deskterm.vocab import HEARD_NAMES, HEARD_STEPS, PRIORITIES, STATUSES
 if TYPE_CHECKING:
     from deskterm.heard import StatusChange
     from deskterm.macros import Macro
+    from deskterm.screens.knowledge import KnowledgeChoice
     from deskterm.store import Store
     from deskterm.store.models import NoteVersion
 
@@ -80,6 +81,7 @@ class TicketScreen(DeskNode, Screen[None]):
         Binding("M", "merge", "Merge"),
         Binding("exclamation_mark", "escalate", "Escalate", key_display="!"),
         Binding("L", "link", "Link"),
+        Binding("K", "knowledge", "Knowledge: articles and similar tickets", show=False),
         Binding("tab", "panel(1)", "Next panel", show=False),
         Binding("shift+tab", "panel(-1)", "Previous panel", show=False),
         Binding("A", "assign_me", "Assign to me", show=False),
@@ -564,6 +566,18 @@ class TicketScreen(DeskNode, Screen[None]):
     def _macro_chosen(self, macro: Macro | None) -> None:
         if macro is not None:
             self.query_one(ReplyComposer).use_macro(macro)
+
+    def action_knowledge(self) -> None:
+        """``K``: suggested articles (inserted into the reply) and similar solved tickets."""
+        from deskterm.screens.knowledge import KnowledgeScreen
+
+        self.app.push_screen(KnowledgeScreen(self.number), self._knowledge_chosen)
+
+    def _knowledge_chosen(self, choice: KnowledgeChoice | None) -> None:
+        if choice is not None and choice.text is not None:
+            self.query_one(ReplyComposer).insert_text(choice.text)
+        elif choice is not None and choice.open_ticket is not None:
+            self.desk.open_ticket(choice.open_ticket, NumberSequence(list(choice.numbers)))
 
     @on(ReplyComposer.Sent)
     def _replied(self, event: ReplyComposer.Sent) -> None:

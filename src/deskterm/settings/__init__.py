@@ -40,6 +40,7 @@ from deskterm.settings.tables import (
     EmotionSettings,
     HeardSettings,
     IngestSettings,
+    KbSettings,
     SmtpSettings,
     _Table,
 )
@@ -61,6 +62,7 @@ class Settings(_Table):
     heard: HeardSettings = HeardSettings()
     ingest: IngestSettings = IngestSettings()
     emotion: EmotionSettings = EmotionSettings()
+    kb: KbSettings = KbSettings()
     sla: SlaSettings = SlaSettings()
     rules: Annotated[tuple[RuleSettings, ...], BeforeValidator(_rules_array)] = ()
     _path: Path | None = PrivateAttr(default=None)

@@ -279,3 +279,11 @@ class EmotionSettings(_Table):
     """``[emotion] enabled = false`` switches emotion cues off at ingest."""
 
     enabled: Flag = True
+
+
+class KbSettings(_Table):
+    """``[kb]``: the articles' folder (default: beside the store) and where public
+    articles are published, for links in replies."""
+
+    folder: Text | None = None
+    base_url: Text | None = None

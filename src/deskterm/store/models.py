@@ -291,3 +291,24 @@ class Presence(SQLModel, table=True):
     ticket_id: int | None = Field(default=None)
     activity: str = Field(default="viewing")
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class Article(SQLModel, table=True):
+    """A knowledge-base article as last indexed from its Markdown file.
+
+    The file is the source of truth (git-friendly); this row is its copy for the
+    full-text index, found again by ``path`` (relative to the kb folder) and refreshed
+    only when ``content_hash`` changes.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(unique=True)
+    title: str = Field(default="")
+    tags: str = Field(default="")  # comma-separated
+    audience: str = Field(default="internal")
+    updated: str = Field(default="")  # the front matter's date, YYYY-MM-DD
+    url: str | None = Field(default=None)
+    ticket_id: int | None = Field(default=None)  # the ticket it was drafted from
+    body: str = Field(default="", sa_type=Text)
+    content_hash: str = Field(default="")
+    indexed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

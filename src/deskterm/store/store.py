@@ -5,6 +5,7 @@ ticket), ``store.queue`` (pages, counts, search), ``store.customers``,
 ``store.replies`` (replies and drafts), ``store.workflow`` (merges, escalation,
 links, triage results), ``store.sla``, ``store.ingest`` (the pipeline's batched
 writes), ``store.agents``, ``store.presence`` (who has which ticket open),
+``store.kb`` (knowledge-base articles, similar solved tickets),
 ``store.portable`` (export, backup) and ``store.bulk`` (fast generated loads) all
 share one :class:`~deskterm.store.base.Database` and one SLA clock.
 """
@@ -20,6 +21,7 @@ from deskterm.store.claims import Claims
 from deskterm.store.customers import Customers
 from deskterm.store.dialect import ChangeWatch
 from deskterm.store.ingest_ops import IngestOps
+from deskterm.store.kb import KnowledgeBase
 from deskterm.store.portable import PortableStore
 from deskterm.store.presence import Presence
 from deskterm.store.queue import QueueQueries
@@ -48,6 +50,7 @@ class Store:
         self.presence = Presence(db)
         self.portable = PortableStore(db)
         self.bulk = BulkLoad(db)
+        self.kb = KnowledgeBase(db)
 
     @classmethod
     def open(

@@ -1,6 +1,6 @@
 """team mode: agents, presence, customer versions, change notifications
 
-Revision ID: 0006_team
+Revision ID: 0004_team
 Revises: 0003_search_words
 Create Date: 2026-12-05 00:50:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 import deskterm.store.types
 from deskterm.store import dialect
 
-revision = "0006_team"
+revision = "0004_team"
 down_revision = "0003_search_words"
 branch_labels = None
 depends_on = None
