@@ -18,6 +18,8 @@ from deskterm.cli import (
     imports,
     macros,
     reply,
+    report,
+    satisfaction,
     search,
     sla,
     sync,
@@ -47,6 +49,9 @@ app.command("sync")(sync.sync)
 app.add_typer(macros.app, name="macros")
 app.add_typer(sla.app, name="sla")
 app.add_typer(customers.app, name="customers")
+app.command("report")(report.report)
+app.add_typer(satisfaction.app, name="satisfaction")
+tickets.app.command("rate")(satisfaction.rate)
 
 
 @app.callback()

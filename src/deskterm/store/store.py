@@ -3,7 +3,8 @@
 ``store.tickets`` (ticket detail and changes), ``store.queue`` (pages, counts, search),
 ``store.customers``, ``store.workflow`` (replies, drafts, merges, links, triage
 results), ``store.sla``, ``store.ingest`` (the pipeline's batched writes),
-``store.portable`` (export, backup) and ``store.bulk`` (fast generated loads) all
+``store.portable`` (export, backup), ``store.bulk`` (fast generated loads) and
+``store.metrics`` (the report) and ``store.satisfaction`` (CSAT/CES/NPS) all
 share one :class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
@@ -15,8 +16,10 @@ from deskterm.store.base import Database
 from deskterm.store.bulk import BulkLoad
 from deskterm.store.customers import Customers
 from deskterm.store.ingest_ops import IngestOps
+from deskterm.store.metrics import Metrics
 from deskterm.store.portable import PortableStore
 from deskterm.store.queue import QueueQueries
+from deskterm.store.satisfaction import Satisfaction
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.sla_ops import SlaOps
 from deskterm.store.tickets import TicketServices
@@ -37,6 +40,8 @@ class Store:
         self.ingest = IngestOps(db)
         self.portable = PortableStore(db)
         self.bulk = BulkLoad(db)
+        self.metrics = Metrics(db)
+        self.satisfaction = Satisfaction(db)
 
     @classmethod
     def open(cls, target: str | os.PathLike[str] | None = None, *, upgrade: bool = True) -> Store:

@@ -1,0 +1,399 @@
+"""Support metrics over a date range (PRODUCT.md §6), as SQL aggregates.
+
+Every number is an aggregate the database computes over tickets, messages, HEARD
+steps and the event log; no ticket is loaded into Python. Definitions, formulas and
+edge cases are in ``docs/metrics.md``; the JSON shape of :meth:`Metrics.report` is the
+contract ``deskterm report --json`` prints and the dashboard shows.
+
+Cohorts: *created* (tickets created in the range), *solved* (tickets solved in the
+range and still solved or closed). Merged-away tickets are in neither: their messages
+now belong to the ticket they were merged into.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from deskterm.store import dialect
+from deskterm.store.base import Database
+from deskterm.store.types import UTCDateTime
+from deskterm.vocab import HEARD_STEPS
+
+GROUPINGS = ("channel", "queue", "agent", "tier", "week", "month")
+AGE_BUCKETS = ("<1d", "1-3d", "3-7d", "7-30d", ">30d")
+SATISFACTION_KINDS = ("csat", "ces", "nps")
+_KEYS = {
+    "channel": "t.channel",
+    "queue": "t.queue",
+    "agent": "coalesce(t.assignee, '(unassigned)')",
+    "tier": "coalesce(c.tier, '(none)')",
+}
+_DONE = "('solved', 'closed')"
+_CREATED = "t.created_at >= :since AND t.created_at < :until AND t.merged_into_id IS NULL"
+_SOLVED = (
+    f"t.solved_at >= :since AND t.solved_at < :until AND t.status IN {_DONE} "
+    "AND t.merged_into_id IS NULL"
+)
+
+Row = dict[str, Any]
+
+
+def _rate(part: int | None, whole: int | None) -> float | None:
+    return None if not whole else round((part or 0) / whole, 4)
+
+
+def _secs(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+class Metrics:
+    """``store.metrics``: the report behind ``deskterm report`` and the dashboard."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def report(self, since: datetime, until: datetime, by: str | None = None) -> dict[str, Any]:
+        """All metrics for ``[since, until)``; with ``by``, also one entry per group."""
+        if by is not None and by not in GROUPINGS:
+            raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
+        with self.db.read() as session:
+            conn = session.connection()
+            run = _Run(conn, self.db.dialect, since, until)
+            overall = run.metrics(None).get("all") or run.empty()
+            result: dict[str, Any] = {
+                "range": {
+                    "since": since.isoformat(),
+                    "until": until.isoformat(),
+                    "days": round((until - since) / timedelta(days=1), 2),
+                },
+                **overall,
+            }
+            if by is not None:
+                groups = run.metrics(by)
+                result["by"] = by
+                result["groups"] = [{"key": k, **groups[k]} for k in sorted(groups)]
+        return result
+
+
+class _Run:
+    """One report's queries, sharing a connection, a range and a dialect."""
+
+    def __init__(self, conn: Connection, dialect_name: str, since: datetime, until: datetime):
+        self.conn = conn
+        self.d = dialect_name
+        self.params = {"since": since, "until": until, "prev": since - (until - since)}
+
+    def rows(self, sql: str) -> list[Any]:
+        stmt = text(sql)
+        names = [n for n in self.params if f":{n}" in sql]
+        stmt = stmt.bindparams(*(bindparam(n, type_=UTCDateTime()) for n in names))
+        return list(self.conn.execute(stmt, {n: self.params[n] for n in names}))
+
+    def key(self, by: str | None, anchor: str) -> tuple[str, str]:
+        """The group-key expression for ``by`` and the join it needs."""
+        if by is None:
+            return "'all'", ""
+        if by in ("week", "month"):
+            return dialect.period_start(self.d, anchor, by), ""
+        join = "LEFT JOIN customer c ON c.id = t.customer_id" if by == "tier" else ""
+        return _KEYS[by], join
+
+    def secs(self, later: str, earlier: str) -> str:
+        return dialect.seconds_between(self.d, later, earlier)
+
+    # -- assembly -----------------------------------------------------------------------
+
+    def empty(self) -> Row:
+        return self.assemble({}, week_or_month=False)
+
+    def metrics(self, by: str | None) -> dict[str, Row]:
+        parts: list[tuple[str, Callable[[str | None], dict[str, Any]]]] = [
+            ("first_response", lambda b: self.times(b, "first_response_at", _CREATED)),
+            ("resolution", lambda b: self.times(b, "solved_at", _SOLVED)),
+            ("solved", self.solved),
+            ("created", self.created),
+            ("backlog", self.backlog),
+            ("satisfaction", self.satisfaction),
+            ("root_causes", self.root_causes),
+            ("emotion", self.emotion),
+        ]  # fmt: skip
+        found: dict[str, dict[str, Any]] = {}
+        for name, query in parts:
+            if name == "backlog" and by in ("week", "month"):
+                continue  # a backlog is a state at one moment, not a sum over periods
+            for k, value in query(by).items():
+                found.setdefault(str(k), {})[name] = value
+        week_or_month = by in ("week", "month")
+        return {k: self.assemble(v, week_or_month=week_or_month) for k, v in found.items()}
+
+    def assemble(self, p: dict[str, Any], *, week_or_month: bool) -> Row:
+        solved = p.get("solved") or {}
+        created = p.get("created") or {}
+        sat = p.get("satisfaction") or {}
+        csat, ces, nps = (sat.get(kind) or {} for kind in SATISFACTION_KINDS)
+        return {
+            "first_response": p.get("first_response") or _times(None),
+            "resolution": p.get("resolution") or _times(None),
+            "fcr_rate": _rate(solved.get("fcr"), solved.get("n")),
+            "reopen_rate": _rate(solved.get("reopened"), solved.get("n")),
+            "sla": {
+                "first_response_met_rate": _rate(created.get("fr_met"), created.get("fr_due")),
+                "resolution_met_rate": _rate(solved.get("res_met"), solved.get("res_due")),
+                "breached": created.get("breached", 0),
+            },
+            "backlog": None if week_or_month else (p.get("backlog") or _backlog({})),
+            "volume": created.get("volume") or _volume({}, {}, []),
+            "csat": {
+                "responses": csat.get("n", 0),
+                "satisfied_rate": _rate(csat.get("good"), csat.get("n")),
+            },
+            "ces": {
+                "responses": ces.get("n", 0),
+                "mean": round(ces["sum"] / ces["n"], 2) if ces.get("n") else None,
+            },
+            "nps": {
+                "responses": nps.get("n", 0),
+                "score": round((nps["good"] - nps["bad"]) * 100 / nps["n"], 1)
+                if nps.get("n")
+                else None,
+            },
+            "heard": solved.get("heard") or _heard({}),
+            "root_causes": p.get("root_causes") or _causes([], {}, {}),
+            "emotion": p.get("emotion") or {},
+        }
+
+    # -- queries ------------------------------------------------------------------------
+
+    def times(self, by: str | None, end: str, cohort: str) -> dict[str, Any]:
+        """Median and p90 seconds from creation to ``end`` over a cohort."""
+        anchor = "t.created_at" if cohort == _CREATED else "t.solved_at"
+        key, join = self.key(by, anchor)
+        values = (
+            f"SELECT {key} AS k, {self.secs('t.' + end, 't.created_at')} AS x "
+            f"FROM ticket t {join} WHERE {cohort} AND t.{end} IS NOT NULL"
+        )
+        return {
+            k: {"median_s": _secs(med), "p90_s": _secs(p90), "count": int(n)}
+            for k, n, med, p90 in self.rows(dialect.median_p90(self.d, values))
+        }
+
+    def solved(self, by: str | None) -> dict[str, Any]:
+        key, join = self.key(by, "t.solved_at")
+        replies = (
+            "(SELECT count(*) FROM message m WHERE m.ticket_id = t.id AND m.direction = 'outbound')"
+        )
+        steps = ", ".join(
+            f"sum(CASE WHEN EXISTS (SELECT 1 FROM heard_step h WHERE h.ticket_id = t.id "
+            f"AND h.step = '{s}' AND h.done) THEN 1 ELSE 0 END)"
+            for s in HEARD_STEPS
+        )
+        done = "(SELECT count(*) FROM heard_step h WHERE h.ticket_id = t.id AND h.done)"
+        before = (
+            "(SELECT count(*) FROM heard_step x JOIN heard_step r ON r.ticket_id = x.ticket_id "
+            "WHERE x.ticket_id = t.id AND r.step = 'R' AND r.done AND x.step IN ('E', 'A') "
+            "AND x.done AND x.done_at <= r.done_at)"
+        )
+        resolved = (
+            "EXISTS (SELECT 1 FROM heard_step r WHERE r.ticket_id = t.id AND r.step = 'R' "
+            "AND r.done)"
+        )
+        sql = (
+            f"SELECT {key}, count(*), "
+            f"sum(CASE WHEN {replies} = 1 AND t.reopen_count = 0 THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN t.sla_resolution_due IS NOT NULL THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN t.solved_at <= t.sla_resolution_due THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {done} = 5 THEN 1 ELSE 0 END), {steps}, "
+            f"sum(CASE WHEN {resolved} THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {before} = 2 THEN 1 ELSE 0 END) "
+            f"FROM ticket t {join} WHERE {_SOLVED} GROUP BY 1"
+        )
+        out = {}
+        for k, n, fcr, reopened, res_due, res_met, complete, *rest in self.rows(sql):
+            counts = [int(v or 0) for v in rest]
+            out[k] = {
+                "n": int(n), "fcr": fcr, "reopened": reopened, "res_due": res_due,
+                "res_met": res_met, "heard": _heard({"n": int(n), "complete": complete,
+                "steps": counts[:5], "resolved": counts[5], "before": counts[6]}),
+            }  # fmt: skip
+        return out
+
+    def created(self, by: str | None) -> dict[str, Any]:
+        key, join = self.key(by, "t.created_at")
+        fr_missed = (
+            "(t.sla_first_response_due IS NOT NULL AND ((t.first_response_at IS NULL "
+            "AND t.sla_first_response_due < :until) "
+            "OR t.first_response_at > t.sla_first_response_due))"
+        )
+        res_missed = (
+            f"(t.sla_resolution_due IS NOT NULL AND ((t.status NOT IN {_DONE} "
+            "AND t.sla_paused_at IS NULL AND t.sla_resolution_due < :until) "
+            f"OR (t.status IN {_DONE} AND t.solved_at > t.sla_resolution_due)))"
+        )
+        sql = (
+            f"SELECT {key}, count(*), "
+            "sum(CASE WHEN t.sla_first_response_due IS NOT NULL AND "
+            "(t.first_response_at IS NOT NULL OR t.sla_first_response_due < :until) "
+            "THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN t.first_response_at <= t.sla_first_response_due THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {fr_missed} OR {res_missed} THEN 1 ELSE 0 END) "
+            f"FROM ticket t {join} WHERE {_CREATED} GROUP BY 1"
+        )
+        out: dict[str, Any] = {}
+        for k, n, fr_due, fr_met, breached in self.rows(sql):
+            out[k] = {"n": int(n), "fr_due": fr_due, "fr_met": fr_met, "breached": int(breached)}
+        counted: dict[str, dict[str, dict[str, int]]] = {}
+        cohort = f"FROM ticket t {join} WHERE {_CREATED}"
+        for column in ("channel", "queue"):
+            sql = f"SELECT {key}, t.{column}, count(*) {cohort} GROUP BY 1, 2"
+            for k, value, n in self.rows(sql):
+                counted.setdefault(k, {}).setdefault(column, {})[value] = int(n)
+        hour, weekday = dialect.hour_and_weekday(self.d, "t.created_at")
+        grids: dict[str, list[list[int]]] = {}
+        sql = f"SELECT {key}, {weekday}, {hour}, count(*) {cohort} GROUP BY 1, 2, 3"
+        for k, wd, hr, n in self.rows(sql):
+            grids.setdefault(k, [[0] * 24 for _ in range(7)])[int(wd)][int(hr)] = int(n)
+        for k, row in out.items():
+            c = counted.get(k, {})
+            row["volume"] = _volume(c.get("channel", {}), c.get("queue", {}), grids.get(k, []))
+        return out
+
+    def backlog(self, by: str | None) -> dict[str, Any]:
+        key, join = self.key(by, "t.created_at")
+        age = self.secs(":until", "t.created_at") + " / 86400.0"
+        bucket = (
+            f"CASE WHEN {age} < 1 THEN '<1d' WHEN {age} < 3 THEN '1-3d' WHEN {age} < 7 "
+            f"THEN '3-7d' WHEN {age} < 30 THEN '7-30d' ELSE '>30d' END"
+        )
+        status = (
+            f"CASE WHEN t.status IN {_DONE} THEN coalesce((SELECT e.new FROM event e "
+            "WHERE e.ticket_id = t.id AND e.kind = 'status' AND e.at < :until "
+            "ORDER BY e.id DESC LIMIT 1), 'new') ELSE t.status END"
+        )
+        sql = (
+            f"SELECT {key}, {bucket}, {status}, count(*) FROM ticket t {join} "
+            "WHERE t.created_at < :until AND t.merged_into_id IS NULL "
+            f"AND (t.status NOT IN {_DONE} OR t.solved_at >= :until) GROUP BY 1, 2, 3"
+        )
+        found: dict[str, list[tuple[str, str, int]]] = {}
+        for k, b, s, n in self.rows(sql):
+            found.setdefault(k, []).append((b, s, int(n)))
+        return {k: _backlog_from(v) for k, v in found.items()}
+
+    def satisfaction(self, by: str | None) -> dict[str, Any]:
+        key, join = self.key(by, "e.at")
+        s = "CAST(e.new AS INTEGER)"
+        sql = (
+            f"SELECT {key}, e.kind, count(*), sum({s}), "
+            f"sum(CASE WHEN (e.kind = 'csat' AND {s} >= 4) OR (e.kind = 'nps' AND {s} >= 9) "
+            f"THEN 1 ELSE 0 END), sum(CASE WHEN e.kind = 'nps' AND {s} <= 6 THEN 1 ELSE 0 END) "
+            f"FROM event e JOIN ticket t ON t.id = e.ticket_id {join} "
+            "WHERE e.kind IN ('csat', 'ces', 'nps') AND e.at >= :since AND e.at < :until "
+            "GROUP BY 1, 2"
+        )
+        out: dict[str, dict[str, Any]] = {}
+        for k, kind, n, total, good, bad in self.rows(sql):
+            out.setdefault(k, {})[kind] = {"n": int(n), "sum": int(total), "good": good, "bad": bad}
+        return out
+
+    def root_causes(self, by: str | None) -> dict[str, Any]:
+        unit = "month" if by == "month" else "week"
+        key, join = self.key(by, "h.done_at")
+        period = dialect.period_start(self.d, "h.done_at", unit)
+        base = (
+            f"FROM ticket t JOIN heard_step h ON h.ticket_id = t.id {join} "
+            "WHERE t.updated_at >= {lo} AND h.step = 'D' AND h.done AND h.category IS NOT NULL "
+            "AND h.done_at >= {lo} AND h.done_at < {hi} AND t.merged_into_id IS NULL"
+        )
+        now = base.format(lo=":since", hi=":until")
+        series: dict[str, list[dict[str, Any]]] = {}
+        totals: dict[str, dict[str, int]] = {}
+        sql = f"SELECT {key}, {period}, h.category, count(*) {now} GROUP BY 1, 2, 3 ORDER BY 2, 3"
+        for k, p, cat, n in self.rows(sql):
+            series.setdefault(k, []).append({"period": str(p), "category": cat, "count": int(n)})
+            totals.setdefault(k, {})[cat] = totals.get(k, {}).get(cat, 0) + int(n)
+        prev: dict[str, dict[str, int]] = {}
+        if by not in ("week", "month"):
+            before = base.format(lo=":prev", hi=":since")
+            for k, cat, n in self.rows(
+                f"SELECT {key}, h.category, count(*) {before} GROUP BY 1, 2"
+            ):
+                prev.setdefault(k, {})[cat] = int(n)
+        return {
+            k: _causes(series.get(k, []), totals.get(k, {}), prev.get(k, {}), unit)
+            for k in set(series) | set(prev)
+        }
+
+    def emotion(self, by: str | None) -> dict[str, Any]:
+        key, join = self.key(by, "m.sent_at")
+        sql = (
+            f"SELECT {key}, m.emotion, count(*) FROM ticket t JOIN message m ON m.ticket_id = t.id "
+            f"{join} WHERE t.updated_at >= :since AND m.sent_at >= :since AND m.sent_at < :until "
+            "AND m.direction = 'inbound' AND m.emotion IS NOT NULL GROUP BY 1, 2"
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for k, emotion, n in self.rows(sql):
+            counts.setdefault(k, {})[emotion] = int(n)
+        return {
+            k: {e: _rate(n, sum(c.values())) for e, n in sorted(c.items())}
+            for k, c in counts.items()
+        }
+
+
+def _times(_: None) -> Row:
+    return {"median_s": None, "p90_s": None, "count": 0}
+
+
+def _volume(channel: dict[str, int], queue: dict[str, int], grid: list[list[int]]) -> Row:
+    return {
+        "created": sum(channel.values()),
+        "by_channel": dict(sorted(channel.items())),
+        "by_queue": dict(sorted(queue.items())),
+        "by_weekday_hour": grid or [[0] * 24 for _ in range(7)],
+    }
+
+
+def _backlog(by_age: dict[str, int], by_status: dict[str, int] | None = None) -> Row:
+    return {
+        "total": sum(by_age.values()),
+        "by_age": {b: by_age.get(b, 0) for b in AGE_BUCKETS},
+        "by_status": dict(sorted((by_status or {}).items())),
+    }
+
+
+def _backlog_from(rows: list[tuple[str, str, int]]) -> Row:
+    by_age: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    for bucket, status, n in rows:
+        by_age[bucket] = by_age.get(bucket, 0) + n
+        by_status[status] = by_status.get(status, 0) + n
+    return _backlog(by_age, by_status)
+
+
+def _heard(c: dict[str, Any]) -> Row:
+    n = c.get("n", 0)
+    steps = c.get("steps", [0] * 5)
+    return {
+        "completion_rate": _rate(c.get("complete"), n),
+        "step_rates": {s: _rate(v, n) for s, v in zip(HEARD_STEPS, steps, strict=True)},
+        "empathy_before_resolve_rate": _rate(c.get("before"), c.get("resolved")),
+    }
+
+
+def _causes(
+    series: list[dict[str, Any]], totals: dict[str, int], prev: dict[str, int], unit: str = "week"
+) -> Row:
+    change = {c: totals.get(c, 0) - prev.get(c, 0) for c in set(totals) | set(prev)}
+    best = sorted(change.items(), key=lambda kv: (-kv[1], kv[0]))
+    rising = {"category": best[0][0], "change": best[0][1]} if best and best[0][1] > 0 else None
+    return {
+        "period": unit,
+        "totals": dict(sorted(totals.items())),
+        "previous": dict(sorted(prev.items())),
+        "series": series,
+        "rising": rising,
+    }
