@@ -163,6 +163,17 @@ class BusinessHours:
             day += timedelta(days=1)
         raise SlaConfigError("sla.business_hours leaves no open time within three years.")
 
+    def windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The open windows (UTC) that overlap ``[start, end)``, for the report's calendar."""
+        out = []
+        day = start.astimezone(self.tz).date() - timedelta(days=1)
+        while day <= end.astimezone(self.tz).date():
+            window = self._window(day)
+            if window is not None and window[1] > start and window[0] < end:
+                out.append((max(window[0], start), min(window[1], end)))
+            day += timedelta(days=1)
+        return out
+
     def add(self, start: datetime, amount: timedelta) -> datetime:
         left = amount
         for opens, closes in self._windows_from(start):

@@ -258,3 +258,21 @@ def median_p90(dialect_name: str, values: str) -> str:
         "SELECT k, x, row_number() OVER (PARTITION BY k ORDER BY x) - 1 AS i, "
         f"count(*) OVER (PARTITION BY k) AS n FROM ({values}) v) r GROUP BY k"
     )
+
+
+def utc_day_and_second(dialect_name: str, expr: str) -> tuple[str, str]:
+    """SQL for the UTC day number (days since 1970-01-01) and the second of that day."""
+    if dialect_name == "sqlite":
+        epoch = f"((julianday({expr}) - 2440587.5) * 86400.0)"
+        day = f"CAST({epoch} / 86400 AS INTEGER)"
+    else:
+        epoch = f"extract(epoch from {expr})"
+        day = f"CAST(floor({epoch} / 86400) AS INTEGER)"
+    return day, f"({epoch} - {day} * 86400)"
+
+
+def clamp(dialect_name: str, value: str, high: str) -> str:
+    """SQL for ``value`` limited to ``[0, high]``."""
+    if dialect_name == "sqlite":
+        return f"max(0, min({value}, {high}))"
+    return f"greatest(0, least({value}, {high}))"

@@ -13,18 +13,20 @@ now belong to the ticket they were merged into.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
+from deskterm import sla
 from deskterm.store import dialect
+from deskterm.store import metrics_shape as shape
 from deskterm.store.base import Database
+from deskterm.store.sla_clock import SlaClock
 from deskterm.store.types import UTCDateTime
 from deskterm.vocab import HEARD_STEPS
 
 GROUPINGS = ("channel", "queue", "agent", "tier", "week", "month")
-AGE_BUCKETS = ("<1d", "1-3d", "3-7d", "7-30d", ">30d")
 SATISFACTION_KINDS = ("csat", "ces", "nps")
 _KEYS = {
     "channel": "t.channel",
@@ -39,22 +41,15 @@ _SOLVED = (
     "AND t.merged_into_id IS NULL"
 )
 
-Row = dict[str, Any]
-
-
-def _rate(part: int | None, whole: int | None) -> float | None:
-    return None if not whole else round((part or 0) / whole, 4)
-
-
-def _secs(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 1)
+Row = shape.Row
 
 
 class Metrics:
     """``store.metrics``: the report behind ``deskterm report`` and the dashboard."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: SlaClock) -> None:
         self.db = db
+        self.clock = clock
 
     def report(self, since: datetime, until: datetime, by: str | None = None) -> dict[str, Any]:
         """All metrics for ``[since, until)``; with ``by``, also one entry per group."""
@@ -63,6 +58,7 @@ class Metrics:
         with self.db.read() as session:
             conn = session.connection()
             run = _Run(conn, self.db.dialect, since, until)
+            run.calendar = self._calendar(since, until)
             overall = run.metrics(None).get("all") or run.empty()
             result: dict[str, Any] = {
                 "range": {
@@ -78,6 +74,19 @@ class Metrics:
                 result["groups"] = [{"key": k, **groups[k]} for k in sorted(groups)]
         return result
 
+    def _calendar(self, since: datetime, until: datetime) -> str | None:
+        """The business-hours day table (see :func:`shape.calendar_rows`) as SQL ``VALUES``,
+        or ``None`` when the SLA policy's default calendar is open around the clock."""
+        calendar = self.clock.policy.default.calendar
+        if not isinstance(calendar, sla.BusinessHours):
+            return None
+        # First replies to tickets of the range may come after it, but not after now.
+        end = max(until, datetime.now(UTC)) + timedelta(days=1)
+        rows = shape.calendar_rows(calendar.windows(since, end), since, end)
+        return ", ".join(
+            f"({d}, {cum:.3f}, {a:.3f}, {b:.3f}, {c:.3f}, {e:.3f})" for d, cum, a, b, c, e in rows
+        )
+
 
 class _Run:
     """One report's queries, sharing a connection, a range and a dialect."""
@@ -86,6 +95,7 @@ class _Run:
         self.conn = conn
         self.d = dialect_name
         self.params = {"since": since, "until": until, "prev": since - (until - since)}
+        self.calendar: str | None = None
 
     def rows(self, sql: str) -> list[Any]:
         stmt = text(sql)
@@ -114,6 +124,7 @@ class _Run:
         parts: list[tuple[str, Callable[[str | None], dict[str, Any]]]] = [
             ("first_response", lambda b: self.times(b, "first_response_at", _CREATED)),
             ("resolution", lambda b: self.times(b, "solved_at", _SOLVED)),
+            ("first_response_business_hours", self.business_times),
             ("solved", self.solved),
             ("created", self.created),
             ("backlog", self.backlog),
@@ -135,21 +146,23 @@ class _Run:
         created = p.get("created") or {}
         sat = p.get("satisfaction") or {}
         csat, ces, nps = (sat.get(kind) or {} for kind in SATISFACTION_KINDS)
+        business = None if self.calendar is None else shape.no_times()
         return {
-            "first_response": p.get("first_response") or _times(None),
-            "resolution": p.get("resolution") or _times(None),
-            "fcr_rate": _rate(solved.get("fcr"), solved.get("n")),
-            "reopen_rate": _rate(solved.get("reopened"), solved.get("n")),
+            "first_response": p.get("first_response") or shape.no_times(),
+            "first_response_business_hours": p.get("first_response_business_hours") or business,
+            "resolution": p.get("resolution") or shape.no_times(),
+            "fcr_rate": shape.rate(solved.get("fcr"), solved.get("n")),
+            "reopen_rate": shape.rate(solved.get("reopened"), solved.get("n")),
             "sla": {
-                "first_response_met_rate": _rate(created.get("fr_met"), created.get("fr_due")),
-                "resolution_met_rate": _rate(solved.get("res_met"), solved.get("res_due")),
+                "first_response_met_rate": shape.rate(created.get("fr_met"), created.get("fr_due")),
+                "resolution_met_rate": shape.rate(solved.get("res_met"), solved.get("res_due")),
                 "breached": created.get("breached", 0),
             },
-            "backlog": None if week_or_month else (p.get("backlog") or _backlog({})),
-            "volume": created.get("volume") or _volume({}, {}, []),
+            "backlog": None if week_or_month else (p.get("backlog") or shape.backlog({})),
+            "volume": created.get("volume") or shape.volume({}, {}, []),
             "csat": {
                 "responses": csat.get("n", 0),
-                "satisfied_rate": _rate(csat.get("good"), csat.get("n")),
+                "satisfied_rate": shape.rate(csat.get("good"), csat.get("n")),
             },
             "ces": {
                 "responses": ces.get("n", 0),
@@ -161,8 +174,8 @@ class _Run:
                 if nps.get("n")
                 else None,
             },
-            "heard": solved.get("heard") or _heard({}),
-            "root_causes": p.get("root_causes") or _causes([], {}, {}),
+            "heard": solved.get("heard") or shape.heard({}),
+            "root_causes": p.get("root_causes") or shape.causes([], {}, {}),
             "emotion": p.get("emotion") or {},
         }
 
@@ -177,8 +190,35 @@ class _Run:
             f"FROM ticket t {join} WHERE {cohort} AND t.{end} IS NOT NULL"
         )
         return {
-            k: {"median_s": _secs(med), "p90_s": _secs(p90), "count": int(n)}
+            k: {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
             for k, n, med, p90 in self.rows(dialect.median_p90(self.d, values))
+        }
+
+    def business_times(self, by: str | None) -> dict[str, Any]:
+        """First response in open time of the SLA calendar: B(reply) - B(created), where
+        B(t) is the open time before ``t`` read from a day table of cumulative open
+        seconds and each UTC day's (at most two) open pieces."""
+        if self.calendar is None:
+            return {}
+        key, join = self.key(by, "t.created_at")
+
+        def before(col: str, c: str) -> tuple[str, str]:
+            day, sod = dialect.utc_day_and_second(self.d, col)
+            pieces = " + ".join(
+                dialect.clamp(self.d, f"{sod} - {c}.s{i}", f"{c}.e{i} - {c}.s{i}") for i in (1, 2)
+            )
+            return f"{c}.cum + {pieces}", f"{c}.d = {day}"
+
+        (b1, on1), (b2, on2) = before("t.created_at", "c1"), before("t.first_response_at", "c2")
+        values = (
+            f"SELECT {key} AS k, ({b2}) - ({b1}) AS x FROM ticket t {join} "
+            f"JOIN cal c1 ON {on1} JOIN cal c2 ON {on2} "
+            f"WHERE {_CREATED} AND t.first_response_at IS NOT NULL"
+        )
+        sql = f"WITH cal(d, cum, s1, e1, s2, e2) AS (VALUES {self.calendar}) "
+        return {
+            k: {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
+            for k, n, med, p90 in self.rows(sql + dialect.median_p90(self.d, values))
         }
 
     def solved(self, by: str | None) -> dict[str, Any]:
@@ -217,7 +257,7 @@ class _Run:
             counts = [int(v or 0) for v in rest]
             out[k] = {
                 "n": int(n), "fcr": fcr, "reopened": reopened, "res_due": res_due,
-                "res_met": res_met, "heard": _heard({"n": int(n), "complete": complete,
+                "res_met": res_met, "heard": shape.heard({"n": int(n), "complete": complete,
                 "steps": counts[:5], "resolved": counts[5], "before": counts[6]}),
             }  # fmt: skip
         return out
@@ -259,7 +299,7 @@ class _Run:
             grids.setdefault(k, [[0] * 24 for _ in range(7)])[int(wd)][int(hr)] = int(n)
         for k, row in out.items():
             c = counted.get(k, {})
-            row["volume"] = _volume(c.get("channel", {}), c.get("queue", {}), grids.get(k, []))
+            row["volume"] = shape.volume(c.get("channel", {}), c.get("queue", {}), grids.get(k, []))
         return out
 
     def backlog(self, by: str | None) -> dict[str, Any]:
@@ -282,7 +322,7 @@ class _Run:
         found: dict[str, list[tuple[str, str, int]]] = {}
         for k, b, s, n in self.rows(sql):
             found.setdefault(k, []).append((b, s, int(n)))
-        return {k: _backlog_from(v) for k, v in found.items()}
+        return {k: shape.backlog_from(v) for k, v in found.items()}
 
     def satisfaction(self, by: str | None) -> dict[str, Any]:
         key, join = self.key(by, "e.at")
@@ -324,7 +364,7 @@ class _Run:
             ):
                 prev.setdefault(k, {})[cat] = int(n)
         return {
-            k: _causes(series.get(k, []), totals.get(k, {}), prev.get(k, {}), unit)
+            k: shape.causes(series.get(k, []), totals.get(k, {}), prev.get(k, {}), unit)
             for k in set(series) | set(prev)
         }
 
@@ -339,61 +379,6 @@ class _Run:
         for k, emotion, n in self.rows(sql):
             counts.setdefault(k, {})[emotion] = int(n)
         return {
-            k: {e: _rate(n, sum(c.values())) for e, n in sorted(c.items())}
+            k: {e: shape.rate(n, sum(c.values())) for e, n in sorted(c.items())}
             for k, c in counts.items()
         }
-
-
-def _times(_: None) -> Row:
-    return {"median_s": None, "p90_s": None, "count": 0}
-
-
-def _volume(channel: dict[str, int], queue: dict[str, int], grid: list[list[int]]) -> Row:
-    return {
-        "created": sum(channel.values()),
-        "by_channel": dict(sorted(channel.items())),
-        "by_queue": dict(sorted(queue.items())),
-        "by_weekday_hour": grid or [[0] * 24 for _ in range(7)],
-    }
-
-
-def _backlog(by_age: dict[str, int], by_status: dict[str, int] | None = None) -> Row:
-    return {
-        "total": sum(by_age.values()),
-        "by_age": {b: by_age.get(b, 0) for b in AGE_BUCKETS},
-        "by_status": dict(sorted((by_status or {}).items())),
-    }
-
-
-def _backlog_from(rows: list[tuple[str, str, int]]) -> Row:
-    by_age: dict[str, int] = {}
-    by_status: dict[str, int] = {}
-    for bucket, status, n in rows:
-        by_age[bucket] = by_age.get(bucket, 0) + n
-        by_status[status] = by_status.get(status, 0) + n
-    return _backlog(by_age, by_status)
-
-
-def _heard(c: dict[str, Any]) -> Row:
-    n = c.get("n", 0)
-    steps = c.get("steps", [0] * 5)
-    return {
-        "completion_rate": _rate(c.get("complete"), n),
-        "step_rates": {s: _rate(v, n) for s, v in zip(HEARD_STEPS, steps, strict=True)},
-        "empathy_before_resolve_rate": _rate(c.get("before"), c.get("resolved")),
-    }
-
-
-def _causes(
-    series: list[dict[str, Any]], totals: dict[str, int], prev: dict[str, int], unit: str = "week"
-) -> Row:
-    change = {c: totals.get(c, 0) - prev.get(c, 0) for c in set(totals) | set(prev)}
-    best = sorted(change.items(), key=lambda kv: (-kv[1], kv[0]))
-    rising = {"category": best[0][0], "change": best[0][1]} if best and best[0][1] > 0 else None
-    return {
-        "period": unit,
-        "totals": dict(sorted(totals.items())),
-        "previous": dict(sorted(prev.items())),
-        "series": series,
-        "rising": rising,
-    }

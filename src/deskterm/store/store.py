@@ -40,7 +40,7 @@ class Store:
         self.ingest = IngestOps(db)
         self.portable = PortableStore(db)
         self.bulk = BulkLoad(db)
-        self.metrics = Metrics(db)
+        self.metrics = Metrics(db, clock)
         self.satisfaction = Satisfaction(db)
 
     @classmethod
