@@ -35,6 +35,7 @@ class QueueScreen(DeskNode, Screen[None]):
         ),
         Binding("c", "customer", "Customer of this ticket", show=False),
         Binding("r", "refresh", "Refresh", show=False),
+        Binding("D", "dashboard", "Dashboard"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -67,6 +68,12 @@ class QueueScreen(DeskNode, Screen[None]):
         self._serial = self.desk.change_serial
         self._show()
         self.set_interval(REREAD_SECONDS, self.reread)
+
+    def action_dashboard(self) -> None:
+        """``D``: KPIs and charts (imported on first use: the queue paints sooner)."""
+        from deskterm.screens.dashboard import DashboardScreen
+
+        self.app.push_screen(DashboardScreen())
 
     def reread(self) -> None:
         """Re-read the rows and counts now and then: mail a sync process stored shows

@@ -79,6 +79,7 @@ class TicketScreen(DeskNode, Screen[None]):
         Binding("M", "merge", "Merge"),
         Binding("exclamation_mark", "escalate", "Escalate", key_display="!"),
         Binding("L", "link", "Link"),
+        Binding("asterisk", "rate", "Rate satisfaction", key_display="*"),
         Binding("tab", "panel(1)", "Next panel", show=False),
         Binding("shift+tab", "panel(-1)", "Previous panel", show=False),
         Binding("A", "assign_me", "Assign to me", show=False),
@@ -453,6 +454,12 @@ class TicketScreen(DeskNode, Screen[None]):
             InternalNoteScreen(self.number),
             self._then("internal_note"),
         )
+
+    def action_rate(self) -> None:
+        """``*``: record the customer's CSAT, CES or NPS with a comment."""
+        from deskterm.screens.rating import RatingScreen
+
+        self.app.push_screen(RatingScreen(self.number))
 
     # -- replies and macros ----------------------------------------------------------------
 

@@ -130,6 +130,7 @@ class Satisfaction:
             )
         )  # fmt: skip
         if not later:
+            # No version bump: a score is not an edit of the ticket, and an agent who has
+            # the ticket open must not get a conflict on their next change because of it.
             setattr(ticket, r.kind, r.score)
-            ticket.version += 1
             session.add(ticket)
