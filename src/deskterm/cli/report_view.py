@@ -45,8 +45,10 @@ def summary_rows(m: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-# Which of summary_rows' lines the per-group table shows (it must fit 80 columns).
+# Which of summary_rows' lines the per-group table shows (it must fit 80 columns),
+# and their short headings.
 GROUP_COLUMNS = (0, 2, 4, 6, 9, 11)
+GROUP_HEADS = ("1st resp.", "Resolution", "FCR", "SLA 1st", "Created", "CSAT")
 
 
 def print_report(data: dict[str, Any]) -> None:
@@ -73,8 +75,7 @@ def print_report(data: dict[str, Any]) -> None:
                 f"Rising most: {display(rising['category'], one_line=True)} (+{rising['change']})"
             )
     if data.get("groups"):
-        heads = ("1st resp.", "Resolution", "FCR", "SLA 1st", "Created", "CSAT")
-        groups = Table(data["by"], *heads, title=f"By {data['by']}", title_justify="left")
+        groups = Table(data["by"], *GROUP_HEADS, title=f"By {data['by']}", title_justify="left")
         for g in data["groups"]:
             rows = summary_rows(g)
             cells = (rows[i][1] for i in GROUP_COLUMNS)

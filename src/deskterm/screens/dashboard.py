@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
-from deskterm.cli.report_view import GROUP_COLUMNS, summary_rows
+from deskterm.cli.report_view import GROUP_COLUMNS, GROUP_HEADS, summary_rows
 from deskterm.screens import dashboard_parts as parts
 from deskterm.screens.base import DeskNode
 from deskterm.screens.widgets import KeyBar, TitleBar
@@ -140,8 +140,7 @@ class DashboardScreen(DeskNode, Screen[None]):
         table.clear(columns=True)
         if groups is None:
             return
-        labels = [summary_rows(groups)[i][0] for i in GROUP_COLUMNS]
-        table.add_columns(str(groups["by"]), *labels)
+        table.add_columns(str(groups["by"]), *GROUP_HEADS)
         for g in groups["groups"]:
             rows = summary_rows(g)
             table.add_row(

@@ -79,7 +79,7 @@ class TicketScreen(DeskNode, Screen[None]):
         Binding("M", "merge", "Merge"),
         Binding("exclamation_mark", "escalate", "Escalate", key_display="!"),
         Binding("L", "link", "Link"),
-        Binding("asterisk", "rate", "Rate satisfaction", key_display="*"),
+        Binding("asterisk", "rate", "Rate satisfaction", key_display="*", show=False),
         Binding("tab", "panel(1)", "Next panel", show=False),
         Binding("shift+tab", "panel(-1)", "Previous panel", show=False),
         Binding("A", "assign_me", "Assign to me", show=False),
