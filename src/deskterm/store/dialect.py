@@ -256,7 +256,9 @@ def median_p90(dialect_name: str, values: str) -> str:
     return (
         f"SELECT k, max(n), {at(0.5)}, {at(0.9)} FROM ("
         "SELECT k, x, row_number() OVER (PARTITION BY k ORDER BY x) - 1 AS i, "
-        f"count(*) OVER (PARTITION BY k) AS n FROM ({values}) v) r GROUP BY k"
+        # The same window as the rank (one sort), over the whole partition.
+        "count(*) OVER (PARTITION BY k ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND "
+        f"UNBOUNDED FOLLOWING) AS n FROM ({values}) v) r GROUP BY k"
     )
 
 

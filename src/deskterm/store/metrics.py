@@ -222,35 +222,33 @@ class _Run:
         }
 
     def solved(self, by: str | None) -> dict[str, Any]:
+        """FCR, reopens, resolution SLA and HEARD over the solved cohort: three indexed
+        lookups per ticket (replies, HEARD steps as a bit mask, E/A before R)."""
         key, join = self.key(by, "t.solved_at")
-        replies = (
-            "(SELECT count(*) FROM message m WHERE m.ticket_id = t.id AND m.direction = 'outbound')"
-        )
-        steps = ", ".join(
-            f"sum(CASE WHEN EXISTS (SELECT 1 FROM heard_step h WHERE h.ticket_id = t.id "
-            f"AND h.step = '{s}' AND h.done) THEN 1 ELSE 0 END)"
-            for s in HEARD_STEPS
-        )
-        done = "(SELECT count(*) FROM heard_step h WHERE h.ticket_id = t.id AND h.done)"
-        before = (
+        bits = " ".join(f"WHEN '{s}' THEN {1 << i}" for i, s in enumerate(HEARD_STEPS))
+        inner = (
+            f"SELECT {key} AS k, t.reopen_count AS reopens, t.solved_at AS solved, "
+            "t.sla_resolution_due AS due, (SELECT count(*) FROM message m WHERE "
+            "m.ticket_id = t.id AND m.direction = 'outbound') AS replies, "
+            f"(SELECT coalesce(sum(CASE h.step {bits} ELSE 0 END), 0) FROM heard_step h "
+            "WHERE h.ticket_id = t.id AND h.done) AS mask, "
             "(SELECT count(*) FROM heard_step x JOIN heard_step r ON r.ticket_id = x.ticket_id "
             "WHERE x.ticket_id = t.id AND r.step = 'R' AND r.done AND x.step IN ('E', 'A') "
-            "AND x.done AND x.done_at <= r.done_at)"
+            "AND x.done AND x.done_at <= r.done_at) AS early "
+            f"FROM ticket t {join} WHERE {_SOLVED}"
         )
-        resolved = (
-            "EXISTS (SELECT 1 FROM heard_step r WHERE r.ticket_id = t.id AND r.step = 'R' "
-            "AND r.done)"
+        steps = ", ".join(
+            f"sum(CASE WHEN (mask & {1 << i}) > 0 THEN 1 ELSE 0 END)" for i in range(5)
         )
         sql = (
-            f"SELECT {key}, count(*), "
-            f"sum(CASE WHEN {replies} = 1 AND t.reopen_count = 0 THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN t.sla_resolution_due IS NOT NULL THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN t.solved_at <= t.sla_resolution_due THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN {done} = 5 THEN 1 ELSE 0 END), {steps}, "
-            f"sum(CASE WHEN {resolved} THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN {before} = 2 THEN 1 ELSE 0 END) "
-            f"FROM ticket t {join} WHERE {_SOLVED} GROUP BY 1"
+            "SELECT k, count(*), "
+            "sum(CASE WHEN replies = 1 AND reopens = 0 THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN reopens > 0 THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN due IS NOT NULL THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN solved <= due THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN mask = 31 THEN 1 ELSE 0 END), {steps}, "
+            "sum(CASE WHEN early = 2 THEN 1 ELSE 0 END) "
+            f"FROM ({inner}) s GROUP BY k"
         )
         out = {}
         for k, n, fcr, reopened, res_due, res_met, complete, *rest in self.rows(sql):
@@ -258,11 +256,13 @@ class _Run:
             out[k] = {
                 "n": int(n), "fcr": fcr, "reopened": reopened, "res_due": res_due,
                 "res_met": res_met, "heard": shape.heard({"n": int(n), "complete": complete,
-                "steps": counts[:5], "resolved": counts[5], "before": counts[6]}),
+                "steps": counts[:5], "resolved": counts[3], "before": counts[5]}),
             }  # fmt: skip
         return out
 
     def created(self, by: str | None) -> dict[str, Any]:
+        """SLA outcomes and volume of the created cohort, in one pass: rows per (key,
+        channel, queue, weekday, hour) summed here into the report's shape."""
         key, join = self.key(by, "t.created_at")
         fr_missed = (
             "(t.sla_first_response_due IS NOT NULL AND ((t.first_response_at IS NULL "
@@ -274,32 +274,33 @@ class _Run:
             "AND t.sla_paused_at IS NULL AND t.sla_resolution_due < :until) "
             f"OR (t.status IN {_DONE} AND t.solved_at > t.sla_resolution_due)))"
         )
+        hour, weekday = dialect.hour_and_weekday(self.d, "t.created_at")
         sql = (
-            f"SELECT {key}, count(*), "
+            f"SELECT {key}, t.channel, t.queue, {weekday}, {hour}, count(*), "
             "sum(CASE WHEN t.sla_first_response_due IS NOT NULL AND "
             "(t.first_response_at IS NOT NULL OR t.sla_first_response_due < :until) "
             "THEN 1 ELSE 0 END), "
             "sum(CASE WHEN t.first_response_at <= t.sla_first_response_due THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {fr_missed} OR {res_missed} THEN 1 ELSE 0 END) "
-            f"FROM ticket t {join} WHERE {_CREATED} GROUP BY 1"
+            f"FROM ticket t {join} WHERE {_CREATED} GROUP BY 1, 2, 3, 4, 5"
         )
         out: dict[str, Any] = {}
-        for k, n, fr_due, fr_met, breached in self.rows(sql):
-            out[k] = {"n": int(n), "fr_due": fr_due, "fr_met": fr_met, "breached": int(breached)}
-        counted: dict[str, dict[str, dict[str, int]]] = {}
-        cohort = f"FROM ticket t {join} WHERE {_CREATED}"
-        for column in ("channel", "queue"):
-            sql = f"SELECT {key}, t.{column}, count(*) {cohort} GROUP BY 1, 2"
-            for k, value, n in self.rows(sql):
-                counted.setdefault(k, {}).setdefault(column, {})[value] = int(n)
-        hour, weekday = dialect.hour_and_weekday(self.d, "t.created_at")
-        grids: dict[str, list[list[int]]] = {}
-        sql = f"SELECT {key}, {weekday}, {hour}, count(*) {cohort} GROUP BY 1, 2, 3"
-        for k, wd, hr, n in self.rows(sql):
-            grids.setdefault(k, [[0] * 24 for _ in range(7)])[int(wd)][int(hr)] = int(n)
-        for k, row in out.items():
-            c = counted.get(k, {})
-            row["volume"] = shape.volume(c.get("channel", {}), c.get("queue", {}), grids.get(k, []))
+        for k, channel, queue, wd, hr, n, fr_due, fr_met, breached in self.rows(sql):
+            row = out.setdefault(k, {"n": 0, "fr_due": 0, "fr_met": 0, "breached": 0,
+                                     "channel": {}, "queue": {},
+                                     "grid": shape.empty_grid()})  # fmt: skip
+            for name, value in (
+                ("n", n),
+                ("fr_due", fr_due),
+                ("fr_met", fr_met),
+                ("breached", breached),
+            ):
+                row[name] += int(value or 0)
+            row["channel"][channel] = row["channel"].get(channel, 0) + int(n)
+            row["queue"][queue] = row["queue"].get(queue, 0) + int(n)
+            row["grid"][int(wd)][int(hr)] += int(n)
+        for row in out.values():
+            row["volume"] = shape.volume(row.pop("channel"), row.pop("queue"), row.pop("grid"))
         return out
 
     def backlog(self, by: str | None) -> dict[str, Any]:
@@ -341,28 +342,29 @@ class _Run:
         return out
 
     def root_causes(self, by: str | None) -> dict[str, Any]:
+        """Diagnose categories per period in the range, and totals of the range before
+        (one pass over the Diagnose steps of both)."""
         unit = "month" if by == "month" else "week"
         key, join = self.key(by, "h.done_at")
         period = dialect.period_start(self.d, "h.done_at", unit)
-        base = (
-            f"FROM ticket t JOIN heard_step h ON h.ticket_id = t.id {join} "
-            "WHERE t.updated_at >= {lo} AND h.step = 'D' AND h.done AND h.category IS NOT NULL "
-            "AND h.done_at >= {lo} AND h.done_at < {hi} AND t.merged_into_id IS NULL"
+        # Grouped by week or month, a period is its own key: there is no "before".
+        lo = ":since" if by in ("week", "month") else ":prev"
+        sql = (
+            f"SELECT {key}, CASE WHEN h.done_at >= :since THEN {period} END, h.category, "
+            f"count(*) FROM heard_step h JOIN ticket t ON t.id = h.ticket_id {join} "
+            "WHERE h.step = 'D' AND h.done AND h.category IS NOT NULL "
+            f"AND h.done_at >= {lo} AND h.done_at < :until AND t.merged_into_id IS NULL "
+            "GROUP BY 1, 2, 3 ORDER BY 2, 3"
         )
-        now = base.format(lo=":since", hi=":until")
         series: dict[str, list[dict[str, Any]]] = {}
         totals: dict[str, dict[str, int]] = {}
-        sql = f"SELECT {key}, {period}, h.category, count(*) {now} GROUP BY 1, 2, 3 ORDER BY 2, 3"
+        prev: dict[str, dict[str, int]] = {}
         for k, p, cat, n in self.rows(sql):
+            if p is None:
+                prev.setdefault(k, {})[cat] = int(n)
+                continue
             series.setdefault(k, []).append({"period": str(p), "category": cat, "count": int(n)})
             totals.setdefault(k, {})[cat] = totals.get(k, {}).get(cat, 0) + int(n)
-        prev: dict[str, dict[str, int]] = {}
-        if by not in ("week", "month"):
-            before = base.format(lo=":prev", hi=":since")
-            for k, cat, n in self.rows(
-                f"SELECT {key}, h.category, count(*) {before} GROUP BY 1, 2"
-            ):
-                prev.setdefault(k, {})[cat] = int(n)
         return {
             k: shape.causes(series.get(k, []), totals.get(k, {}), prev.get(k, {}), unit)
             for k in set(series) | set(prev)

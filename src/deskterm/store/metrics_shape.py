@@ -48,12 +48,17 @@ def no_times() -> Row:
     return {"median_s": None, "p90_s": None, "count": 0}
 
 
+def empty_grid() -> list[list[int]]:
+    """Seven weekdays (Monday first) by 24 hours of zeros."""
+    return [[0] * 24 for _ in range(7)]
+
+
 def volume(channel: dict[str, int], queue: dict[str, int], grid: list[list[int]]) -> Row:
     return {
         "created": sum(channel.values()),
         "by_channel": dict(sorted(channel.items())),
         "by_queue": dict(sorted(queue.items())),
-        "by_weekday_hour": grid or [[0] * 24 for _ in range(7)],
+        "by_weekday_hour": grid or empty_grid(),
     }
 
 
