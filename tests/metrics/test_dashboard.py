@@ -71,3 +71,25 @@ async def test_dashboard_is_in_the_palette(demo_store: Store) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_custom_range_by_key(demo_store: Store) -> None:
+    from datetime import UTC, datetime
+
+    app = console(demo_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("D", "c")
+        await settle(pilot)
+        await pilot.press(*"10..x", "enter")  # not a range: a warning, nothing changes
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen) and screen.custom is None
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*"2026-10-01..2026-10-14", "enter")
+        await settle(pilot)
+        since, until = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 15, tzinfo=UTC)
+        assert screen.bounds() == (since, until) and screen.days == 14
+        assert screen.data == demo_store.metrics.report(since, until, "week")
+        assert "2026-10-01 00:00 to 2026-10-15 00:00 UTC" in screen_text(app)

@@ -7,7 +7,7 @@ The numbers are those of ``deskterm report --json`` for the same range.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from textual import work
@@ -49,6 +49,7 @@ class DashboardScreen(DeskNode, Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("q", "back", "Back", show=False),
         Binding("d", "days", "Range: 7/30/90 days"),
+        Binding("c", "custom", "Range: custom"),
         Binding("g", "group", "Group by"),
         Binding("r", "reload", "Refresh", show=False),
         Binding("j", "scroll(1)", "Scroll down", show=False),
@@ -60,6 +61,7 @@ class DashboardScreen(DeskNode, Screen[None]):
         super().__init__()
         self.days = days
         self.by: str | None = None
+        self.custom: tuple[datetime, datetime] | None = None  # a typed range, until d
         self.data: dict[str, Any] | None = None  # the range, by week (what is shown)
         self.previous: dict[str, Any] | None = None
         self.groups: dict[str, Any] | None = None
@@ -85,7 +87,10 @@ class DashboardScreen(DeskNode, Screen[None]):
         self.load()
 
     def bounds(self) -> tuple[datetime, datetime]:
-        """The shown range: the last ``days`` days up to the console's clock."""
+        """The shown range: a custom one, or the last ``days`` days up to the console's
+        clock."""
+        if self.custom is not None:
+            return self.custom
         until = self.desk.clock()
         return until - timedelta(days=self.days), until
 
@@ -129,6 +134,8 @@ class DashboardScreen(DeskNode, Screen[None]):
 
     def _title(self, until: datetime, note: str) -> None:
         span = f"{self.days} days to {until:%Y-%m-%d %H:%M} UTC"
+        if self.custom is not None:
+            span = f"{self.custom[0]:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC"
         self.query_one("#dash-range", Static).update(Content(f"{span} · {note}"))
 
     def plot(self, name: str) -> PlotextPlot:
@@ -147,7 +154,30 @@ class DashboardScreen(DeskNode, Screen[None]):
                 display(str(g["key"]), one_line=True), *(rows[i][1] for i in GROUP_COLUMNS)
             )
 
+    def action_custom(self) -> None:
+        from deskterm.screens.prompt import PromptScreen
+
+        prompt = PromptScreen(
+            "Range (UTC): days up to now, or FROM..TO",
+            "",
+            placeholder="14 or 2026-10-01..2026-10-31",
+        )
+        self.app.push_screen(prompt, self._custom_typed)
+
+    def _custom_typed(self, text: str | None) -> None:
+        if not text:
+            return
+        try:
+            bounds = parse_range(text, self.desk.clock())
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        self.custom = bounds
+        self.days = max(1, round((bounds[1] - bounds[0]) / timedelta(days=1)))
+        self.load()
+
     def action_days(self) -> None:
+        self.custom = None
         self.days = (
             RANGES[(RANGES.index(self.days) + 1) % len(RANGES)] if self.days in RANGES else 7
         )
@@ -166,3 +196,19 @@ class DashboardScreen(DeskNode, Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def parse_range(text: str, now: datetime) -> tuple[datetime, datetime]:
+    """``14`` (days up to ``now``) or ``2026-10-01..2026-10-31`` (whole UTC days)."""
+    text = text.strip()
+    if text.isdigit() and int(text) > 0:
+        return now - timedelta(days=int(text)), now
+    first, sep, last = text.partition("..")
+    try:
+        since = datetime.fromisoformat(first.strip()).replace(tzinfo=UTC)
+        until = datetime.fromisoformat(last.strip()).replace(tzinfo=UTC) + timedelta(days=1)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number of days or FROM..TO dates.") from None
+    if not sep or since >= until:
+        raise ValueError("Give FROM..TO with FROM on or before TO.")
+    return since, until
