@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
-from deskterm import sla
 from deskterm.store import dialect
 from deskterm.store import metrics_shape as shape
 from deskterm.store.base import Database
@@ -77,12 +76,12 @@ class Metrics:
     def _calendar(self, since: datetime, until: datetime) -> str | None:
         """The business-hours day table (see :func:`shape.calendar_rows`) as SQL ``VALUES``,
         or ``None`` when the SLA policy's default calendar is open around the clock."""
-        calendar = self.clock.policy.default.calendar
-        if not isinstance(calendar, sla.BusinessHours):
-            return None
         # First replies to tickets of the range may come after it, but not after now.
         end = max(until, datetime.now(UTC)) + timedelta(days=1)
-        rows = shape.calendar_rows(calendar.windows(since, end), since, end)
+        windows = self.clock.business_windows(since, end)
+        if windows is None:
+            return None
+        rows = shape.calendar_rows(windows, since, end)
         return ", ".join(
             f"({d}, {cum:.3f}, {a:.3f}, {b:.3f}, {c:.3f}, {e:.3f})" for d, cum, a, b, c, e in rows
         )

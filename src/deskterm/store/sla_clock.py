@@ -46,6 +46,14 @@ class SlaClock:
         """The moment ``sla:`` filters compare against."""
         return self._clock() if self._clock else utcnow()
 
+    def business_windows(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]] | None:
+        """Open windows of the default calendar in ``[start, end)`` for the report's
+        business-hours times; ``None`` when clocks run around the clock."""
+        calendar = self.policy.default.calendar
+        return calendar.windows(start, end) if isinstance(calendar, sla.BusinessHours) else None
+
     def tier(self, session: Session, ticket: Ticket) -> str | None:
         """The ticket's customer tier, when the policy has tier overrides."""
         if ticket.customer_id is None or not self.policy.uses_tiers:
