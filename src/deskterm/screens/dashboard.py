@@ -49,7 +49,7 @@ class DashboardScreen(DeskNode, Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("q", "back", "Back", show=False),
         Binding("d", "days", "Range: 7/30/90 days"),
-        Binding("c", "custom", "Range: custom"),
+        Binding("c", "custom", "Range: custom (days, or FROM..TO)", show=False),
         Binding("g", "group", "Group by"),
         Binding("r", "reload", "Refresh", show=False),
         Binding("j", "scroll(1)", "Scroll down", show=False),
