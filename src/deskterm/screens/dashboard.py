@@ -102,7 +102,8 @@ class DashboardScreen(DeskNode, Screen[None]):
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def _read(self, since: datetime, until: datetime, by: str | None) -> None:
         metrics = self.desk.store.metrics
-        now = metrics.report(since, until, "week")
+        # The weekly charts need first response and satisfaction per week only.
+        now = metrics.report(since, until, "week", group_parts=("first_response", "satisfaction"))
         before = metrics.report(since - (until - since), since)
         groups = metrics.report(since, until, by) if by else None
         if not get_current_worker().is_cancelled:
