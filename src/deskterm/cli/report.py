@@ -11,6 +11,7 @@ import typer
 
 from deskterm.cli.common import CsvOption, JsonOption, emit_json, fail, output_format, state
 
+# As store.metrics.GROUPINGS, copied: importing the store here would slow `deskterm --help`.
 GROUPINGS = ("channel", "queue", "agent", "tier", "week", "month")
 
 
