@@ -72,3 +72,10 @@ def test_errors_are_one_sentence(tmp_path: Path) -> None:
     assert err.strip() == "deskterm: --since must be before --until."
     _, err = cli(db, "--json", "--csv", code=1)
     assert "Choose one of --json and --csv." in err
+
+
+def test_the_cli_offers_the_stores_groupings() -> None:
+    from deskterm.cli.report import GROUPINGS as offered
+    from deskterm.store.metrics import GROUPINGS
+
+    assert offered == GROUPINGS
