@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from deskterm import demo_history as history
 from deskterm.query import TicketFilter
 from deskterm.store import Store
 from deskterm.store.bulk import BulkWriter
@@ -27,7 +28,7 @@ from deskterm.store.models import (
     Ticket,
     TicketTag,
 )
-from deskterm.vocab import HEARD_STEPS, OPEN_STATUSES
+from deskterm.vocab import OPEN_STATUSES
 
 AGENTS = ("Ana Souza", "Ben Okafor", "Chen Wei", "Dana Levi", "Emil Novak")
 QUEUES = ("general", "billing", "technical", "shipping", "accounts")
@@ -225,6 +226,7 @@ class DemoBuilder:
         kb_folder: Path | None = None,
     ) -> None:
         self.store = store
+        self.policy = history.policy_of(store)  # due times of the solved tickets
         self.kb_folder = kb_folder  # where the demo's articles go (none: no articles)
         self.tickets = tickets
         self.seed = seed
@@ -324,6 +326,7 @@ class DemoBuilder:
     def _plan(self, index: int, customer_ids: list[int]) -> dict[str, Any]:
         """Everything about ticket ``index``: row, messages, tags, HEARD, notes, events."""
         rng = random.Random(self.seed * 7_919 + index * 104_729)
+        hist = history.stream(self.seed, index)
         cindex = int(len(customer_ids) * (rng.random() ** 1.6))  # some customers write a lot
         person = demo_customer(self.seed, cindex)
         topic = TOPICS[rng.randrange(len(TOPICS))]
@@ -357,6 +360,7 @@ class DemoBuilder:
             turns.append(("outbound", resolution))
         gaps = [timedelta(minutes=rng.randrange(4, 60 * 30)) for _ in turns[1:]]
         tail = timedelta(minutes=rng.randrange(1, 120))
+        turns, gaps = history.reshape(hist, turns, gaps, created, fill["agent"])
         # The whole conversation ends before the anchor: no activity in the future.
         # (shifted back by a random margin so clamped tickets do not share one timestamp).
         latest_start = self.anchor - sum(gaps, timedelta()) - tail
@@ -418,8 +422,9 @@ class DemoBuilder:
             events.append(
                 _event("assignee", "Ana Souza", created + timedelta(minutes=3), new=assignee)
             )
-        cause = rng.choice(ROOT_CAUSES)
-        for k, step in enumerate(HEARD_STEPS[:done]):
+        cause = history.root_cause(hist, created, self.anchor, rng.choice(ROOT_CAUSES))
+        steps = history.heard_steps(hist, fill["agent"], done)
+        for k, step in enumerate(steps):
             at = created + timedelta(minutes=10 + 7 * k)
             heard.append(
                 {
@@ -435,8 +440,7 @@ class DemoBuilder:
             events.append(_event("note", fill["agent"], updated, old=0, new=1))
         if status != "new":
             events.append(_event("status", fill["agent"], updated, old="open", new=status))
-        csat = rng.choice((5, 5, 4, 4, 4, 3, 2, 1)) if solved_at and rng.random() < 0.4 else None
-        ticket = {
+        ticket: dict[str, Any] = {
             "subject": subject, "status": status, "priority": priority, "queue": queue,
             "assignee": assignee, "channel": channel, "customer_id": customer_ids[cindex],
             "conversation_key": None, "created_at": created, "updated_at": updated,
@@ -445,9 +449,11 @@ class DemoBuilder:
             "sla_first_response_due": None, "sla_resolution_due": None,
             "emotion": emotion, "emotion_score": round(rng.uniform(0.3, 0.95), 2),
             "reopen_count": 1 if rng.random() < 0.05 else 0, "message_count": len(messages),
-            "csat": csat, "ces": None, "nps": None, "merged_into_id": None, "parent_id": None,
-            "root_cause": cause if done == 5 else None, "version": 1,
+            "csat": None, "ces": None, "nps": None, "merged_into_id": None, "parent_id": None,
+            "root_cause": cause if "D" in steps else None, "version": 1,
         }  # fmt: skip
+        policy = self.policy
+        events += history.solved(hist, policy, ticket, person.tier, turns, self.anchor)
         return {
             "ticket": ticket, "messages": messages, "tags": tags, "heard": heard,
             "notes": notes, "events": events,

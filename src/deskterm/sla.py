@@ -123,6 +123,17 @@ class BusinessHours:
             day += timedelta(days=1)
         raise ConfigError("[sla] business_hours leaves no open time within three years.")
 
+    def windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The open windows (UTC) that overlap ``[start, end)``, for the report's calendar."""
+        out = []
+        day = start.astimezone(self.tz).date() - timedelta(days=1)
+        while day <= end.astimezone(self.tz).date():
+            window = self._window(day)
+            if window is not None and window[1] > start and window[0] < end:
+                out.append((max(window[0], start), min(window[1], end)))
+            day += timedelta(days=1)
+        return out
+
     def add(self, start: datetime, amount: timedelta) -> datetime:
         left = amount
         for opens, closes in self._windows_from(start):
@@ -206,6 +217,14 @@ class SlaPolicy:
     def refresh(self, ticket: SlaFields, tier: str | None, now: datetime) -> bool:
         """:func:`apply` this policy (what the store calls on every change)."""
         return apply(self, ticket, tier, now)
+
+    def business_windows(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]] | None:
+        """The default calendar's open windows in ``[start, end)``; ``None`` when clocks
+        run around the clock (the report's business-hours times)."""
+        calendar = self.default.calendar
+        return calendar.windows(start, end) if isinstance(calendar, BusinessHours) else None
 
 
 def _targets(table: TargetsSettings, base: Mapping[str, Targets]) -> dict[str, Targets]:

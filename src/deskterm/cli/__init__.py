@@ -22,6 +22,8 @@ from deskterm.cli import (
     kb,
     macros,
     reply,
+    report,
+    satisfaction,
     search,
     sla,
     sync,
@@ -57,6 +59,9 @@ app.add_typer(sla.app, name="sla")
 app.add_typer(customers.app, name="customers")
 app.add_typer(agents.app, name="agents")
 app.add_typer(kb.app, name="kb")
+app.command("report")(report.report)
+app.add_typer(satisfaction.app, name="satisfaction")
+tickets.app.command("rate")(satisfaction.rate)
 
 
 @app.callback()

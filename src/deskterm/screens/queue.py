@@ -36,6 +36,7 @@ class QueueScreen(DeskNode, Screen[None]):
         ),
         Binding("c", "customer", "Customer of this ticket", show=False),
         Binding("r", "refresh", "Refresh", show=False),
+        Binding("D", "dashboard", "Dashboard"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -78,6 +79,12 @@ class QueueScreen(DeskNode, Screen[None]):
             )
         self._show()
         self.set_interval(REREAD_SECONDS, self.reread)
+
+    def action_dashboard(self) -> None:
+        """``D``: KPIs and charts (imported on first use: the queue paints sooner)."""
+        from deskterm.screens.dashboard import DashboardScreen
+
+        self.app.push_screen(DashboardScreen())
 
     def reread(self) -> None:
         """Re-read the rows and counts now and then: mail a sync process stored shows

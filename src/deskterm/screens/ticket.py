@@ -82,6 +82,7 @@ class TicketScreen(DeskNode, Screen[None]):
         Binding("exclamation_mark", "escalate", "Escalate", key_display="!"),
         Binding("L", "link", "Link"),
         Binding("K", "knowledge", "Knowledge: articles and similar tickets", show=False),
+        Binding("asterisk", "rate", "Rate satisfaction", key_display="*", show=False),
         Binding("tab", "panel(1)", "Next panel", show=False),
         Binding("shift+tab", "panel(-1)", "Previous panel", show=False),
         Binding("A", "assign_me", "Assign to me", show=False),
@@ -546,6 +547,12 @@ class TicketScreen(DeskNode, Screen[None]):
             InternalNoteScreen(self.number),
             self._then("internal_note"),
         )
+
+    def action_rate(self) -> None:
+        """``*``: record the customer's CSAT, CES or NPS with a comment."""
+        from deskterm.screens.rating import RatingScreen
+
+        self.app.push_screen(RatingScreen(self.number))
 
     # -- replies and macros ----------------------------------------------------------------
 

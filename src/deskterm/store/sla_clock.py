@@ -35,6 +35,13 @@ class SlaRules(Protocol):
         returns whether anything changed."""
         ...
 
+    def business_windows(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]] | None:
+        """Open windows of the default calendar in ``[start, end)`` (for the report's
+        business-hours times); ``None`` when clocks run around the clock."""
+        ...
+
 
 class NoSla:
     """The policy of a store opened without one: no clocks are kept."""
@@ -43,6 +50,11 @@ class NoSla:
 
     def refresh(self, ticket: Ticket, tier: str | None, now: datetime) -> bool:
         return False
+
+    def business_windows(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]] | None:
+        return None
 
 
 class SlaClock:
@@ -66,6 +78,13 @@ class SlaClock:
     def now(self) -> datetime:
         """The moment ``sla:`` filters compare against."""
         return self._clock() if self._clock else utcnow()
+
+    def business_windows(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]] | None:
+        """Open windows of the default calendar in ``[start, end)`` for the report's
+        business-hours times; ``None`` when clocks run around the clock."""
+        return self.policy.business_windows(start, end)
 
     def tier(self, session: Session, ticket: Ticket) -> str | None:
         """The ticket's customer tier, when the policy has tier overrides."""

@@ -5,9 +5,10 @@ ticket), ``store.queue`` (pages, counts, search), ``store.customers``,
 ``store.replies`` (replies and drafts), ``store.workflow`` (merges, escalation,
 links, triage results), ``store.sla``, ``store.ingest`` (the pipeline's batched
 writes), ``store.agents``, ``store.presence`` (who has which ticket open),
-``store.kb`` (knowledge-base articles, similar solved tickets),
-``store.portable`` (export, backup) and ``store.bulk`` (fast generated loads) all
-share one :class:`~deskterm.store.base.Database` and one SLA clock.
+``store.kb`` (knowledge-base articles, similar solved tickets), ``store.metrics``
+(the report), ``store.satisfaction`` (CSAT/CES/NPS), ``store.portable`` (export,
+backup) and ``store.bulk`` (fast generated loads) all share one
+:class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from deskterm.store.customers import Customers
 from deskterm.store.dialect import ChangeWatch
 from deskterm.store.ingest_ops import IngestOps
 from deskterm.store.kb import KnowledgeBase
+from deskterm.store.metrics import Metrics
 from deskterm.store.portable import PortableStore
 from deskterm.store.presence import Presence
 from deskterm.store.queue import QueueQueries
 from deskterm.store.replies import Replies
+from deskterm.store.satisfaction import Satisfaction
 from deskterm.store.sla_clock import SlaClock, SlaRules
 from deskterm.store.sla_ops import SlaOps
 from deskterm.store.tickets import TicketServices
@@ -51,6 +54,8 @@ class Store:
         self.portable = PortableStore(db)
         self.bulk = BulkLoad(db)
         self.kb = KnowledgeBase(db)
+        self.metrics = Metrics(db, clock)
+        self.satisfaction = Satisfaction(db)
 
     @classmethod
     def open(

@@ -1,0 +1,175 @@
+"""Metrics benchmark: ``deskterm report`` and the dashboard on a generated demo store.
+
+Builds (or reuses) a demo store of ``--tickets`` tickets with the demo generator in a
+child process, then measures, for the 90 days before now:
+
+* ``report --json`` and ``report --json --by agent`` as whole processes (the real
+  ``deskterm`` entry point: start-up, store open, queries, JSON), median of 3;
+* ``store.metrics.report`` in process (warm), median of 5, for no grouping, agent, week;
+* the dashboard, headless: from the ``D`` key to the frame with its numbers (first
+  paint), and from ``d`` to the frame of the next range (range switch), median of 3;
+* with ``--pg URL`` (a server URL; a database ``deskterm_bench_<N>`` is created there
+  and filled by the same generator), the same report on PostgreSQL.
+
+    python bench/bench_report.py --tickets 100000 [--db PATH] [--reuse] [--pg URL] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+BUILD = """
+import json, resource, sys, time
+from deskterm.demo import DemoBuilder
+from deskterm.store import Store
+store = Store.open(sys.argv[1])
+start = time.perf_counter()
+report = DemoBuilder(store, tickets=int(sys.argv[2]), seed=7, batch=5000).build()
+print(json.dumps({"tickets": report.tickets, "messages": report.messages,
+                  "events": report.events, "seconds": time.perf_counter() - start,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def build(target: str, tickets: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", BUILD, target, str(tickets)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    result: dict[str, Any] = json.loads(out.splitlines()[-1])
+    return result
+
+
+def median_ms(fn: Callable[[], Any], runs: int) -> float:
+    fn()  # warm-up
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def whole_process_ms(target: str, *extra: str, runs: int = 3) -> float:
+    exe = str(Path(sys.executable).with_name("deskterm"))
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [exe, "--db", target, "report", "--days", "90", "--json", *extra],
+            check=True, capture_output=True, env=os.environ,
+        )  # fmt: skip
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def in_process(target: str) -> dict[str, float]:
+    from deskterm.store import Store
+
+    store = Store.open(target)
+    until = datetime.now(UTC)
+    since = until - timedelta(days=90)
+    out = {
+        by or "none": median_ms(lambda b=by: store.metrics.report(since, until, b), runs=5)
+        for by in (None, "agent", "week")
+    }
+    store.close()
+    return out
+
+
+async def dashboard(target: str) -> dict[str, float]:
+    """First paint and range switch: key press to the frame showing the new numbers."""
+    from deskterm.config import AgentConfig, Config
+
+    from deskterm.app import make_app
+    from deskterm.screens.dashboard import DashboardScreen
+    from deskterm.store import Store
+
+    paint, switch = [], []
+    for _ in range(3):
+        app = make_app(Store.open(target), Config(agent=AgentConfig(name="Ana Souza")))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            start = time.perf_counter()
+            await pilot.press("D")
+            while not isinstance(app.screen, DashboardScreen) or app.screen.data is None:
+                await asyncio.sleep(0.005)
+            await pilot.pause()  # the frame with the numbers
+            paint.append((time.perf_counter() - start) * 1000)
+            screen = app.screen
+            before = screen.data
+            start = time.perf_counter()
+            await pilot.press("d")
+            while screen.data is before:
+                await asyncio.sleep(0.005)
+            await pilot.pause()
+            switch.append((time.perf_counter() - start) * 1000)
+    return {
+        "first_paint_ms": statistics.median(paint),
+        "range_switch_ms": statistics.median(switch),
+    }
+
+
+def pg_database(server: str, tickets: int) -> tuple[str, bool]:
+    """A database for the bench on ``server``; whether it already existed."""
+    import sqlalchemy as sa
+
+    name = f"deskterm_bench_{tickets}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.exec_driver_sql(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+        ).first()
+        if not exists:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    url = sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+    return url, bool(exists)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true", help="reuse an existing store")
+    parser.add_argument("--pg", default=None, help="PostgreSQL server URL")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    db = args.db or Path(f"/tmp/metrics-bench-{args.tickets}.db")
+    results: dict[str, Any] = {"tickets": args.tickets}
+    if not (args.reuse and db.exists()):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        results["build"] = build(str(db), args.tickets)
+    results["sqlite"] = {
+        "report_json_ms": whole_process_ms(str(db)),
+        "report_by_agent_ms": whole_process_ms(str(db), "--by", "agent"),
+        "in_process_ms": in_process(str(db)),
+        "dashboard": asyncio.run(dashboard(str(db))),
+    }
+    if args.pg:
+        url, existed = pg_database(args.pg, args.tickets)
+        if not (args.reuse and existed):
+            results["pg_build"] = build(url, args.tickets)
+        results["postgresql"] = {
+            "report_json_ms": whole_process_ms(url),
+            "report_by_agent_ms": whole_process_ms(url, "--by", "agent"),
+            "in_process_ms": in_process(url),
+        }
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

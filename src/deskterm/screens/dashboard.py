@@ -1,0 +1,215 @@
+"""The dashboard: KPI tiles against the previous period, charts and a per-group table.
+
+One worker reads three reports from ``store.metrics`` (the range by week, the
+previous range, and the range by the chosen grouping); the screen only draws them.
+The numbers are those of ``deskterm report --json`` for the same range.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
+from textual_plotext import PlotextPlot
+
+from deskterm.report_view import GROUP_COLUMNS, GROUP_HEADS, summary_rows
+from deskterm.screens import dashboard_parts as parts
+from deskterm.screens.base import DeskNode
+from deskterm.screens.widgets import KeyBar, TitleBar
+from deskterm.textsafe import display
+
+RANGES = (7, 30, 90)
+GROUPS = (None, "channel", "queue", "agent", "tier")
+
+
+class DashboardScreen(DeskNode, Screen[None]):
+    """How the desk is doing over the last 7, 30 or 90 days."""
+
+    DEFAULT_CSS = """
+    DashboardScreen #dash-body { height: 1fr; }
+    DashboardScreen #dash-range { height: 1; padding: 0 1; }
+    DashboardScreen #tiles { grid-size: 4; grid-gutter: 0 1; height: auto; padding: 0 1; }
+    DashboardScreen .tile { height: auto; border-left: wide $panel-lighten-2; padding: 0 1; }
+    DashboardScreen .tile.good { border-left: wide $success; }
+    DashboardScreen .tile.bad { border-left: wide $error; }
+    DashboardScreen PlotextPlot { height: 12; margin: 1 1 0 1; }
+    DashboardScreen #heatmap { height: auto; margin: 1 1 0 1; }
+    DashboardScreen #groups { height: auto; max-height: 16; margin: 1 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back", show=False),
+        Binding("d", "days", "Range: 7/30/90 days"),
+        Binding("c", "custom", "Range: custom (days, or FROM..TO)", show=False),
+        Binding("g", "group", "Group by"),
+        Binding("r", "reload", "Refresh", show=False),
+        Binding("j", "scroll(1)", "Scroll down", show=False),
+        Binding("k", "scroll(-1)", "Scroll up", show=False),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+    ]
+
+    def __init__(self, days: int = 30) -> None:
+        super().__init__()
+        self.days = days
+        self.by: str | None = None
+        self.custom: tuple[datetime, datetime] | None = None  # a typed range, until d
+        self.data: dict[str, Any] | None = None  # the range, by week (what is shown)
+        self.previous: dict[str, Any] | None = None
+        self.groups: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar()
+        with VerticalScroll(id="dash-body"):
+            yield Static(id="dash-range")
+            with Grid(id="tiles"):
+                for _ in parts.TILES:
+                    yield parts.Tile(classes="tile")
+            yield PlotextPlot(id="chart-first-response")
+            yield PlotextPlot(id="chart-channels")
+            yield PlotextPlot(id="chart-backlog")
+            yield PlotextPlot(id="chart-csat")
+            yield PlotextPlot(id="chart-causes")
+            yield Static(id="heatmap")
+            yield DataTable(id="groups", show_cursor=False, zebra_stripes=True)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.query_one("#groups").display = False
+        self.load()
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The shown range: a custom one, or the last ``days`` days up to the console's
+        clock."""
+        if self.custom is not None:
+            return self.custom
+        until = self.desk.clock()
+        return until - timedelta(days=self.days), until
+
+    def load(self) -> None:
+        since, until = self.bounds()
+        self._title(until, "loading…")
+        self._read(since, until, self.by)
+
+    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
+    def _read(self, since: datetime, until: datetime, by: str | None) -> None:
+        metrics = self.desk.store.metrics
+        # The weekly charts need first response and satisfaction per week only.
+        now = metrics.report(since, until, "week", group_parts=("first_response", "satisfaction"))
+        before = metrics.report(since - (until - since), since)
+        groups = metrics.report(since, until, by) if by else None
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, since, until, now, before, groups)
+
+    def _show(
+        self,
+        since: datetime,
+        until: datetime,
+        now: dict[str, Any],
+        before: dict[str, Any],
+        groups: dict[str, Any] | None,
+    ) -> None:
+        self.data, self.previous, self.groups = now, before, groups
+        grouped = f" · by {self.by}" if self.by else ""
+        self._title(until, f"▲▼ vs the {self.days} days before{grouped}")
+        for tile, texts in zip(self.query(parts.Tile), parts.tile_texts(now, before), strict=True):
+            tile.show(*texts)
+        weeks = now.get("groups", [])
+        parts.draw_weekly(self.plot("first-response"), "First response by week (median, hours)",
+                          weeks, "first_response.median_s", 1 / 3600)  # fmt: skip
+        parts.draw_bars(self.plot("channels"), "Created by channel", now["volume"]["by_channel"])
+        parts.draw_bars(self.plot("backlog"), "Backlog by age", now["backlog"]["by_age"])
+        parts.draw_weekly(self.plot("csat"), "CSAT by week (% satisfied)", weeks,
+                          "csat.satisfied_rate", 100)  # fmt: skip
+        parts.draw_causes(self.plot("causes"), now["root_causes"])
+        self.query_one("#heatmap", Static).update(parts.heatmap(now["volume"]["by_weekday_hour"]))
+        self._show_groups(groups)
+
+    def _title(self, until: datetime, note: str) -> None:
+        span = f"{self.days} days to {until:%Y-%m-%d %H:%M} UTC"
+        if self.custom is not None:
+            span = f"{self.custom[0]:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC"
+        self.query_one("#dash-range", Static).update(Content(f"{span} · {note}"))
+
+    def plot(self, name: str) -> PlotextPlot:
+        return self.query_one(f"#chart-{name}", PlotextPlot)
+
+    def _show_groups(self, groups: dict[str, Any] | None) -> None:
+        table = self.query_one("#groups", DataTable)
+        table.display = groups is not None
+        table.clear(columns=True)
+        if groups is None:
+            return
+        table.add_columns(str(groups["by"]), *GROUP_HEADS)
+        for g in groups["groups"]:
+            rows = summary_rows(g)
+            table.add_row(
+                display(str(g["key"]), one_line=True), *(rows[i][1] for i in GROUP_COLUMNS)
+            )
+
+    def action_custom(self) -> None:
+        from deskterm.screens.prompt import PromptScreen
+
+        prompt = PromptScreen(
+            "Range (UTC): days up to now, or FROM..TO",
+            "",
+            placeholder="14 or 2026-10-01..2026-10-31",
+        )
+        self.app.push_screen(prompt, self._custom_typed)
+
+    def _custom_typed(self, text: str | None) -> None:
+        if not text:
+            return
+        try:
+            bounds = parse_range(text, self.desk.clock())
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        self.custom = bounds
+        self.days = max(1, round((bounds[1] - bounds[0]) / timedelta(days=1)))
+        self.load()
+
+    def action_days(self) -> None:
+        self.custom = None
+        self.days = (
+            RANGES[(RANGES.index(self.days) + 1) % len(RANGES)] if self.days in RANGES else 7
+        )
+        self.load()
+
+    def action_group(self) -> None:
+        self.by = GROUPS[(GROUPS.index(self.by) + 1) % len(GROUPS)]
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_scroll(self, step: int) -> None:
+        body = self.query_one("#dash-body", VerticalScroll)
+        body.scroll_relative(y=step * 3, animate=False)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def parse_range(text: str, now: datetime) -> tuple[datetime, datetime]:
+    """``14`` (days up to ``now``) or ``2026-10-01..2026-10-31`` (whole UTC days)."""
+    text = text.strip()
+    if text.isdigit() and int(text) > 0:
+        return now - timedelta(days=int(text)), now
+    first, sep, last = text.partition("..")
+    try:
+        since = datetime.fromisoformat(first.strip()).replace(tzinfo=UTC)
+        until = datetime.fromisoformat(last.strip()).replace(tzinfo=UTC) + timedelta(days=1)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number of days or FROM..TO dates.") from None
+    if not sep or since >= until:
+        raise ValueError("Give FROM..TO with FROM on or before TO.")
+    return since, until

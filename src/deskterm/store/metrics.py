@@ -1,0 +1,398 @@
+"""Support metrics over a date range (PRODUCT.md §6), as SQL aggregates.
+
+Every number is an aggregate the database computes over tickets, messages, HEARD
+steps and the event log; no ticket is loaded into Python. Definitions, formulas and
+edge cases are in ``docs/metrics.md``; the JSON shape of :meth:`Metrics.report` is the
+contract ``deskterm report --json`` prints and the dashboard shows.
+
+Cohorts: *created* (tickets created in the range), *solved* (tickets solved in the
+range and still solved or closed). Merged-away tickets are in neither: their messages
+now belong to the ticket they were merged into.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from deskterm.store import dialect
+from deskterm.store import metrics_shape as shape
+from deskterm.store.base import Database
+from deskterm.store.sla_clock import SlaClock
+from deskterm.store.types import UTCDateTime
+from deskterm.vocab import HEARD_STEPS
+
+GROUPINGS = ("channel", "queue", "agent", "tier", "week", "month")
+SATISFACTION_KINDS = ("csat", "ces", "nps")
+_KEYS = {
+    "channel": "t.channel",
+    "queue": "t.queue",
+    "agent": "coalesce(t.assignee, '(unassigned)')",
+    "tier": "coalesce(c.tier, '(none)')",
+}
+_DONE = "('solved', 'closed')"
+_CREATED = "t.created_at >= :since AND t.created_at < :until AND t.merged_into_id IS NULL"
+_SOLVED = (
+    f"t.solved_at >= :since AND t.solved_at < :until AND t.status IN {_DONE} "
+    "AND t.merged_into_id IS NULL"
+)
+
+Row = shape.Row
+
+
+class Metrics:
+    """``store.metrics``: the report behind ``deskterm report`` and the dashboard."""
+
+    def __init__(self, db: Database, clock: SlaClock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def report(
+        self,
+        since: datetime,
+        until: datetime,
+        by: str | None = None,
+        *,
+        group_parts: tuple[str, ...] | None = None,
+    ) -> dict[str, Any]:
+        """All metrics for ``[since, until)``; with ``by``, also one entry per group.
+
+        ``group_parts`` limits the groups to some queries (names as in
+        :meth:`_Run.metrics`; the others show as no data): the dashboard's weekly charts
+        need only first response and satisfaction, at half the cost of everything."""
+        if by is not None and by not in GROUPINGS:
+            raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
+        with self.db.read() as session:
+            conn = session.connection()
+            run = _Run(conn, self.db.dialect, since, until)
+            run.calendar = self._calendar(since, until)
+            overall = run.metrics(None).get("all") or run.empty()
+            result: dict[str, Any] = {
+                "range": {
+                    "since": since.isoformat(),
+                    "until": until.isoformat(),
+                    "days": round((until - since) / timedelta(days=1), 2),
+                },
+                **overall,
+            }
+            if by is not None:
+                groups = run.metrics(by, group_parts)
+                result["by"] = by
+                result["groups"] = [{"key": k, **groups[k]} for k in sorted(groups)]
+        return result
+
+    def _calendar(self, since: datetime, until: datetime) -> str | None:
+        """The business-hours day table (see :func:`shape.calendar_rows`) as SQL ``VALUES``,
+        or ``None`` when the SLA policy's default calendar is open around the clock."""
+        # First replies to tickets of the range may come after it, but not after now.
+        end = max(until, datetime.now(UTC)) + timedelta(days=1)
+        windows = self.clock.business_windows(since, end)
+        if windows is None:
+            return None
+        rows = shape.calendar_rows(windows, since, end)
+        return ", ".join(
+            f"({d}, {cum:.3f}, {a:.3f}, {b:.3f}, {c:.3f}, {e:.3f})" for d, cum, a, b, c, e in rows
+        )
+
+
+class _Run:
+    """One report's queries, sharing a connection, a range and a dialect."""
+
+    def __init__(self, conn: Connection, dialect_name: str, since: datetime, until: datetime):
+        self.conn = conn
+        self.d = dialect_name
+        self.params = {"since": since, "until": until, "prev": since - (until - since)}
+        self.calendar: str | None = None
+
+    def rows(self, sql: str) -> list[Any]:
+        stmt = text(sql)
+        names = [n for n in self.params if f":{n}" in sql]
+        stmt = stmt.bindparams(*(bindparam(n, type_=UTCDateTime()) for n in names))
+        return list(self.conn.execute(stmt, {n: self.params[n] for n in names}))
+
+    def key(self, by: str | None, anchor: str) -> tuple[str, str]:
+        """The group-key expression for ``by`` and the join it needs."""
+        if by is None:
+            return "'all'", ""
+        if by in ("week", "month"):
+            return dialect.period_start(self.d, anchor, by), ""
+        join = "LEFT JOIN customer c ON c.id = t.customer_id" if by == "tier" else ""
+        return _KEYS[by], join
+
+    def secs(self, later: str, earlier: str) -> str:
+        return dialect.seconds_between(self.d, later, earlier)
+
+    # -- assembly -----------------------------------------------------------------------
+
+    def empty(self) -> Row:
+        return self.assemble({}, week_or_month=False)
+
+    def metrics(self, by: str | None, only: tuple[str, ...] | None = None) -> dict[str, Row]:
+        parts: list[tuple[str, Callable[[str | None], dict[str, Any]]]] = [
+            ("first_response", lambda b: self.times(b, "first_response_at", _CREATED)),
+            ("resolution", lambda b: self.times(b, "solved_at", _SOLVED)),
+            ("first_response_business_hours", self.business_times),
+            ("solved", self.solved),
+            ("created", self.created),
+            ("backlog", self.backlog),
+            ("satisfaction", self.satisfaction),
+            ("root_causes", self.root_causes),
+            ("emotion", self.emotion),
+        ]  # fmt: skip
+        found: dict[str, dict[str, Any]] = {}
+        for name, query in parts:
+            if name == "backlog" and by in ("week", "month"):
+                continue  # a backlog is a state at one moment, not a sum over periods
+            if only is not None and name not in only:
+                continue
+            for k, value in query(by).items():
+                found.setdefault(str(k), {})[name] = value
+        week_or_month = by in ("week", "month")
+        return {k: self.assemble(v, week_or_month=week_or_month) for k, v in found.items()}
+
+    def assemble(self, p: dict[str, Any], *, week_or_month: bool) -> Row:
+        solved = p.get("solved") or {}
+        created = p.get("created") or {}
+        sat = p.get("satisfaction") or {}
+        csat, ces, nps = (sat.get(kind) or {} for kind in SATISFACTION_KINDS)
+        business = None if self.calendar is None else shape.no_times()
+        return {
+            "first_response": p.get("first_response") or shape.no_times(),
+            "first_response_business_hours": p.get("first_response_business_hours") or business,
+            "resolution": p.get("resolution") or shape.no_times(),
+            "fcr_rate": shape.rate(solved.get("fcr"), solved.get("n")),
+            "reopen_rate": shape.rate(solved.get("reopened"), solved.get("n")),
+            "sla": {
+                "first_response_met_rate": shape.rate(created.get("fr_met"), created.get("fr_due")),
+                "resolution_met_rate": shape.rate(solved.get("res_met"), solved.get("res_due")),
+                "breached": created.get("breached", 0),
+            },
+            "backlog": None if week_or_month else (p.get("backlog") or shape.backlog({})),
+            "volume": created.get("volume") or shape.volume({}, {}, []),
+            "csat": {
+                "responses": csat.get("n", 0),
+                "satisfied_rate": shape.rate(csat.get("good"), csat.get("n")),
+            },
+            "ces": {
+                "responses": ces.get("n", 0),
+                "mean": round(ces["sum"] / ces["n"], 2) if ces.get("n") else None,
+            },
+            "nps": {
+                "responses": nps.get("n", 0),
+                "score": round((nps["good"] - nps["bad"]) * 100 / nps["n"], 1)
+                if nps.get("n")
+                else None,
+            },
+            "heard": solved.get("heard") or shape.heard({}),
+            "root_causes": p.get("root_causes") or shape.causes([], {}, {}),
+            "emotion": p.get("emotion") or {},
+        }
+
+    # -- queries ------------------------------------------------------------------------
+
+    def times(self, by: str | None, end: str, cohort: str) -> dict[str, Any]:
+        """Median and p90 seconds from creation to ``end`` over a cohort."""
+        anchor = "t.created_at" if cohort == _CREATED else "t.solved_at"
+        key, join = self.key(by, anchor)
+        values = (
+            f"SELECT {key} AS k, {self.secs('t.' + end, 't.created_at')} AS x "
+            f"FROM ticket t {join} WHERE {cohort} AND t.{end} IS NOT NULL"
+        )
+        return {
+            k: {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
+            for k, n, med, p90 in self.rows(dialect.median_p90(self.d, values))
+        }
+
+    def business_times(self, by: str | None) -> dict[str, Any]:
+        """First response in open time of the SLA calendar: B(reply) - B(created), where
+        B(t) is the open time before ``t`` read from a day table of cumulative open
+        seconds and each UTC day's (at most two) open pieces."""
+        if self.calendar is None:
+            return {}
+        key, join = self.key(by, "t.created_at")
+
+        def before(col: str, c: str) -> tuple[str, str]:
+            day, sod = dialect.utc_day_and_second(self.d, col)
+            pieces = " + ".join(
+                dialect.clamp(self.d, f"{sod} - {c}.s{i}", f"{c}.e{i} - {c}.s{i}") for i in (1, 2)
+            )
+            return f"{c}.cum + {pieces}", f"{c}.d = {day}"
+
+        (b1, on1), (b2, on2) = before("t.created_at", "c1"), before("t.first_response_at", "c2")
+        values = (
+            f"SELECT {key} AS k, ({b2}) - ({b1}) AS x FROM ticket t {join} "
+            f"JOIN cal c1 ON {on1} JOIN cal c2 ON {on2} "
+            f"WHERE {_CREATED} AND t.first_response_at IS NOT NULL"
+        )
+        sql = f"WITH cal(d, cum, s1, e1, s2, e2) AS (VALUES {self.calendar}) "
+        return {
+            k: {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
+            for k, n, med, p90 in self.rows(sql + dialect.median_p90(self.d, values))
+        }
+
+    def solved(self, by: str | None) -> dict[str, Any]:
+        """FCR, reopens, resolution SLA and HEARD over the solved cohort: three indexed
+        lookups per ticket (replies, HEARD steps as a bit mask, E/A before R)."""
+        key, join = self.key(by, "t.solved_at")
+        bits = " ".join(f"WHEN '{s}' THEN {1 << i}" for i, s in enumerate(HEARD_STEPS))
+        inner = (
+            f"SELECT {key} AS k, t.reopen_count AS reopens, t.solved_at AS solved, "
+            "t.sla_resolution_due AS due, (SELECT count(*) FROM message m WHERE "
+            "m.ticket_id = t.id AND m.direction = 'outbound') AS replies, "
+            f"(SELECT coalesce(sum(CASE h.step {bits} ELSE 0 END), 0) FROM heard_step h "
+            "WHERE h.ticket_id = t.id AND h.done) AS mask, "
+            "(SELECT count(*) FROM heard_step x JOIN heard_step r ON r.ticket_id = x.ticket_id "
+            "WHERE x.ticket_id = t.id AND r.step = 'R' AND r.done AND x.step IN ('E', 'A') "
+            "AND x.done AND x.done_at <= r.done_at) AS early "
+            f"FROM ticket t {join} WHERE {_SOLVED}"
+        )
+        steps = ", ".join(
+            f"sum(CASE WHEN (mask & {1 << i}) > 0 THEN 1 ELSE 0 END)" for i in range(5)
+        )
+        sql = (
+            "SELECT k, count(*), "
+            "sum(CASE WHEN replies = 1 AND reopens = 0 THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN reopens > 0 THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN due IS NOT NULL THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN solved <= due THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN mask = 31 THEN 1 ELSE 0 END), {steps}, "
+            "sum(CASE WHEN early = 2 THEN 1 ELSE 0 END) "
+            f"FROM ({inner}) s GROUP BY k"
+        )
+        out = {}
+        for k, n, fcr, reopened, res_due, res_met, complete, *rest in self.rows(sql):
+            counts = [int(v or 0) for v in rest]
+            out[k] = {
+                "n": int(n), "fcr": fcr, "reopened": reopened, "res_due": res_due,
+                "res_met": res_met, "heard": shape.heard({"n": int(n), "complete": complete,
+                "steps": counts[:5], "resolved": counts[3], "before": counts[5]}),
+            }  # fmt: skip
+        return out
+
+    def created(self, by: str | None) -> dict[str, Any]:
+        """SLA outcomes and volume of the created cohort, in one pass: rows per (key,
+        channel, queue, weekday, hour) summed here into the report's shape."""
+        key, join = self.key(by, "t.created_at")
+        fr_missed = (
+            "(t.sla_first_response_due IS NOT NULL AND ((t.first_response_at IS NULL "
+            "AND t.sla_first_response_due < :until) "
+            "OR t.first_response_at > t.sla_first_response_due))"
+        )
+        res_missed = (
+            f"(t.sla_resolution_due IS NOT NULL AND ((t.status NOT IN {_DONE} "
+            "AND t.sla_paused_at IS NULL AND t.sla_resolution_due < :until) "
+            f"OR (t.status IN {_DONE} AND t.solved_at > t.sla_resolution_due)))"
+        )
+        hour, weekday = dialect.hour_and_weekday(self.d, "t.created_at")
+        sql = (
+            f"SELECT {key}, t.channel, t.queue, {weekday}, {hour}, count(*), "
+            "sum(CASE WHEN t.sla_first_response_due IS NOT NULL AND "
+            "(t.first_response_at IS NOT NULL OR t.sla_first_response_due < :until) "
+            "THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN t.first_response_at <= t.sla_first_response_due THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN {fr_missed} OR {res_missed} THEN 1 ELSE 0 END) "
+            f"FROM ticket t {join} WHERE {_CREATED} GROUP BY 1, 2, 3, 4, 5"
+        )
+        out: dict[str, Any] = {}
+        for k, channel, queue, wd, hr, n, fr_due, fr_met, breached in self.rows(sql):
+            row = out.setdefault(k, {"n": 0, "fr_due": 0, "fr_met": 0, "breached": 0,
+                                     "channel": {}, "queue": {},
+                                     "grid": shape.empty_grid()})  # fmt: skip
+            for name, value in (
+                ("n", n),
+                ("fr_due", fr_due),
+                ("fr_met", fr_met),
+                ("breached", breached),
+            ):
+                row[name] += int(value or 0)
+            row["channel"][channel] = row["channel"].get(channel, 0) + int(n)
+            row["queue"][queue] = row["queue"].get(queue, 0) + int(n)
+            row["grid"][int(wd)][int(hr)] += int(n)
+        for row in out.values():
+            row["volume"] = shape.volume(row.pop("channel"), row.pop("queue"), row.pop("grid"))
+        return out
+
+    def backlog(self, by: str | None) -> dict[str, Any]:
+        key, join = self.key(by, "t.created_at")
+        age = self.secs(":until", "t.created_at") + " / 86400.0"
+        bucket = (
+            f"CASE WHEN {age} < 1 THEN '<1d' WHEN {age} < 3 THEN '1-3d' WHEN {age} < 7 "
+            f"THEN '3-7d' WHEN {age} < 30 THEN '7-30d' ELSE '>30d' END"
+        )
+        status = (
+            f"CASE WHEN t.status IN {_DONE} THEN coalesce((SELECT e.new FROM event e "
+            "WHERE e.ticket_id = t.id AND e.kind = 'status' AND e.at < :until "
+            "ORDER BY e.id DESC LIMIT 1), 'new') ELSE t.status END"
+        )
+        sql = (
+            f"SELECT {key}, {bucket}, {status}, count(*) FROM ticket t {join} "
+            "WHERE t.created_at < :until AND t.merged_into_id IS NULL "
+            f"AND (t.status NOT IN {_DONE} OR t.solved_at >= :until) GROUP BY 1, 2, 3"
+        )
+        found: dict[str, list[tuple[str, str, int]]] = {}
+        for k, b, s, n in self.rows(sql):
+            found.setdefault(k, []).append((b, s, int(n)))
+        return {k: shape.backlog_from(v) for k, v in found.items()}
+
+    def satisfaction(self, by: str | None) -> dict[str, Any]:
+        key, join = self.key(by, "e.at")
+        s = "CAST(e.new AS INTEGER)"
+        sql = (
+            f"SELECT {key}, e.kind, count(*), sum({s}), "
+            f"sum(CASE WHEN (e.kind = 'csat' AND {s} >= 4) OR (e.kind = 'nps' AND {s} >= 9) "
+            f"THEN 1 ELSE 0 END), sum(CASE WHEN e.kind = 'nps' AND {s} <= 6 THEN 1 ELSE 0 END) "
+            f"FROM event e JOIN ticket t ON t.id = e.ticket_id {join} "
+            "WHERE e.kind IN ('csat', 'ces', 'nps') AND e.at >= :since AND e.at < :until "
+            "GROUP BY 1, 2"
+        )
+        out: dict[str, dict[str, Any]] = {}
+        for k, kind, n, total, good, bad in self.rows(sql):
+            out.setdefault(k, {})[kind] = {"n": int(n), "sum": int(total), "good": good, "bad": bad}
+        return out
+
+    def root_causes(self, by: str | None) -> dict[str, Any]:
+        """Diagnose categories per period in the range, and totals of the range before
+        (one pass over the Diagnose steps of both)."""
+        unit = "month" if by == "month" else "week"
+        key, join = self.key(by, "h.done_at")
+        period = dialect.period_start(self.d, "h.done_at", unit)
+        # Grouped by week or month, a period is its own key: there is no "before".
+        lo = ":since" if by in ("week", "month") else ":prev"
+        sql = (
+            f"SELECT {key}, CASE WHEN h.done_at >= :since THEN {period} END, h.category, "
+            f"count(*) FROM heard_step h JOIN ticket t ON t.id = h.ticket_id {join} "
+            "WHERE h.step = 'D' AND h.done AND h.category IS NOT NULL "
+            f"AND h.done_at >= {lo} AND h.done_at < :until AND t.merged_into_id IS NULL "
+            "GROUP BY 1, 2, 3 ORDER BY 2, 3"
+        )
+        series: dict[str, list[dict[str, Any]]] = {}
+        totals: dict[str, dict[str, int]] = {}
+        prev: dict[str, dict[str, int]] = {}
+        for k, p, cat, n in self.rows(sql):
+            if p is None:
+                prev.setdefault(k, {})[cat] = int(n)
+                continue
+            series.setdefault(k, []).append({"period": str(p), "category": cat, "count": int(n)})
+            totals.setdefault(k, {})[cat] = totals.get(k, {}).get(cat, 0) + int(n)
+        return {
+            k: shape.causes(series.get(k, []), totals.get(k, {}), prev.get(k, {}), unit)
+            for k in set(series) | set(prev)
+        }
+
+    def emotion(self, by: str | None) -> dict[str, Any]:
+        key, join = self.key(by, "m.sent_at")
+        sql = (
+            f"SELECT {key}, m.emotion, count(*) FROM ticket t JOIN message m ON m.ticket_id = t.id "
+            f"{join} WHERE t.updated_at >= :since AND m.sent_at >= :since AND m.sent_at < :until "
+            "AND m.direction = 'inbound' AND m.emotion IS NOT NULL GROUP BY 1, 2"
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for k, emotion, n in self.rows(sql):
+            counts.setdefault(k, {})[emotion] = int(n)
+        return {
+            k: {e: shape.rate(n, sum(c.values())) for e, n in sorted(c.items())}
+            for k, c in counts.items()
+        }

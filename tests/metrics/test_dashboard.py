@@ -1,0 +1,108 @@
+"""The dashboard: reachable by key and palette, every number equal to
+``deskterm report --json`` for the same range, range and grouping by key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from deskterm.cli import app as cli_app
+from deskterm.report_view import percent
+from deskterm.screens import dashboard_parts as parts
+from deskterm.screens.dashboard import DashboardScreen
+from deskterm.store import Store
+from tests.tui.conftest import console, screen_text, settle
+
+
+def report_json(db: Path, since: str, until: str) -> dict[str, Any]:
+    result = CliRunner().invoke(
+        cli_app, ["--db", str(db), "report", "--since", since, "--until", until, "--json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+async def test_dashboard_numbers_equal_report_json(demo_store: Store, tmp_path: Path) -> None:
+    app = console(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        for days in (30, 90, 7):  # the default, then each press of d
+            assert screen.days == days and screen.data is not None and screen.previous is not None
+            since, until = screen.bounds()
+            cli = report_json(tmp_path / "demo.db", since.isoformat(), until.isoformat())
+            shown = {k: v for k, v in screen.data.items() if k not in ("by", "groups")}
+            assert shown == cli
+            before = report_json(
+                tmp_path / "demo.db", (since - (until - since)).isoformat(), since.isoformat()
+            )
+            text = screen_text(app)
+            for title, value, moved, _ in parts.tile_texts(cli, before):
+                if title in text:  # the tiles above the fold at this size
+                    assert value in text and moved in text
+            assert percent(cli["fcr_rate"]) in text
+            await pilot.press("d")
+            await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        assert screen.by == "channel" and screen.groups is not None
+        since, until = screen.bounds()
+        assert screen.groups == demo_store.metrics.report(since, until, "channel")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, DashboardScreen)
+
+
+async def test_dashboard_is_in_the_palette(demo_store: Store) -> None:
+    app = console(demo_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        await settle(pilot)
+        await pilot.press(*"dashboard")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_custom_range_by_key(demo_store: Store) -> None:
+    from datetime import UTC, datetime
+
+    app = console(demo_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("D", "c")
+        await settle(pilot)
+        await pilot.press(*"10..x", "enter")  # not a range: a warning, nothing changes
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen) and screen.custom is None
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*"2026-10-01..2026-10-14", "enter")
+        await settle(pilot)
+        since, until = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 15, tzinfo=UTC)
+        assert screen.bounds() == (since, until) and screen.days == 14
+        full = demo_store.metrics.report(since, until, "week")
+        assert screen.data is not None
+        assert {k: v for k, v in screen.data.items() if k != "groups"} == {
+            k: v for k, v in full.items() if k != "groups"
+        }
+
+        def weekly(groups: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+            return [
+                (g["key"], g["first_response"], g["csat"])
+                for g in groups
+                if g["first_response"]["count"] or g["csat"]["responses"]
+            ]
+
+        assert weekly(screen.data["groups"]) == weekly(full["groups"])
+        assert "2026-10-01 00:00 to 2026-10-15 00:00 UTC" in screen_text(app)
