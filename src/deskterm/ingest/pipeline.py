@@ -43,12 +43,13 @@ from deskterm.connectors.records import (
 from deskterm.connectors.records import content_hash as content_hash  # re-exported
 from deskterm.ingest.threads import normalize_subject, ticket_token
 from deskterm.store import Store
-from deskterm.store.errors import StoreError
+from deskterm.store.errors import Conflict, StoreError
 from deskterm.store.ingest_ops import IngestWriter, TicketState
 from deskterm.store.types import utcnow
 from deskterm.textsafe import clean_line
 
 log = logging.getLogger(__name__)
+_CONFLICT_RETRIES = 5
 
 
 @dataclass
@@ -120,12 +121,25 @@ def _chat_agents(config: Config) -> set[str]:
     return agents
 
 
+# Ticket fields an agent may set that ingest also decides (status by replies, the rest
+# by triage rules): once someone else changed one during a run, the run leaves it be.
+_AGENT_FIELDS = ("status", "priority", "queue", "assignee")
+
+
 class _Run:
-    """Caches that live for one import run (cleared if a batch has to be replayed)."""
+    """Caches that live for one import run (cleared if a batch has to be replayed).
+
+    Rows the store owns (ticket states, identities) are only kept for one batch: the
+    next batch reads them again, so a change an agent or another import made in
+    between (a status, a customer merge) is what the run builds on.
+    """
 
     def __init__(self) -> None:
         self.identities: dict[tuple[str, str], tuple[int, int]] = {}
         self.tickets: dict[int, TicketState] = {}
+        # ticket → the agent fields as this run last wrote them
+        self.left: dict[int, tuple[Any, ...]] = {}
+        self.held: dict[int, frozenset[str]] = {}
         self.conversations: dict[str, int] = {}
         self.conversation_customer: dict[str, int] = {}
         self.message_tickets: dict[str, int] = {}
@@ -134,8 +148,37 @@ class _Run:
         self.followups: dict[int, int] = {}
         # chat conversation → its latest ticket (None: it has none yet)
         self.sessions: dict[str, int | None] = {}
-        # identities looked up this run and not stored (until this run adds them)
+        # identities looked up this batch and not stored (until this batch adds them)
         self.absent: set[tuple[str, str]] = set()
+
+    def replay(self) -> _Run:
+        """Caches for replaying a batch that failed: none of its own, only what the
+        run knows about others' changes."""
+        run = _Run()
+        run.left, run.held = self.left, self.held
+        return run
+
+    def new_batch(self) -> None:
+        """Forget what the store may have changed since the last batch committed."""
+        for state in self.tickets.values():
+            self.left[state.id] = tuple(getattr(state, n) for n in _AGENT_FIELDS)
+        self.tickets = {}
+        self.identities = {}
+        self.absent = set()
+        self.new_customers = set()
+
+    def adopt(self, state: TicketState, *ids: int) -> TicketState:
+        """The batch's one copy of a ticket read from the store (under its own id and
+        any merged-away ids that led to it), marking the fields changed by others."""
+        state = self.tickets.setdefault(state.id, state)
+        for other in ids:
+            self.tickets[other] = state
+        left = self.left.get(state.id)
+        if left is not None:
+            state.held = self.held[state.id] = self.held.get(state.id, frozenset()) | {
+                n for n, v in zip(_AGENT_FIELDS, left, strict=True) if getattr(state, n) != v
+            }
+        return state
 
 
 class Ingestor:
@@ -199,19 +242,28 @@ class Ingestor:
         return total
 
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
-        try:
-            with self.store.ingest.ingest_unit() as writer:
-                return self._write(writer, batch, connector)
-        except StoreError as exc:
-            log.warning("batch write failed (%s); retrying one record at a time", exc)
-        self._run = _Run()
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                with self.store.ingest.ingest_unit() as writer:
+                    return self._write(writer, batch, connector)
+            except Conflict as exc:
+                # Another import stored some of the same rows first: once it committed,
+                # the batch sees them as duplicates (or as the identities they are).
+                log.info("batch conflicted with another writer (%s); replaying it", exc)
+                self._run = self._run.replay()
+                if attempt == _CONFLICT_RETRIES:
+                    log.warning("batch still conflicts; retrying one record at a time")
+            except StoreError as exc:
+                log.warning("batch write failed (%s); retrying one record at a time", exc)
+                break
+        self._run = self._run.replay()
         summary = IngestSummary()
         for item in batch:
             try:
                 with self.store.ingest.ingest_unit() as writer:
                     summary.add(self._write(writer, [item], connector))
             except StoreError as exc:
-                self._run = _Run()
+                self._run = self._run.replay()
                 if isinstance(item, InboundRecord):
                     failure = ParseFailure(
                         item.raw_ref or item.source_key, item.source_key, str(exc)
@@ -235,6 +287,7 @@ class Ingestor:
             if not record.content_hash and record.conversation is None:
                 record.content_hash = content_hash(record)
         self._now = utcnow()
+        self._run.new_batch()
         fresh = self._drop_duplicates(writer, records, summary)
         self._preload_identities(writer, fresh)
         self._preload_threads(writer, fresh)
@@ -245,11 +298,7 @@ class Ingestor:
         events: list[dict[str, Any]] = []
         touched: set[int] = set()
         for record in fresh:
-            try:
-                row, new_ticket = self._place(writer, record, summary, events)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                failures.append((record.raw_ref or connector, record.source_key, f"{exc}"))
-                continue
+            row, new_ticket = self._place(writer, record, summary, events)
             ticket_id = row["ticket_id"]
             if not new_ticket and ticket_id not in touched:
                 summary.tickets_updated += 1
@@ -280,7 +329,7 @@ class Ingestor:
                 if key in ids
             ]
         )
-        writer.update_tickets(s for s in self._run.tickets.values() if s.dirty)
+        writer.update_tickets({id(s): s for s in self._run.tickets.values() if s.dirty}.values())
         writer.add_events(events)
         if failures:
             writer.record_failures(connector, failures)
@@ -349,8 +398,6 @@ class Ingestor:
         found = writer.latest_tickets_for(keys)
         for key in keys:
             state = found.get(key)
-            if state is not None:
-                state = self._run.tickets.setdefault(state.id, state)
             sessions[key] = state.id if state is not None else None
 
     def _keep(self, attachment: AttachmentRecord) -> str | None:
@@ -501,22 +548,26 @@ class Ingestor:
     def _apply_message(self, ticket: TicketState, record: InboundRecord, direction: str) -> None:
         ticket.message_count += 1
         ticket.updated_at = max(ticket.updated_at, record.sent_at)
+        # A status someone set while this run went on is theirs: older mail in the
+        # run does not undo it.
+        agent_status = "status" in ticket.held
         if direction == "outbound":
             earliest = ticket.first_response_at is None or record.sent_at < ticket.first_response_at
             if earliest and record.sent_at >= ticket.created_at:
                 ticket.first_response_at = record.sent_at
-            if ticket.status == "new":
+            if ticket.status == "new" and not agent_status:
                 ticket.status = "open"
-        elif direction == "inbound" and ticket.status == "pending":
+        elif direction == "inbound" and ticket.status == "pending" and not agent_status:
             ticket.status = "open"
         ticket.dirty = True
 
     def _state(self, writer: IngestWriter, ticket_id: int) -> TicketState | None:
+        """The batch's copy of a ticket (of the one it was merged into, if it was)."""
         state = self._run.tickets.get(ticket_id)
         if state is None:
             state = writer.tickets([ticket_id]).get(ticket_id)
             if state is not None:
-                self._run.tickets[ticket_id] = state
+                state = self._run.adopt(state, ticket_id)
         return state
 
     def _new_ticket(
@@ -592,7 +643,7 @@ class Ingestor:
             )
             self._run.followups[ticket.id] = state.id
             return state, True
-        if ticket.status == "solved":
+        if ticket.status == "solved" and "status" not in ticket.held:
             ticket.status = "open"
             ticket.reopen_count += 1
             ticket.solved_at = None
@@ -639,8 +690,7 @@ class Ingestor:
             else:
                 candidate = writer.latest_ticket_for(subject_key)
             if candidate is not None and abs(record.sent_at - candidate.updated_at) <= self.window:
-                self._run.tickets.setdefault(candidate.id, candidate)
-                ticket = self._run.tickets[candidate.id]
+                ticket = self._run.adopt(candidate)
         if ticket is None:
             state = self._new_ticket(writer, record, customer_id, subject_key, summary, events)
             if subject_key:

@@ -16,11 +16,13 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from deskterm.store import dialect
 from deskterm.store.base import Database
+from deskterm.store.errors import Conflict, StoreError
 from deskterm.store.models import (
     Attachment,
     Customer,
@@ -77,6 +79,15 @@ class TicketState:
     sla_paused_seconds: float = 0.0
     add_tags: set[str] = field(default_factory=set)
     dirty: bool = False
+    # The values as read (or as this batch inserted them): a write changes a field only
+    # where the row still holds them, so nobody's change is overwritten by a stale copy.
+    base: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Fields someone else changed while this run was going: the run leaves them alone.
+    held: frozenset[str] = frozenset()
+
+    def rebase(self) -> None:
+        """Take the current values as the stored ones (after they were written)."""
+        self.base = {name: getattr(self, name) for name in _UPDATED}
 
     _COLUMNS = (
         "id", "status", "priority", "queue", "assignee", "customer_id", "channel",
@@ -88,19 +99,88 @@ class TicketState:
 
 
 _STATE_COLUMNS = [T_TICKET.c[name] for name in TicketState._COLUMNS]
-# Columns the pipeline may change on an existing ticket.
-_UPDATED = (
-    "id", "status", "priority", "queue", "assignee", "customer_id", "updated_at",
-    "first_response_at", "reopen_count", "message_count", "emotion", "emotion_score",
-    "solved_at", "sla_first_response_due", "sla_resolution_due", "sla_next_due",
-    "sla_warn_at", "sla_paused_at", "sla_paused_seconds",
+# What the pipeline may change on an existing ticket, and how each change is written:
+# counters as increments, last activity only forward, the first reply only earlier,
+# and every other field group only where the row still holds what the run read
+# (a compare-and-set per group: an SLA clock or a reopen is written whole or not at all).
+_COUNTERS = ("message_count", "reopen_count")
+_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("status", "solved_at"),
+    ("priority",),
+    ("queue",),
+    ("assignee",),
+    ("customer_id",),
+    ("emotion", "emotion_score"),
+    ("sla_first_response_due", "sla_resolution_due", "sla_next_due", "sla_warn_at",
+     "sla_paused_at", "sla_paused_seconds"),
 )  # fmt: skip
+_UPDATED = ("id", "updated_at", "first_response_at", *_COUNTERS, *(n for g in _GROUPS for n in g))
+
+
+def _ticket_update() -> Any:
+    """The one statement that writes a batch's ticket changes, on every dialect."""
+    c = T_TICKET.c
+
+    def new(name: str) -> Any:
+        return bindparam(f"n_{name}", type_=c[name].type)
+
+    values: dict[str, Any] = {name: c[name] + bindparam(f"d_{name}") for name in _COUNTERS}
+    values["updated_at"] = case(
+        (c.updated_at < new("updated_at"), new("updated_at")), else_=c.updated_at
+    )
+    first = c.first_response_at
+    values["first_response_at"] = case(
+        (
+            and_(
+                new("first_response_at").is_not(None),
+                or_(first.is_(None), first > new("first_response_at")),
+            ),
+            new("first_response_at"),
+        ),
+        else_=first,
+    )
+    for group in _GROUPS:
+        unchanged = and_(
+            *(c[n].is_not_distinct_from(bindparam(f"o_{n}", type_=c[n].type)) for n in group)
+        )
+        for name in group:
+            values[name] = case((unchanged, new(name)), else_=c[name])
+    values["version"] = c.version + 1
+    return update(T_TICKET).where(c.id == bindparam("n_id")).values(values)
+
+
+def _update_params(state: TicketState) -> dict[str, Any]:
+    """One row of :data:`_UPDATE_TICKET`: what changed since ``state.base``; a held
+    field is written as it was read (a no-op)."""
+    base = state.base
+    row: dict[str, Any] = {"n_id": state.id}
+    for name in _COUNTERS:
+        row[f"d_{name}"] = getattr(state, name) - base[name]
+    for name in ("updated_at", "first_response_at"):
+        row[f"n_{name}"] = getattr(state, name)
+    for group in _GROUPS:
+        keep = any(n in state.held for n in group)
+        for name in group:
+            row[f"o_{name}"] = base[name]
+            row[f"n_{name}"] = base[name] if keep else getattr(state, name)
+    return row
 
 
 # Built once: a statement built per call spends more time in SQLAlchemy than in SQLite.
 _INSERT_TICKET = insert(T_TICKET).returning(*_STATE_COLUMNS)
 _INSERT_CUSTOMER = insert(T_CUSTOMER).returning(T_CUSTOMER.c.id)
 _INSERT_IDENTITY = insert(T_IDENTITY).returning(T_IDENTITY.c.id)
+_UPDATE_TICKET = _ticket_update()
+# A touched ticket's tags take its new sort key (whatever the update left in the row).
+_RETAG = (
+    update(T_TAG)
+    .where(T_TAG.c.ticket_id == bindparam("n_id"))
+    .values(
+        updated_at=select(T_TICKET.c.updated_at)
+        .where(T_TICKET.c.id == T_TAG.c.ticket_id)
+        .scalar_subquery()
+    )
+)
 
 
 # A batch at least this big indexes its messages for search in one statement.
@@ -129,10 +209,6 @@ def _sqlite_time(value: datetime | None) -> str | None:
             raise ValueError(f"naive datetime {value!r} given to a UTC column")
         value = value.astimezone(UTC)
     return value.isoformat(" ", "microseconds")[:26]
-
-
-def _sqlite_value(value: Any) -> Any:
-    return _sqlite_time(value) if isinstance(value, datetime) else value
 
 
 class _RowTuples:
@@ -184,7 +260,9 @@ def _utc(value: Any) -> Any:
 
 
 def _state(row: Any) -> TicketState:
-    return TicketState(**dict(row._mapping))
+    state = TicketState(**{name: row._mapping[name] for name in TicketState._COLUMNS})
+    state.rebase()
+    return state
 
 
 class IngestWriter:
@@ -280,10 +358,32 @@ class IngestWriter:
         return out
 
     def tickets(self, ids: Iterable[int]) -> dict[int, TicketState]:
+        """Ticket id → its current state; a merged ticket maps to the ticket it was
+        merged into (following chains), so mail for it lands there."""
         out: dict[int, TicketState] = {}
-        for part in _chunks(list(set(ids))):
-            for row in self.conn.execute(select(*_STATE_COLUMNS).where(T_TICKET.c.id.in_(part))):
-                out[row.id] = _state(row)
+        redirect: dict[int, int] = {}
+        wanted = list(set(ids))
+        seen: set[int] = set()
+        while wanted:
+            seen.update(wanted)
+            for part in _chunks(wanted):
+                query = select(*_STATE_COLUMNS, T_TICKET.c.merged_into_id).where(
+                    T_TICKET.c.id.in_(part)
+                )
+                for row in self.conn.execute(query):
+                    if row.merged_into_id is None:
+                        out[row.id] = _state(row)
+                    else:
+                        redirect[row.id] = row.merged_into_id
+            wanted = [t for t in set(redirect.values()) if t not in seen]
+        for source in redirect:
+            target = source
+            while target in redirect and target != redirect[target]:
+                target = redirect[target]
+                if target == source:
+                    break
+            if target in out:
+                out[source] = out[target]
         return out
 
     def tickets_of_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]:
@@ -439,6 +539,7 @@ class IngestWriter:
             if name not in row:
                 row[name] = default()
         state = TicketState(**{name: _utc(row.get(name)) for name in TicketState._COLUMNS})
+        state.rebase()
         self._new_tickets.append((state, row))
         return state
 
@@ -458,6 +559,7 @@ class IngestWriter:
             )
             state.add_tags = set()
             state.dirty = False
+            state.rebase()
             groups.setdefault(tuple(row), []).append(row)
         for columns, rows in groups.items():
             convert = _RowTuples(list(columns), _TICKET_TIMES)
@@ -524,57 +626,22 @@ class IngestWriter:
             self.conn.execute(insert(Attachment.__table__), rows)  # type: ignore[attr-defined]
 
     def update_tickets(self, states: Iterable[TicketState]) -> None:
-        """Write back every changed ticket (and its tags) in a few ``executemany`` calls."""
+        """Write every changed ticket (and its tags) with two ``executemany`` calls:
+        changes relative to what was read (see :data:`_GROUPS`), never a whole copy."""
         self._flush_new_tickets()
         rows = []
         tags: list[dict[str, Any]] = []
         for s in states:
             if s.dirty:
-                rows.append({f"p_{name}": getattr(s, name) for name in _UPDATED})
+                rows.append(_update_params(s))
             tags.extend(
                 {"ticket_id": s.id, "tag": t, "updated_at": s.updated_at} for t in s.add_tags
             )
             s.add_tags = set()
             s.dirty = False
-        if not rows:
-            if tags:
-                self.conn.execute(self._insert_ignore(T_TAG), tags)
-            return
-        if self.raw:
-            self._update_tickets_sqlite(rows, tags)
-            return
-        self.conn.execute(
-            update(T_TICKET)
-            .where(T_TICKET.c.id == bindparam("p_id"))
-            .values(
-                {name: bindparam(f"p_{name}") for name in _UPDATED if name != "id"}
-                | {"version": T_TICKET.c.version + 1}
-            ),
-            rows,
-        )
-        self.conn.execute(
-            update(T_TAG)
-            .where(T_TAG.c.ticket_id == bindparam("p_id"))
-            .values(updated_at=bindparam("p_updated_at")),
-            [{"p_id": r["p_id"], "p_updated_at": r["p_updated_at"]} for r in rows],
-        )
-        if tags:
-            self.conn.execute(self._insert_ignore(T_TAG), tags)
-
-    def _update_tickets_sqlite(
-        self, rows: list[dict[str, Any]], tags: list[dict[str, Any]]
-    ) -> None:
-        names = [name for name in _UPDATED if name != "id"]
-        quote = self.conn.dialect.identifier_preparer.quote
-        assignments = ", ".join(f"{quote(name)} = ?" for name in names)
-        self.conn.exec_driver_sql(
-            f"UPDATE ticket SET {assignments}, version = version + 1 WHERE id = ?",
-            [(*(_sqlite_value(r[f"p_{name}"]) for name in names), r["p_id"]) for r in rows],
-        )
-        self.conn.exec_driver_sql(
-            "UPDATE ticket_tag SET updated_at = ? WHERE ticket_id = ?",
-            [(_sqlite_time(r["p_updated_at"]), r["p_id"]) for r in rows],
-        )
+        if rows:
+            self.conn.execute(_UPDATE_TICKET, rows)
+            self.conn.execute(_RETAG, [{"n_id": r["n_id"]} for r in rows])
         if tags:
             self.conn.execute(self._insert_ignore(T_TAG), tags)
 
@@ -668,11 +735,20 @@ class IngestOps:
 
     @contextmanager
     def ingest_unit(self) -> Iterator[IngestWriter]:
-        """One batch transaction: everything written in it commits together or not at all."""
-        with self.db.write_connection() as conn:
-            writer = IngestWriter(conn)
-            yield writer
-            writer.finish()
+        """One batch transaction: everything written in it commits together or not at all.
+
+        A unique key another writer committed first (two imports of the same mail)
+        raises :class:`Conflict`: replaying the batch then finds those rows stored.
+        """
+        try:
+            with self.db.write_connection() as conn:
+                writer = IngestWriter(conn)
+                yield writer
+                writer.finish()
+        except StoreError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise Conflict(str(exc)) from exc
+            raise
 
     def known_source_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of these source keys are stored: lets a connector skip parsing what a
