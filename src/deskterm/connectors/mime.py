@@ -23,6 +23,7 @@ import functools
 import hashlib
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.errors import HeaderParseError, MessageError
@@ -50,13 +51,13 @@ class MailError(ValueError):
 @dataclass(frozen=True)
 class ParseOptions:
     """What to keep besides the text: attachment bytes, when they will be stored; and
-    whether parse workers also analyze the text for emotion cues (of mail not from
-    ``agents``), so the single writer process does not."""
+    ``analyze``, a picklable function the parse workers run on each record (the
+    ingest service passes its emotion text features), so the single writer process
+    does not."""
 
     keep_attachment_data: bool = False
     attachment_max_bytes: int = 25 * 1024 * 1024
-    analyze_emotion: bool = False
-    agents: frozenset[str] = frozenset()
+    analyze: Callable[[InboundRecord], object | None] | None = None
 
 
 # -- charsets --------------------------------------------------------------------------

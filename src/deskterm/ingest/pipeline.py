@@ -17,8 +17,14 @@ ticket it belongs to:
 * **Idempotence**: a source key seen before, or the same Message-ID with the same
   content, is a duplicate.
 
-Records are committed in batches; a bad record becomes a failure row, never an
-abort, and a batch that fails to write is retried one record at a time.
+Records are committed in batches. Bad input arrives as failures from the connectors
+and becomes failure rows, never an abort; an exception in this code is a bug and
+stops the run. A batch that collides with another writer's rows is replayed (it
+then sees them stored); one that fails to write is retried one record at a time.
+
+The run never writes back a copy of a ticket: store rows are read again every batch
+and changes are written relative to what was read (see
+:meth:`~deskterm.store.ingest_ops.IngestWriter.update_tickets`).
 """
 
 from __future__ import annotations
@@ -298,7 +304,13 @@ class Ingestor:
         events: list[dict[str, Any]] = []
         touched: set[int] = set()
         for record in fresh:
-            row, new_ticket = self._place(writer, record, summary, events)
+            try:
+                row, new_ticket = self._place(writer, record, summary, events)
+            except Exception as exc:
+                # Not bad input (connectors turn that into failures): a bug, which
+                # stops the run; say which record met it.
+                exc.add_note(f"at {record.raw_ref or connector} {record.source_key}")
+                raise
             ticket_id = row["ticket_id"]
             if not new_ticket and ticket_id not in touched:
                 summary.tickets_updated += 1

@@ -38,6 +38,14 @@ def is_sqlite(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
+def upsert(conn: Connection, table: Any) -> Any:
+    """An ``INSERT`` with ``on_conflict_do_nothing``/``on_conflict_do_update`` for this
+    dialect (both spell ``ON CONFLICT`` alike, through different constructs)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (sqlite if is_sqlite(conn) else postgresql).insert(table)
+
+
 def install_search(conn: Connection) -> None:
     """Create the full-text index for the current dialect (used by the migrations)."""
     if is_sqlite(conn):

@@ -17,7 +17,6 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from deskterm.store import dialect
@@ -646,9 +645,7 @@ class IngestWriter:
             self.conn.execute(self._insert_ignore(T_TAG), tags)
 
     def _insert_ignore(self, table: Any) -> Any:
-        if self.conn.dialect.name == "sqlite":
-            return sqlite.insert(table).on_conflict_do_nothing()
-        return postgresql.insert(table).on_conflict_do_nothing()
+        return dialect.upsert(self.conn, table).on_conflict_do_nothing()
 
     def link(self, ticket_id: int, other_id: int, kind: str) -> None:
         self._flush_new_tickets()
@@ -693,7 +690,7 @@ class IngestWriter:
         if not rows:
             return
         table = ImportFailure.__table__  # type: ignore[attr-defined]
-        ins = (sqlite if self.conn.dialect.name == "sqlite" else postgresql).insert(table)
+        ins = dialect.upsert(self.conn, table)
         self.conn.execute(
             ins.on_conflict_do_update(
                 index_elements=["connector", "source", "position"],
@@ -714,7 +711,7 @@ class IngestWriter:
 
     def save_sync_state(self, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
         table = SyncState.__table__  # type: ignore[attr-defined]
-        ins = (sqlite if self.conn.dialect.name == "sqlite" else postgresql).insert(table)
+        ins = dialect.upsert(self.conn, table)
         values = {
             "account": account, "folder": folder, "uidvalidity": uidvalidity,
             "last_uid": last_uid, "last_sync": utcnow(),

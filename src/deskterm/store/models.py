@@ -267,3 +267,12 @@ class ImportFailure(SQLModel, table=True):
     position: str = Field(default="")
     reason: str = Field(default="", sa_type=Text)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class Lease(SQLModel, table=True):
+    """A named job one process holds until ``expires_at`` (e.g. syncing one account):
+    another process sees who holds it and waits, or takes it over once it lapsed."""
+
+    name: str = Field(primary_key=True)
+    holder: str = Field(default="")
+    expires_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

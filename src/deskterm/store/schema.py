@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from deskterm.store.errors import StoreError
 
-HEAD = "0002_workflow"
+HEAD = "0003_ingest"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -3,7 +3,8 @@
 ``store.tickets`` (ticket detail and changes), ``store.queue`` (pages, counts, search),
 ``store.customers``, ``store.workflow`` (replies, drafts, merges, links, triage
 results), ``store.sla``, ``store.ingest`` (the pipeline's batched writes),
-``store.portable`` (export, backup) and ``store.bulk`` (fast generated loads) all
+``store.leases`` (one sync per account), ``store.portable`` (export, backup) and
+``store.bulk`` (fast generated loads) all
 share one :class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
@@ -15,6 +16,7 @@ from deskterm.store.base import Database
 from deskterm.store.bulk import BulkLoad
 from deskterm.store.customers import Customers
 from deskterm.store.ingest_ops import IngestOps
+from deskterm.store.leases import Leases
 from deskterm.store.portable import PortableStore
 from deskterm.store.queue import QueueQueries
 from deskterm.store.sla_clock import SlaClock
@@ -35,6 +37,7 @@ class Store:
         self.customers = Customers(db, clock)
         self.workflow = WorkflowOps(db, clock, self.queue)
         self.ingest = IngestOps(db)
+        self.leases = Leases(db)
         self.portable = PortableStore(db)
         self.bulk = BulkLoad(db)
 
