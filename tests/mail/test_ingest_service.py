@@ -152,3 +152,22 @@ def test_a_lapsed_lease_is_taken_over(store: Store) -> None:
     assert not store.leases.renew("sync:a", "one", timedelta(seconds=60))
     store.leases.release("sync:a", "two")
     assert store.leases.acquire("sync:a", "one", timedelta(seconds=60)) is None
+
+
+def test_db_check_reports_counters_that_disagree_with_their_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = str(tmp_path / "s.db")
+    mails = [corpus.message(msgid=f"<m{i}@acme.com>", subject="Same") for i in range(3)]
+    assert cli("--db", db, "import", "mail", str(corpus.write_maildir(tmp_path / "md", mails)))
+    clean = cli("--db", db, "db", "check", "--json")
+    assert clean.exit_code == 0 and json.loads(clean.stdout)["counter_mismatches"] == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("update ticket set message_count = message_count + 2 where id = 1")
+        conn.execute("insert into ticket_tag (ticket_id, tag, updated_at) "
+                     "values (1, 'vip', '2001-01-01 00:00:00.000000')")  # fmt: skip
+    result = cli("--db", db, "db", "check")
+    assert result.exit_code == 1
+    assert "2 counter mismatches" in result.stdout
+    assert "#1 message_count: stored 5, actual 3" in result.stdout
+    assert "#1 sort key of tag 'vip'" in result.stdout

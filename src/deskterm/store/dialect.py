@@ -196,6 +196,14 @@ def count_matches(conn: Connection, query: str) -> int:
     return int(conn.execute(text(sql), {"q": expr}).scalar_one())
 
 
+def integrity_check(conn: Connection) -> str:
+    """SQLite's ``quick_check`` (``"ok"`` or its first complaint); PostgreSQL checks its
+    pages itself, so there it is ``"ok"``."""
+    if not is_sqlite(conn):
+        return "ok"
+    return str(conn.exec_driver_sql("PRAGMA quick_check").scalar())
+
+
 def backup(engine: Engine, dest: str) -> None:
     """Write a consistent copy of an SQLite store to ``dest`` while it stays in use.
 

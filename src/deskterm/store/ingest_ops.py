@@ -638,11 +638,11 @@ class IngestWriter:
             )
             s.add_tags = set()
             s.dirty = False
+        if tags:
+            self.conn.execute(self._insert_ignore(T_TAG), tags)
         if rows:
             self.conn.execute(_UPDATE_TICKET, rows)
             self.conn.execute(_RETAG, [{"n_id": r["n_id"]} for r in rows])
-        if tags:
-            self.conn.execute(self._insert_ignore(T_TAG), tags)
 
     def _insert_ignore(self, table: Any) -> Any:
         return dialect.upsert(self.conn, table).on_conflict_do_nothing()

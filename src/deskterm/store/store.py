@@ -3,9 +3,9 @@
 ``store.tickets`` (ticket detail and changes), ``store.queue`` (pages, counts, search),
 ``store.customers``, ``store.workflow`` (replies, drafts, merges, links, triage
 results), ``store.sla``, ``store.ingest`` (the pipeline's batched writes),
-``store.leases`` (one sync per account), ``store.portable`` (export, backup) and
-``store.bulk`` (fast generated loads) all
-share one :class:`~deskterm.store.base.Database` and one SLA clock.
+``store.leases`` (one sync per account), ``store.checks`` (``db check``),
+``store.portable`` (export, backup) and ``store.bulk`` (fast generated loads) all share
+one :class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 
 from deskterm.store.base import Database
 from deskterm.store.bulk import BulkLoad
+from deskterm.store.checks import Checks
 from deskterm.store.customers import Customers
 from deskterm.store.ingest_ops import IngestOps
 from deskterm.store.leases import Leases
@@ -38,6 +39,7 @@ class Store:
         self.workflow = WorkflowOps(db, clock, self.queue)
         self.ingest = IngestOps(db)
         self.leases = Leases(db)
+        self.checks = Checks(db)
         self.portable = PortableStore(db)
         self.bulk = BulkLoad(db)
 
