@@ -42,7 +42,8 @@ def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> Non
     engine = engine_mod.make_engine(state(ctx).db)
     try:
         revision = schema.check(engine)
-        integrity, wrong, examples = "ok", 0, []
+        integrity, wrong = "ok", 0
+        examples: list[dict[str, object]] = []
         if revision == schema.HEAD:
             checks = Checks(Database(engine))
             integrity = checks.integrity()

@@ -87,8 +87,12 @@ def run_items(
     connector: str,
     progress: Progress | None = None,
     hooks: Sequence[IngestHook] | None = None,
+    source_errors: tuple[type[Exception], ...] = (),
 ) -> IngestSummary:
-    """Feed connector items through the pipeline (with the configured hooks)."""
+    """Feed connector items through the pipeline (with the configured hooks).
+
+    ``source_errors`` are the connector's own errors (a server that went away), which
+    the caller reports; any other exception is a bug (see :func:`_internal`)."""
     if hooks is None:
         from deskterm.ingest.hooks import default_hooks
 
@@ -96,7 +100,7 @@ def run_items(
     ingestor = Ingestor(store, config, hooks=hooks, progress=progress)
     try:
         return ingestor.run(items, connector=connector)
-    except (IngestError, StoreError, ConfigError):
+    except (IngestError, StoreError, ConfigError, *source_errors):
         raise
     except Exception as exc:
         raise _internal(exc) from exc
@@ -321,7 +325,10 @@ def sync_accounts(
         items = parse_in_order(jobs(), parse_options(config), workers=workers)
         try:
             with closing(items):
-                return run_items(store, config, items, connector="imap", progress=progress)
+                return run_items(
+                    store, config, items, connector="imap", progress=progress,
+                    source_errors=(ImapError, IMAPClientError),
+                )  # fmt: skip
         except (ImapError, IMAPClientError) as exc:
             raise IngestError(str(exc)) from exc
         finally:

@@ -114,12 +114,18 @@ def _round(
     workers: int | None,
 ) -> IngestSummary:
     """Sync some folders of one account through a fresh pipeline."""
+    from imapclient.exceptions import IMAPClientError
+
+    from deskterm.connectors.imap import ImapError
     from deskterm.connectors.mailjobs import parse_in_order
     from deskterm.ingest.service import run_items
 
     items = parse_in_order(sync_.items(folders), options, workers=workers)
     with closing(items):
-        summary = run_items(store, config, items, connector="imap", hooks=hooks)
+        summary = run_items(
+            store, config, items, connector="imap", hooks=hooks,
+            source_errors=(ImapError, IMAPClientError),
+        )  # fmt: skip
     if summary.interrupted:
         raise KeyboardInterrupt
     return summary
