@@ -100,7 +100,9 @@ def run_items(
     ingestor = Ingestor(store, config, hooks=hooks, progress=progress)
     try:
         return ingestor.run(items, connector=connector)
-    except (IngestError, StoreError, ConfigError, *source_errors):
+    except (IngestError, StoreError, ConfigError):
+        raise
+    except source_errors:
         raise
     except Exception as exc:
         raise _internal(exc) from exc
