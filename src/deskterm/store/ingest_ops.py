@@ -8,15 +8,13 @@ messages a second. One :class:`IngestWriter` lives for one batch transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from deskterm.store import dialect
@@ -34,7 +32,7 @@ from deskterm.store.models import (
     TicketLink,
     TicketTag,
 )
-from deskterm.store.types import UTCDateTime, utcnow
+from deskterm.store.types import utcnow
 
 T_TICKET = Ticket.__table__  # type: ignore[attr-defined]
 T_MESSAGE = Message.__table__  # type: ignore[attr-defined]
@@ -166,9 +164,6 @@ def _update_params(state: TicketState) -> dict[str, Any]:
 
 
 # Built once: a statement built per call spends more time in SQLAlchemy than in SQLite.
-_INSERT_TICKET = insert(T_TICKET).returning(*_STATE_COLUMNS)
-_INSERT_CUSTOMER = insert(T_CUSTOMER).returning(T_CUSTOMER.c.id)
-_INSERT_IDENTITY = insert(T_IDENTITY).returning(T_IDENTITY.c.id)
 _UPDATE_TICKET = _ticket_update()
 # A touched ticket's tags take its new sort key (whatever the update left in the row).
 _RETAG = (
@@ -184,73 +179,6 @@ _RETAG = (
 
 # A batch at least this big indexes its messages for search in one statement.
 _DEFER_SEARCH_AT = 64
-_MESSAGE_TIMES = frozenset(c.name for c in T_MESSAGE.columns if isinstance(c.type, UTCDateTime))
-_TICKET_TIMES = frozenset(c.name for c in T_TICKET.columns if isinstance(c.type, UTCDateTime))
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
-def _insert_sql(conn: Connection, table: str, columns: Sequence[str]) -> str:
-    quote = conn.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    return f"INSERT INTO {table} ({names}) VALUES ({_marks(len(columns))})"
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """A datetime exactly as :class:`UTCDateTime` stores it on SQLite (naive UTC text
-    with microseconds), so rows written here and through SQLAlchemy sort together."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} given to a UTC column")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
-class _RowTuples:
-    """Turns row dicts into tuples for one column list, converting datetimes (a batch
-    shares one ``created_at`` and neighbours often share ``sent_at``: the last
-    conversion per column is reused)."""
-
-    def __init__(self, columns: list[str], times: frozenset[str]) -> None:
-        getter = itemgetter(*columns)
-        self.get = getter if len(columns) > 1 else lambda row: (getter(row),)
-        self.times = [i for i, c in enumerate(columns) if c in times]
-        self._last: dict[int, tuple[Any, str | None]] = {}
-
-    def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        values = list(self.get(row))
-        last = self._last
-        for i in self.times:
-            value = values[i]
-            seen = last.get(i)
-            if seen is not None and seen[0] is value:
-                values[i] = seen[1]
-            else:
-                values[i] = converted = _sqlite_time(value)
-                last[i] = (value, converted)
-        return tuple(values)
-
-
-def _column_defaults(table: Any) -> list[tuple[str, Callable[[], Any]]]:
-    """(column, value maker) for every column with a Python-side default."""
-    out: list[tuple[str, Callable[[], Any]]] = []
-    for column in table.columns:
-        default = column.default
-        if default is None:
-            continue
-        if default.is_callable:
-            out.append((column.name, partial(default.arg, None)))
-        elif default.is_scalar:
-            out.append((column.name, partial(lambda v: v, default.arg)))
-    return out
-
-
-_DEFAULTS = {t.name: _column_defaults(t) for t in (T_TICKET, T_CUSTOMER, T_IDENTITY)}
-_PREPARED: dict[tuple[str, tuple[str, ...]], tuple[str, _RowTuples]] = {}
 
 
 def _utc(value: Any) -> Any:
@@ -269,22 +197,11 @@ class IngestWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        # SQLite: plain DB-API calls with tuples skip SQLAlchemy's per-row parameter
-        # processing, the largest cost of a chat import after SQLite itself.
-        self.raw = conn.dialect.name == "sqlite"
+        self.rows = dialect.RowWriter(conn)
         self._search_since: int | None = None
-        self._cursor: Any = None
-        # SQLite: tickets opened in this batch, written once when it ends (with the
-        # state its messages left them in) instead of inserted and then updated.
+        # Tickets opened in this batch, written once when it ends (with the state its
+        # messages left them in) instead of inserted and then updated.
         self._new_tickets: list[tuple[TicketState, dict[str, Any]]] = []
-        self._last_ticket_id: int | None = None
-
-    @property
-    def cursor(self) -> Any:
-        """SQLite: a DB-API cursor on this batch's connection and transaction."""
-        if self._cursor is None:
-            self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        return self._cursor
 
     def finish(self) -> None:
         """Called before the batch commits: write the tickets opened in it, and index
@@ -299,11 +216,6 @@ class IngestWriter:
 
     def existing_source_keys(self, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        if self.raw:
-            for part in _chunks(list(keys)):
-                sql = f"SELECT source_key FROM message WHERE source_key IN ({_marks(len(part))})"
-                found.update(row[0] for row in self.cursor.execute(sql, tuple(part)))
-            return found
         for part in _chunks(list(keys)):
             found.update(
                 self.conn.execute(
@@ -329,31 +241,20 @@ class IngestWriter:
         self, pairs: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], tuple[int, int]]:
         """(kind, value) → (identity id, customer id), following merged customers."""
-        wanted = list(set(pairs))
         out: dict[tuple[str, str], tuple[int, int]] = {}
-        if self.raw:
-            # One kind at a time: SQLite searches the (kind, value) index for
-            # "kind = ? AND value IN (...)" but scans the table for row-value IN lists.
-            by_kind: dict[str, list[str]] = {}
-            for kind, value in wanted:
-                by_kind.setdefault(kind, []).append(value)
-            for kind, values in by_kind.items():
-                for part in _chunks(values):
-                    sql = (
-                        "SELECT value, id, customer_id FROM identity "
-                        f"WHERE kind = ? AND value IN ({_marks(len(part))})"
-                    )
-                    for value, ident, customer in self.cursor.execute(sql, (kind, *part)):
-                        out[(kind, value)] = (ident, customer)
-            return out
-        for part in _chunks(wanted, 250):
-            rows = self.conn.execute(
-                select(
-                    T_IDENTITY.c.kind, T_IDENTITY.c.value, T_IDENTITY.c.id, T_IDENTITY.c.customer_id
-                ).where(tuple_(T_IDENTITY.c.kind, T_IDENTITY.c.value).in_(part))
-            )
-            for kind, value, ident, customer in rows:
-                out[(kind, value)] = (ident, customer)
+        # One kind at a time: SQLite searches the (kind, value) index for
+        # "kind = ? AND value IN (...)" but scans the table for row-value IN lists.
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in set(pairs):
+            by_kind.setdefault(kind, []).append(value)
+        columns = (T_IDENTITY.c.value, T_IDENTITY.c.id, T_IDENTITY.c.customer_id)
+        for kind, values in by_kind.items():
+            for part in _chunks(values):
+                query = select(*columns).where(
+                    T_IDENTITY.c.kind == kind, T_IDENTITY.c.value.in_(part)
+                )
+                for value, ident, customer in self.conn.execute(query):
+                    out[(kind, value)] = (ident, customer)
         return out
 
     def tickets(self, ids: Iterable[int]) -> dict[int, TicketState]:
@@ -498,9 +399,7 @@ class IngestWriter:
             "name": name, "organization": organization, "tier": "standard", "tags": "",
             "notes": "", "created_at": at, "updated_at": at,
         }  # fmt: skip
-        if self.raw:
-            return self._insert_raw(T_CUSTOMER, values)[0]
-        return int(self.conn.execute(_INSERT_CUSTOMER, values).scalar_one())
+        return self.rows.insert_id(T_CUSTOMER, values)
 
     def add_identity(self, customer_id: int, kind: str, value: str, display: str) -> int:
         domain = value.rpartition("@")[2] if kind == "email" and "@" in value else None
@@ -508,35 +407,13 @@ class IngestWriter:
             "customer_id": customer_id, "kind": kind, "value": value, "domain": domain,
             "display": display, "created_at": utcnow(),
         }  # fmt: skip
-        if self.raw:
-            return self._insert_raw(T_IDENTITY, values)[0]
-        return int(self.conn.execute(_INSERT_IDENTITY, values).scalar_one())
+        return self.rows.insert_id(T_IDENTITY, values)
 
     def create_ticket(self, values: dict[str, Any]) -> TicketState:
-        values = {"version": 1, "reopen_count": 0, "message_count": 0, **values}
-        if self.raw:
-            return self._reserve_ticket(values)
-        row = self.conn.execute(_INSERT_TICKET, values).first()
-        assert row is not None
-        return _state(row)
-
-    def _reserve_ticket(self, values: dict[str, Any]) -> TicketState:
-        """SQLite: a new ticket's id and state now, its row when the batch is written.
-
-        The batch holds the write lock (``BEGIN IMMEDIATE``), so the next ids are this
-        transaction's to give. The rows are written before anything that points at
-        them: the batch's messages, a link, the end of the batch.
-        """
-        cursor = self.cursor
-        if self._last_ticket_id is None:
-            self._last_ticket_id = int(
-                cursor.execute("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
-            )
-        self._last_ticket_id += 1
-        row = dict(values, id=self._last_ticket_id)
-        for name, default in _DEFAULTS["ticket"]:
-            if name not in row:
-                row[name] = default()
+        """A new ticket's id and state now, its row when the batch is written: before
+        anything that points at it (the batch's messages, a link, the batch's end)."""
+        row = {"version": 1, "reopen_count": 0, "message_count": 0, **values}
+        row = self.rows.complete(T_TICKET, row) | {"id": self.rows.reserve_id(T_TICKET)}
         state = TicketState(**{name: _utc(row.get(name)) for name in TicketState._COLUMNS})
         state.rebase()
         self._new_tickets.append((state, row))
@@ -544,7 +421,7 @@ class IngestWriter:
 
     def _flush_new_tickets(self) -> None:
         """Insert the tickets reserved in this batch, as they are now (no longer dirty:
-        a later change is written back like any other)."""
+        a later change is written like any other)."""
         if not self._new_tickets:
             return
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -560,36 +437,11 @@ class IngestWriter:
             state.dirty = False
             state.rebase()
             groups.setdefault(tuple(row), []).append(row)
-        for columns, rows in groups.items():
-            convert = _RowTuples(list(columns), _TICKET_TIMES)
-            self.cursor.executemany(
-                _insert_sql(self.conn, "ticket", columns), [convert(r) for r in rows]
-            )
+        for rows in groups.values():
+            self.rows.insert_many(T_TICKET, rows)
         self._new_tickets.clear()
         if tags:
             self.conn.execute(self._insert_ignore(T_TAG), tags)
-
-    def _insert_raw(self, table: Any, values: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """SQLite: insert one row with the table's Python-side defaults filled in, as
-        SQLAlchemy would; (new id, the row as written). A tenth of the cost of a Core
-        statement, which matters when an import opens thousands of tickets."""
-        row = dict(values)
-        for name, default in _DEFAULTS[table.name]:
-            if name not in row:
-                row[name] = default()
-        columns = tuple(row)
-        key = (table.name, columns)
-        prepared = _PREPARED.get(key)
-        if prepared is None:
-            times = frozenset(c.name for c in table.columns if isinstance(c.type, UTCDateTime))
-            prepared = _PREPARED[key] = (
-                _insert_sql(self.conn, table.name, columns),
-                _RowTuples(list(columns), times),
-            )
-        sql, convert = prepared
-        cursor = self.cursor
-        cursor.execute(sql, convert(row))
-        return int(cursor.lastrowid), row
 
     def insert_messages(
         self, rows: list[dict[str, Any]], need_ids: Iterable[str] = ()
@@ -598,26 +450,18 @@ class IngestWriter:
         (messages with attachments)."""
         if not rows:
             return {}
-        if not self.raw:
-            self.conn.execute(insert(T_MESSAGE), rows)
-        else:
-            self._flush_new_tickets()
-            if len(rows) >= _DEFER_SEARCH_AT and self._search_since is None:
-                self._search_since = dialect.defer_search_index(self.conn)
-            columns = list(rows[0])
-            convert = _RowTuples(columns, _MESSAGE_TIMES)
-            self.conn.exec_driver_sql(
-                _insert_sql(self.conn, "message", columns), [convert(row) for row in rows]
-            )
-        keyed = list(need_ids)
+        self._flush_new_tickets()
+        if len(rows) >= _DEFER_SEARCH_AT and self._search_since is None:
+            self._search_since = dialect.defer_search_index(self.conn)
+        self.rows.insert_many(T_MESSAGE, rows)
         ids: dict[str, int] = {}
-        for part in _chunks(keyed):
-            rows_ = self.conn.execute(
+        for part in _chunks(list(need_ids)):
+            found = self.conn.execute(
                 select(T_MESSAGE.c.source_key, T_MESSAGE.c.id).where(
                     T_MESSAGE.c.source_key.in_(part)
                 )
             )
-            ids.update((key, mid) for key, mid in rows_)
+            ids.update((key, mid) for key, mid in found)
         return ids
 
     def insert_attachments(self, rows: list[dict[str, Any]]) -> None:
@@ -672,14 +516,7 @@ class IngestWriter:
             }
             for e in events
         ]
-        if self.raw:
-            columns = list(rows[0])
-            convert = _RowTuples(columns, frozenset({"at"}))
-            self.cursor.executemany(
-                _insert_sql(self.conn, "event", columns), [convert(r) for r in rows]
-            )
-            return
-        self.conn.execute(insert(T_EVENT), rows)
+        self.rows.insert_many(T_EVENT, rows)
 
     def record_failures(self, connector: str, failures: Iterable[tuple[str, str, str]]) -> None:
         """Record (source, position, reason); a failure seen again is updated, not doubled."""
