@@ -58,7 +58,7 @@ def cli(*args: str) -> Any:
 def test_a_bug_stops_the_run_with_one_sentence_and_a_logged_traceback(
     tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from deskterm.ingest.pipeline import Ingestor
+    from deskterm.ingest.state import People
 
     db = str(tmp_path / "s.db")
     mails = [corpus.message(msgid=f"<m{i}@acme.com>", subject=f"S{i}") for i in range(3)]
@@ -67,7 +67,7 @@ def test_a_bug_stops_the_run_with_one_sentence_and_a_logged_traceback(
     def broken(self: Any, party: Any, channel: str) -> bool:
         raise KeyError("id")
 
-    monkeypatch.setattr(Ingestor, "is_agent", broken)
+    monkeypatch.setattr(People, "is_agent", broken)
     result = cli("--db", db, "import", "mail", str(maildir), "--workers", "1")
     assert result.exit_code == 1
     assert result.stderr.startswith("deskterm: The import stopped on an internal error (KeyError")

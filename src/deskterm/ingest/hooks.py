@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deskterm.config import Config
-from deskterm.ingest.pipeline import IngestHook
+from deskterm.ingest.state import IngestHook
 
 
 def default_hooks(config: Config) -> list[IngestHook]:

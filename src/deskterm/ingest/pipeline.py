@@ -23,168 +23,38 @@ stops the run. A batch that collides with another writer's rows is replayed (it
 then sees them stored); one that fails to write is retried one record at a time.
 
 The run never writes back a copy of a ticket: store rows are read again every batch
-and changes are written relative to what was read (see
-:meth:`~deskterm.store.ingest_ops.IngestWriter.update_tickets`).
+and changes are written relative to what was read (:mod:`deskterm.store.ticket_state`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import Any
 
 from deskterm.attachments import AttachmentStore
 from deskterm.config import Config, ConfigError
 from deskterm.connectors.records import (
     AlreadyStored,
-    AttachmentRecord,
     InboundRecord,
     Item,
     ParseFailure,
-    Party,
     SyncCheckpoint,
 )
 from deskterm.connectors.records import content_hash as content_hash  # re-exported
+from deskterm.ingest.state import HookContext as HookContext  # re-exported for hooks
+from deskterm.ingest.state import IngestHook, IngestSummary, People, Run, attachment_rows
 from deskterm.ingest.threads import normalize_subject, ticket_token
 from deskterm.store import Store
 from deskterm.store.errors import Conflict, StoreError
-from deskterm.store.ingest_ops import IngestWriter, TicketState
+from deskterm.store.ingest_ops import IngestWriter
+from deskterm.store.ticket_state import TicketState
 from deskterm.store.types import utcnow
 from deskterm.textsafe import clean_line
 
 log = logging.getLogger(__name__)
 _CONFLICT_RETRIES = 5
-
-
-@dataclass
-class IngestSummary:
-    """What an import did; printed for people and as JSON for scripts."""
-
-    messages_new: int = 0
-    messages_duplicate: int = 0
-    messages_failed: int = 0
-    tickets_created: int = 0
-    tickets_updated: int = 0
-    tickets_reopened: int = 0
-    customers_created: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)
-    interrupted: bool = False
-
-    @property
-    def seen(self) -> int:
-        return self.messages_new + self.messages_duplicate + self.messages_failed
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def add(self, other: IngestSummary) -> None:
-        for key, value in asdict(other).items():
-            if isinstance(value, int) and not isinstance(value, bool):
-                setattr(self, key, getattr(self, key) + value)
-        self.failures.extend(other.failures)
-        self.interrupted = self.interrupted or other.interrupted
-
-
-@dataclass
-class HookContext:
-    """What an ingest hook (triage rules, emotion cues) sees for one new message."""
-
-    record: InboundRecord
-    direction: str
-    ticket: TicketState
-    new_ticket: bool
-    customer_id: int | None
-    writer: IngestWriter
-    message: dict[str, Any]
-    events: list[dict[str, Any]]
-
-
-class IngestHook(Protocol):
-    """Called for every stored message after its ticket is known, before the write.
-
-    A hook may also have an ``end_batch()`` method, called once after the batch's
-    messages are placed and before they are written (for work done per ticket rather
-    than per message).
-    """
-
-    def __call__(self, ctx: HookContext) -> None: ...
-
-
-def _chat_agents(config: Config) -> set[str]:
-    """``[chat] agents`` as matched: case-folded, and phone numbers also in E.164 so
-    ``"+1 415 555 0100"`` in the config matches the ``+14155550100`` identity."""
-    from deskterm.connectors.phones import looks_like_phone, to_e164
-
-    agents = set()
-    for entry in config.chat.agents:
-        agents.add(entry.casefold())
-        if looks_like_phone(entry):
-            phone = to_e164(entry, config.chat.default_region)
-            if phone:
-                agents.add(phone.casefold())
-    return agents
-
-
-# Ticket fields an agent may set that ingest also decides (status by replies, the rest
-# by triage rules): once someone else changed one during a run, the run leaves it be.
-_AGENT_FIELDS = ("status", "priority", "queue", "assignee")
-
-
-class _Run:
-    """Caches that live for one import run (cleared if a batch has to be replayed).
-
-    Rows the store owns (ticket states, identities) are only kept for one batch: the
-    next batch reads them again, so a change an agent or another import made in
-    between (a status, a customer merge) is what the run builds on.
-    """
-
-    def __init__(self) -> None:
-        self.identities: dict[tuple[str, str], tuple[int, int]] = {}
-        self.tickets: dict[int, TicketState] = {}
-        # ticket → the agent fields as this run last wrote them
-        self.left: dict[int, tuple[Any, ...]] = {}
-        self.held: dict[int, frozenset[str]] = {}
-        self.conversations: dict[str, int] = {}
-        self.conversation_customer: dict[str, int] = {}
-        self.message_tickets: dict[str, int] = {}
-        self.reply_tickets: dict[str, int] = {}
-        self.new_customers: set[int] = set()
-        self.followups: dict[int, int] = {}
-        # chat conversation → its latest ticket (None: it has none yet)
-        self.sessions: dict[str, int | None] = {}
-        # identities looked up this batch and not stored (until this batch adds them)
-        self.absent: set[tuple[str, str]] = set()
-
-    def replay(self) -> _Run:
-        """Caches for replaying a batch that failed: none of its own, only what the
-        run knows about others' changes."""
-        run = _Run()
-        run.left, run.held = self.left, self.held
-        return run
-
-    def new_batch(self) -> None:
-        """Forget what the store may have changed since the last batch committed."""
-        for state in self.tickets.values():
-            self.left[state.id] = tuple(getattr(state, n) for n in _AGENT_FIELDS)
-        self.tickets = {}
-        self.identities = {}
-        self.absent = set()
-        self.new_customers = set()
-
-    def adopt(self, state: TicketState, *ids: int) -> TicketState:
-        """The batch's one copy of a ticket read from the store (under its own id and
-        any merged-away ids that led to it), marking the fields changed by others."""
-        state = self.tickets.setdefault(state.id, state)
-        for other in ids:
-            self.tickets[other] = state
-        left = self.left.get(state.id)
-        if left is not None:
-            state.held = self.held[state.id] = self.held.get(state.id, frozenset()) | {
-                n for n, v in zip(_AGENT_FIELDS, left, strict=True) if getattr(state, n) != v
-            }
-        return state
 
 
 class Ingestor:
@@ -205,19 +75,16 @@ class Ingestor:
         self.batch_size = max(1, config.ingest.batch_size)
         self.window = timedelta(days=config.ingest.thread_window_days)
         self.gap = timedelta(hours=config.ingest.session_gap_hours)
-        self.agent_addresses = config.agent.addresses()
-        self.chat_agents = _chat_agents(config)
+        self.people = People(config)
         # Chat records are small: bigger batches make fewer, cheaper commits.
         chat_batch = config.section("chat").get("batch_size", 10 * self.batch_size)
         if not isinstance(chat_batch, int) or isinstance(chat_batch, bool) or chat_batch < 1:
             raise ConfigError("chat.batch_size must be a positive whole number.")
         self.chat_batch_size = chat_batch
-        self._agents: dict[tuple[str, str, str], bool] = {}
-        self._names: dict[str, str] = {}
         self._now = utcnow()  # one created_at per batch
         self.default_queue = str(config.section("ingest").get("default_queue", "general"))
         self.attachment_store = AttachmentStore.from_config(config)
-        self._run = _Run()
+        self._run = Run()
 
     # -- driving ---------------------------------------------------------------------
 
@@ -294,10 +161,11 @@ class Ingestor:
                 record.content_hash = content_hash(record)
         self._now = utcnow()
         self._run.new_batch()
-        fresh = self._drop_duplicates(writer, records, summary)
-        self._preload_identities(writer, fresh)
-        self._preload_threads(writer, fresh)
-        self._preload_sessions(writer, fresh)
+        fresh = self._run.drop_duplicates(writer, records, summary)
+        self._run.preload_identities(writer, fresh)
+        self._run.preload_threads(writer, fresh)
+        self._run.preload_sessions(writer, fresh)
+        self._run.preload_tickets(writer, fresh)
 
         messages: list[dict[str, Any]] = []
         attachments: dict[str, list[dict[str, Any]]] = {}
@@ -316,15 +184,7 @@ class Ingestor:
                 summary.tickets_updated += 1
             touched.add(ticket_id)
             if record.attachments:
-                attachments[record.source_key] = [
-                    {
-                        "filename": clean_line(a.filename)[:255],
-                        "content_type": a.content_type[:127],
-                        "size": a.size,
-                        "stored_path": record.extra.get(f"stored:{i}") or self._keep(a),
-                    }
-                    for i, a in enumerate(record.attachments)
-                ]
+                attachments[record.source_key] = attachment_rows(record, self.attachment_store)
             messages.append(row)
             summary.messages_new += 1
 
@@ -354,135 +214,6 @@ class Ingestor:
                 writer.save_sync_state(item.account, item.folder, item.uidvalidity, item.last_uid)
         return summary
 
-    def _drop_duplicates(
-        self, writer: IngestWriter, records: list[InboundRecord], summary: IngestSummary
-    ) -> list[InboundRecord]:
-        known = writer.existing_source_keys([r.source_key for r in records])
-        pairs = [(r.message_id, r.content_hash) for r in records if r.message_id]
-        known_pairs = writer.existing_message_hashes(pairs) if pairs else set()
-        # Mail without a Message-ID (an IMAP copy and an mbox copy have different
-        # source keys) is recognized by its content alone.
-        bare = [r.content_hash for r in records if not r.message_id and r.channel == "email"]
-        known_bare = writer.existing_bare_mail_hashes(bare) if bare else set()
-        fresh: list[InboundRecord] = []
-        for record in records:
-            pair = (record.message_id, record.content_hash)
-            is_bare = not record.message_id and record.channel == "email"
-            if (
-                record.source_key in known
-                or (record.message_id and pair in known_pairs)
-                or (is_bare and record.content_hash in known_bare)
-            ):
-                summary.messages_duplicate += 1
-                continue
-            known.add(record.source_key)
-            if record.message_id:
-                known_pairs.add(pair)  # type: ignore[arg-type]
-            elif is_bare:
-                known_bare.add(record.content_hash)
-            fresh.append(record)
-        return fresh
-
-    def _preload_threads(self, writer: IngestWriter, records: list[InboundRecord]) -> None:
-        """Find, in two queries for the whole batch, the tickets of stored messages these
-        mails refer to and of stored replies to them (an import out of order sees a
-        reply before the message it answers), so threading asks nothing per message."""
-        mail = [r for r in records if r.conversation is None]
-        tickets = self._run.message_tickets
-        refs = {ref for r in mail for ref in (r.in_reply_to, *r.references) if ref}
-        refs.difference_update(tickets)
-        if refs:
-            tickets.update(writer.tickets_of_message_ids(refs))
-        ids = {r.message_id for r in mail if r.message_id}
-        ids.difference_update(self._run.reply_tickets)
-        if ids:
-            for message_id, ticket_id in writer.tickets_replying_to(ids).items():
-                self._run.reply_tickets.setdefault(message_id, ticket_id)
-
-    def _preload_sessions(self, writer: IngestWriter, records: list[InboundRecord]) -> None:
-        """The latest ticket of every chat conversation new to this run, in one query."""
-        sessions = self._run.sessions
-        keys = {
-            r.conversation for r in records if r.conversation and r.conversation not in sessions
-        }
-        if not keys:
-            return
-        found = writer.latest_tickets_for(keys)
-        for key in keys:
-            state = found.get(key)
-            sessions[key] = state.id if state is not None else None
-
-    def _keep(self, attachment: AttachmentRecord) -> str | None:
-        """Write an attachment's bytes when ``[ingest] store_attachments`` is on."""
-        if self.attachment_store is None or attachment.data is None:
-            return None
-        try:
-            return self.attachment_store.save(attachment)
-        except (OSError, ValueError) as exc:
-            log.warning("attachment %r not kept: %s", clean_line(attachment.filename), exc)
-            return None
-
-    # -- identities ------------------------------------------------------------------
-
-    def _preload_identities(self, writer: IngestWriter, records: list[InboundRecord]) -> None:
-        wanted = set()
-        for record in records:
-            for party in (record.author, *record.recipients):
-                key = (party.kind, party.value)
-                if key not in self._run.identities:
-                    wanted.add(key)
-                    wanted.update(party.links)
-        if wanted:
-            found = writer.identities(wanted)
-            self._run.identities.update(found)
-            self._run.absent.update(wanted.difference(found))
-
-    def is_agent(self, party: Party, channel: str) -> bool:
-        """Whether ``party`` is one of us (configured agent address, name or id)."""
-        if party.kind == "email":
-            return party.value in self.agent_addresses
-        key = (party.kind, party.value, party.name)
-        known = self._agents.get(key)
-        if known is not None:
-            return known
-        known = self._agents[key] = bool(
-            self.chat_agents
-            and (
-                party.value.casefold() in self.chat_agents
-                or party.name.casefold() in self.chat_agents
-            )
-        )
-        return known
-
-    def _customer_for(
-        self, writer: IngestWriter, party: Party, at: datetime, summary: IngestSummary
-    ) -> tuple[int, int]:
-        """(identity id, customer id) for a party, creating the customer if new."""
-        cache = self._run.identities
-        key = (party.kind, party.value)
-        if key in cache:
-            ident, customer = cache[key]
-        else:
-            linked = next((cache[link] for link in party.links if link in cache), None)
-            unknown = [link for link in party.links if link not in self._run.absent]
-            if linked is None and unknown:
-                linked_rows = writer.identities(unknown)
-                cache.update(linked_rows)
-                linked = next(iter(linked_rows.values()), None)
-            if linked is not None:
-                customer = linked[1]
-            else:
-                name = clean_line(party.name) or party.value
-                customer = writer.create_customer(name[:200], party.organization, at)
-                self._run.new_customers.add(customer)
-                summary.customers_created += 1
-            ident = writer.add_identity(customer, party.kind, party.value, clean_line(party.name))
-            cache[key] = (ident, customer)
-        for link in party.links:
-            if link not in cache:
-                cache[link] = (writer.add_identity(customer, link[0], link[1], ""), customer)
-        return ident, customer
-
     # -- placing a message -----------------------------------------------------------
 
     def _place(
@@ -493,18 +224,18 @@ class Ingestor:
         events: list[dict[str, Any]],
     ) -> tuple[dict[str, Any], bool]:
         direction = record.direction or (
-            "outbound" if self.is_agent(record.author, record.channel) else "inbound"
+            "outbound" if self.people.is_agent(record.author, record.channel) else "inbound"
         )
         author_identity: int | None = None
         customer_id: int | None = None
         if direction == "inbound":
-            author_identity, customer_id = self._customer_for(
+            author_identity, customer_id = self._run.customer_for(
                 writer, record.author, record.sent_at, summary
             )
         else:
             for party in record.recipients:
-                if not self.is_agent(party, record.channel):
-                    customer_id = self._customer_for(writer, party, record.sent_at, summary)[1]
+                if not self.people.is_agent(party, record.channel):
+                    customer_id = self._run.customer_for(writer, party, record.sent_at, summary)[1]
                     break
 
         if record.conversation:
@@ -518,7 +249,7 @@ class Ingestor:
             "direction": direction,
             "channel": record.channel,
             "author_identity_id": author_identity,
-            "author_name": self._author_name(record.author),
+            "author_name": self.people.author_name(record.author),
             "author_address": record.author.value[:320],
             "recipients": ", ".join([p.value for p in record.recipients])[:2000]
             if record.recipients
@@ -547,15 +278,6 @@ class Ingestor:
             for hook in self.hooks:
                 hook(ctx)
         return row, new
-
-    def _author_name(self, party: Party) -> str:
-        raw = party.name or party.value
-        name = self._names.get(raw)
-        if name is None:
-            if len(self._names) > 100_000:
-                self._names.clear()
-            name = self._names[raw] = clean_line(raw)[:200]
-        return name
 
     def _apply_message(self, ticket: TicketState, record: InboundRecord, direction: str) -> None:
         ticket.message_count += 1
@@ -758,7 +480,7 @@ class Ingestor:
         key = record.conversation
         assert key is not None
         if key not in self._run.sessions:
-            self._preload_sessions(writer, [record])
+            self._run.preload_sessions(writer, [record])
         ticket_id = self._run.sessions[key]
         ticket = self._state(writer, ticket_id) if ticket_id is not None else None
         if customer_id is not None:

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deskterm.config import Config, ConfigError
-from deskterm.ingest.pipeline import IngestHook, Ingestor, IngestSummary
+from deskterm.ingest.pipeline import Ingestor
+from deskterm.ingest.state import IngestHook, IngestSummary
 from deskterm.store.errors import StoreError
 
 if TYPE_CHECKING:

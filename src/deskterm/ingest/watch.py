@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
-from deskterm.ingest.pipeline import IngestHook, IngestSummary
+from deskterm.ingest.state import IngestHook, IngestSummary
 
 if TYPE_CHECKING:
     from deskterm.config import Config

@@ -275,6 +275,26 @@ class RowWriter:
         cursor.execute(sql, convert(row))
         return int(cursor.lastrowid)
 
+    def execute_many(self, statement: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """Run a Core statement (an UPDATE) once per row of parameters. On SQLite it is
+        compiled once and run on the cursor with tuples, the parameters typed
+        :class:`UTCDateTime` converted as that type stores them."""
+        if not rows:
+            return
+        if not self.sqlite:
+            self.conn.execute(statement, rows)
+            return
+        compiled = _COMPILED.get(id(statement))
+        if compiled is None:
+            done = statement.compile(dialect=self.conn.dialect)
+            names = list(done.positiontup or ())
+            # Values the statement carries itself (the 1 of "version + 1").
+            fixed = {n: b.value for n, b in done.binds.items() if not b.required}
+            times = frozenset(n for n, b in done.binds.items() if isinstance(b.type, UTCDateTime))
+            compiled = _COMPILED[id(statement)] = (str(done), _RowTuples(names, times), fixed)
+        sql, convert, fixed = compiled
+        self.cursor.executemany(sql, [convert(fixed | r if fixed else r) for r in rows])
+
     def reserve_id(self, table: Any) -> int:
         """An id for a row this transaction inserts later (with ``insert_many``).
 
@@ -314,6 +334,8 @@ def _defaults_of(table: Any) -> list[tuple[str, Callable[[], Any]]]:
 _DEFAULTS: dict[str, list[tuple[str, Callable[[], Any]]]] = {}
 _RETURNING: dict[str, Any] = {}
 _PREPARED: dict[tuple[str, tuple[str, ...]], tuple[str, _RowTuples]] = {}
+# id of a statement built once at import time → its SQLite SQL and row converter
+_COMPILED: dict[int, tuple[str, _RowTuples, dict[str, Any]]] = {}
 
 
 def _with_defaults(table: Any, row: dict[str, Any]) -> dict[str, Any]:

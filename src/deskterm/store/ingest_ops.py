@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from deskterm.store import dialect
@@ -32,6 +31,16 @@ from deskterm.store.models import (
     TicketLink,
     TicketTag,
 )
+from deskterm.store.ticket_state import (
+    RETAG,
+    STATE_COLUMNS,
+    UPDATE_TICKET,
+    UPDATED,
+    TicketState,
+    state_of,
+    update_params,
+    utc,
+)
 from deskterm.store.types import utcnow
 
 T_TICKET = Ticket.__table__  # type: ignore[attr-defined]
@@ -48,148 +57,8 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]
         yield values[i : i + size]
 
 
-@dataclass
-class TicketState:
-    """What the pipeline knows and changes about one ticket during an import."""
-
-    id: int
-    status: str
-    priority: str
-    queue: str
-    assignee: str | None
-    customer_id: int | None
-    channel: str
-    updated_at: datetime
-    created_at: datetime
-    first_response_at: datetime | None = None
-    reopen_count: int = 0
-    message_count: int = 0
-    emotion: str | None = None
-    emotion_score: float | None = None
-    solved_at: datetime | None = None
-    conversation_key: str | None = None
-    sla_first_response_due: datetime | None = None
-    sla_resolution_due: datetime | None = None
-    sla_next_due: datetime | None = None
-    sla_warn_at: datetime | None = None
-    sla_paused_at: datetime | None = None
-    sla_paused_seconds: float = 0.0
-    add_tags: set[str] = field(default_factory=set)
-    dirty: bool = False
-    # The values as read (or as this batch inserted them): a write changes a field only
-    # where the row still holds them, so nobody's change is overwritten by a stale copy.
-    base: dict[str, Any] = field(default_factory=dict, repr=False)
-    # Fields someone else changed while this run was going: the run leaves them alone.
-    held: frozenset[str] = frozenset()
-
-    def rebase(self) -> None:
-        """Take the current values as the stored ones (after they were written)."""
-        self.base = {name: getattr(self, name) for name in _UPDATED}
-
-    _COLUMNS = (
-        "id", "status", "priority", "queue", "assignee", "customer_id", "channel",
-        "updated_at", "created_at", "first_response_at", "reopen_count", "message_count",
-        "emotion", "emotion_score", "solved_at", "conversation_key",
-        "sla_first_response_due", "sla_resolution_due", "sla_next_due", "sla_warn_at",
-        "sla_paused_at", "sla_paused_seconds",
-    )  # fmt: skip
-
-
-_STATE_COLUMNS = [T_TICKET.c[name] for name in TicketState._COLUMNS]
-# What the pipeline may change on an existing ticket, and how each change is written:
-# counters as increments, last activity only forward, the first reply only earlier,
-# and every other field group only where the row still holds what the run read
-# (a compare-and-set per group: an SLA clock or a reopen is written whole or not at all).
-_COUNTERS = ("message_count", "reopen_count")
-_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("status", "solved_at"),
-    ("priority",),
-    ("queue",),
-    ("assignee",),
-    ("customer_id",),
-    ("emotion", "emotion_score"),
-    ("sla_first_response_due", "sla_resolution_due", "sla_next_due", "sla_warn_at",
-     "sla_paused_at", "sla_paused_seconds"),
-)  # fmt: skip
-_UPDATED = ("id", "updated_at", "first_response_at", *_COUNTERS, *(n for g in _GROUPS for n in g))
-
-
-def _ticket_update() -> Any:
-    """The one statement that writes a batch's ticket changes, on every dialect."""
-    c = T_TICKET.c
-
-    def new(name: str) -> Any:
-        return bindparam(f"n_{name}", type_=c[name].type)
-
-    values: dict[str, Any] = {name: c[name] + bindparam(f"d_{name}") for name in _COUNTERS}
-    values["updated_at"] = case(
-        (c.updated_at < new("updated_at"), new("updated_at")), else_=c.updated_at
-    )
-    first = c.first_response_at
-    values["first_response_at"] = case(
-        (
-            and_(
-                new("first_response_at").is_not(None),
-                or_(first.is_(None), first > new("first_response_at")),
-            ),
-            new("first_response_at"),
-        ),
-        else_=first,
-    )
-    for group in _GROUPS:
-        unchanged = and_(
-            *(c[n].is_not_distinct_from(bindparam(f"o_{n}", type_=c[n].type)) for n in group)
-        )
-        for name in group:
-            values[name] = case((unchanged, new(name)), else_=c[name])
-    values["version"] = c.version + 1
-    return update(T_TICKET).where(c.id == bindparam("n_id")).values(values)
-
-
-def _update_params(state: TicketState) -> dict[str, Any]:
-    """One row of :data:`_UPDATE_TICKET`: what changed since ``state.base``; a held
-    field is written as it was read (a no-op)."""
-    base = state.base
-    row: dict[str, Any] = {"n_id": state.id}
-    for name in _COUNTERS:
-        row[f"d_{name}"] = getattr(state, name) - base[name]
-    for name in ("updated_at", "first_response_at"):
-        row[f"n_{name}"] = getattr(state, name)
-    for group in _GROUPS:
-        keep = any(n in state.held for n in group)
-        for name in group:
-            row[f"o_{name}"] = base[name]
-            row[f"n_{name}"] = base[name] if keep else getattr(state, name)
-    return row
-
-
-# Built once: a statement built per call spends more time in SQLAlchemy than in SQLite.
-_UPDATE_TICKET = _ticket_update()
-# A touched ticket's tags take its new sort key (whatever the update left in the row).
-_RETAG = (
-    update(T_TAG)
-    .where(T_TAG.c.ticket_id == bindparam("n_id"))
-    .values(
-        updated_at=select(T_TICKET.c.updated_at)
-        .where(T_TICKET.c.id == T_TAG.c.ticket_id)
-        .scalar_subquery()
-    )
-)
-
-
 # A batch at least this big indexes its messages for search in one statement.
 _DEFER_SEARCH_AT = 64
-
-
-def _utc(value: Any) -> Any:
-    """Datetimes as the store returns them (aware, UTC); anything else unchanged."""
-    return value.astimezone(UTC) if isinstance(value, datetime) else value
-
-
-def _state(row: Any) -> TicketState:
-    state = TicketState(**{name: row._mapping[name] for name in TicketState._COLUMNS})
-    state.rebase()
-    return state
 
 
 class IngestWriter:
@@ -257,6 +126,17 @@ class IngestWriter:
                     out[(kind, value)] = (ident, customer)
         return out
 
+    def versions(self, ids: Iterable[int]) -> dict[int, int]:
+        """Ticket id → version, for tickets not merged away: a state read before is
+        still current when its version is."""
+        out: dict[int, int] = {}
+        for part in _chunks(list(ids)):
+            query = select(T_TICKET.c.id, T_TICKET.c.version).where(
+                T_TICKET.c.id.in_(part), T_TICKET.c.merged_into_id.is_(None)
+            )
+            out.update((ticket, version) for ticket, version in self.conn.execute(query))
+        return out
+
     def tickets(self, ids: Iterable[int]) -> dict[int, TicketState]:
         """Ticket id → its current state; a merged ticket maps to the ticket it was
         merged into (following chains), so mail for it lands there."""
@@ -267,12 +147,12 @@ class IngestWriter:
         while wanted:
             seen.update(wanted)
             for part in _chunks(wanted):
-                query = select(*_STATE_COLUMNS, T_TICKET.c.merged_into_id).where(
+                query = select(*STATE_COLUMNS, T_TICKET.c.merged_into_id).where(
                     T_TICKET.c.id.in_(part)
                 )
                 for row in self.conn.execute(query):
                     if row.merged_into_id is None:
-                        out[row.id] = _state(row)
+                        out[row.id] = state_of(row)
                     else:
                         redirect[row.id] = row.merged_into_id
             wanted = [t for t in set(redirect.values()) if t not in seen]
@@ -351,13 +231,13 @@ class IngestWriter:
     def latest_ticket_for(self, conversation_key: str) -> TicketState | None:
         """The most recently active ticket of a conversation (chat session or subject)."""
         row = self.conn.execute(
-            select(*_STATE_COLUMNS)
+            select(*STATE_COLUMNS)
             .where(T_TICKET.c.conversation_key == conversation_key)
             .where(T_TICKET.c.merged_into_id.is_(None))
             .order_by(T_TICKET.c.updated_at.desc())
             .limit(1)
         ).first()
-        return _state(row) if row else None
+        return state_of(row) if row else None
 
     def latest_tickets_for(self, conversation_keys: Iterable[str]) -> dict[str, TicketState]:
         """:meth:`latest_ticket_for` of many conversations in one query per chunk."""
@@ -365,7 +245,7 @@ class IngestWriter:
         for part in _chunks(list(set(conversation_keys))):
             newest = (
                 select(
-                    *_STATE_COLUMNS,
+                    *STATE_COLUMNS,
                     func.row_number()
                     .over(
                         partition_by=T_TICKET.c.conversation_key,
@@ -382,7 +262,7 @@ class IngestWriter:
                 select(*(newest.c[name] for name in names)).where(newest.c.rank == 1)
             )
             for row in rows:
-                state = _state(row)
+                state = state_of(row)
                 if state.conversation_key is not None:
                     out[state.conversation_key] = state
         return out
@@ -414,7 +294,7 @@ class IngestWriter:
         anything that points at it (the batch's messages, a link, the batch's end)."""
         row = {"version": 1, "reopen_count": 0, "message_count": 0, **values}
         row = self.rows.complete(T_TICKET, row) | {"id": self.rows.reserve_id(T_TICKET)}
-        state = TicketState(**{name: _utc(row.get(name)) for name in TicketState._COLUMNS})
+        state = TicketState(**{name: utc(row.get(name)) for name in TicketState._COLUMNS})
         state.rebase()
         self._new_tickets.append((state, row))
         return state
@@ -427,7 +307,7 @@ class IngestWriter:
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         tags: list[dict[str, Any]] = []
         for state, row in self._new_tickets:
-            for name in _UPDATED:
+            for name in UPDATED:
                 row[name] = getattr(state, name)
             tags.extend(
                 {"ticket_id": state.id, "tag": t, "updated_at": state.updated_at}
@@ -470,13 +350,15 @@ class IngestWriter:
 
     def update_tickets(self, states: Iterable[TicketState]) -> None:
         """Write every changed ticket (and its tags) with two ``executemany`` calls:
-        changes relative to what was read (see :data:`_GROUPS`), never a whole copy."""
+        changes relative to what was read (see ``ticket_state.GROUPS``), never a whole copy."""
         self._flush_new_tickets()
         rows = []
         tags: list[dict[str, Any]] = []
+        written = []
         for s in states:
             if s.dirty:
-                rows.append(_update_params(s))
+                rows.append(update_params(s))
+                written.append(s)
             tags.extend(
                 {"ticket_id": s.id, "tag": t, "updated_at": s.updated_at} for t in s.add_tags
             )
@@ -485,8 +367,10 @@ class IngestWriter:
         if tags:
             self.conn.execute(self._insert_ignore(T_TAG), tags)
         if rows:
-            self.conn.execute(_UPDATE_TICKET, rows)
-            self.conn.execute(_RETAG, [{"n_id": r["n_id"]} for r in rows])
+            self.rows.execute_many(UPDATE_TICKET, rows)
+            self.rows.execute_many(RETAG, [{"n_id": r["n_id"]} for r in rows])
+            for s in written:
+                s.written()
 
     def _insert_ignore(self, table: Any) -> Any:
         return dialect.upsert(self.conn, table).on_conflict_do_nothing()
