@@ -171,3 +171,29 @@ def test_db_check_reports_counters_that_disagree_with_their_rows(tmp_path: Path)
     assert "2 counter mismatches" in result.stdout
     assert "#1 message_count: stored 5, actual 3" in result.stdout
     assert "#1 sort key of tag 'vip'" in result.stdout
+
+
+def test_a_chat_message_without_an_id_gets_a_stable_key_from_its_content(
+    store: Store,
+) -> None:
+    from datetime import UTC, datetime
+
+    from deskterm.config import parse_config
+    from deskterm.connectors.records import InboundRecord, Party
+    from deskterm.ingest import Ingestor
+
+    def records() -> list[InboundRecord]:
+        at = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+        bea = Party("telegram", "user42", "Bea")
+        return [
+            InboundRecord("", "telegram", at, bea, "ok", conversation="telegram:7"),
+            InboundRecord(
+                "", "telegram", at.replace(minute=5), bea, "ok", conversation="telegram:7"
+            ),
+        ]
+
+    config = parse_config({})
+    first = Ingestor(store, config).run(records(), connector="telegram")
+    again = Ingestor(store, config).run(records(), connector="telegram")
+    assert (first.messages_new, first.messages_failed) == (2, 0)  # same text, other time
+    assert (again.messages_new, again.messages_duplicate) == (0, 2)

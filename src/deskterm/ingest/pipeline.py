@@ -44,7 +44,7 @@ from deskterm.connectors.records import (
 )
 from deskterm.connectors.records import content_hash as content_hash  # re-exported
 from deskterm.ingest.state import HookContext as HookContext  # re-exported for hooks
-from deskterm.ingest.state import IngestHook, IngestSummary, People, Run, attachment_rows
+from deskterm.ingest.state import IngestHook, IngestSummary, People, Run, attachment_rows, fill_keys
 from deskterm.ingest.threads import normalize_subject, ticket_token
 from deskterm.store import Store
 from deskterm.store.errors import Conflict, StoreError
@@ -155,10 +155,7 @@ class Ingestor:
         summary.messages_duplicate += sum(isinstance(i, AlreadyStored) for i in batch)
         failures = [(f.source, f.position, f.reason) for f in batch if isinstance(f, ParseFailure)]
         for record in records:
-            # Chat messages are known by their source keys alone; only mail needs the
-            # content hash (Message-ID reuse, mail without a Message-ID).
-            if not record.content_hash and record.conversation is None:
-                record.content_hash = content_hash(record)
+            fill_keys(record)
         self._now = utcnow()
         self._run.new_batch()
         fresh = self._run.drop_duplicates(writer, records, summary)

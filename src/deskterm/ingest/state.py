@@ -3,6 +3,7 @@ and the caches of one run (:class:`Run`), with the batch lookups that fill them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import Any, Protocol
 
 from deskterm.attachments import AttachmentStore
 from deskterm.config import Config
-from deskterm.connectors.records import AttachmentRecord, InboundRecord, Party
+from deskterm.connectors.records import AttachmentRecord, InboundRecord, Party, content_hash
 from deskterm.ingest.threads import normalize_subject
 from deskterm.store.ingest_ops import IngestWriter
 from deskterm.store.ticket_state import TicketState
@@ -342,3 +343,18 @@ def attachment_rows(record: InboundRecord, keep: AttachmentStore | None) -> list
         }
         for i, a in enumerate(record.attachments)
     ]
+
+
+def fill_keys(record: InboundRecord) -> None:
+    """The keys duplicates are recognized by. Chat messages are known by their source
+    keys alone; only mail needs the content hash (Message-ID reuse, mail without a
+    Message-ID). A message its connector found no id for (a Telegram or Discord export
+    without one) gets a source key from what it says, where and when: stable, so a
+    re-import finds it."""
+    if not record.content_hash and record.conversation is None:
+        record.content_hash = content_hash(record)
+    if not record.source_key:
+        what = content_hash(record)
+        where = f"{record.conversation or ''}\x1f{record.sent_at.isoformat()}\x1f{what}"
+        digest = hashlib.sha1(where.encode("utf-8", "surrogatepass")).hexdigest()
+        record.source_key = f"{record.channel}:content:{digest}"
