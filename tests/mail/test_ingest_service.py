@@ -197,3 +197,26 @@ def test_a_chat_message_without_an_id_gets_a_stable_key_from_its_content(
     again = Ingestor(store, config).run(records(), connector="telegram")
     assert (first.messages_new, first.messages_failed) == (2, 0)  # same text, other time
     assert (again.messages_new, again.messages_duplicate) == (0, 2)
+
+
+def test_mail_for_a_merged_ticket_lands_on_the_ticket_it_was_merged_into(
+    store: Store,
+) -> None:
+    from deskterm.config import parse_config
+    from deskterm.ingest import Ingestor
+    from tests.store.helpers import mail
+
+    config = parse_config({"agent": {"email": "support@example.com"}})
+    first = mail("ana@acme.com", "Printer", message_id="<p1@acme.com>")
+    other = mail("ana@acme.com", "Invoice", message_id="<i1@acme.com>", minutes=1)
+    Ingestor(store, config).run([first, other], connector="mail")
+    store.workflow.merge_tickets(1, 2, "Ana")
+    reply = mail("ana@acme.com", "Re: Printer", in_reply_to="<p1@acme.com>", minutes=5)
+    summary = Ingestor(store, config).run([reply], connector="mail")
+    assert (summary.tickets_created, summary.tickets_updated) == (0, 1)
+    assert store.tickets.get_ticket(2).ticket.message_count == 3
+    with store.db.engine.connect() as conn:
+        landed = conn.exec_driver_sql(
+            "select ticket_id from message where message_id = ?", (reply.message_id,)
+        ).scalar_one()
+    assert landed == 2
