@@ -400,12 +400,18 @@ class _RowTuples:
     def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
         values = list(self.get(row))
         last = self._last
+        memo: dict[int, str | None] = {}  # one datetime in several places (an UPDATE's)
         for i in self.times:
             value = values[i]
+            if value is None:
+                continue
             seen = last.get(i)
             if seen is not None and seen[0] is value:
                 values[i] = seen[1]
-            else:
-                values[i] = converted = _sqlite_time(value)
-                last[i] = (value, converted)
+                continue
+            converted = memo.get(id(value))
+            if converted is None:
+                converted = memo[id(value)] = _sqlite_time(value)
+            values[i] = converted
+            last[i] = (value, converted)
         return tuple(values)
