@@ -90,7 +90,7 @@ def in_process(target: str) -> dict[str, float]:
 
 async def dashboard(target: str) -> dict[str, float]:
     """First paint and range switch: key press to the frame showing the new numbers."""
-    from deskterm.config import AgentConfig, Config
+    from deskterm.settings import AgentSettings, Settings
 
     from deskterm.app import make_app
     from deskterm.screens.dashboard import DashboardScreen
@@ -98,7 +98,7 @@ async def dashboard(target: str) -> dict[str, float]:
 
     paint, switch = [], []
     for _ in range(3):
-        app = make_app(Store.open(target), Config(agent=AgentConfig(name="Ana Souza")))
+        app = make_app(Store.open(target), Settings(agent=AgentSettings(name="Ana Souza")))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             start = time.perf_counter()

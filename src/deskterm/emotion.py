@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from deskterm.emotion_model import CLASSES, DENSE, model, softmax
 
 if TYPE_CHECKING:
+    from deskterm.connectors.records import InboundRecord
     from deskterm.ingest.pipeline import HookContext
 
 MAX_CHARS = 1500
@@ -254,6 +255,22 @@ def decide(features: TextFeatures, *, repeat_contact: bool = False) -> EmotionRe
 _shared: EmotionAnalyzer | None = None
 
 
+def scored_text(record: InboundRecord) -> tuple[str, str]:
+    """(body, subject) whose words count for a message's emotion: the one rule used by
+    parse workers and by the ingest hook. The subject counts only for a message that
+    opens a conversation: a reply's subject repeats the first message's."""
+    opens = not (record.in_reply_to or record.references)
+    return record.body, record.subject if opens else ""
+
+
+def worker_features(agents: frozenset[str], record: InboundRecord) -> TextFeatures | None:
+    """Text features computed in a parse worker for a message that will be scored (one
+    not from ``agents``), so the single writer process does not have to."""
+    if record.author.value in agents:
+        return None
+    return analyzer().features(*scored_text(record))
+
+
 def analyzer() -> EmotionAnalyzer:
     """The process-wide analyzer."""
     global _shared
@@ -348,8 +365,7 @@ class EmotionHook:
         repeat = customer is not None and self._repeat_contact(ctx, customer)
         features = record.analysis
         if not isinstance(features, TextFeatures):  # not analyzed in a parse worker
-            subject = record.subject if ctx.new_ticket else ""
-            features = self.detector.features(record.body, subject)
+            features = self.detector.features(*scored_text(record))
         result = decide(features, repeat_contact=repeat)
         ctx.message["emotion"] = result.emotion
         ctx.message["emotion_score"] = result.score

@@ -339,3 +339,18 @@ def test_a_missing_folder_is_a_recorded_failure_not_an_abort(imap: Imap, db: str
     (failure,) = summary["failures"]
     assert failure["source"] == "imap:support/No/Such/Folder"
     assert failure["reason"].startswith("cannot open folder")
+
+
+def test_a_second_sync_of_a_watched_account_names_the_process_holding_it(
+    imap: Imap, db: str, watching: tuple[subprocess.Popen[str], queue.Queue[str]]
+) -> None:
+    proc, out = watching
+    imap.append(corpus.message(msgid="<l0@x>", subject="Lease"))
+    assert next_json(out, 30)["messages_new"] == 1  # the watch holds the lease now
+    _, err = sync(db, code=1)
+    assert f"Account 'support' is being synced by process {proc.pid} on " in err
+    assert len(err.strip().splitlines()) == 1
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 0
+    summary, _ = sync(db)  # the lease was given back
+    assert summary["messages_duplicate"] == 0 and summary["messages_new"] == 0

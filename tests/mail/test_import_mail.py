@@ -196,8 +196,9 @@ def test_bad_items_are_recorded_and_the_batch_goes_on(db: str, tmp_path: Path) -
         (str(junk), "not a mail file (neither a message nor mbox)"),
         (str(nofrom), "no sender address (From is missing or empty)"),
     }
-    # Importing the same bad files again updates the failures, it does not double them.
-    imp(db, junk, nofrom)
+    # Importing the same bad files again updates the failures, it does not double them
+    # (and exits 1: every item failed).
+    imp(db, junk, nofrom, code=1)
     assert rows(db, "select count(*) from import_failure") == [(2,)]
 
 

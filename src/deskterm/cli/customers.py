@@ -13,10 +13,10 @@ app = typer.Typer(help="List, show and merge customers.", no_args_is_help=True)
 
 def _resolve(ctx: typer.Context, ref: str, *, follow: bool = True) -> int:
     """A customer id from an id (``12``, ``#12``) or any identity (address, phone, id)."""
-    from deskterm.connectors.phones import to_e164
+    from deskterm.ingest.service import phone_identity
 
     st = state(ctx)
-    phone = to_e164(ref, st.config().chat.default_region)
+    phone = phone_identity(ref, st.config().chat.default_region)
     return st.store().customers.find_customer(ref, (phone,) if phone else (), follow=follow)
 
 

@@ -32,17 +32,22 @@ def upgrade(ctx: typer.Context) -> None:
 
 @app.command()
 def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> None:
-    """Check the store opens, its schema is current and SQLite's integrity check passes."""
+    """Check the store opens, its schema is current, the engine's integrity check passes
+    and the counters agree with the rows they count (message_count, tag sort keys)."""
     from deskterm.store import engine as engine_mod
     from deskterm.store import schema
+    from deskterm.store.base import Database
+    from deskterm.store.checks import Checks
 
     engine = engine_mod.make_engine(state(ctx).db)
     try:
         revision = schema.check(engine)
-        integrity = "ok"
-        if engine.dialect.name == "sqlite" and revision is not None:
-            with engine.connect() as conn:
-                integrity = str(conn.exec_driver_sql("PRAGMA quick_check").scalar())
+        integrity, wrong = "ok", 0
+        examples: list[dict[str, object]] = []
+        if revision == schema.HEAD:
+            checks = Checks(Database(engine))
+            integrity = checks.integrity()
+            wrong, examples = checks.counter_mismatches()
     finally:
         engine.dispose()
     report = {
@@ -51,16 +56,21 @@ def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> Non
         "expected": schema.HEAD,
         "current": revision == schema.HEAD,
         "integrity": integrity,
+        "counter_mismatches": wrong,
+        "mismatches": examples,
     }
     if json_:
         emit_json(report)
     else:
+        counters = "counters ok" if not wrong else f"{wrong} counter mismatches"
         typer.echo(
             f"{report['store']}: schema {revision or 'none'} "
             f"({'current' if report['current'] else 'needs: deskterm db upgrade'}), "
-            f"integrity {integrity}."
+            f"integrity {integrity}, {counters}."
         )
-    if not report["current"] or integrity != "ok":
+        for m in examples:
+            typer.echo(f"  #{m['ticket']} {m['what']}: stored {m['stored']}, actual {m['actual']}")
+    if not report["current"] or integrity != "ok" or wrong:
         raise typer.Exit(1)
 
 

@@ -1,98 +1,28 @@
 """``deskterm import whatsapp|slack|telegram|discord|jsonl`` (registered on ``import``).
 
-Each command opens its exports first, so everything that is wrong with a file as a
-whole (a refused zip, an unknown layout, dates that need ``--date-order``) is one
-clear error before anything is imported; then the one ingest pipeline takes over
-(progress bar on a TTY, summary or ``--json``).
+Each command only reads its arguments: the ingest service opens every export first
+(a file refused as a whole — a refused zip, an unknown layout, dates that need
+``--date-order`` — is one line on stderr and a recorded failure, and the other files
+go on), then runs the one pipeline (progress bar on a TTY, summary or ``--json``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
-from datetime import tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from deskterm.cli.common import CliError, JsonOption, state
+from deskterm.cli.common import JsonOption
 from deskterm.cli.imports import run_import
 
-if TYPE_CHECKING:
-    from deskterm.connectors.archive import ArchiveLimits
-    from deskterm.connectors.records import Item
-
 app = typer.Typer()
+
 TzOption = typer.Option(
     "--tz",
     help="Time zone the export's local times are in (IANA name, e.g. Europe/Berlin); "
     "default: [chat] timezone, else this machine's zone.",
 )
-
-
-@dataclass
-class _Setup:
-    """What every chat import reads from the config."""
-
-    region: str
-    tz: tzinfo
-    limits: ArchiveLimits
-    store_dir: Path | None
-    max_attachment: int
-
-
-def _setup(ctx: typer.Context, channel: str, tz_name: str | None) -> _Setup:
-    from deskterm import paths
-    from deskterm.connectors.archive import ArchiveLimits
-    from deskterm.connectors.chatbase import ConnectorError, zone
-
-    config = state(ctx).config()
-    ingest = config.ingest
-    try:
-        tz = zone(tz_name or config.chat.timezone)
-    except ConnectorError as exc:
-        raise CliError(str(exc)) from exc
-    store_dir = paths.data_dir() / "attachments" / channel if ingest.store_attachments else None
-    limits = ArchiveLimits(
-        max_total=ingest.archive_max_bytes,
-        max_member=ingest.archive_member_max_bytes,
-        max_ratio=ingest.archive_max_ratio,
-    )
-    return _Setup(config.chat.default_region, tz, limits, store_dir, ingest.attachment_max_bytes)
-
-
-def _import(
-    ctx: typer.Context,
-    opener: Callable[[ExitStack], list[Callable[[], Iterator[Item]]]],
-    *,
-    connector: str,
-    label: str,
-    json_: bool,
-) -> None:
-    """Open every export (errors are fatal and clear), then import them in order."""
-    from deskterm.connectors.chatbase import ConnectorError
-
-    with ExitStack() as stack:
-        try:
-            sources = opener(stack)
-        except ConnectorError as exc:
-            raise CliError(str(exc)) from exc
-
-        def items() -> Iterator[Item]:
-            for source in sources:
-                yield from source()
-
-        try:
-            run_import(ctx, items(), connector=connector, json_=json_, label=label)
-        except ConnectorError as exc:
-            raise CliError(f"{exc} Everything before it was imported.") from exc
-
-
-def _closing(stack: ExitStack, thing: Any) -> Any:
-    stack.callback(thing.close)
-    return thing
 
 
 @app.command("whatsapp")
@@ -116,25 +46,10 @@ def whatsapp(
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """WhatsApp chat exports (Android and iOS, any locale), with media from the zip."""
-    from deskterm.connectors.whatsapp import DATE_ORDERS, WhatsAppExport, WhatsAppOptions
+    from deskterm.ingest.service import ChatOptions
 
-    if date_order is not None and date_order.lower() not in DATE_ORDERS:
-        raise CliError(f"--date-order must be dmy, mdy or ymd, not {date_order!r}.")
-    setup = _setup(ctx, "whatsapp", tz)
-    options = WhatsAppOptions(
-        date_order=date_order.lower() if date_order else None,
-        tz=setup.tz,
-        region=setup.region,
-        chat=chat,
-        limits=setup.limits,
-        store_dir=setup.store_dir,
-        max_attachment=setup.max_attachment,
-    )
-
-    def opener(stack: ExitStack) -> list[Callable[[], Iterator[Item]]]:
-        return [_closing(stack, WhatsAppExport(f, options)).items for f in files]
-
-    _import(ctx, opener, connector="whatsapp", label="WhatsApp", json_=json_)
+    options = ChatOptions(date_order=date_order, tz=tz, chat=chat)
+    run_import(ctx, "whatsapp", files, json_=json_, label="WhatsApp", chat=options)
 
 
 @app.command("slack")
@@ -148,17 +63,10 @@ def slack(
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """A Slack workspace export: channels, private channels, DMs and threads."""
-    from deskterm.connectors.slack import SlackExport
+    from deskterm.ingest.service import ChatOptions
 
-    setup = _setup(ctx, "slack", None)
-
-    def opener(stack: ExitStack) -> list[Callable[[], Iterator[Item]]]:
-        source = SlackExport(
-            export, channels=channel or (), limits=setup.limits, region=setup.region
-        )
-        return [_closing(stack, source).items]
-
-    _import(ctx, opener, connector="slack", label="Slack", json_=json_)
+    options = ChatOptions(channels=tuple(channel or ()))
+    run_import(ctx, "slack", [export], json_=json_, label="Slack", chat=options)
 
 
 @app.command("telegram")
@@ -171,23 +79,9 @@ def telegram(
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Telegram Desktop JSON exports: one chat or the whole account."""
-    from deskterm.connectors.telegram import TelegramExport
+    from deskterm.ingest.service import ChatOptions
 
-    setup = _setup(ctx, "telegram", tz)
-
-    def opener(_stack: ExitStack) -> list[Callable[[], Iterator[Item]]]:
-        return [
-            TelegramExport(
-                f,
-                tz=setup.tz,
-                region=setup.region,
-                store_dir=setup.store_dir,
-                max_attachment=setup.max_attachment,
-            ).items
-            for f in files
-        ]
-
-    _import(ctx, opener, connector="telegram", label="Telegram", json_=json_)
+    run_import(ctx, "telegram", files, json_=json_, label="Telegram", chat=ChatOptions(tz=tz))
 
 
 @app.command("discord")
@@ -199,12 +93,7 @@ def discord(
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Discord channels exported by DiscordChatExporter (JSON)."""
-    from deskterm.connectors.discord import DiscordExport
-
-    def opener(_stack: ExitStack) -> list[Callable[[], Iterator[Item]]]:
-        return [DiscordExport(f).items for f in files]
-
-    _import(ctx, opener, connector="discord", label="Discord", json_=json_)
+    run_import(ctx, "discord", files, json_=json_, label="Discord")
 
 
 @app.command("jsonl")
@@ -220,11 +109,6 @@ def jsonl(
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Chat messages in the generic JSON Lines format (see docs/jsonl.md)."""
-    from deskterm.connectors.jsonl import JsonlExport
+    from deskterm.ingest.service import ChatOptions
 
-    setup = _setup(ctx, "chat", tz or "UTC")
-
-    def opener(_stack: ExitStack) -> list[Callable[[], Iterator[Item]]]:
-        return [JsonlExport(f, tz=setup.tz, region=setup.region).items for f in files]
-
-    _import(ctx, opener, connector="jsonl", label="JSON Lines", json_=json_)
+    run_import(ctx, "jsonl", files, json_=json_, label="JSON Lines", chat=ChatOptions(tz=tz))

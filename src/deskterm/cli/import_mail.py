@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from deskterm.cli.common import JsonOption, fail, state
+from deskterm.cli.common import JsonOption
 from deskterm.cli.imports import run_import
-
-if TYPE_CHECKING:
-    from deskterm.connectors.mime import ParseOptions
-    from deskterm.settings import Settings
 
 app = typer.Typer()
 
@@ -36,26 +31,4 @@ def import_mail(
 ) -> None:
     """Import mail files; the kind of each path is detected. Re-running is safe:
     messages already in the store are counted as duplicates, not stored twice."""
-    from deskterm.connectors.mailfile import read_mail
-
-    for path in paths:
-        if not path.exists():
-            fail(f"{path} does not exist.")
-    st = state(ctx)
-    config, store = st.config(), st.store()
-    options = parse_options(config)
-    items = read_mail(paths, options, workers=workers, known=store.ingest.known_source_keys)
-    with closing(items):
-        run_import(ctx, items, connector="mail", json_=json_, label="Importing mail")
-
-
-def parse_options(config: Settings) -> ParseOptions:
-    """How mail is parsed for this config (shared by ``import mail`` and ``sync``)."""
-    from deskterm.connectors.mime import ParseOptions
-
-    return ParseOptions(
-        keep_attachment_data=config.ingest.store_attachments,
-        attachment_max_bytes=config.ingest.attachment_max_bytes,
-        analyze_emotion=config.emotion.enabled,
-        agents=frozenset(config.agent.addresses()),
-    )
+    run_import(ctx, "mail", paths, json_=json_, label="Importing mail", workers=workers)

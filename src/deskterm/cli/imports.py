@@ -1,53 +1,75 @@
 """``deskterm import``: mail files and chat exports into the store.
 
-Every importer goes through :func:`run_import`, which drives the one ingest
-pipeline, shows a progress bar on a TTY and prints the summary (or ``--json``).
+Every importer goes through :func:`run_import`, which calls the ingest service
+(:mod:`deskterm.ingest.service`), shows a progress bar on a TTY and prints the
+summary (or ``--json``).
 The mail and chat commands live in ``import_mail.py`` and ``import_chat.py``.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deskterm.cli.common import JsonOption, emit_json, emit_rows, state
+from deskterm.cli.common import CliError, JsonOption, emit_json, emit_rows, state
 
 if TYPE_CHECKING:
-    from deskterm.connectors.records import Item
     from deskterm.ingest import IngestSummary
+    from deskterm.ingest.service import ChatOptions
 
 app = typer.Typer(help="Import mail files and chat exports.", no_args_is_help=True)
 
 
 def run_import(
     ctx: typer.Context,
-    items: Iterable[Item],
+    kind: str,
+    paths: Sequence[Path],
     *,
-    connector: str,
     json_: bool,
     label: str,
+    workers: int | None = None,
+    chat: ChatOptions | None = None,
 ) -> IngestSummary:
-    """Feed ``items`` through the ingest pipeline and report the result."""
-    from deskterm.ingest import Ingestor
-    from deskterm.ingest.hooks import default_hooks
+    """Import through the ingest service and report the result: the summary, each
+    refused file on stderr, exit 130 when interrupted, 1 when every item failed."""
+    from deskterm.ingest.service import ChatOptions, import_paths
+    from deskterm.ingest.state import IngestError
+    from deskterm.textsafe import clean_line
 
     st = state(ctx)
     store, config = st.store(), st.config()
-    progress = _Progress(label) if sys.stderr.isatty() and not json_ else None
-    ingestor = Ingestor(
-        store, config, hooks=default_hooks(config), progress=progress.update if progress else None
-    )
+    refusals: list[str] = []
+
+    def refused(reason: str) -> None:
+        refusals.append(reason)
+        typer.echo(f"deskterm: {clean_line(reason)}", err=True)
+
+    progress = Progress(label) if sys.stderr.isatty() and not json_ else None
     try:
-        summary = ingestor.run(items, connector=connector)
+        summary = import_paths(
+            store, config, kind, paths, workers=workers, chat=chat or ChatOptions(),
+            progress=progress.update if progress else None, refused=refused,
+        )  # fmt: skip
+    except IngestError as exc:
+        raise CliError(str(exc)) from exc
     finally:
         if progress:
             progress.stop()
     print_summary(summary, json_)
     if summary.interrupted:
         raise typer.Exit(130)
+    if summary.messages_failed and not summary.messages_new + summary.messages_duplicate:
+        if not refusals:
+            typer.echo(
+                f"deskterm: Nothing was imported: all {summary.messages_failed} items failed "
+                "(see: deskterm import failures).",
+                err=True,
+            )
+        raise typer.Exit(1)
     return summary
 
 
@@ -69,7 +91,7 @@ def print_summary(summary: IngestSummary, json_: bool) -> None:
     typer.echo("\n".join(lines))
 
 
-class _Progress:
+class Progress:
     """A Rich progress line counting messages, updated as each batch commits."""
 
     def __init__(self, label: str) -> None:

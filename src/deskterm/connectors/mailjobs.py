@@ -203,12 +203,8 @@ def parse_job(job: MailJob, options: ParseOptions | None = None) -> InboundRecor
         fallback = _file_time(job)
         if fallback is not None:
             record = replace(record, sent_at=fallback[0], date_source=fallback[1])
-    if options.analyze_emotion and record.author.value not in options.agents:
-        from deskterm.emotion import analyzer
-
-        # The subject counts for a new conversation only (as in the ingest hook).
-        subject = "" if record.in_reply_to or record.references else record.subject
-        record.analysis = analyzer().features(record.body, subject)
+    if options.analyze is not None:
+        record.analysis = options.analyze(record)
     return record
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.errors import MessageError
@@ -57,15 +58,15 @@ class MailError(ValueError):
 @dataclass(frozen=True)
 class ParseOptions:
     """What to keep besides the text: attachment bytes, when they will be stored; how
-    much of one message to read at most (see :data:`MAX_MESSAGE_BYTES`); and whether
-    parse workers also analyze the text for emotion cues (of mail not from
-    ``agents``), so the single writer process does not."""
+    much of one message to read at most (see :data:`MAX_MESSAGE_BYTES`); and
+    ``analyze``, a picklable function the parse workers run on each record (the
+    ingest service passes its emotion text features), so the single writer process
+    does not."""
 
     keep_attachment_data: bool = False
     attachment_max_bytes: int = 25 * 1024 * 1024
     max_message_bytes: int = MAX_MESSAGE_BYTES  # read no more of one message
-    analyze_emotion: bool = False
-    agents: frozenset[str] = frozenset()
+    analyze: Callable[[InboundRecord], object | None] | None = None
 
 
 # -- bodies ----------------------------------------------------------------------------

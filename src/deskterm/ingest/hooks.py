@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deskterm.ingest.pipeline import IngestHook
+from deskterm.ingest.state import IngestHook
 from deskterm.settings import Settings
 
 

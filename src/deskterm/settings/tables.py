@@ -270,6 +270,7 @@ class IngestSettings(_Table):
     default_queue: Text = "general"
     store_attachments: Flag = False
     attachment_max_bytes: Count = 25 * _MIB
+    max_message_bytes: Count = 50 * _MIB  # of one mail; past it only the head is read
     archive_max_bytes: Count = 8 * 1024 * _MIB
     archive_member_max_bytes: Count = 2 * 1024 * _MIB
     archive_max_ratio: Count = 200

@@ -8,19 +8,17 @@ messages a second. One :class:`IngestWriter` lives for one batch transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import partial
-from operator import itemgetter
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from deskterm.store import dialect
 from deskterm.store.base import Database
+from deskterm.store.errors import Conflict, StoreError
 from deskterm.store.models import (
     Attachment,
     Customer,
@@ -33,7 +31,17 @@ from deskterm.store.models import (
     TicketLink,
     TicketTag,
 )
-from deskterm.store.types import UTCDateTime, utcnow
+from deskterm.store.ticket_state import (
+    RETAG,
+    STATE_COLUMNS,
+    UPDATE_TICKET,
+    UPDATED,
+    TicketState,
+    state_of,
+    update_params,
+    utc,
+)
+from deskterm.store.types import utcnow
 
 T_TICKET = Ticket.__table__  # type: ignore[attr-defined]
 T_MESSAGE = Message.__table__  # type: ignore[attr-defined]
@@ -42,6 +50,7 @@ T_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
 T_EVENT = Event.__table__  # type: ignore[attr-defined]
 T_TAG = TicketTag.__table__  # type: ignore[attr-defined]
 _CHUNK = 500  # bound parameters per IN list, well under every driver's limit
+_TIER = select(T_CUSTOMER.c.tier).where(T_CUSTOMER.c.id == bindparam("customer"))
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -49,143 +58,8 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]
         yield values[i : i + size]
 
 
-@dataclass
-class TicketState:
-    """What the pipeline knows and changes about one ticket during an import."""
-
-    id: int
-    status: str
-    priority: str
-    queue: str
-    assignee: str | None
-    customer_id: int | None
-    channel: str
-    updated_at: datetime
-    created_at: datetime
-    first_response_at: datetime | None = None
-    reopen_count: int = 0
-    message_count: int = 0
-    emotion: str | None = None
-    emotion_score: float | None = None
-    solved_at: datetime | None = None
-    conversation_key: str | None = None
-    sla_first_response_due: datetime | None = None
-    sla_resolution_due: datetime | None = None
-    sla_next_due: datetime | None = None
-    sla_warn_at: datetime | None = None
-    sla_paused_at: datetime | None = None
-    sla_paused_seconds: float = 0.0
-    add_tags: set[str] = field(default_factory=set)
-    dirty: bool = False
-
-    _COLUMNS = (
-        "id", "status", "priority", "queue", "assignee", "customer_id", "channel",
-        "updated_at", "created_at", "first_response_at", "reopen_count", "message_count",
-        "emotion", "emotion_score", "solved_at", "conversation_key",
-        "sla_first_response_due", "sla_resolution_due", "sla_next_due", "sla_warn_at",
-        "sla_paused_at", "sla_paused_seconds",
-    )  # fmt: skip
-
-
-_STATE_COLUMNS = [T_TICKET.c[name] for name in TicketState._COLUMNS]
-# Columns the pipeline may change on an existing ticket.
-_UPDATED = (
-    "id", "status", "priority", "queue", "assignee", "customer_id", "updated_at",
-    "first_response_at", "reopen_count", "message_count", "emotion", "emotion_score",
-    "solved_at", "sla_first_response_due", "sla_resolution_due", "sla_next_due",
-    "sla_warn_at", "sla_paused_at", "sla_paused_seconds",
-)  # fmt: skip
-
-
-# Built once: a statement built per call spends more time in SQLAlchemy than in SQLite.
-_INSERT_TICKET = insert(T_TICKET).returning(*_STATE_COLUMNS)
-_INSERT_CUSTOMER = insert(T_CUSTOMER).returning(T_CUSTOMER.c.id)
-_INSERT_IDENTITY = insert(T_IDENTITY).returning(T_IDENTITY.c.id)
-_TIER = select(T_CUSTOMER.c.tier).where(T_CUSTOMER.c.id == bindparam("customer"))
-
-
 # A batch at least this big indexes its messages for search in one statement.
 _DEFER_SEARCH_AT = 64
-_MESSAGE_TIMES = frozenset(c.name for c in T_MESSAGE.columns if isinstance(c.type, UTCDateTime))
-_TICKET_TIMES = frozenset(c.name for c in T_TICKET.columns if isinstance(c.type, UTCDateTime))
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
-def _insert_sql(conn: Connection, table: str, columns: Sequence[str]) -> str:
-    quote = conn.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    return f"INSERT INTO {table} ({names}) VALUES ({_marks(len(columns))})"
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """A datetime exactly as :class:`UTCDateTime` stores it on SQLite (naive UTC text
-    with microseconds), so rows written here and through SQLAlchemy sort together."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} given to a UTC column")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
-def _sqlite_value(value: Any) -> Any:
-    return _sqlite_time(value) if isinstance(value, datetime) else value
-
-
-class _RowTuples:
-    """Turns row dicts into tuples for one column list, converting datetimes (a batch
-    shares one ``created_at`` and neighbours often share ``sent_at``: the last
-    conversion per column is reused)."""
-
-    def __init__(self, columns: list[str], times: frozenset[str]) -> None:
-        getter = itemgetter(*columns)
-        self.get = getter if len(columns) > 1 else lambda row: (getter(row),)
-        self.times = [i for i, c in enumerate(columns) if c in times]
-        self._last: dict[int, tuple[Any, str | None]] = {}
-
-    def __call__(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        values = list(self.get(row))
-        last = self._last
-        for i in self.times:
-            value = values[i]
-            seen = last.get(i)
-            if seen is not None and seen[0] is value:
-                values[i] = seen[1]
-            else:
-                values[i] = converted = _sqlite_time(value)
-                last[i] = (value, converted)
-        return tuple(values)
-
-
-def _column_defaults(table: Any) -> list[tuple[str, Callable[[], Any]]]:
-    """(column, value maker) for every column with a Python-side default."""
-    out: list[tuple[str, Callable[[], Any]]] = []
-    for column in table.columns:
-        default = column.default
-        if default is None:
-            continue
-        if default.is_callable:
-            out.append((column.name, partial(default.arg, None)))
-        elif default.is_scalar:
-            out.append((column.name, partial(lambda v: v, default.arg)))
-    return out
-
-
-_DEFAULTS = {t.name: _column_defaults(t) for t in (T_TICKET, T_CUSTOMER, T_IDENTITY)}
-_PREPARED: dict[tuple[str, tuple[str, ...]], tuple[str, _RowTuples]] = {}
-
-
-def _utc(value: Any) -> Any:
-    """Datetimes as the store returns them (aware, UTC); anything else unchanged."""
-    return value.astimezone(UTC) if isinstance(value, datetime) else value
-
-
-def _state(row: Any) -> TicketState:
-    return TicketState(**dict(row._mapping))
 
 
 class IngestWriter:
@@ -193,22 +67,11 @@ class IngestWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        # SQLite: plain DB-API calls with tuples skip SQLAlchemy's per-row parameter
-        # processing, the largest cost of a chat import after SQLite itself.
-        self.raw = conn.dialect.name == "sqlite"
+        self.rows = dialect.RowWriter(conn)
         self._search_since: int | None = None
-        self._cursor: Any = None
-        # SQLite: tickets opened in this batch, written once when it ends (with the
-        # state its messages left them in) instead of inserted and then updated.
+        # Tickets opened in this batch, written once when it ends (with the state its
+        # messages left them in) instead of inserted and then updated.
         self._new_tickets: list[tuple[TicketState, dict[str, Any]]] = []
-        self._last_ticket_id: int | None = None
-
-    @property
-    def cursor(self) -> Any:
-        """SQLite: a DB-API cursor on this batch's connection and transaction."""
-        if self._cursor is None:
-            self._cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        return self._cursor
 
     def finish(self) -> None:
         """Called before the batch commits: write the tickets opened in it, and index
@@ -223,11 +86,6 @@ class IngestWriter:
 
     def existing_source_keys(self, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        if self.raw:
-            for part in _chunks(list(keys)):
-                sql = f"SELECT source_key FROM message WHERE source_key IN ({_marks(len(part))})"
-                found.update(row[0] for row in self.cursor.execute(sql, tuple(part)))
-            return found
         for part in _chunks(list(keys)):
             found.update(
                 self.conn.execute(
@@ -253,38 +111,60 @@ class IngestWriter:
         self, pairs: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], tuple[int, int]]:
         """(kind, value) → (identity id, customer id), following merged customers."""
-        wanted = list(set(pairs))
         out: dict[tuple[str, str], tuple[int, int]] = {}
-        if self.raw:
-            # One kind at a time: SQLite searches the (kind, value) index for
-            # "kind = ? AND value IN (...)" but scans the table for row-value IN lists.
-            by_kind: dict[str, list[str]] = {}
-            for kind, value in wanted:
-                by_kind.setdefault(kind, []).append(value)
-            for kind, values in by_kind.items():
-                for part in _chunks(values):
-                    sql = (
-                        "SELECT value, id, customer_id FROM identity "
-                        f"WHERE kind = ? AND value IN ({_marks(len(part))})"
-                    )
-                    for value, ident, customer in self.cursor.execute(sql, (kind, *part)):
-                        out[(kind, value)] = (ident, customer)
-            return out
-        for part in _chunks(wanted, 250):
-            rows = self.conn.execute(
-                select(
-                    T_IDENTITY.c.kind, T_IDENTITY.c.value, T_IDENTITY.c.id, T_IDENTITY.c.customer_id
-                ).where(tuple_(T_IDENTITY.c.kind, T_IDENTITY.c.value).in_(part))
+        # One kind at a time: SQLite searches the (kind, value) index for
+        # "kind = ? AND value IN (...)" but scans the table for row-value IN lists.
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in set(pairs):
+            by_kind.setdefault(kind, []).append(value)
+        columns = (T_IDENTITY.c.value, T_IDENTITY.c.id, T_IDENTITY.c.customer_id)
+        for kind, values in by_kind.items():
+            for part in _chunks(values):
+                query = select(*columns).where(
+                    T_IDENTITY.c.kind == kind, T_IDENTITY.c.value.in_(part)
+                )
+                for value, ident, customer in self.conn.execute(query):
+                    out[(kind, value)] = (ident, customer)
+        return out
+
+    def versions(self, ids: Iterable[int]) -> dict[int, int]:
+        """Ticket id → version, for tickets not merged away: a state read before is
+        still current when its version is."""
+        out: dict[int, int] = {}
+        for part in _chunks(list(ids)):
+            query = select(T_TICKET.c.id, T_TICKET.c.version).where(
+                T_TICKET.c.id.in_(part), T_TICKET.c.merged_into_id.is_(None)
             )
-            for kind, value, ident, customer in rows:
-                out[(kind, value)] = (ident, customer)
+            out.update((ticket, version) for ticket, version in self.conn.execute(query))
         return out
 
     def tickets(self, ids: Iterable[int]) -> dict[int, TicketState]:
+        """Ticket id → its current state; a merged ticket maps to the ticket it was
+        merged into (following chains), so mail for it lands there."""
         out: dict[int, TicketState] = {}
-        for part in _chunks(list(set(ids))):
-            for row in self.conn.execute(select(*_STATE_COLUMNS).where(T_TICKET.c.id.in_(part))):
-                out[row.id] = _state(row)
+        redirect: dict[int, int] = {}
+        wanted = list(set(ids))
+        seen: set[int] = set()
+        while wanted:
+            seen.update(wanted)
+            for part in _chunks(wanted):
+                query = select(*STATE_COLUMNS, T_TICKET.c.merged_into_id).where(
+                    T_TICKET.c.id.in_(part)
+                )
+                for row in self.conn.execute(query):
+                    if row.merged_into_id is None:
+                        out[row.id] = state_of(row)
+                    else:
+                        redirect[row.id] = row.merged_into_id
+            wanted = [t for t in set(redirect.values()) if t not in seen]
+        for source in redirect:
+            target = source
+            while target in redirect and target != redirect[target]:
+                target = redirect[target]
+                if target == source:
+                    break
+            if target in out:
+                out[source] = out[target]
         return out
 
     def tickets_of_message_ids(self, message_ids: Iterable[str]) -> dict[str, int]:
@@ -352,13 +232,13 @@ class IngestWriter:
     def latest_ticket_for(self, conversation_key: str) -> TicketState | None:
         """The most recently active ticket of a conversation (chat session or subject)."""
         row = self.conn.execute(
-            select(*_STATE_COLUMNS)
+            select(*STATE_COLUMNS)
             .where(T_TICKET.c.conversation_key == conversation_key)
             .where(T_TICKET.c.merged_into_id.is_(None))
             .order_by(T_TICKET.c.updated_at.desc())
             .limit(1)
         ).first()
-        return _state(row) if row else None
+        return state_of(row) if row else None
 
     def latest_tickets_for(self, conversation_keys: Iterable[str]) -> dict[str, TicketState]:
         """:meth:`latest_ticket_for` of many conversations in one query per chunk."""
@@ -366,7 +246,7 @@ class IngestWriter:
         for part in _chunks(list(set(conversation_keys))):
             newest = (
                 select(
-                    *_STATE_COLUMNS,
+                    *STATE_COLUMNS,
                     func.row_number()
                     .over(
                         partition_by=T_TICKET.c.conversation_key,
@@ -383,7 +263,7 @@ class IngestWriter:
                 select(*(newest.c[name] for name in names)).where(newest.c.rank == 1)
             )
             for row in rows:
-                state = _state(row)
+                state = state_of(row)
                 if state.conversation_key is not None:
                     out[state.conversation_key] = state
         return out
@@ -400,9 +280,7 @@ class IngestWriter:
             "name": name, "organization": organization, "tier": "standard", "tags": "",
             "notes": "", "created_at": at, "updated_at": at,
         }  # fmt: skip
-        if self.raw:
-            return self._insert_raw(T_CUSTOMER, values)[0]
-        return int(self.conn.execute(_INSERT_CUSTOMER, values).scalar_one())
+        return self.rows.insert_id(T_CUSTOMER, values)
 
     def add_identity(self, customer_id: int, kind: str, value: str, display: str) -> int:
         domain = value.rpartition("@")[2] if kind == "email" and "@" in value else None
@@ -410,48 +288,27 @@ class IngestWriter:
             "customer_id": customer_id, "kind": kind, "value": value, "domain": domain,
             "display": display, "created_at": utcnow(),
         }  # fmt: skip
-        if self.raw:
-            return self._insert_raw(T_IDENTITY, values)[0]
-        return int(self.conn.execute(_INSERT_IDENTITY, values).scalar_one())
+        return self.rows.insert_id(T_IDENTITY, values)
 
     def create_ticket(self, values: dict[str, Any]) -> TicketState:
-        values = {"version": 1, "reopen_count": 0, "message_count": 0, **values}
-        if self.raw:
-            return self._reserve_ticket(values)
-        row = self.conn.execute(_INSERT_TICKET, values).first()
-        assert row is not None
-        return _state(row)
-
-    def _reserve_ticket(self, values: dict[str, Any]) -> TicketState:
-        """SQLite: a new ticket's id and state now, its row when the batch is written.
-
-        The batch holds the write lock (``BEGIN IMMEDIATE``), so the next ids are this
-        transaction's to give. The rows are written before anything that points at
-        them: the batch's messages, a link, the end of the batch.
-        """
-        cursor = self.cursor
-        if self._last_ticket_id is None:
-            self._last_ticket_id = int(
-                cursor.execute("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0]
-            )
-        self._last_ticket_id += 1
-        row = dict(values, id=self._last_ticket_id)
-        for name, default in _DEFAULTS["ticket"]:
-            if name not in row:
-                row[name] = default()
-        state = TicketState(**{name: _utc(row.get(name)) for name in TicketState._COLUMNS})
+        """A new ticket's id and state now, its row when the batch is written: before
+        anything that points at it (the batch's messages, a link, the batch's end)."""
+        row = {"version": 1, "reopen_count": 0, "message_count": 0, **values}
+        row = self.rows.complete(T_TICKET, row) | {"id": self.rows.reserve_id(T_TICKET)}
+        state = TicketState(**{name: utc(row.get(name)) for name in TicketState._COLUMNS})
+        state.rebase()
         self._new_tickets.append((state, row))
         return state
 
     def _flush_new_tickets(self) -> None:
         """Insert the tickets reserved in this batch, as they are now (no longer dirty:
-        a later change is written back like any other)."""
+        a later change is written like any other)."""
         if not self._new_tickets:
             return
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         tags: list[dict[str, Any]] = []
         for state, row in self._new_tickets:
-            for name in _UPDATED:
+            for name in UPDATED:
                 row[name] = getattr(state, name)
             tags.extend(
                 {"ticket_id": state.id, "tag": t, "updated_at": state.updated_at}
@@ -459,37 +316,13 @@ class IngestWriter:
             )
             state.add_tags = set()
             state.dirty = False
+            state.rebase()
             groups.setdefault(tuple(row), []).append(row)
-        for columns, rows in groups.items():
-            convert = _RowTuples(list(columns), _TICKET_TIMES)
-            self.cursor.executemany(
-                _insert_sql(self.conn, "ticket", columns), [convert(r) for r in rows]
-            )
+        for rows in groups.values():
+            self.rows.insert_many(T_TICKET, rows)
         self._new_tickets.clear()
         if tags:
             self.conn.execute(self._insert_ignore(T_TAG), tags)
-
-    def _insert_raw(self, table: Any, values: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """SQLite: insert one row with the table's Python-side defaults filled in, as
-        SQLAlchemy would; (new id, the row as written). A tenth of the cost of a Core
-        statement, which matters when an import opens thousands of tickets."""
-        row = dict(values)
-        for name, default in _DEFAULTS[table.name]:
-            if name not in row:
-                row[name] = default()
-        columns = tuple(row)
-        key = (table.name, columns)
-        prepared = _PREPARED.get(key)
-        if prepared is None:
-            times = frozenset(c.name for c in table.columns if isinstance(c.type, UTCDateTime))
-            prepared = _PREPARED[key] = (
-                _insert_sql(self.conn, table.name, columns),
-                _RowTuples(list(columns), times),
-            )
-        sql, convert = prepared
-        cursor = self.cursor
-        cursor.execute(sql, convert(row))
-        return int(cursor.lastrowid), row
 
     def insert_messages(
         self, rows: list[dict[str, Any]], need_ids: Iterable[str] = ()
@@ -498,26 +331,18 @@ class IngestWriter:
         (messages with attachments)."""
         if not rows:
             return {}
-        if not self.raw:
-            self.conn.execute(insert(T_MESSAGE), rows)
-        else:
-            self._flush_new_tickets()
-            if len(rows) >= _DEFER_SEARCH_AT and self._search_since is None:
-                self._search_since = dialect.defer_search_index(self.conn)
-            columns = list(rows[0])
-            convert = _RowTuples(columns, _MESSAGE_TIMES)
-            self.conn.exec_driver_sql(
-                _insert_sql(self.conn, "message", columns), [convert(row) for row in rows]
-            )
-        keyed = list(need_ids)
+        self._flush_new_tickets()
+        if len(rows) >= _DEFER_SEARCH_AT and self._search_since is None:
+            self._search_since = dialect.defer_search_index(self.conn)
+        self.rows.insert_many(T_MESSAGE, rows)
         ids: dict[str, int] = {}
-        for part in _chunks(keyed):
-            rows_ = self.conn.execute(
+        for part in _chunks(list(need_ids)):
+            found = self.conn.execute(
                 select(T_MESSAGE.c.source_key, T_MESSAGE.c.id).where(
                     T_MESSAGE.c.source_key.in_(part)
                 )
             )
-            ids.update((key, mid) for key, mid in rows_)
+            ids.update((key, mid) for key, mid in found)
         return ids
 
     def insert_attachments(self, rows: list[dict[str, Any]]) -> None:
@@ -525,64 +350,31 @@ class IngestWriter:
             self.conn.execute(insert(Attachment.__table__), rows)  # type: ignore[attr-defined]
 
     def update_tickets(self, states: Iterable[TicketState]) -> None:
-        """Write back every changed ticket (and its tags) in a few ``executemany`` calls."""
+        """Write every changed ticket (and its tags) with two ``executemany`` calls:
+        changes relative to what was read (see ``ticket_state.GROUPS``), never a whole copy."""
         self._flush_new_tickets()
         rows = []
         tags: list[dict[str, Any]] = []
+        written = []
         for s in states:
             if s.dirty:
-                rows.append({f"p_{name}": getattr(s, name) for name in _UPDATED})
+                rows.append(update_params(s))
+                written.append(s)
             tags.extend(
                 {"ticket_id": s.id, "tag": t, "updated_at": s.updated_at} for t in s.add_tags
             )
             s.add_tags = set()
             s.dirty = False
-        if not rows:
-            if tags:
-                self.conn.execute(self._insert_ignore(T_TAG), tags)
-            return
-        if self.raw:
-            self._update_tickets_sqlite(rows, tags)
-            return
-        self.conn.execute(
-            update(T_TICKET)
-            .where(T_TICKET.c.id == bindparam("p_id"))
-            .values(
-                {name: bindparam(f"p_{name}") for name in _UPDATED if name != "id"}
-                | {"version": T_TICKET.c.version + 1}
-            ),
-            rows,
-        )
-        self.conn.execute(
-            update(T_TAG)
-            .where(T_TAG.c.ticket_id == bindparam("p_id"))
-            .values(updated_at=bindparam("p_updated_at")),
-            [{"p_id": r["p_id"], "p_updated_at": r["p_updated_at"]} for r in rows],
-        )
         if tags:
             self.conn.execute(self._insert_ignore(T_TAG), tags)
-
-    def _update_tickets_sqlite(
-        self, rows: list[dict[str, Any]], tags: list[dict[str, Any]]
-    ) -> None:
-        names = [name for name in _UPDATED if name != "id"]
-        quote = self.conn.dialect.identifier_preparer.quote
-        assignments = ", ".join(f"{quote(name)} = ?" for name in names)
-        self.conn.exec_driver_sql(
-            f"UPDATE ticket SET {assignments}, version = version + 1 WHERE id = ?",
-            [(*(_sqlite_value(r[f"p_{name}"]) for name in names), r["p_id"]) for r in rows],
-        )
-        self.conn.exec_driver_sql(
-            "UPDATE ticket_tag SET updated_at = ? WHERE ticket_id = ?",
-            [(_sqlite_time(r["p_updated_at"]), r["p_id"]) for r in rows],
-        )
-        if tags:
-            self.conn.execute(self._insert_ignore(T_TAG), tags)
+        if rows:
+            self.rows.execute_many(UPDATE_TICKET, rows)
+            self.rows.execute_many(RETAG, [{"n_id": r["n_id"]} for r in rows])
+            for s in written:
+                s.written()
 
     def _insert_ignore(self, table: Any) -> Any:
-        if self.conn.dialect.name == "sqlite":
-            return sqlite.insert(table).on_conflict_do_nothing()
-        return postgresql.insert(table).on_conflict_do_nothing()
+        return dialect.upsert(self.conn, table).on_conflict_do_nothing()
 
     def link(self, ticket_id: int, other_id: int, kind: str) -> None:
         self._flush_new_tickets()
@@ -609,14 +401,7 @@ class IngestWriter:
             }
             for e in events
         ]
-        if self.raw:
-            columns = list(rows[0])
-            convert = _RowTuples(columns, frozenset({"at"}))
-            self.cursor.executemany(
-                _insert_sql(self.conn, "event", columns), [convert(r) for r in rows]
-            )
-            return
-        self.conn.execute(insert(T_EVENT), rows)
+        self.rows.insert_many(T_EVENT, rows)
 
     def record_failures(self, connector: str, failures: Iterable[tuple[str, str, str]]) -> None:
         """Record (source, position, reason); a failure seen again is updated, not doubled."""
@@ -627,7 +412,7 @@ class IngestWriter:
         if not rows:
             return
         table = ImportFailure.__table__  # type: ignore[attr-defined]
-        ins = (sqlite if self.conn.dialect.name == "sqlite" else postgresql).insert(table)
+        ins = dialect.upsert(self.conn, table)
         self.conn.execute(
             ins.on_conflict_do_update(
                 index_elements=["connector", "source", "position"],
@@ -648,7 +433,7 @@ class IngestWriter:
 
     def save_sync_state(self, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
         table = SyncState.__table__  # type: ignore[attr-defined]
-        ins = (sqlite if self.conn.dialect.name == "sqlite" else postgresql).insert(table)
+        ins = dialect.upsert(self.conn, table)
         values = {
             "account": account, "folder": folder, "uidvalidity": uidvalidity,
             "last_uid": last_uid, "last_sync": utcnow(),
@@ -669,11 +454,20 @@ class IngestOps:
 
     @contextmanager
     def ingest_unit(self) -> Iterator[IngestWriter]:
-        """One batch transaction: everything written in it commits together or not at all."""
-        with self.db.write_connection() as conn:
-            writer = IngestWriter(conn)
-            yield writer
-            writer.finish()
+        """One batch transaction: everything written in it commits together or not at all.
+
+        A unique key another writer committed first (two imports of the same mail)
+        raises :class:`Conflict`: replaying the batch then finds those rows stored.
+        """
+        try:
+            with self.db.write_connection() as conn:
+                writer = IngestWriter(conn)
+                yield writer
+                writer.finish()
+        except StoreError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise Conflict(str(exc)) from exc
+            raise
 
     def known_source_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of these source keys are stored: lets a connector skip parsing what a

@@ -312,3 +312,12 @@ class Article(SQLModel, table=True):
     body: str = Field(default="", sa_type=Text)
     content_hash: str = Field(default="")
     indexed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Lease(SQLModel, table=True):
+    """A named job one process holds until ``expires_at`` (e.g. syncing one account):
+    another process sees who holds it and waits, or takes it over once it lapsed."""
+
+    name: str = Field(primary_key=True)
+    holder: str = Field(default="")
+    expires_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

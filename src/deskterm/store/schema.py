@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from deskterm.store.errors import StoreError
 
-HEAD = "0005_kb"
+HEAD = "0006_ingest"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -4,10 +4,11 @@
 ticket), ``store.queue`` (pages, counts, search), ``store.customers``,
 ``store.replies`` (replies and drafts), ``store.workflow`` (merges, escalation,
 links, triage results), ``store.sla``, ``store.ingest`` (the pipeline's batched
-writes), ``store.agents``, ``store.presence`` (who has which ticket open),
-``store.kb`` (knowledge-base articles, similar solved tickets), ``store.metrics``
-(the report), ``store.satisfaction`` (CSAT/CES/NPS), ``store.portable`` (export,
-backup) and ``store.bulk`` (fast generated loads) all share one
+writes), ``store.leases`` (one sync per account), ``store.checks`` (``db check``),
+``store.agents``, ``store.presence`` (who has which ticket open), ``store.kb``
+(knowledge-base articles, similar solved tickets), ``store.metrics`` (the report),
+``store.satisfaction`` (CSAT/CES/NPS), ``store.portable`` (export, backup) and
+``store.bulk`` (fast generated loads) all share one
 :class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
@@ -18,11 +19,13 @@ import os
 from deskterm.store.agents import Agents
 from deskterm.store.base import Database
 from deskterm.store.bulk import BulkLoad
+from deskterm.store.checks import Checks
 from deskterm.store.claims import Claims
 from deskterm.store.customers import Customers
 from deskterm.store.dialect import ChangeWatch
 from deskterm.store.ingest_ops import IngestOps
 from deskterm.store.kb import KnowledgeBase
+from deskterm.store.leases import Leases
 from deskterm.store.metrics import Metrics
 from deskterm.store.portable import PortableStore
 from deskterm.store.presence import Presence
@@ -51,6 +54,8 @@ class Store:
         self.ingest = IngestOps(db)
         self.agents = Agents(db)
         self.presence = Presence(db)
+        self.leases = Leases(db)
+        self.checks = Checks(db)
         self.portable = PortableStore(db)
         self.bulk = BulkLoad(db)
         self.kb = KnowledgeBase(db)
