@@ -5,7 +5,8 @@ ticket), ``store.queue`` (pages, counts, search), ``store.customers``,
 ``store.replies`` (replies and drafts), ``store.workflow`` (merges, escalation,
 links, triage results), ``store.sla``, ``store.ingest`` (the pipeline's batched
 writes), ``store.agents``, ``store.presence`` (who has which ticket open),
-``store.portable`` (export, backup) and ``store.bulk`` (fast generated loads) all
+``store.portable`` (export, backup), ``store.bulk`` (fast generated loads),
+``store.bulk_ops`` (changes to many tickets) and ``store.undo`` all
 share one :class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
@@ -16,6 +17,7 @@ import os
 from deskterm.store.agents import Agents
 from deskterm.store.base import Database
 from deskterm.store.bulk import BulkLoad
+from deskterm.store.bulk_ops import BulkOps
 from deskterm.store.claims import Claims
 from deskterm.store.customers import Customers
 from deskterm.store.dialect import ChangeWatch
@@ -27,6 +29,7 @@ from deskterm.store.replies import Replies
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.sla_ops import SlaOps
 from deskterm.store.tickets import TicketServices
+from deskterm.store.undo import UndoOps
 from deskterm.store.workflow import WorkflowOps
 
 
@@ -48,6 +51,8 @@ class Store:
         self.presence = Presence(db)
         self.portable = PortableStore(db)
         self.bulk = BulkLoad(db)
+        self.bulk_ops = BulkOps(db, clock, self.queue)
+        self.undo = UndoOps(db, clock)
 
     @classmethod
     def open(cls, target: str | os.PathLike[str] | None = None, *, upgrade: bool = True) -> Store:
