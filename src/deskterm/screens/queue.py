@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from deskterm.query import QueryError, TicketFilter, parse_query
-from deskterm.screens.base import DeskNode
+from deskterm.screens.marking import MARK_BINDINGS, MarkActions
 from deskterm.screens.ticket_table import TicketTable
 from deskterm.screens.views import VIEW_LABELS, View, ViewBar, saved_views
 from deskterm.screens.widgets import KeyBar, TitleBar
@@ -21,7 +21,7 @@ from deskterm.screens.widgets import KeyBar, TitleBar
 REREAD_SECONDS = 60.0  # seconds between re-reads of the queue while it is shown
 
 
-class QueueScreen(DeskNode, Screen[None]):
+class QueueScreen(MarkActions, Screen[None]):
     """Tickets newest activity first; the first screen of the console."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -36,6 +36,7 @@ class QueueScreen(DeskNode, Screen[None]):
         Binding("c", "customer", "Customer of this ticket", show=False),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("q", "app.quit", "Quit"),
+        *MARK_BINDINGS,
     ]
 
     def __init__(self) -> None:
@@ -65,6 +66,7 @@ class QueueScreen(DeskNode, Screen[None]):
 
     def on_mount(self) -> None:
         self._serial = self.desk.change_serial
+        self.setup_marks()
         if not self.desk.agent_configured:
             self.view = self.views[2]  # "Open": nobody's "My open" to show
             self.query_one(ViewBar).set_active(self.view.key)
@@ -98,6 +100,7 @@ class QueueScreen(DeskNode, Screen[None]):
         return base.merged(self.typed) if not self.typed.is_empty() else base
 
     def _show(self) -> None:
+        self.clear_query_marks()
         self.match_count, self.counting = None, False
         self.table.show(self.effective)
         self.table.focus()
@@ -120,6 +123,8 @@ class QueueScreen(DeskNode, Screen[None]):
             parts.append("no tickets here · 6 shows all tickets")
         if self.counting:
             parts.append("counting…")
+        if marked := self.mark_text():
+            parts.append(marked)
         if message:
             parts.append(message)
         self.query_one("#queue-status", Static).update(Content(" · ".join(parts)))
@@ -208,6 +213,13 @@ class QueueScreen(DeskNode, Screen[None]):
             self._serial = self.desk.change_serial
             self._views_stale = True
             self.table.reload()
+
+    def after_bulk(self) -> None:
+        """Tickets changed: re-read the rows and the view counts."""
+        self.desk.change_serial += 1
+        self._serial = self.desk.change_serial
+        self.action_refresh()
+        self._status()
 
     def action_refresh(self) -> None:
         self._views_stale = True
