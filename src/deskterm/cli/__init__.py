@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli import (
+    bulk,
     customers,
     db,
     demo,
@@ -47,6 +48,7 @@ app.command("sync")(sync.sync)
 app.add_typer(macros.app, name="macros")
 app.add_typer(sla.app, name="sla")
 app.add_typer(customers.app, name="customers")
+app.command("undo")(bulk.undo)
 
 
 @app.callback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,7 +19,8 @@ from deskterm.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from deskterm.store import TicketDetail
+    from deskterm.query import TicketFilter
+    from deskterm.store import Store, TicketDetail
 
 app = typer.Typer(help="List, show and change tickets.", no_args_is_help=True)
 
@@ -63,7 +65,12 @@ def list_tickets(
         str | None,
         typer.Option("--query", "-q", help='Query language: status:open from:acme.com "words".'),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many tickets.")] = 50,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many tickets (50; all with --ids).")
+    ] = None,
+    ids: Annotated[
+        bool, typer.Option("--ids", help="Only the numbers, one a line (for pipes).")
+    ] = False,
     json_: Annotated[bool, JsonOption] = False,
     csv_: Annotated[bool, CsvOption] = False,
 ) -> None:
@@ -95,6 +102,10 @@ def list_tickets(
     )
     store = state(ctx).store()
     wanted = options.merged(typed)
+    if ids:
+        print_ids(store, wanted, limit)
+        return
+    limit = limit or 50
     rows: list[dict[str, object]] = []
     seen: set[int] = set()
     cursor = None
@@ -113,6 +124,23 @@ def list_tickets(
             break
         cursor = page.next
     emit_rows(rows, LIST_COLUMNS, fmt, title=f"{len(rows)} tickets")
+
+
+def print_ids(store: Store, wanted: TicketFilter, limit: int | None) -> None:
+    """Numbers one a line, page by page, so a pipe starts at once."""
+    cursor, printed, seen = None, 0, set()
+    out = sys.stdout
+    while limit is None or printed < limit:
+        page = store.queue.list_tickets(wanted, after=cursor, limit=1000)
+        for row in page.rows:
+            if row.number not in seen and (limit is None or printed < limit):
+                seen.add(row.number)
+                out.write(f"{row.number}\n")
+                printed += 1
+        if page.next is None or not page.rows:
+            break
+        cursor = page.next
+    out.flush()
 
 
 @app.command("show")
