@@ -107,3 +107,27 @@ def _check(key: str, values: list[str], allowed: tuple[str, ...]) -> None:
     for value in values:
         if value.lower() not in allowed:
             raise QueryError(f"{key}:{value} is not one of {', '.join(allowed)}")
+
+
+def format_query(f: TicketFilter) -> str:
+    """The query-language text of a filter (``parse_query(format_query(f)) == f``), so
+    a filter built in the console can be saved as a named view."""
+
+    def value(v: str) -> str:
+        return f'"{v}"' if " " in v or "," in v else v
+
+    parts = [
+        f"{key}:{','.join(value(v) for v in values)}"
+        for key, values in (
+            ("status", f.status),
+            ("priority", f.priority),
+            ("queue", f.queue),
+            ("assignee", f.assignee),
+            ("tag", f.tags),
+            ("from", f.customer),
+            ("channel", f.channel),
+            ("sla", (f.sla,) if f.sla else ()),
+        )
+        if values
+    ]
+    return " ".join([*parts, f.text] if f.text else parts)

@@ -24,6 +24,7 @@ from deskterm.cli import (
     sync,
     tickets,
     triage,
+    views,
 )
 from deskterm.cli.common import DesktermGroup, State
 
@@ -49,6 +50,7 @@ app.add_typer(macros.app, name="macros")
 app.add_typer(sla.app, name="sla")
 app.add_typer(customers.app, name="customers")
 app.command("undo")(bulk.undo)
+app.add_typer(views.app, name="views")
 
 
 @app.callback()

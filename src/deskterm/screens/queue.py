@@ -12,10 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from deskterm.query import QueryError, TicketFilter, parse_query
+from deskterm.query import QueryError, TicketFilter, format_query, parse_query
 from deskterm.screens.marking import MARK_BINDINGS, MarkActions
+from deskterm.screens.prompt import PromptScreen
 from deskterm.screens.ticket_table import TicketTable
-from deskterm.screens.views import VIEW_LABELS, View, ViewBar, saved_views
+from deskterm.screens.views import VIEW_LABELS, View, ViewBar, saved_view_list, saved_views
 from deskterm.screens.widgets import KeyBar, TitleBar
 
 REREAD_SECONDS = 60.0  # seconds between re-reads of the queue while it is shown
@@ -33,6 +34,11 @@ class QueueScreen(MarkActions, Screen[None]):
             for n, label in enumerate(VIEW_LABELS, 1)
             if n > 1
         ),
+        *(
+            Binding(k, f"view({i})", "Views: saved", show=False)
+            for i, k in ((7, "8"), (8, "9"), (9, "0"))
+        ),
+        Binding("S", "save_view", "Save filter as a view", show=False),
         Binding("c", "customer", "Customer of this ticket", show=False),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("q", "app.quit", "Quit"),
@@ -78,6 +84,7 @@ class QueueScreen(MarkActions, Screen[None]):
                 timeout=10,
             )
         self._show()
+        self._load_saved_views()
         self.set_interval(REREAD_SECONDS, self.reread)
 
     def reread(self) -> None:
@@ -156,7 +163,8 @@ class QueueScreen(MarkActions, Screen[None]):
         store, worker = self.desk.store, get_current_worker()
         counts: dict[str, int] = {}
         for view in views:
-            counts[view.key] = store.queue.count_tickets(view.filter)
+            if not view.filter.text:  # words are not counted (see count_tickets)
+                counts[view.key] = store.queue.count_tickets(view.filter)
             if worker.is_cancelled:
                 return
         self.app.call_from_thread(self.query_one(ViewBar).set_counts, counts)
@@ -169,7 +177,10 @@ class QueueScreen(MarkActions, Screen[None]):
     # -- actions ---------------------------------------------------------------------
 
     def action_view(self, index: int) -> None:
-        """Switch to saved view ``index`` (keys 1–7)."""
+        """Switch to view ``index`` (keys 1–7 built in, 8, 9 and 0 saved)."""
+        if index >= len(self.views):
+            self.notify("No view on that key yet: S saves the current filter as one.")
+            return
         self.view = self.views[index]
         self.query_one(ViewBar).set_active(self.view.key)
         self._show()
@@ -203,6 +214,47 @@ class QueueScreen(MarkActions, Screen[None]):
         self.typed, self.typed_text = typed, text
         event.input.set_class(bool(text), "-shown")
         self._show()
+
+    # -- saved views -------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="saved-views", exit_on_error=False)
+    def _load_saved_views(self, select: str | None = None) -> None:
+        saved = self.desk.store.views.list()
+        self.app.call_from_thread(self._set_saved_views, saved_view_list(saved), select)
+
+    def _set_saved_views(self, saved: tuple[View, ...], select: str | None) -> None:
+        builtin = tuple(v for v in self.views if not v.key.startswith("saved:"))
+        self.views = builtin + saved
+        self.query_one(ViewBar).set_views(self.views)
+        self._views_stale = True
+        if select is not None:
+            self.action_view(next(i for i, v in enumerate(self.views) if v.label == select))
+
+    def action_save_view(self) -> None:
+        """Save the view and filter shown as a named view (S)."""
+        query = format_query(self.effective)
+        self.app.push_screen(
+            PromptScreen(f"Save {query or 'all tickets'} as the view", "", placeholder="VIP open"),
+            lambda name: self._name_chosen(name, query),
+        )
+
+    def _name_chosen(self, name: str | None, query: str) -> None:
+        if name:
+            self._save_view(name, query)
+
+    @work(thread=True, exclusive=True, group="saved-views", exit_on_error=False)
+    def _save_view(self, name: str, query: str) -> None:
+        view = self.desk.store.views.add(name, query, self.desk.config.agent.name)
+        self.app.call_from_thread(self._saved, view.name)
+
+    def _saved(self, name: str) -> None:
+        """The saved view holds the typed filter now: show it without the filter bar."""
+        self.typed, self.typed_text = TicketFilter(), ""
+        bar = self.query_one("#filter", Input)
+        bar.value = ""
+        bar.remove_class("-shown")
+        self.notify(f"Saved the view {name!r}.", markup=False)
+        self._load_saved_views(name)
 
     def presence_changed(self) -> None:
         self.table.presence_changed()

@@ -6,7 +6,8 @@ ticket), ``store.queue`` (pages, counts, search), ``store.customers``,
 links, triage results), ``store.sla``, ``store.ingest`` (the pipeline's batched
 writes), ``store.agents``, ``store.presence`` (who has which ticket open),
 ``store.portable`` (export, backup), ``store.bulk`` (fast generated loads),
-``store.bulk_ops`` (changes to many tickets) and ``store.undo`` all
+``store.bulk_ops`` (changes to many tickets), ``store.undo`` and ``store.views``
+(saved views) all
 share one :class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
@@ -30,6 +31,7 @@ from deskterm.store.sla_clock import SlaClock
 from deskterm.store.sla_ops import SlaOps
 from deskterm.store.tickets import TicketServices
 from deskterm.store.undo import UndoOps
+from deskterm.store.views import SavedViews
 from deskterm.store.workflow import WorkflowOps
 
 
@@ -53,6 +55,7 @@ class Store:
         self.bulk = BulkLoad(db)
         self.bulk_ops = BulkOps(db, clock, self.queue)
         self.undo = UndoOps(db, clock)
+        self.views = SavedViews(db)
 
     @classmethod
     def open(cls, target: str | os.PathLike[str] | None = None, *, upgrade: bool = True) -> Store:
