@@ -62,6 +62,7 @@ class State:
             from deskterm.store import Store
 
             self._store = Store.open(self.db)
+            self._store.snooze.wake()  # reminders come due whatever command runs
         return self._store
 
     def config(self) -> Config:

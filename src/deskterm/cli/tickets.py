@@ -169,6 +169,10 @@ def set_fields(
     queue: Annotated[str | None, typer.Option(help="Move to this queue.")] = None,
     assignee: Annotated[str | None, typer.Option(help="Assign to an agent; '' unassigns.")] = None,
     tags: Annotated[str | None, typer.Option(help="Replace the tags: comma-separated.")] = None,
+    snooze: Annotated[
+        str | None,
+        typer.Option(help="Pending until then, back to open after: 'tomorrow 9:00', 'in 3d'."),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Solve even with HEARD steps open (policy warn).")
     ] = False,
@@ -193,6 +197,18 @@ def set_fields(
         if verdict is Verdict.CONFIRM and not force:
             fail(f"Ticket #{number} has HEARD steps open ({describe_open(detail.heard)}); "
                  "add --force to solve anyway.")  # fmt: skip
+    if snooze is not None:
+        if status is not None:
+            fail("--snooze sets the status to pending; leave out --status.")
+        from deskterm.snooze import WhenError, parse_when
+        from deskterm.store.types import utcnow
+
+        try:
+            until = parse_when(snooze, utcnow())
+        except WhenError as exc:
+            fail(str(exc))
+        store.snooze.snooze(number, until, actor, expected_version=expect_version)
+        expect_version = None  # checked by the snooze, in its own transaction
     store.tickets.update(
         number,
         actor,
@@ -300,4 +316,4 @@ def _print_state(detail: TicketDetail, json_: bool) -> None:
     )
 
 
-from deskterm.cli import ticket_ops  # noqa: E402, F401  (registers merge, escalate, link)
+from deskterm.cli import reminders, ticket_ops  # noqa: E402, F401  (merge, …, wake, due)

@@ -42,6 +42,7 @@ MARK_BINDINGS = [
     Binding("m", "bulk_queue", "Queue", show=False),
     Binding("t", "bulk_tags", "Tags (+add -remove)", show=False),
     Binding("x", "bulk_close", "Close", show=False),
+    Binding("z", "snooze", "Snooze until…", show=False),
     Binding("u,ctrl+z", "undo", "Undo", key_display="u"),
 ]
 
@@ -263,6 +264,52 @@ class MarkActions(DeskNode, _Base):
             selection, changes, self.desk.config.agent.name, progress=progress
         )
         self.app.call_from_thread(self._bulk_done, result, True)
+
+    def action_snooze(self) -> None:
+        """Pending until a time ("tomorrow 9:00", "in 3d", "mon"); back to open then."""
+        row = self.table.current
+        if row is None:
+            return
+        self.app.push_screen(
+            PromptScreen(f"Snooze #{row.number} until", "", placeholder="tomorrow 9:00"),
+            lambda when: self._when_chosen(row.number, row.version, when),
+        )
+
+    def _when_chosen(self, number: int, version: int, when: str | None) -> None:
+        if when:
+            self._snooze(number, version, when)
+
+    @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
+    def _snooze(self, number: int, version: int, phrase: str) -> None:
+        from deskterm.snooze import WhenError, parse_when
+
+        try:
+            until = parse_when(phrase, self.desk.clock())
+        except WhenError as exc:
+            self.app.call_from_thread(
+                self.notify, str(exc), title="Snooze", severity="error", markup=False
+            )
+            return
+        self.desk.store.snooze.snooze(number, until, self.desk.config.agent.name, version)
+        local = until.astimezone()
+        self.app.call_from_thread(self._snoozed, f"Snoozed #{number} until {local:%a %d %b %H:%M}.")
+
+    def _snoozed(self, message: str) -> None:
+        self.notify(message, markup=False)
+        self.after_bulk()
+
+    @work(thread=True, exclusive=True, group="wake", exit_on_error=False)
+    def wake_due(self) -> None:
+        """Reopen snoozed tickets whose time has come (on start and every re-read)."""
+        numbers = self.desk.store.snooze.wake(self.desk.clock())
+        if numbers:
+            named = ", ".join(f"#{n}" for n in numbers[:SHOWN_CONFLICTS])
+            more = (
+                f" and {len(numbers) - SHOWN_CONFLICTS} more"
+                if len(numbers) > SHOWN_CONFLICTS
+                else ""
+            )
+            self.app.call_from_thread(self._snoozed, f"Back from snooze: {named}{more}.")
 
     def action_undo(self) -> None:
         self._undo()

@@ -85,6 +85,7 @@ class QueueScreen(MarkActions, Screen[None]):
             )
         self._show()
         self._load_saved_views()
+        self.wake_due()
         self.set_interval(REREAD_SECONDS, self.reread)
 
     def reread(self) -> None:
@@ -95,6 +96,7 @@ class QueueScreen(MarkActions, Screen[None]):
             return
         self._views_stale = True
         self.table.reload()
+        self.wake_due()
 
     @property
     def table(self) -> TicketTable:

@@ -7,7 +7,7 @@ links, triage results), ``store.sla``, ``store.ingest`` (the pipeline's batched
 writes), ``store.agents``, ``store.presence`` (who has which ticket open),
 ``store.portable`` (export, backup), ``store.bulk`` (fast generated loads),
 ``store.bulk_ops`` (changes to many tickets), ``store.undo`` and ``store.views``
-(saved views) all
+(saved views) and ``store.snooze`` (reminders) all
 share one :class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
@@ -29,6 +29,7 @@ from deskterm.store.queue import QueueQueries
 from deskterm.store.replies import Replies
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.sla_ops import SlaOps
+from deskterm.store.snooze_ops import SnoozeOps
 from deskterm.store.tickets import TicketServices
 from deskterm.store.undo import UndoOps
 from deskterm.store.views import SavedViews
@@ -56,6 +57,7 @@ class Store:
         self.bulk_ops = BulkOps(db, clock, self.queue)
         self.undo = UndoOps(db, clock)
         self.views = SavedViews(db)
+        self.snooze = SnoozeOps(db, clock, self.bulk_ops)
 
     @classmethod
     def open(cls, target: str | os.PathLike[str] | None = None, *, upgrade: bool = True) -> Store:

@@ -145,6 +145,8 @@ class UndoOps:
                 E.c.action_id == uid, E.c.kind == kind, E.c.new.is_not_distinct_from(value)
             )
             values: dict[str, Any] = {kind: value}
+            if kind == "status" and value != "pending":
+                values["remind_at"] = None  # a snooze ends with its pending status
             if kind == "status" and value not in ("solved", "closed"):
                 values |= {"solved_at": None, "closed_at": None}
             elif kind == "status" and value == "solved":
