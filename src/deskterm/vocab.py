@@ -6,7 +6,7 @@ STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
 PRIORITIES = ("low", "normal", "high", "urgent")
 DIRECTIONS = ("inbound", "outbound", "note")
-CHANNELS = ("email", "whatsapp", "slack", "telegram", "discord", "chat")
+CHANNELS = ("email", "whatsapp", "slack", "telegram", "discord", "chat", "phone", "in_person")
 HEARD_STEPS = ("H", "E", "A", "R", "D")
 HEARD_NAMES = {
     "H": "Hear",

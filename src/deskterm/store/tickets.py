@@ -414,6 +414,13 @@ class TicketServices:
                 ).all()
             )
 
+    def ticket_of_message(self, source_key: str) -> int | None:
+        """The ticket holding the message stored under ``source_key`` (if any)."""
+        with self.db.read() as session:
+            return session.exec(
+                select(Message.ticket_id).where(Message.source_key == source_key)
+            ).first()
+
     def ticket_count(self) -> int:
         with self.db.read() as session:
             return int(session.exec(select(func.count()).select_from(Ticket)).one())
