@@ -25,3 +25,8 @@ def test_bulk_close_confirmation(demo_store: Store, snap_compare: Any) -> None:
 def test_mark_all_closed_then_undone(demo_store: Store, snap_compare: Any) -> None:
     run = steps("6", "asterisk", "x", "y", "u")
     assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)
+
+
+def test_command_line_completes(demo_store: Store, snap_compare: Any) -> None:
+    run = steps("6", "colon", "s", "t", "a", "tab", "space", "p", "e")
+    assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)

@@ -175,22 +175,22 @@ class MarkActions(DeskNode, _Base):
     def action_bulk_status(self) -> None:
         self.app.push_screen(
             ChoiceScreen("Status", STATUSES, None, labels=status_label),
-            lambda v: self._confirm(status=v) if v else None,
+            lambda v: self.confirm_change(status=v) if v else None,
         )
 
     def action_bulk_priority(self) -> None:
         self.app.push_screen(
             ChoiceScreen("Priority", PRIORITIES, None, labels=priority_label),
-            lambda v: self._confirm(priority=v) if v else None,
+            lambda v: self.confirm_change(priority=v) if v else None,
         )
 
     def action_bulk_close(self) -> None:
-        self._confirm(status="closed")
+        self.confirm_change(status="closed")
 
     def action_bulk_queue(self) -> None:
         self.app.push_screen(
             PromptScreen("Move to queue", "", suggest="queue", placeholder="billing"),
-            lambda v: self._confirm(queue=v) if v else None,
+            lambda v: self.confirm_change(queue=v) if v else None,
         )
 
     def action_bulk_assign(self) -> None:
@@ -204,7 +204,7 @@ class MarkActions(DeskNode, _Base):
                 allow_empty=True,
                 placeholder=me,
             ),
-            lambda v: self._confirm(assignee=v) if v is not None else None,
+            lambda v: self.confirm_change(assignee=v) if v is not None else None,
         )
 
     def action_bulk_tags(self) -> None:
@@ -216,7 +216,7 @@ class MarkActions(DeskNode, _Base):
     def _tags_chosen(self, text: str | None) -> None:
         add, remove = parse_tags(text or "")
         if add or remove:
-            self._confirm(add_tags=add, remove_tags=remove)
+            self.confirm_change(add_tags=add, remove_tags=remove)
 
     def selection(self) -> Selection | None:
         """The marked tickets, or the cursor row when nothing is marked."""
@@ -229,7 +229,9 @@ class MarkActions(DeskNode, _Base):
         row = self.table.current
         return None if row is None else Selection(numbers={row.number: row.version})
 
-    def _confirm(self, **values: Any) -> None:
+    def confirm_change(self, **values: Any) -> None:
+        """Apply ``values`` to the marks (after a confirmation naming the count) or to
+        the cursor row."""
         from deskterm.store.bulk_ops import Changes
 
         changes = Changes(**values)
@@ -277,7 +279,10 @@ class MarkActions(DeskNode, _Base):
 
     def _when_chosen(self, number: int, version: int, when: str | None) -> None:
         if when:
-            self._snooze(number, version, when)
+            self.snooze_row(number, version, when)
+
+    def snooze_row(self, number: int, version: int, phrase: str) -> None:
+        self._snooze(number, version, phrase)
 
     @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
     def _snooze(self, number: int, version: int, phrase: str) -> None:

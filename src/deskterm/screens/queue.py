@@ -34,10 +34,9 @@ class QueueScreen(MarkActions, Screen[None]):
             for n, label in enumerate(VIEW_LABELS, 1)
             if n > 1
         ),
-        *(
-            Binding(k, f"view({i})", "Views: saved", show=False)
-            for i, k in ((7, "8"), (8, "9"), (9, "0"))
-        ),
+        Binding("8", "view(7)", "Views: saved (8, 9, 0)", show=False),
+        Binding("9", "view(8)", "", show=False),
+        Binding("0", "view(9)", "", show=False),
         Binding("S", "save_view", "Save filter as a view", show=False),
         Binding("c", "customer", "Customer of this ticket", show=False),
         Binding("r", "refresh", "Refresh", show=False),
@@ -231,6 +230,19 @@ class QueueScreen(MarkActions, Screen[None]):
         self._views_stale = True
         if select is not None:
             self.action_view(next(i for i, v in enumerate(self.views) if v.label == select))
+
+    def show_view_named(self, name: str) -> None:
+        """``:view NAME``: a view by its name or short name (any case)."""
+        wanted = name.strip().lower()
+        for index, view in enumerate(self.views):
+            if wanted in (view.label.lower(), view.short.lower(), view.key.lower()):
+                self.action_view(index)
+                return
+        self.notify(f"There is no view named {name!r}.", severity="error", markup=False)
+
+    def save_view_as(self, name: str) -> None:
+        """``:save-view NAME``."""
+        self._save_view(name, format_query(self.effective))
 
     def action_save_view(self) -> None:
         """Save the view and filter shown as a named view (S)."""
