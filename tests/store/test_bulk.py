@@ -118,3 +118,15 @@ def test_merge_is_undone_with_its_messages(any_store: Store) -> None:
     assert len(any_store.tickets.get_ticket(b).messages) == 1
     with pytest.raises(NotFound):
         any_store.undo.undo("ben")
+
+
+def test_bulk_solve_under_the_heard_policy_lists_open_checklists(any_store: Store) -> None:
+    a, b = tickets_for(any_store, 2)
+    for step in "HEARD":
+        any_store.tickets.set_heard(a, step, True, "ana", category="billing")
+    result = any_store.bulk_ops.apply(
+        Selection(numbers=dict.fromkeys([a, b])), Changes(status="solved"), "ana",
+        heard_required=True,
+    )  # fmt: skip
+    assert result.changed == 1 and result.conflicts == [(b, "HEARD steps open")]
+    assert any_store.tickets.get_ticket(b).ticket.status == "new"

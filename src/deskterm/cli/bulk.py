@@ -80,6 +80,9 @@ def update(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Count what would change; change nothing.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Solve even with HEARD steps open (policy warn).")
+    ] = False,
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Change many tickets at once, as one action that 'deskterm undo' takes back.
@@ -109,7 +112,14 @@ def update(
             fail("No ticket numbers were given.")
         selection = Selection(numbers=dict.fromkeys(wanted))
     st = state(ctx)
-    result = st.store().bulk_ops.apply(selection, changes, st.config().agent.name, dry_run=dry_run)
+    policy = st.config().heard.solve_policy  # "require" always, "warn" unless --force
+    result = st.store().bulk_ops.apply(
+        selection,
+        changes,
+        st.config().agent.name,
+        dry_run=dry_run,
+        heard_required=policy == "require" or (policy == "warn" and not force),
+    )
     report(result, json_)
 
 

@@ -263,7 +263,11 @@ class MarkActions(DeskNode, _Base):
                 self.app.call_from_thread(self._status, f"changing {done:,} of {total:,}…")
 
         result = self.desk.store.bulk_ops.apply(
-            selection, changes, self.desk.config.agent.name, progress=progress
+            selection,
+            changes,
+            self.desk.config.agent.name,
+            progress=progress,
+            heard_required=self.desk.config.heard.solve_policy == "require",
         )
         self.app.call_from_thread(self._bulk_done, result, True)
 

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Integer,
-    and_,
     bindparam,
     case,
     delete,
@@ -34,9 +33,18 @@ from sqlmodel import Session
 from deskterm import sla
 from deskterm.query import TicketFilter
 from deskterm.store.base import Database
+from deskterm.store.bulk_sql import add_tag, remove_tag, without_open_heard
 from deskterm.store.changes import new_action_id
 from deskterm.store.errors import InvalidValue
-from deskterm.store.models import Action, ActionTicket, Customer, Event, Ticket, TicketTag
+from deskterm.store.models import (
+    Action,
+    ActionTicket,
+    Customer,
+    Event,
+    HeardStep,
+    Ticket,
+    TicketTag,
+)
 from deskterm.store.queue import QueueQueries
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.types import UTCDateTime, utcnow
@@ -47,6 +55,7 @@ E = Event.__table__  # type: ignore[attr-defined]
 AT = ActionTicket.__table__  # type: ignore[attr-defined]
 TT = TicketTag.__table__  # type: ignore[attr-defined]
 A = Action.__table__  # type: ignore[attr-defined]
+HS = HeardStep.__table__  # type: ignore[attr-defined]
 
 CHUNK = 5000  # tickets per round of statements (and per progress step)
 FIELDS = ("status", "priority", "queue", "assignee")
@@ -295,9 +304,12 @@ class BulkOps:
         *,
         dry_run: bool = False,
         progress: Progress | None = None,
+        heard_required: bool = False,
     ) -> BulkResult:
         """Change the selected tickets; conflicts are listed in the result, never
-        silently skipped. With ``dry_run`` everything is counted, then rolled back."""
+        silently skipped. With ``dry_run`` everything is counted, then rolled back.
+        With ``heard_required`` (the HEARD solve policy), tickets with HEARD steps open
+        are not solved or closed but listed."""
         wanted = changes.values()
         add, remove = changes.tags()
         if not wanted and not add and not remove:
@@ -312,7 +324,8 @@ class BulkOps:
         result = BulkResult(new_action_id(), changes.label(), dry_run=dry_run)
         try:
             with self.db.write_connection() as conn:
-                self._run(conn, selection, wanted, add, remove, actor, result, progress)
+                heard = heard_required and wanted.get("status") in ("solved", "closed")
+                self._run(conn, selection, wanted, add, remove, actor, result, progress, heard)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
@@ -329,11 +342,14 @@ class BulkOps:
         actor: str,
         result: BulkResult,
         progress: Progress | None,
+        heard: bool,
     ) -> None:
         aid = result.action_id
         assert aid is not None
         now = utcnow()
         ids = self._select(conn, aid, selection, result)
+        if heard:
+            ids = without_open_heard(conn, aid, ids, result)
         result.matched = len(ids) + len(result.conflicts)
         at = literal(now, UTCDateTime)
         done = 0
@@ -435,58 +451,3 @@ class BulkOps:
                         )
                     )
         return ids
-
-
-def add_tag(conn: Connection, aid: str, members: Any, tag: str, actor: str, at: Any) -> None:
-    """Add ``tag`` to the members that lack it."""
-    has = select(TT.c.ticket_id).where(TT.c.tag == tag)
-    conn.execute(
-        insert(E).from_select(
-            ["ticket_id", "kind", "old", "new", "actor", "at", "action_id"],
-            select(
-                T.c.id,
-                literal("tag_added"),
-                literal(None),
-                literal(tag),
-                literal(actor),
-                at,
-                literal(aid),
-            ).where(T.c.id.in_(members), T.c.id.not_in(has)),
-        )
-    )
-    conn.execute(
-        insert(TT).from_select(
-            ["ticket_id", "tag", "updated_at"],
-            select(E.c.ticket_id, literal(tag), at).where(
-                E.c.action_id == aid,
-                E.c.kind == "tag_added",
-                E.c.new == tag,
-                E.c.ticket_id.in_(members),
-            ),
-        )
-    )
-
-
-def remove_tag(
-    conn: Connection, aid: str, members: Any, lo: int, hi: int, tag: str, actor: str, at: Any
-) -> None:
-    """Remove ``tag`` from the members that have it."""
-    conn.execute(
-        insert(E).from_select(
-            ["ticket_id", "kind", "old", "new", "actor", "at", "action_id"],
-            select(
-                TT.c.ticket_id,
-                literal("tag_removed"),
-                literal(tag),
-                literal(None),
-                literal(actor),
-                at,
-                literal(aid),
-            ).where(TT.c.tag == tag, TT.c.ticket_id.in_(members)),
-        )
-    )
-    removed = select(E.c.ticket_id).where(
-        and_(E.c.action_id == aid, E.c.kind == "tag_removed", E.c.old == tag),
-        E.c.ticket_id.between(lo, hi),
-    )
-    conn.execute(delete(TT).where(TT.c.tag == tag, TT.c.ticket_id.in_(removed)))
