@@ -30,3 +30,8 @@ def test_mark_all_closed_then_undone(demo_store: Store, snap_compare: Any) -> No
 def test_command_line_completes(demo_store: Store, snap_compare: Any) -> None:
     run = steps("6", "colon", "s", "t", "a", "tab", "space", "p", "e")
     assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)
+
+
+def test_new_phone_ticket_form(demo_store: Store, snap_compare: Any) -> None:
+    run = steps("N", *"Rui Alves", "tab", "tab", *"+351912345678", "tab", *"Card declined")
+    assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)

@@ -38,6 +38,7 @@ class QueueScreen(MarkActions, Screen[None]):
         Binding("9", "view(8)", "", show=False),
         Binding("0", "view(9)", "", show=False),
         Binding("S", "save_view", "Save filter as a view", show=False),
+        Binding("N", "new_ticket", "New ticket (phone, walk-in, email)", show=False),
         Binding("c", "customer", "Customer of this ticket", show=False),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("q", "app.quit", "Quit"),
@@ -230,6 +231,16 @@ class QueueScreen(MarkActions, Screen[None]):
         self._views_stale = True
         if select is not None:
             self.action_view(next(i for i, v in enumerate(self.views) if v.label == select))
+
+    def action_new_ticket(self) -> None:
+        from deskterm.screens.new_ticket import NewTicketScreen
+
+        self.app.push_screen(NewTicketScreen(), self._ticket_opened)
+
+    def _ticket_opened(self, number: int | None) -> None:
+        if number is not None:
+            self.after_bulk()
+            self.desk.open_ticket(number, None)
 
     def show_view_named(self, name: str) -> None:
         """``:view NAME``: a view by its name or short name (any case)."""
