@@ -3,6 +3,7 @@ comes (clock injected), in the console and from the CLI."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -75,6 +76,8 @@ def test_cli_snooze_due_and_wake(tmp_path: Path) -> None:
     assert due.exit_code == 0 and '"number": 1' in due.stdout
     bad = runner.invoke(cli, ["--db", db, "tickets", "set", "1", "--snooze", "someday maybe"])
     assert bad.exit_code == 1 and bad.stderr.startswith("deskterm: Cannot read")
+    woke = runner.invoke(cli, ["--db", db, "tickets", "wake", "--json"])
+    assert woke.exit_code == 0 and '"woken": []' in woke.stdout  # not due for 3 days
     store = Store.open(db)
     assert store.snooze.wake(datetime.now(UTC) + timedelta(days=4)) == [number]
     assert store.tickets.get_ticket(number).ticket.status == "open"
@@ -82,3 +85,16 @@ def test_cli_snooze_due_and_wake(tmp_path: Path) -> None:
     undo = runner.invoke(cli, ["--db", db, "undo"])  # the snooze, but the reminder reopened it
     assert undo.exit_code == 3 and undo.stdout.startswith("Undid: snooze until")
     assert undo.stderr.strip() == f"deskterm: #{number} not changed: status changed since."
+
+
+def test_cli_wake_reports_what_came_due(tmp_path: Path) -> None:
+    import time
+
+    db = str(tmp_path / "s.db")
+    store = Store.open(db)
+    (number,) = tickets_for(store, 1)
+    store.snooze.snooze(number, datetime.now(UTC) + timedelta(seconds=0.5), "ana")
+    store.close()
+    time.sleep(0.6)
+    woke = runner.invoke(cli, ["--db", db, "tickets", "wake", "--json"])
+    assert woke.exit_code == 0 and json.loads(woke.stdout) == {"woken": [number]}

@@ -55,6 +55,7 @@ class State:
     db: str | None = None
     _store: Store | None = field(default=None, repr=False)
     _config: Config | None = field(default=None, repr=False)
+    woken: list[int] = field(default_factory=list)  # snoozed tickets reopened on open
 
     def store(self) -> Store:
         """The store named by ``--db``/``DESKTERM_DB`` (default: the user's store)."""
@@ -62,7 +63,7 @@ class State:
             from deskterm.store import Store
 
             self._store = Store.open(self.db)
-            self._store.snooze.wake()  # reminders come due whatever command runs
+            self.woken = self._store.snooze.wake()  # due reminders, whatever command runs
         return self._store
 
     def config(self) -> Config:

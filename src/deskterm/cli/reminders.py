@@ -15,7 +15,8 @@ from deskterm.cli.tickets import app
 @app.command("wake")
 def wake(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> None:
     """Reopen snoozed tickets whose reminder is due (each with an event)."""
-    numbers = state(ctx).store().snooze.wake()  # opening the store already woke them
+    st = state(ctx)
+    numbers = [*st.store().snooze.wake(), *st.woken]  # opening the store wakes them first
     if json_:
         emit_json({"woken": numbers})
     else:
