@@ -90,10 +90,9 @@ def in_process(target: str) -> dict[str, float]:
 
 async def dashboard(target: str) -> dict[str, float]:
     """First paint and range switch: key press to the frame showing the new numbers."""
-    from deskterm.settings import AgentSettings, Settings
-
     from deskterm.app import make_app
     from deskterm.screens.dashboard import DashboardScreen
+    from deskterm.settings import AgentSettings, Settings
     from deskterm.store import Store
 
     paint, switch = [], []

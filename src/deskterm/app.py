@@ -48,7 +48,7 @@ class DesktermApp(DeskNode, DeskApp):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("f1", "help", "Help", show=False),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
-        Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
+        Binding("colon", "command_line", "Command line", show=False, key_display=":"),
     ]
 
     def __init__(
@@ -104,6 +104,15 @@ class DesktermApp(DeskNode, DeskApp):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def action_command_line(self) -> None:
+        """``:`` — every action by name, with completion (see screens/command_line.py)."""
+        from deskterm.screens.command_line import CommandLine, run_command
+        from deskterm.screens.queue import QueueScreen
+
+        under = self.screen
+        views = [v.label for v in under.views] if isinstance(under, QueueScreen) else []
+        self.push_screen(CommandLine(views), lambda text: run_command(self, text) if text else None)
 
     def open_ticket(self, number: int, sequence: TicketSequence | None) -> None:
         """Show a ticket. One ticket screen is built once and reused (opening a ticket

@@ -266,3 +266,27 @@ def _vocabulary(
             raise QueryError(f"{key}:{value} is not valid; use one of {choices}.")
         result.append(found)
     return tuple(result)
+
+
+def format_query(f: TicketFilter) -> str:
+    """The query-language text of a filter (``parse_query(format_query(f)) == f``), so
+    a filter built in the console can be saved as a named view."""
+
+    def value(v: str) -> str:
+        return f'"{v}"' if " " in v or "," in v else v
+
+    parts = [
+        f"{key}:{','.join(value(v) for v in values)}"
+        for key, values in (
+            ("status", f.status),
+            ("priority", f.priority),
+            ("queue", f.queue),
+            ("assignee", f.assignee),
+            ("tag", f.tags),
+            ("from", f.customer),
+            ("channel", f.channel),
+            ("sla", (f.sla,) if f.sla else ()),
+        )
+        if values
+    ]
+    return " ".join([*parts, f.text] if f.text else parts)

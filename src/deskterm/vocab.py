@@ -17,7 +17,7 @@ CHANNEL_LABELS = {
     "chat": "chat",
 }
 DIRECTIONS = ("inbound", "outbound", "note")
-CHANNELS = ("email", "whatsapp", "slack", "telegram", "discord", "chat")
+CHANNELS = ("email", "whatsapp", "slack", "telegram", "discord", "chat", "phone", "in_person")
 HEARD_STEPS = ("H", "E", "A", "R", "D")
 HEARD_NAMES = {
     "H": "Hear",

@@ -64,7 +64,7 @@ async def test_dashboard_is_in_the_palette(demo_store: Store) -> None:
     app = console(demo_store)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("colon")
+        await pilot.press("ctrl+p")  # the palette (":" is the command line)
         await settle(pilot)
         await pilot.press(*"dashboard")
         await settle(pilot)

@@ -23,10 +23,10 @@ async def test_help_lists_the_bindings_of_the_current_screen(demo_store: Store) 
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = screen_text(app)
-        assert "Keys — Queue" in text
+        assert "Keys — Queue" in screen_text(app)
+        text = str(app.screen.query_one("#help-keys").render())
         for needed in ("Filter", "Views", "Open", "Quit", "First ticket", "Last ticket"):
-            assert needed in text, needed
+            assert needed in text, needed  # (the queue's keys no longer fit one page)
         await pilot.press("escape")
         assert isinstance(app.screen, QueueScreen)
 
@@ -69,7 +69,7 @@ async def test_palette_runs_screen_actions_and_opens_tickets(demo_store: Store) 
         await settle(pilot)
         ticket = app.screen
         assert isinstance(ticket, TicketScreen)
-        await pilot.press("colon")  # vim-style, like ctrl+p
+        await pilot.press("ctrl+p")  # (: is the command line now)
         await settle(pilot)
         await pilot.press(*"Priority")
         await settle(pilot)

@@ -55,7 +55,11 @@ def test_merge_moves_messages_tags_and_leaves_a_link(store: Store, two: tuple[in
     assert [(link.ticket_id, link.kind) for link in merged.links] == [(1, "merged")]
     merge_event = next(e for e in store.tickets.events(1) if e.kind == "merge")
     assert (merge_event.old, merge_event.new, merge_event.actor) == ("1", "2", "ana")
-    assert json.loads(merge_event.detail or "{}") == {"messages": 2, "note": "same double charge"}
+    assert json.loads(merge_event.detail or "{}") == {
+        "messages": 2,
+        "message_ids": [1, 2],
+        "note": "same double charge",
+    }
     assert [e.kind for e in store.tickets.events(2)][-2:] == ["merge_in", "tags"]
     # Search still finds the moved text, on the ticket it moved to.
     hits = store.queue.search_messages("charged")

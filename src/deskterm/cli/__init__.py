@@ -12,6 +12,7 @@ import typer
 
 from deskterm.cli import (
     agents,
+    bulk,
     customers,
     db,
     demo,
@@ -21,6 +22,7 @@ from deskterm.cli import (
     imports,
     kb,
     macros,
+    reminders,
     reply,
     report,
     satisfaction,
@@ -30,6 +32,7 @@ from deskterm.cli import (
     ticket_ops,
     tickets,
     triage,
+    views,
 )
 from deskterm.cli.common import DesktermGroup, State
 
@@ -43,6 +46,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 tickets.app.add_typer(ticket_ops.app)  # merge, escalate, link: same group
+tickets.app.add_typer(reminders.app)  # wake, due, new
 imports.app.add_typer(import_mail.app)
 imports.app.add_typer(import_chat.app)
 app.add_typer(tickets.app, name="tickets")
@@ -62,6 +66,8 @@ app.add_typer(kb.app, name="kb")
 app.command("report")(report.report)
 app.add_typer(satisfaction.app, name="satisfaction")
 tickets.app.command("rate")(satisfaction.rate)
+app.command("undo")(bulk.undo)
+app.add_typer(views.app, name="views")
 
 
 @app.callback()

@@ -61,6 +61,7 @@ class State:
     db: str | None = None
     _store: Store | None = field(default=None, repr=False)
     _config: Settings | None = field(default=None, repr=False)
+    woken: list[int] = field(default_factory=list)  # snoozed tickets reopened on open
 
     def store(self) -> Store:
         """The store named by ``--db``/``DESKTERM_DB`` (default: the user's store)."""
@@ -68,6 +69,7 @@ class State:
             from deskterm.desk import open_store
 
             self._store = open_store(self.db, self.config())
+            self.woken = self._store.snooze.wake()  # due reminders, whatever command runs
         return self._store
 
     def config(self) -> Settings:

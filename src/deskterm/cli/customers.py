@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from deskterm.cli.common import JsonOption, emit_json, emit_rows, state
+from deskterm.cli.common import ExpectVersionOption, JsonOption, emit_json, emit_rows, state
 
 app = typer.Typer(help="List, show and merge customers.", no_args_is_help=True)
 
@@ -89,6 +89,42 @@ def show(
         ("number", "status", "priority", "subject", "channel", "updated_at"),
         title=f"{len(data['tickets'])} tickets",
     )
+
+
+@app.command("set")
+def set_fields(
+    ctx: typer.Context,
+    customer: Annotated[str, typer.Argument(help="Customer id, or an identity.")],
+    tier: Annotated[str | None, typer.Option(help="free, standard, premium, enterprise…")] = None,
+    organization: Annotated[str | None, typer.Option(help="Organization; '' clears it.")] = None,
+    notes: Annotated[
+        str | None, typer.Option(help="Replace the notes; - reads them from stdin.")
+    ] = None,
+    tags: Annotated[str | None, typer.Option(help="Replace the tags: comma-separated.")] = None,
+    expect_version: Annotated[int | None, ExpectVersionOption] = None,
+    json_: Annotated[bool, JsonOption] = False,
+) -> None:
+    """Edit a customer's tier, organization, notes or tags (each change is logged).
+
+    With --expect-version, only if nobody changed the customer since (exit code 3)."""
+    import sys
+
+    st = state(ctx)
+    c = st.store().customers.update(
+        _resolve(ctx, customer),
+        st.config().agent.name,
+        expected_version=expect_version,
+        tier=tier,
+        organization=organization,
+        notes=sys.stdin.read() if notes == "-" else notes,
+        tags=None if tags is None else tags.split(","),
+    )
+    if json_:
+        emit_json(st.store().customers.get_customer(c.id or 0).to_dict())
+    else:
+        org, tags_ = c.organization or "-", c.tags or "-"
+        typer.echo(f"Customer #{c.id} {c.name}: tier {c.tier} · organization {org} · "
+                   f"tags {tags_} · version {c.version}")  # fmt: skip
 
 
 @app.command("merge")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,7 +19,8 @@ from deskterm.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from deskterm.store import TicketDetail
+    from deskterm.query import TicketFilter
+    from deskterm.store import Store, TicketDetail
 
 app = typer.Typer(help="List, show and change tickets.", no_args_is_help=True)
 
@@ -70,7 +72,12 @@ def list_tickets(
             "all, sla (or its label, 'My open'); other options narrow it."
         ),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many tickets.")] = 50,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many tickets (50; all with --ids).")
+    ] = None,
+    ids: Annotated[
+        bool, typer.Option("--ids", help="Only the numbers, one a line (for pipes).")
+    ] = False,
     json_: Annotated[bool, JsonOption] = False,
     csv_: Annotated[bool, CsvOption] = False,
 ) -> None:
@@ -106,6 +113,10 @@ def list_tickets(
     wanted = options.merged(typed)
     if view is not None:
         wanted = find_view(st.config().agent.name, view).filter.merged(wanted)
+    if ids:
+        print_ids(store, wanted, limit)
+        return
+    limit = limit or 50
     rows: list[dict[str, object]] = []
     seen: set[int] = set()
     cursor = None
@@ -124,6 +135,23 @@ def list_tickets(
             break
         cursor = page.next
     emit_rows(rows, LIST_COLUMNS, fmt, title=f"{len(rows)} tickets")
+
+
+def print_ids(store: Store, wanted: TicketFilter, limit: int | None) -> None:
+    """Numbers one a line, page by page, so a pipe starts at once."""
+    cursor, printed, seen = None, 0, set()
+    out = sys.stdout
+    while limit is None or printed < limit:
+        page = store.queue.list_tickets(wanted, after=cursor, limit=1000)
+        for row in page.rows:
+            if row.number not in seen and (limit is None or printed < limit):
+                seen.add(row.number)
+                out.write(f"{row.number}\n")
+                printed += 1
+        if page.next is None or not page.rows:
+            break
+        cursor = page.next
+    out.flush()
 
 
 @app.command("show")
@@ -156,6 +184,10 @@ def set_fields(
     queue: Annotated[str | None, typer.Option(help="Move to this queue.")] = None,
     assignee: Annotated[str | None, typer.Option(help="Assign to an agent; '' unassigns.")] = None,
     tags: Annotated[str | None, typer.Option(help="Replace the tags: comma-separated.")] = None,
+    snooze: Annotated[
+        str | None,
+        typer.Option(help="Pending until then, back to open after: 'tomorrow 9:00', 'in 3d'."),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Solve even with HEARD steps open (policy warn).")
     ] = False,
@@ -177,6 +209,18 @@ def set_fields(
             fail(f"{check.reason}; the policy requires them before solving.")
         if check.verdict is Verdict.CONFIRM and not force:
             fail(f"{check.reason}; add --force to solve anyway.")
+    if snooze is not None:
+        if status is not None:
+            fail("--snooze sets the status to pending; leave out --status.")
+        from deskterm.snooze import WhenError, parse_when
+        from deskterm.store.types import utcnow
+
+        try:
+            until = parse_when(snooze, utcnow())
+        except WhenError as exc:
+            fail(str(exc))
+        store.snooze.snooze(number, until, actor, expected_version=expect_version)
+        expect_version = None  # checked by the snooze, in its own transaction
     store.tickets.update(
         number,
         actor,

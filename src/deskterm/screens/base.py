@@ -50,6 +50,10 @@ class DeskApp(App[None]):
         """Show a customer."""
         raise NotImplementedError
 
+    def action_help(self) -> None:
+        """Show every key and command."""
+        raise NotImplementedError
+
     def show_error(self, error: BaseException) -> None:
         """A failed store call or worker, as one line the agent can act on."""
         raise NotImplementedError

@@ -85,6 +85,15 @@ def render_keys(sections: Iterable[Section]) -> Content:
     return Content("\n").join(lines)
 
 
+def render_commands() -> Content:
+    """The ``:`` command line's commands, after the keys."""
+    from deskterm.screens.command_line import help_lines
+
+    lines = [Content(""), Content.styled("Command line (:)", "bold underline")]
+    lines += [Content.assemble((f"  {cmd:<22} ", "bold"), what) for cmd, what in help_lines()]
+    return Content("\n").join(lines)
+
+
 class HelpScreen(ModalScreen[None]):
     """Keys of the screen underneath; escape, ``?`` or ``q`` closes it."""
 
@@ -104,6 +113,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-body", classes="dialog wide"):
             yield Static(Content.styled(title, "bold"), classes="dialog-title")
             yield Static(render_keys(sections), id="help-keys")
+            yield Static(render_commands(), id="help-commands")
         yield KeyBar()
 
     def action_close(self) -> None:

@@ -12,17 +12,18 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from deskterm.query import QueryError, TicketFilter, parse_query
-from deskterm.screens.base import DeskNode
+from deskterm.query import QueryError, TicketFilter, format_query, parse_query
+from deskterm.screens.marking import MARK_BINDINGS, MarkActions
+from deskterm.screens.prompt import PromptScreen
 from deskterm.screens.ticket_table import TicketTable
-from deskterm.screens.views import VIEW_LABELS, ViewBar
+from deskterm.screens.views import VIEW_LABELS, ViewBar, saved_view_list
 from deskterm.screens.widgets import KeyBar, TitleBar
 from deskterm.views import View, saved_views
 
 REREAD_SECONDS = 60.0  # seconds between re-reads of the queue while it is shown
 
 
-class QueueScreen(DeskNode, Screen[None]):
+class QueueScreen(MarkActions, Screen[None]):
     """Tickets newest activity first; the first screen of the console."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -34,10 +35,16 @@ class QueueScreen(DeskNode, Screen[None]):
             for n, label in enumerate(VIEW_LABELS, 1)
             if n > 1
         ),
+        Binding("8", "view(7)", "Views: saved (8, 9, 0)", show=False),
+        Binding("9", "view(8)", "", show=False),
+        Binding("0", "view(9)", "", show=False),
+        Binding("S", "save_view", "Save filter as a view", show=False),
+        Binding("N", "new_ticket", "New ticket (phone, walk-in, email)", show=False),
         Binding("c", "customer", "Customer of this ticket", show=False),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("D", "dashboard", "Dashboard"),
         Binding("q", "app.quit", "Quit"),
+        *MARK_BINDINGS,
     ]
 
     def __init__(self) -> None:
@@ -67,6 +74,7 @@ class QueueScreen(DeskNode, Screen[None]):
 
     def on_mount(self) -> None:
         self._serial = self.desk.change_serial
+        self.setup_marks()
         if not self.desk.agent_configured:
             self.view = self.views[2]  # "Open": nobody's "My open" to show
             self.query_one(ViewBar).set_active(self.view.key)
@@ -78,6 +86,8 @@ class QueueScreen(DeskNode, Screen[None]):
                 timeout=10,
             )
         self._show()
+        self._load_saved_views()
+        self.wake_due()
         self.set_interval(REREAD_SECONDS, self.reread)
 
     def action_dashboard(self) -> None:
@@ -94,6 +104,7 @@ class QueueScreen(DeskNode, Screen[None]):
             return
         self._views_stale = True
         self.table.reload()
+        self.wake_due()
 
     @property
     def table(self) -> TicketTable:
@@ -106,6 +117,7 @@ class QueueScreen(DeskNode, Screen[None]):
         return base.merged(self.typed) if not self.typed.is_empty() else base
 
     def _show(self) -> None:
+        self.clear_query_marks()
         self.match_count, self.counting = None, False
         self.table.show(self.effective)
         self.table.focus()
@@ -128,6 +140,8 @@ class QueueScreen(DeskNode, Screen[None]):
             parts.append("no tickets here · 6 shows all tickets")
         if self.counting:
             parts.append("counting…")
+        if marked := self.mark_text():
+            parts.append(marked)
         if message:
             parts.append(message)
         self.query_one("#queue-status", Static).update(Content(" · ".join(parts)))
@@ -159,7 +173,8 @@ class QueueScreen(DeskNode, Screen[None]):
         store, worker = self.desk.store, get_current_worker()
         counts: dict[str, int] = {}
         for view in views:
-            counts[view.key] = store.queue.count_tickets(view.filter)
+            if not view.filter.text:  # words are not counted (see count_tickets)
+                counts[view.key] = store.queue.count_tickets(view.filter)
             if worker.is_cancelled:
                 return
         self.app.call_from_thread(self.query_one(ViewBar).set_counts, counts)
@@ -172,7 +187,10 @@ class QueueScreen(DeskNode, Screen[None]):
     # -- actions ---------------------------------------------------------------------
 
     def action_view(self, index: int) -> None:
-        """Switch to saved view ``index`` (keys 1–7)."""
+        """Switch to view ``index`` (keys 1–7 built in, 8, 9 and 0 saved)."""
+        if index >= len(self.views):
+            self.notify("No view on that key yet: S saves the current filter as one.")
+            return
         self.view = self.views[index]
         self.query_one(ViewBar).set_active(self.view.key)
         self._show()
@@ -207,6 +225,74 @@ class QueueScreen(DeskNode, Screen[None]):
         event.input.set_class(bool(text), "-shown")
         self._show()
 
+    # -- saved views -------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="saved-views", exit_on_error=False)
+    def _load_saved_views(self, select: str | None = None) -> None:
+        saved = self.desk.store.views.list()
+        self.app.call_from_thread(self._set_saved_views, saved_view_list(saved), select)
+
+    def _set_saved_views(self, saved: tuple[View, ...], select: str | None) -> None:
+        builtin = tuple(v for v in self.views if not v.key.startswith("saved:"))
+        self.views = builtin + saved
+        self.query_one(ViewBar).set_views(self.views)
+        if self.table.loading_page:  # counted once the first page is on screen
+            self._views_stale = True
+        else:
+            self._views_stale = False
+            self.call_after_refresh(self._count_views, self.views)
+        if select is not None:
+            self.action_view(next(i for i, v in enumerate(self.views) if v.label == select))
+
+    def action_new_ticket(self) -> None:
+        from deskterm.screens.new_ticket import NewTicketScreen
+
+        self.app.push_screen(NewTicketScreen(), self._ticket_opened)
+
+    def _ticket_opened(self, number: int | None) -> None:
+        if number is not None:
+            self.after_bulk()
+            self.desk.open_ticket(number, None)
+
+    def show_view_named(self, name: str) -> None:
+        """``:view NAME``: a view by its name or short name (any case)."""
+        wanted = name.strip().lower()
+        for index, view in enumerate(self.views):
+            if wanted in (view.label.lower(), view.short.lower(), view.key.lower()):
+                self.action_view(index)
+                return
+        self.notify(f"There is no view named {name!r}.", severity="error", markup=False)
+
+    def save_view_as(self, name: str) -> None:
+        """``:save-view NAME``."""
+        self._save_view(name, format_query(self.effective))
+
+    def action_save_view(self) -> None:
+        """Save the view and filter shown as a named view (S)."""
+        query = format_query(self.effective)
+        self.app.push_screen(
+            PromptScreen(f"Save {query or 'all tickets'} as the view", "", placeholder="VIP open"),
+            lambda name: self._name_chosen(name, query),
+        )
+
+    def _name_chosen(self, name: str | None, query: str) -> None:
+        if name:
+            self._save_view(name, query)
+
+    @work(thread=True, exclusive=True, group="saved-views", exit_on_error=False)
+    def _save_view(self, name: str, query: str) -> None:
+        view = self.desk.store.views.add(name, query, self.desk.config.agent.name)
+        self.app.call_from_thread(self._saved, view.name)
+
+    def _saved(self, name: str) -> None:
+        """The saved view holds the typed filter now: show it without the filter bar."""
+        self.typed, self.typed_text = TicketFilter(), ""
+        bar = self.query_one("#filter", Input)
+        bar.value = ""
+        bar.remove_class("-shown")
+        self.notify(f"Saved the view {name!r}.", markup=False)
+        self._load_saved_views(name)
+
     def presence_changed(self) -> None:
         self.table.presence_changed()
 
@@ -216,6 +302,13 @@ class QueueScreen(DeskNode, Screen[None]):
             self._serial = self.desk.change_serial
             self._views_stale = True
             self.table.reload()
+
+    def after_bulk(self) -> None:
+        """Tickets changed: re-read the rows and the view counts."""
+        self.desk.change_serial += 1
+        self._serial = self.desk.change_serial
+        self.action_refresh()
+        self._status()
 
     def action_refresh(self) -> None:
         self._views_stale = True

@@ -18,6 +18,7 @@ an older filter is dropped by its generation number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -95,6 +96,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "ticket-table--header",
         "ticket-table--cursor",
+        "ticket-table--marked",
     }
 
     DEFAULT_CSS = """
@@ -104,6 +106,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         scrollbar-gutter: stable;  /* column widths must not depend on the scrollbar */
         & > .ticket-table--header { text-style: bold; background: $panel; }
         & > .ticket-table--cursor { background: $block-cursor-blurred-background; }
+        & > .ticket-table--marked { text-style: bold; color: $accent; }
         &:focus > .ticket-table--cursor {
             background: $block-cursor-background;
             color: $block-cursor-foreground;
@@ -153,6 +156,8 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         self._generation = 0
         self._strips: dict[tuple[int, bool], Strip] = {}
         self._layout: tuple[int, list[tuple[Column, int]]] = (-1, [])
+        self.is_marked: Callable[[int], bool] = lambda _number: False
+        """Whether a row is marked for a bulk action (the queue screen sets it)."""
 
     # -- attributes down -----------------------------------------------------------
 
@@ -404,7 +409,12 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
             if selected:
                 style = style + self.get_component_rich_style("ticket-table--cursor")
             cells = [c.render(row, now) for c, _ in self._columns()]
-            strip = self._line(cells, style, self.desk.live.marker(row.number))
+            marked = self.is_marked(row.number)
+            if marked:
+                style = style + self.get_component_rich_style("ticket-table--marked")
+            # A mark shows in the marker column; presence shows there when unmarked.
+            marker = "*" if marked else self.desk.live.marker(row.number)
+            strip = self._line(cells, style, marker)
             self._strips[key] = strip
         return strip
 
@@ -414,7 +424,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         self.move_cursor(self.cursor_row)
 
     def presence_changed(self) -> None:
-        """Other agents opened or left tickets: redraw the markers."""
+        """Other agents opened or left tickets, or marks changed: redraw the markers."""
         self._strips.clear()
         self.refresh()
 

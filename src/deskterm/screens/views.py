@@ -3,13 +3,25 @@ their counts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from textual.content import Content
 from textual.widgets import Static
 
+from deskterm.query import parse_query
 from deskterm.screens.format import compact_count
 from deskterm.views import View, saved_views
 
+if TYPE_CHECKING:
+    from deskterm.store.models import SavedView
+
 VIEW_LABELS = tuple(view.label for view in saved_views(""))
+
+
+def saved_view_list(saved: Sequence[SavedView]) -> tuple[View, ...]:
+    """The views agents saved in the store, after the built-in ones (keys 8, 9, 0)."""
+    return tuple(View(f"saved:{v.name}", v.name, v.name[:8], parse_query(v.query)) for v in saved)
 
 
 class ViewBar(Static):
@@ -28,6 +40,12 @@ class ViewBar(Static):
         self.counts: dict[str, int | None] = {v.key: None for v in views}
 
     def on_mount(self) -> None:
+        self._render_bar()
+
+    def set_views(self, views: tuple[View, ...]) -> None:
+        """Built-in and saved views (saved ones change while the console runs)."""
+        self.views = views
+        self.counts = {v.key: self.counts.get(v.key) for v in views}
         self._render_bar()
 
     def set_active(self, key: str) -> None:

@@ -8,6 +8,7 @@ log can never disagree with the data.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from deskterm.store.errors import Conflict, NotFound
-from deskterm.store.models import Customer, Event, Message, Ticket, TicketTag
+from deskterm.store.models import Action, Customer, Event, Message, Ticket, TicketTag
 from deskterm.store.types import utcnow
 
 
@@ -51,8 +52,10 @@ def log_event(
     new: Any = None,
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
+    action_id: str | None = None,
 ) -> None:
-    """Append one row to the event log (inside the caller's transaction)."""
+    """Append one row to the event log (inside the caller's transaction); ``action_id``
+    groups the events of one action so it can be undone."""
     session.add(
         Event(
             ticket_id=ticket_id,
@@ -63,8 +66,19 @@ def log_event(
             actor=actor,
             at=at or utcnow(),
             detail=json.dumps(detail, sort_keys=True) if detail else None,
+            action_id=action_id,
         )
     )
+
+
+def new_action_id() -> str:
+    """The id of an action: its events carry it, so undo takes them back together."""
+    return uuid.uuid4().hex
+
+
+def record_action(session: Session, action_id: str, actor: str, label: str, at: datetime) -> None:
+    """Record a one-ticket action whose events carry ``action_id`` (for undo)."""
+    session.add(Action(id=action_id, actor=actor, at=at, label=label, count=1))
 
 
 def touch(session: Session, ticket: Ticket, at: datetime | None = None) -> None:

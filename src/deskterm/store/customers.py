@@ -188,31 +188,59 @@ class Customers:
         self, customer_id: int, tier: str, actor: str, expected_version: int | None = None
     ) -> Customer:
         """Change a customer's tier and recompute the SLA of their open tickets."""
-        tier = tier.strip().lower()
-        if not tier:
-            raise InvalidValue("A tier cannot be empty.")
+        return self.update(customer_id, actor, tier=tier, expected_version=expected_version)
+
+    def update(
+        self,
+        customer_id: int,
+        actor: str,
+        *,
+        expected_version: int | None = None,
+        tier: str | None = None,
+        organization: str | None = None,
+        notes: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Customer:
+        """Edit a customer's tier, organization, notes or tags in one version-checked
+        transaction, one event per field; a tier change moves the SLA clocks of their
+        open tickets (through :meth:`set_customer_tier`)."""
+        wanted: dict[str, str | None] = {}
+        if tier is not None:
+            if not tier.strip():
+                raise InvalidValue("A tier cannot be empty.")
+            wanted["tier"] = tier.strip().lower()
+        if organization is not None:
+            wanted["organization"] = organization.strip() or None
+        if notes is not None:
+            wanted["notes"] = notes.strip()
+        if tags is not None:
+            wanted["tags"] = ",".join(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
         with self.db.write() as session:
             customer = load_customer(session, customer_id, expected_version)
-            old = customer.tier
-            if old == tier:
-                return customer
             now = utcnow()
-            customer.tier = tier
+            changed = [name for name, value in wanted.items() if getattr(customer, name) != value]
+            for name in changed:
+                old, new = getattr(customer, name), wanted[name]
+                setattr(customer, name, new)
+                shown = name != "notes"  # notes can be long: the event says they changed
+                log_event(session, name if name == "tier" else f"customer_{name}", actor=actor,
+                          customer_id=customer_id, old=old if shown else None,
+                          new=new if shown else None, at=now)  # fmt: skip
+            if not changed:
+                return customer
             customer.updated_at = now
             customer.version += 1
             session.add(customer)
-            log_event(
-                session, "tier", actor=actor, customer_id=customer_id, old=old, new=tier, at=now
-            )
             session.flush()
-            tickets = session.exec(
-                select(Ticket).where(
-                    Ticket.customer_id == customer_id, col(Ticket.status).in_(OPEN_STATUSES)
-                )
-            ).all()
-            for ticket in tickets:
-                if self.clock.policy.refresh(ticket, tier, now):
-                    touch(session, ticket, ticket.updated_at)
+            if "tier" in changed:
+                tickets = session.exec(
+                    select(Ticket).where(
+                        Ticket.customer_id == customer_id, col(Ticket.status).in_(OPEN_STATUSES)
+                    )
+                ).all()
+                for ticket in tickets:
+                    if self.clock.policy.refresh(ticket, customer.tier, now):
+                        touch(session, ticket, ticket.updated_at)
             return customer
 
     def merge_customers(self, source: int, target: int, actor: str) -> MergeResult:

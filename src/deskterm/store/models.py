@@ -76,6 +76,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_sla_next_due", "sla_next_due"),
         # Covers sla:at-risk (warn_at <= now < next_due) without touching the table.
         Index("ix_ticket_sla_warn_at", "sla_warn_at", "sla_next_due"),
+        Index("ix_ticket_created", "created_at", "id"),
+        Index("ix_ticket_remind_at", "remind_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -111,6 +113,7 @@ class Ticket(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="ticket.id")
     root_cause: str | None = Field(default=None)
     version: int = Field(default=1)
+    remind_at: datetime | None = _dt()  # snoozed: back to open at this time
 
 
 class TicketTag(SQLModel, table=True):
@@ -229,6 +232,7 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         Index("ix_event_ticket", "ticket_id", "id"),
         Index("ix_event_kind_at", "kind", "at"),
+        Index("ix_event_action", "action_id", "kind", "ticket_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -240,6 +244,7 @@ class Event(SQLModel, table=True):
     actor: str = Field(default="system")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     detail: str | None = Field(default=None, sa_type=Text)
+    action_id: str | None = Field(default=None)  # groups the events of one action (undo)
 
 
 class SyncState(SQLModel, table=True):
@@ -321,3 +326,39 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True)
     holder: str = Field(default="")
     expires_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Action(SQLModel, table=True):
+    """One agent action (a bulk change, a single change, an undo): its events carry its
+    id, so it can be undone as one step."""
+
+    __table_args__ = (Index("ix_action_actor_at", "actor", "at"),)
+
+    id: str = Field(primary_key=True)
+    actor: str = Field(default="system")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    label: str = Field(default="")
+    count: int = Field(default=0)
+    undoes: str | None = Field(default=None)  # the action this one undid
+    undone_by: str | None = Field(default=None)
+
+
+class ActionTicket(SQLModel, table=True):
+    """The tickets an action selected (set-based statements join on it)."""
+
+    __tablename__ = "action_ticket"
+
+    action_id: str = Field(primary_key=True)
+    ticket_id: int = Field(primary_key=True)
+
+
+class SavedView(SQLModel, table=True):
+    """A named filter (and sort) an agent saved, shown next to the built-in views."""
+
+    __tablename__ = "saved_view"
+
+    name: str = Field(primary_key=True)
+    query: str = Field(default="")
+    sort: str = Field(default="activity")
+    owner: str = Field(default="")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -69,6 +69,7 @@ class TicketRow:
     sla_next_due: datetime | None = None  # see deskterm.sla.status() for the countdown
     sla_warn_at: datetime | None = None
     sla_paused_at: datetime | None = None
+    version: int = 0  # what a change from the queue expects (marks, bulk actions)
 
     @property
     def cursor(self) -> Cursor:
@@ -110,6 +111,7 @@ _ROW_COLUMNS: tuple[Any, ...] = (
     col(Ticket.sla_next_due),
     col(Ticket.sla_warn_at),
     col(Ticket.sla_paused_at),
+    col(Ticket.version),
 )
 
 

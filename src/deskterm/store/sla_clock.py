@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
@@ -30,8 +30,9 @@ class SlaRules(Protocol):
         """Whether the customer's tier matters (so the store can skip looking it up)."""
         ...
 
-    def refresh(self, ticket: Ticket, tier: str | None, now: datetime) -> bool:
-        """Bring the ticket's SLA columns up to date after a change at ``now``;
+    def refresh(self, ticket: Any, tier: str | None, now: datetime) -> bool:
+        """Bring the ticket's SLA columns up to date after a change at ``now`` (a
+        :class:`Ticket`, or any row object with its SLA columns, as bulk changes use);
         returns whether anything changed."""
         ...
 
@@ -48,7 +49,7 @@ class NoSla:
 
     uses_tiers = False
 
-    def refresh(self, ticket: Ticket, tier: str | None, now: datetime) -> bool:
+    def refresh(self, ticket: Any, tier: str | None, now: datetime) -> bool:
         return False
 
     def business_windows(

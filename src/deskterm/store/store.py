@@ -7,9 +7,10 @@ links, triage results), ``store.sla``, ``store.ingest`` (the pipeline's batched
 writes), ``store.leases`` (one sync per account), ``store.checks`` (``db check``),
 ``store.agents``, ``store.presence`` (who has which ticket open), ``store.kb``
 (knowledge-base articles, similar solved tickets), ``store.metrics`` (the report),
-``store.satisfaction`` (CSAT/CES/NPS), ``store.portable`` (export, backup) and
-``store.bulk`` (fast generated loads) all share one
-:class:`~deskterm.store.base.Database` and one SLA clock.
+``store.satisfaction`` (CSAT/CES/NPS), ``store.bulk_ops`` (changes to many tickets),
+``store.undo``, ``store.views`` (saved views), ``store.snooze`` (reminders),
+``store.portable`` (export, backup) and ``store.bulk`` (fast generated loads) all
+share one :class:`~deskterm.store.base.Database` and one SLA clock.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 from deskterm.store.agents import Agents
 from deskterm.store.base import Database
 from deskterm.store.bulk import BulkLoad
+from deskterm.store.bulk_ops import BulkOps
 from deskterm.store.checks import Checks
 from deskterm.store.claims import Claims
 from deskterm.store.customers import Customers
@@ -34,7 +36,10 @@ from deskterm.store.replies import Replies
 from deskterm.store.satisfaction import Satisfaction
 from deskterm.store.sla_clock import SlaClock, SlaRules
 from deskterm.store.sla_ops import SlaOps
+from deskterm.store.snooze_ops import SnoozeOps
 from deskterm.store.tickets import TicketServices
+from deskterm.store.undo import UndoOps
+from deskterm.store.views import SavedViews
 from deskterm.store.workflow import WorkflowOps
 
 
@@ -61,6 +66,10 @@ class Store:
         self.kb = KnowledgeBase(db)
         self.metrics = Metrics(db, clock)
         self.satisfaction = Satisfaction(db)
+        self.bulk_ops = BulkOps(db, clock, self.queue)
+        self.undo = UndoOps(db, clock)
+        self.views = SavedViews(db)
+        self.snooze = SnoozeOps(db, clock, self.bulk_ops)
 
     @classmethod
     def open(

@@ -20,6 +20,8 @@ from deskterm.store.changes import (
     add_note_message,
     load_ticket,
     log_event,
+    new_action_id,
+    record_action,
     status_side_effects,
     touch,
 )
@@ -222,12 +224,15 @@ class TicketServices:
         with self.db.write() as session:
             ticket = load_ticket(session, number, expected_version)
             now = utcnow()
-            changed = tags is not None and _replace_tags(session, ticket, tags, actor, now)
+            aid = new_action_id()
+            changed = tags is not None and _replace_tags(session, ticket, tags, actor, now, aid)
+            labels = ["tags"] if changed else []
             for field_name, value in wanted.items():
                 old = getattr(ticket, field_name)
                 if old == value:
                     continue
                 changed = True
+                labels.append(f"{field_name} → {value or 'nobody'}")
                 setattr(ticket, field_name, value)
                 if field_name == "status":
                     status_side_effects(ticket, old, value, now)
@@ -239,10 +244,12 @@ class TicketServices:
                     old=old,
                     new=value,
                     at=now,
+                    action_id=aid,
                 )
                 self.clock.after_change(session, ticket, field_name)
             if changed:  # one change, one version step, however many fields
                 touch(session, ticket, now)
+                record_action(session, aid, actor, ", ".join(labels), now)
             return ticket
 
     def set_status(
@@ -275,8 +282,10 @@ class TicketServices:
         with self.db.write() as session:
             ticket = load_ticket(session, number, expected_version)
             now = utcnow()
-            if _replace_tags(session, ticket, tags, actor, now):
+            aid = new_action_id()
+            if _replace_tags(session, ticket, tags, actor, now, aid):
                 touch(session, ticket, now)
+                record_action(session, aid, actor, "tags", now)
         return sorted({t.strip().lower() for t in tags if t.strip()})
 
     def set_heard(
@@ -405,13 +414,20 @@ class TicketServices:
                 ).all()
             )
 
+    def ticket_of_message(self, source_key: str) -> int | None:
+        """The ticket holding the message stored under ``source_key`` (if any)."""
+        with self.db.read() as session:
+            return session.exec(
+                select(Message.ticket_id).where(Message.source_key == source_key)
+            ).first()
+
     def ticket_count(self) -> int:
         with self.db.read() as session:
             return int(session.exec(select(func.count()).select_from(Ticket)).one())
 
 
 def _replace_tags(
-    session: Session, ticket: Ticket, tags: list[str], actor: str, now: datetime
+    session: Session, ticket: Ticket, tags: list[str], actor: str, now: datetime, aid: str
 ) -> bool:
     """Replace a locked ticket's tags (lower-cased, de-duplicated), logged; whether they
     changed (the caller touches the ticket once for the whole change)."""
@@ -432,5 +448,6 @@ def _replace_tags(
         old=",".join(current),
         new=",".join(wanted),
         at=now,
+        action_id=aid,
     )
     return True

@@ -22,6 +22,8 @@ from deskterm.store.changes import (
     load_pair,
     load_ticket,
     log_event,
+    new_action_id,
+    record_action,
     status_side_effects,
     touch,
 )
@@ -112,7 +114,7 @@ def _log_on_both(
     now = utcnow()
     for ticket, other in ((first, second.id), (second, first.id)):
         touch(session, ticket, ticket.updated_at)
-        value = {"new": other} if event == "link" else {"old": other}
+        value: dict[str, Any] = {"new": other} if event == "link" else {"old": other}
         log_event(
             session, event, actor=actor, ticket_id=ticket.id, detail={"kind": kind}, at=now, **value
         )
@@ -148,9 +150,9 @@ class WorkflowOps:
                 if t.merged_into_id is not None:
                     raise Conflict(f"Ticket #{t.id} was already merged into #{t.merged_into_id}.")
             now = utcnow()
-            moved = session.exec(
-                select(func.count()).select_from(Message).where(Message.ticket_id == source)
-            ).one()
+            moved_ids = list(session.exec(select(Message.id).where(Message.ticket_id == source)))
+            moved = len(moved_ids)
+            aid = new_action_id()
             session.execute(
                 update(Message).where(col(Message.ticket_id) == source).values(ticket_id=target)
             )
@@ -190,7 +192,10 @@ class WorkflowOps:
                 status_side_effects(src, old_status, "closed", now)
             touch(session, src, now)
             self._add_link(session, source, target, "merged")
-            detail = {"messages": moved, "note": note} if note else {"messages": moved}
+            detail: dict[str, Any] = {"messages": moved, "message_ids": moved_ids}
+            if note:
+                detail["note"] = note
+            record_action(session, aid, actor, f"merge #{source} into #{target}", now)
             log_event(
                 session,
                 "merge",
@@ -200,6 +205,7 @@ class WorkflowOps:
                 new=target,
                 detail=detail,
                 at=now,
+                action_id=aid,
             )
             if old_status != "closed":
                 log_event(
@@ -211,6 +217,7 @@ class WorkflowOps:
                     new="closed",
                     detail={"merged_into": target},
                     at=now,
+                    action_id=aid,
                 )
             log_event(
                 session,
@@ -221,6 +228,7 @@ class WorkflowOps:
                 new=target,
                 detail=detail,
                 at=now,
+                action_id=aid,
             )
             if src_tags - dst_tags:
                 log_event(
@@ -232,6 +240,7 @@ class WorkflowOps:
                     new=",".join(sorted(src_tags | dst_tags)),
                     detail={"merged_from": source},
                     at=now,
+                    action_id=aid,
                 )
             self.clock.apply(session, src, now)
             self.clock.apply(session, dst, now)

@@ -1,0 +1,37 @@
+"""SVG snapshots of triage at speed at 80x24: marks with the status line, the bulk
+confirmation, and the queue after undo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deskterm.store import Store
+from tests.tui.conftest import console
+from tests.tui.test_snapshots import steps
+
+SIZE = (80, 24)
+
+
+def test_three_marked(demo_store: Store, snap_compare: Any) -> None:
+    run = steps("6", "v", "v", "v")
+    assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)
+
+
+def test_bulk_close_confirmation(demo_store: Store, snap_compare: Any) -> None:
+    run = steps("6", "v", "v", "v", "x")
+    assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)
+
+
+def test_mark_all_closed_then_undone(demo_store: Store, snap_compare: Any) -> None:
+    run = steps("6", "asterisk", "x", "y", "u")
+    assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)
+
+
+def test_command_line_completes(demo_store: Store, snap_compare: Any) -> None:
+    run = steps("6", "colon", "s", "t", "a", "tab", "space", "p", "e")
+    assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)
+
+
+def test_new_phone_ticket_form(demo_store: Store, snap_compare: Any) -> None:
+    run = steps("N", *"Rui Alves", "tab", "tab", *"+351912345678", "tab", *"Card declined")
+    assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)
