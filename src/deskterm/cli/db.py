@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.common import JsonOption, emit_json, fail, state
+from deskterm.cli.common import JsonOption, emit_json, fail, require_store, state
+from deskterm.cli.output import plural
 
 app = typer.Typer(help="Upgrade, check and back up the store.", no_args_is_help=True)
 
@@ -32,10 +33,12 @@ def upgrade(ctx: typer.Context) -> None:
 
 @app.command()
 def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> None:
-    """Check the store opens, its schema is current and SQLite's integrity check passes."""
+    """Check the store opens, its schema is current and SQLite's integrity check passes;
+    print where the store and the config file are."""
     from deskterm.store import engine as engine_mod
     from deskterm.store import schema
 
+    require_store(state(ctx).db)
     engine = engine_mod.make_engine(state(ctx).db)
     try:
         revision = schema.check(engine)
@@ -45,8 +48,11 @@ def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> Non
                 integrity = str(conn.exec_driver_sql("PRAGMA quick_check").scalar())
     finally:
         engine.dispose()
+    from deskterm.paths import config_file
+
     report = {
         "store": engine_mod.describe(engine),
+        "config": str(config_file()),
         "schema": revision,
         "expected": schema.HEAD,
         "current": revision == schema.HEAD,
@@ -60,6 +66,8 @@ def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> Non
             f"({'current' if report['current'] else 'needs: deskterm db upgrade'}), "
             f"integrity {integrity}."
         )
+        missing = "" if config_file().exists() else " (none yet: the defaults apply)"
+        typer.echo(f"config: {report['config']}{missing}")
     if not report["current"] or integrity != "ok":
         raise typer.Exit(1)
 
@@ -98,5 +106,6 @@ def copy_store(
     else:
         total = sum(copied.values())
         typer.echo(
-            f"Copied {total:,} rows from {source.location} to {target.location}; counts match."
+            f"Copied {plural(total, 'row')} from {source.location} to {target.location}; "
+            "counts match."
         )

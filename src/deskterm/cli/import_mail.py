@@ -40,7 +40,7 @@ def import_mail(
         if not path.exists():
             fail(f"{path} does not exist.")
     st = state(ctx)
-    config, store = st.config(), st.store()
+    config, store = st.config(), st.store(create=True)
     options = parse_options(config)
     items = read_mail(paths, options, workers=workers, known=store.ingest.known_source_keys)
     with closing(items):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from deskterm.cli.common import JsonOption, emit_json, emit_rows, state
+from deskterm.cli.common import emit_json, state
+from deskterm.cli.output import Output, list_options
 
 if TYPE_CHECKING:
     from deskterm.connectors.records import Item
@@ -35,7 +36,7 @@ def run_import(
     from deskterm.ingest.hooks import default_hooks
 
     st = state(ctx)
-    store, config = st.store(), st.config()
+    store, config = st.store(create=True), st.config()
     progress = _Progress(label) if sys.stderr.isatty() and not json_ else None
     ingestor = Ingestor(
         store, config, hooks=default_hooks(config), progress=progress.update if progress else None
@@ -98,19 +99,19 @@ class _Progress:
 
 
 @app.command("failures")
-def failures(
-    ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
-    json_: Annotated[bool, JsonOption] = False,
-) -> None:
+@list_options(limit=100)
+def failures(ctx: typer.Context, *, out: Output) -> None:
     """Items that could not be imported: where they were and why."""
-    rows = state(ctx).store().ingest.import_failures(limit)
-    emit_rows(
-        rows,
-        ("at", "connector", "source", "position", "reason"),
-        "json" if json_ else "table",
-        title=f"{len(rows)} import failures",
-    )
+    from datetime import datetime
+
+    store = state(ctx).store()
+
+    def fetch(before: Any, n: int) -> tuple[list[dict[str, Any]], Any]:
+        rows = store.ingest.import_failures(n, before)
+        last = (datetime.fromisoformat(rows[-1]["at"]), rows[-1]["id"]) if rows else None
+        return rows, last if len(rows) == n else None
+
+    out.emit(fetch, ("at", "connector", "source", "position", "reason"), noun="import failure")
 
 
 from deskterm.cli import import_chat, import_mail  # noqa: E402, F401  (register their commands)

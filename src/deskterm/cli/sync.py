@@ -86,7 +86,7 @@ def _once(
     from deskterm.connectors.mailjobs import parse_in_order
 
     st = state(ctx)
-    store = st.store()
+    store = st.store(create=True)
     syncs = [ImapSync(a, passwords[a.name], store.ingest.sync_state) for a in chosen]
 
     def jobs() -> Iterator[MailJob | Item]:
@@ -116,7 +116,7 @@ def _watch(
     from deskterm.connectors.imap import FolderWatcher, ImapError, ImapSync
     from deskterm.ingest.hooks import default_hooks
 
-    store, config = st.store(), st.config()
+    store, config = st.store(create=True), st.config()
     hooks = default_hooks(config)
     options = _options(st)
     stop = threading.Event()

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from deskterm.cli.common import (
-    CsvOption,
-    ExpectVersionOption,
-    JsonOption,
-    emit_json,
-    emit_rows,
-    fail,
-    output_format,
-    state,
-)
+from deskterm.cli.common import ExpectVersionOption, JsonOption, emit_json, fail, state
+from deskterm.cli.output import Output, list_options
 
 if TYPE_CHECKING:
     from deskterm.store import TicketDetail
@@ -41,6 +33,7 @@ def _values(option: list[str] | None) -> tuple[str, ...]:
 
 
 @app.command("list")
+@list_options(limit=50)
 def list_tickets(
     ctx: typer.Context,
     status: Annotated[
@@ -63,14 +56,12 @@ def list_tickets(
         str | None,
         typer.Option("--query", "-q", help='Query language: status:open from:acme.com "words".'),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many tickets.")] = 50,
-    json_: Annotated[bool, JsonOption] = False,
-    csv_: Annotated[bool, CsvOption] = False,
+    *,
+    out: Output,
 ) -> None:
     """Tickets, newest activity first."""
     from deskterm.query import TicketFilter, parse_query
 
-    fmt = output_format(json_, csv_)
     typed = parse_query(query, me=state(ctx).config().agent.name) if query else TicketFilter()
     options = parse_query(
         " ".join(
@@ -95,24 +86,28 @@ def list_tickets(
     )
     store = state(ctx).store()
     wanted = options.merged(typed)
-    rows: list[dict[str, object]] = []
     seen: set[int] = set()
-    cursor = None
     from deskterm.sla import status as sla_status
     from deskterm.store.types import utcnow
 
     now = utcnow()
-    while len(rows) < limit:
-        page = store.queue.list_tickets(wanted, after=cursor, limit=min(limit - len(rows), 500))
-        for row in page.rows:
-            if row.number not in seen:
-                seen.add(row.number)
-                clock = sla_status(row, now)
-                rows.append({**row.to_dict(), "sla": clock.label, "sla_state": clock.state})
-        if page.next is None or not page.rows:
-            break
-        cursor = page.next
-    emit_rows(rows, LIST_COLUMNS, fmt, title=f"{len(rows)} tickets")
+
+    def fetch(cursor: Any, n: int) -> tuple[list[dict[str, Any]], Any]:
+        page = store.queue.list_tickets(wanted, after=cursor, limit=n)
+        fresh = [row for row in page.rows if row.number not in seen]
+        seen.update(row.number for row in fresh)
+        tags = store.queue.tags_of([row.number for row in fresh])
+        rows = []
+        for row in fresh:
+            clock = sla_status(row, now)
+            extra = {"sla": clock.label, "sla_state": clock.state, "tags": tags.get(row.number, [])}
+            rows.append({**row.to_dict(), **extra})
+        if out.fmt == "csv":
+            rows = [{**r, "tags": ",".join(r["tags"])} for r in rows]
+        return rows, page.next if page.rows else None
+
+    count = None if wanted.text else (lambda: store.queue.count_tickets(wanted))
+    out.emit(fetch, LIST_COLUMNS, noun="ticket", count=count)
 
 
 @app.command("show")
