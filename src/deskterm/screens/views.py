@@ -23,16 +23,17 @@ class View:
 
 
 def saved_views(agent: str) -> tuple[View, ...]:
-    """The built-in views; "My open" is the configured agent's unsolved tickets, and
+    """The built-in views, named for what they count; "My unsolved" is the configured
+    agent's new, open, pending and on-hold tickets, and
     "Breaching soon" the tickets whose SLA clock is at risk but not yet breached."""
     mine = TicketFilter(assignee=(agent,), status=OPEN_STATUSES)
     unassigned = TicketFilter(assignee=(UNASSIGNED,), status=OPEN_STATUSES)
     return (
-        View("mine", "My open", "Mine", mine),
+        View("mine", "My unsolved", "Mine", mine),
         View("unassigned", "Unassigned", "Unasg", unassigned),
         View("open", "Open", "Open", TicketFilter(status=("new", "open"))),
-        View("pending", "Pending", "Pend", TicketFilter(status=("pending", "on_hold"))),
-        View("solved", "Solved", "Solved", TicketFilter(status=("solved", "closed"))),
+        View("pending", "Pending & on hold", "Pend", TicketFilter(status=("pending", "on_hold"))),
+        View("solved", "Solved & closed", "Solved", TicketFilter(status=("solved", "closed"))),
         View("all", "All", "All", TicketFilter()),
         View("sla", "Breaching soon", "Risk", TicketFilter(sla="at-risk")),
     )
