@@ -139,6 +139,7 @@ def test_env_var_selects_the_store(demo_db: str, monkeypatch: pytest.MonkeyPatch
     ],
 )
 def test_errors_are_one_sentence_on_stderr(args: tuple[str, ...], message: str) -> None:
+    run("db", "upgrade")  # the default store exists: the errors are about the arguments
     out, err, code = run(*args, ok=False)
     assert code == 1
     assert message in err

@@ -20,16 +20,17 @@ class View:
 
 
 def saved_views(agent: str) -> tuple[View, ...]:
-    """The built-in views; "My open" is the configured agent's unsolved tickets, and
-    "Breaching soon" the tickets whose SLA clock is at risk but not yet breached."""
+    """The built-in views, named for what they count; "My unsolved" is the configured
+    agent's new, open, pending and on-hold tickets, and "Breaching soon" the tickets
+    whose SLA clock is at risk but not yet breached."""
     mine = TicketFilter(assignee=(agent,), status=OPEN_STATUSES)
     unassigned = TicketFilter(assignee=(UNASSIGNED,), status=OPEN_STATUSES)
     return (
-        View("mine", "My open", "Mine", mine),
+        View("mine", "My unsolved", "Mine", mine),
         View("unassigned", "Unassigned", "Unasg", unassigned),
         View("open", "Open", "Open", TicketFilter(status=("new", "open"))),
-        View("pending", "Pending", "Pend", TicketFilter(status=("pending", "on_hold"))),
-        View("solved", "Solved", "Solved", TicketFilter(status=("solved", "closed"))),
+        View("pending", "Pending & on hold", "Pend", TicketFilter(status=("pending", "on_hold"))),
+        View("solved", "Solved & closed", "Solved", TicketFilter(status=("solved", "closed"))),
         View("all", "All", "All", TicketFilter()),
         View("sla", "Breaching soon", "Risk", TicketFilter(sla="at-risk")),
     )
@@ -37,7 +38,7 @@ def saved_views(agent: str) -> tuple[View, ...]:
 
 def find_view(agent: str, name: str) -> View:
     """The view called ``name``: its key (``mine``) or its label as the console shows
-    it (``"My open"``), in any case. Raises :class:`QueryError` naming the choices."""
+    it (``"My unsolved"``), in any case. Raises :class:`QueryError` naming the choices."""
     wanted = " ".join(name.split()).casefold()
     views = saved_views(agent)
     for view in views:

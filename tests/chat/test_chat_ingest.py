@@ -219,7 +219,7 @@ def test_customers_merge(db: str, store: Store, tmp_path: Path) -> None:
     _, err, code = cli("--db", db, "customers", "merge", str(mailer), str(mailer), ok=False)
     assert code == 1 and "cannot be merged into itself" in err
     _, err, _ = cli("--db", db, "customers", "show", "nobody@nowhere", ok=False)
-    assert "No customer has the identity 'nobody@nowhere'." in err
+    assert "No customer matches 'nobody@nowhere'" in err
 
 
 def test_customers_show_text_and_list_table(db: str, tmp_path: Path) -> None:

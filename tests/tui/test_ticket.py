@@ -297,6 +297,36 @@ async def test_next_and_previous_follow_the_queue(demo_store: Store) -> None:
         assert table.current is not None and table.current.number == order[2]
 
 
+async def test_next_and_previous_keep_stepping_after_the_ticket_left_the_view(
+    demo_store: Store,
+) -> None:
+    app = console(demo_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TicketTable)
+        order = [r.number for r in table.rows]
+        await pilot.press("enter", "right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen) and screen.number == order[2]
+        demo_store.tickets.update(order[2], AGENT, status="closed", queue="elsewhere")
+        table.reload()  # the view is re-read: the open ticket is no longer in it
+        await settle(pilot)
+        assert order[2] not in [r.number for r in table.rows]
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.number == order[1]
+        demo_store.tickets.update(order[1], AGENT, status="closed", queue="elsewhere")
+        table.reload()
+        await settle(pilot)
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.number == order[3]  # after the two that left, the next still listed
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.number == order[4]
+
+
 async def test_tab_cycles_panels_and_keys_reach_them(demo_store: Store) -> None:
     number = first_ticket_with(demo_store, status="open")
     app = console(demo_store)

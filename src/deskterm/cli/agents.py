@@ -35,7 +35,7 @@ def add_agent(
     """Add an agent (or change the address and queues of one)."""
     agent = (
         state(ctx)
-        .store()
+        .store(create=True)
         .agents.add_agent(name, email, None if queues is None else queues.split(","))
     )
     if json_:

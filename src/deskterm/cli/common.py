@@ -37,7 +37,11 @@ CONFLICT_EXIT = 3
 
 class DesktermGroup(typer.core.TyperGroup):
     """Turns expected errors anywhere below it into one line on stderr and exit code 1
-    (3 for a version conflict)."""
+    (3 for a version conflict), and gives every command below it a ``--db`` option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _add_db_option(self.commands.values())
 
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
@@ -54,6 +58,34 @@ class DesktermGroup(typer.core.TyperGroup):
             raise typer.Exit(130) from None
 
 
+def _set_db(ctx: typer.Context, _param: Any, value: str | None) -> None:
+    if value is not None:
+        state(ctx).db = value
+
+
+def _add_db_option(commands: Iterable[Any]) -> None:
+    """``--db`` after the subcommand (``deskterm tickets list --db x.db``) means the same
+    as before it; the root option (and ``DESKTERM_DB``) is the default."""
+    from typer._coercion import resolve_type_descriptor
+    from typer.models import OptionInfo
+
+    info = OptionInfo(param_decls=("--db",), help="Store: a file path or a database URL.")
+    for command in commands:
+        if isinstance(command, typer.core.TyperGroup):
+            _add_db_option(command.commands.values())
+        elif not any("--db" in getattr(p, "opts", ()) for p in command.params):
+            command.params.append(
+                typer.core.TyperOption(
+                    param_decls=["db_anywhere", "--db"],
+                    type_descriptor=resolve_type_descriptor(annotation=str, parameter_info=info),
+                    help=info.help,
+                    metavar="PATH|URL",
+                    expose_value=False,
+                    callback=_set_db,
+                )
+            )
+
+
 @dataclass
 class State:
     """Global options, carried in ``ctx.obj``."""
@@ -63,11 +95,16 @@ class State:
     _config: Settings | None = field(default=None, repr=False)
     woken: list[int] = field(default_factory=list)  # snoozed tickets reopened on open
 
-    def store(self) -> Store:
-        """The store named by ``--db``/``DESKTERM_DB`` (default: the user's store)."""
+    def store(self, *, create: bool = False) -> Store:
+        """The store named by ``--db``/``DESKTERM_DB`` (default: the user's store).
+
+        Only commands that write (``create``) make a new SQLite file: a read command
+        on a mistyped path says so instead of showing an empty store."""
         if self._store is None:
             from deskterm.desk import open_store
 
+            if not create:
+                require_store(self.db)
             self._store = open_store(self.db, self.config())
             self.woken = self._store.snooze.wake()  # due reminders, whatever command runs
         return self._store
@@ -81,6 +118,22 @@ class State:
             for warning in self._config.warnings:
                 typer.echo(f"deskterm: warning: {warning}", err=True)
         return self._config
+
+
+def require_store(target: str | None) -> None:
+    from deskterm.store.engine import resolve_target, to_url
+
+    where = resolve_target(target)
+    url = to_url(where)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    from pathlib import Path
+
+    if not Path(url.database).exists():
+        fail(
+            f"There is no deskterm store at {url.database}; create one with "
+            "deskterm db upgrade or deskterm import …"
+        )
 
 
 def state(ctx: typer.Context) -> State:
@@ -132,8 +185,15 @@ MIN_WIDTHS = {
 }  # fmt: skip
 
 
-def print_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: str | None) -> None:
-    """A Rich table that fits the terminal: narrow columns drop from the right first."""
+def print_table(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    title: str | None,
+    *,
+    header: bool = True,
+) -> None:
+    """A Rich table that fits the terminal: narrow columns drop from the right first.
+    Piped (stdout not a terminal), rows are printed whole for the next program."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -141,22 +201,29 @@ def print_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], title: s
     from deskterm.textsafe import clean_line
 
     console = Console()
+    piped = not console.is_terminal
+    if piped:
+        console = Console(width=100_000, no_color=True)
     shown = list(columns)
 
     def needed() -> int:
         return sum(MIN_WIDTHS.get(c, 12) + 3 for c in shown)
 
-    while needed() > console.width and any(c not in WIDE_COLUMNS for c in shown[2:]):
+    while not piped and needed() > console.width and any(c not in WIDE_COLUMNS for c in shown[2:]):
         shown.remove([c for c in shown[2:] if c not in WIDE_COLUMNS][-1])
-    table = Table(title=title, show_edge=False, header_style="bold", expand=True)
+    table = Table(
+        title=title, show_edge=False, header_style="bold", expand=not piped, show_header=header
+    )
     for column in shown:
         wide = column in WIDE_COLUMNS
+        width = MIN_WIDTHS.get(column, max(len(column), 10))
         table.add_column(
             column.replace("_", " "),
             overflow="ellipsis",
             no_wrap=True,
-            ratio=1 if wide else None,
-            width=None if wide else MIN_WIDTHS.get(column, max(len(column), 10)),
+            ratio=1 if wide and not piped else None,
+            width=None if wide or piped else width,
+            min_width=width if piped else None,
         )
     for row in rows:
         table.add_row(*(Text(clean_line(_cell(row.get(c)))) for c in shown))

@@ -9,5 +9,5 @@ def open_console(st: State) -> None:
     """Run the console on the store and config named by the global options."""
     from deskterm.app import make_app
 
-    app = make_app(st.store(), st.config())
+    app = make_app(st.store(create=True), st.config())
     app.run()

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from deskterm.cli.common import ExpectVersionOption, JsonOption, emit_json, emit_rows, state
+from deskterm.cli.common import ExpectVersionOption, JsonOption, emit_json, fail, state
+from deskterm.cli.output import Output, list_options, plural
 
 app = typer.Typer(help="List, show and merge customers.", no_args_is_help=True)
 
@@ -20,28 +21,49 @@ def _resolve(ctx: typer.Context, ref: str, *, follow: bool = True) -> int:
     return st.store().customers.find_customer(ref, (phone,) if phone else (), follow=follow)
 
 
+def _resolve_any(ctx: typer.Context, ref: str) -> int:
+    """Like :func:`_resolve`, and also what ``tickets list --customer`` takes: a domain
+    or part of a name, as long as it names one customer."""
+    from deskterm.store.errors import NotFound
+    from deskterm.textsafe import clean_line
+
+    try:
+        return _resolve(ctx, ref)
+    except NotFound:
+        found = state(ctx).store().queue.matching_customers(ref)
+        if len(found) == 1:
+            return found[0][0]
+        if not found:
+            fail(f"No customer matches {ref!r} (by #id, name, address, domain or phone).")
+        names = ", ".join(f"#{cid} {clean_line(name)}" for cid, name in found[:5])
+        more = ", …" if len(found) > 5 else ""
+        fail(f"{ref!r} matches several customers ({names}{more}); name one by #id or address.")
+
+
 @app.command("list")
+@list_options(limit=100)
 def list_customers(
     ctx: typer.Context,
     search: Annotated[
         str, typer.Option("--search", "-s", help="Part of a name, organization or identity.")
     ] = "",
-    limit: Annotated[int, typer.Option(min=1, help="At most this many customers.")] = 100,
     after: Annotated[
         int | None, typer.Option(help="Only customers with a higher id (next page).")
     ] = None,
-    json_: Annotated[bool, JsonOption] = False,
+    *,
+    out: Output,
 ) -> None:
     """Customers by id, with their identities and ticket counts."""
-    rows = state(ctx).store().customers.list_customers(search, limit, after)
-    shown: list[dict[str, Any]] = [
-        {**r, "identities": r["identities"] if json_ else ", ".join(r["identities"])} for r in rows
-    ]
-    emit_rows(
-        shown,
-        ("id", "name", "organization", "tier", "tickets", "identities"),
-        "json" if json_ else "table",
-        title=f"{len(rows)} customers",
+    store = state(ctx).store()
+
+    def fetch(cursor: int | None, n: int) -> tuple[list[dict[str, Any]], int | None]:
+        rows = store.customers.list_customers(search, n, after if cursor is None else cursor)
+        if out.fmt != "json":
+            rows = [{**r, "identities": ", ".join(r["identities"])} for r in rows]
+        return rows, rows[-1]["id"] if len(rows) == n else None
+
+    out.emit(
+        fetch, ("id", "name", "organization", "tier", "tickets", "identities"), noun="customer"
     )
 
 
@@ -49,7 +71,8 @@ def list_customers(
 def show(
     ctx: typer.Context,
     customer: Annotated[
-        str, typer.Argument(help="Customer id, or an identity: email, phone, Slack id...")
+        str,
+        typer.Argument(help="#id, name, email, domain, phone or another identity (Slack id...)."),
     ],
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
@@ -60,7 +83,7 @@ def show(
     from deskterm.cli.common import print_table
     from deskterm.textsafe import clean_line
 
-    profile = state(ctx).store().customers.get_customer(_resolve(ctx, customer))
+    profile = state(ctx).store().customers.get_customer(_resolve_any(ctx, customer))
     data = profile.to_dict()
     if json_:
         emit_json(data)
@@ -87,7 +110,7 @@ def show(
     print_table(
         data["tickets"],
         ("number", "status", "priority", "subject", "channel", "updated_at"),
-        title=f"{len(data['tickets'])} tickets",
+        title=plural(len(data["tickets"]), "ticket"),
     )
 
 
@@ -146,5 +169,5 @@ def merge(
         return
     typer.echo(
         f"Merged customer #{result.source} into #{result.target}: "
-        f"{result.identities} identities and {result.tickets} tickets moved."
+        f"{plural(result.identities, 'identity')} and {plural(result.tickets, 'ticket')} moved."
     )

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.common import JsonOption, emit_json, fail, state
+from deskterm.cli.common import JsonOption, emit_json, fail, require_store, state
+from deskterm.cli.output import plural
 
 app = typer.Typer(help="Upgrade, check and back up the store.", no_args_is_help=True)
 
@@ -33,12 +34,14 @@ def upgrade(ctx: typer.Context) -> None:
 @app.command()
 def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> None:
     """Check the store opens, its schema is current, the engine's integrity check passes
-    and the counters agree with the rows they count (message_count, tag sort keys)."""
+    and the counters agree with the rows they count (message_count, tag sort keys);
+    print where the store and the config file are."""
     from deskterm.store import engine as engine_mod
     from deskterm.store import schema
     from deskterm.store.base import Database
     from deskterm.store.checks import Checks
 
+    require_store(state(ctx).db)
     engine = engine_mod.make_engine(state(ctx).db)
     try:
         revision = schema.check(engine)
@@ -50,8 +53,11 @@ def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> Non
             wrong, examples = checks.counter_mismatches()
     finally:
         engine.dispose()
+    from deskterm.paths import config_file
+
     report = {
         "store": engine_mod.describe(engine),
+        "config": str(config_file()),
         "schema": revision,
         "expected": schema.HEAD,
         "current": revision == schema.HEAD,
@@ -70,6 +76,8 @@ def check(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> Non
         )
         for m in examples:
             typer.echo(f"  #{m['ticket']} {m['what']}: stored {m['stored']}, actual {m['actual']}")
+        missing = "" if config_file().exists() else " (none yet: the defaults apply)"
+        typer.echo(f"config: {report['config']}{missing}")
     if not report["current"] or integrity != "ok" or wrong:
         raise typer.Exit(1)
 
@@ -108,5 +116,6 @@ def copy_store(
     else:
         total = sum(copied.values())
         typer.echo(
-            f"Copied {total:,} rows from {source.location} to {target.location}; counts match."
+            f"Copied {plural(total, 'row')} from {source.location} to {target.location}; "
+            "counts match."
         )

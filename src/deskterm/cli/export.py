@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.common import fail, state
+from deskterm.cli.output import plural
 
 
 def export(
@@ -32,4 +33,4 @@ def export(
         if out:
             stream.close()
     if out:
-        typer.echo(f"Exported {count} records to {out}.", err=True)
+        typer.echo(f"Exported {plural(count, 'record')} to {out}.", err=True)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from deskterm.cli.common import CliError, JsonOption, emit_json, emit_rows, state
+from deskterm.cli.common import CliError, emit_json, state
+from deskterm.cli.output import Output, list_options
 
 if TYPE_CHECKING:
     from deskterm.ingest import IngestSummary
@@ -41,7 +42,7 @@ def run_import(
     from deskterm.textsafe import clean_line
 
     st = state(ctx)
-    store, config = st.store(), st.config()
+    store, config = st.store(create=True), st.config()
     refusals: list[str] = []
 
     def refused(reason: str) -> None:
@@ -120,16 +121,16 @@ class Progress:
 
 
 @app.command("failures")
-def failures(
-    ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 100,
-    json_: Annotated[bool, JsonOption] = False,
-) -> None:
+@list_options(limit=100)
+def failures(ctx: typer.Context, *, out: Output) -> None:
     """Items that could not be imported: where they were and why."""
-    rows = state(ctx).store().ingest.import_failures(limit)
-    emit_rows(
-        rows,
-        ("at", "connector", "source", "position", "reason"),
-        "json" if json_ else "table",
-        title=f"{len(rows)} import failures",
-    )
+    from datetime import datetime
+
+    store = state(ctx).store()
+
+    def fetch(before: Any, n: int) -> tuple[list[dict[str, Any]], Any]:
+        rows = store.ingest.import_failures(n, before)
+        last = (datetime.fromisoformat(rows[-1]["at"]), rows[-1]["id"]) if rows else None
+        return rows, last if len(rows) == n else None
+
+    out.emit(fetch, ("at", "connector", "source", "position", "reason"), noun="import failure")

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.common import JsonOption, emit_json, emit_rows, state
+from deskterm.cli.output import plural
 
 app = typer.Typer(
     help="SLA clocks: status and recomputing after a policy change.", no_args_is_help=True
@@ -76,4 +77,4 @@ def recompute(
     if json_:
         emit_json({"changed": changed})
     else:
-        typer.echo(f"SLA due times updated on {changed} tickets.")
+        typer.echo(f"SLA due times updated on {plural(changed, 'ticket')}.")

@@ -48,7 +48,7 @@ def sync(
     from deskterm.ingest.watch import watch_accounts
 
     st = state(ctx)
-    store, config = st.store(), st.config()
+    store, config = st.store(create=True), st.config()
     try:
         if not watch:
             progress = Progress("Syncing mail") if sys.stderr.isatty() and not json_ else None

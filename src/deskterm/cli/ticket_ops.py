@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.common import JsonOption, emit_json, fail, state
+from deskterm.cli.output import plural
 
 app = typer.Typer()
 
@@ -31,7 +32,9 @@ def merge(
         emit_json({"merged": source, "into": into, "messages_moved": moved,
                    "message_count": target.message_count})  # fmt: skip
         return
-    typer.echo(f"Merged #{source} into #{into}: {moved} messages moved; #{source} is closed.")
+    typer.echo(
+        f"Merged #{source} into #{into}: {plural(moved, 'message')} moved; #{source} is closed."
+    )
 
 
 @app.command("escalate")

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from deskterm.cli.common import (
-    CsvOption,
-    ExpectVersionOption,
-    JsonOption,
-    emit_json,
-    emit_rows,
-    fail,
-    output_format,
-    state,
-)
+from deskterm.cli.common import ExpectVersionOption, JsonOption, emit_json, fail, state
+from deskterm.cli.output import Output, list_options
 
 if TYPE_CHECKING:
     from deskterm.query import TicketFilter
@@ -43,6 +35,7 @@ def _values(option: list[str] | None) -> tuple[str, ...]:
 
 
 @app.command("list")
+@list_options(limit=50)
 def list_tickets(
     ctx: typer.Context,
     status: Annotated[
@@ -69,23 +62,20 @@ def list_tickets(
         str | None,
         typer.Option(
             help="A saved view, as in the console: mine, unassigned, open, pending, solved, "
-            "all, sla (or its label, 'My open'); other options narrow it."
+            "all, sla (or its label, 'My unsolved'); other options narrow it."
         ),
     ] = None,
-    limit: Annotated[
-        int | None, typer.Option(min=1, help="At most this many tickets (50; all with --ids).")
-    ] = None,
     ids: Annotated[
-        bool, typer.Option("--ids", help="Only the numbers, one a line (for pipes).")
+        bool,
+        typer.Option("--ids", help="Only the numbers, one a line, every match (for pipes)."),
     ] = False,
-    json_: Annotated[bool, JsonOption] = False,
-    csv_: Annotated[bool, CsvOption] = False,
+    *,
+    out: Output,
 ) -> None:
     """Tickets, newest activity first."""
     from deskterm.query import TicketFilter, parse_query
     from deskterm.views import find_view
 
-    fmt = output_format(json_, csv_)
     typed = parse_query(query, me=state(ctx).config().agent.name) if query else TicketFilter()
     options = parse_query(
         " ".join(
@@ -113,28 +103,33 @@ def list_tickets(
     wanted = options.merged(typed)
     if view is not None:
         wanted = find_view(st.config().agent.name, view).filter.merged(wanted)
-    if ids:
-        print_ids(store, wanted, limit)
+    if ids:  # every match unless --limit was given: a pipe wants the whole set
+        source = ctx.get_parameter_source("limit")
+        explicit = getattr(source, "name", "") == "COMMANDLINE"
+        print_ids(store, wanted, out.limit if explicit else None)
         return
-    limit = limit or 50
-    rows: list[dict[str, object]] = []
     seen: set[int] = set()
-    cursor = None
     from deskterm.sla import status as sla_status
     from deskterm.store.types import utcnow
 
     now = utcnow()
-    while len(rows) < limit:
-        page = store.queue.list_tickets(wanted, after=cursor, limit=min(limit - len(rows), 500))
-        for row in page.rows:
-            if row.number not in seen:
-                seen.add(row.number)
-                clock = sla_status(row, now)
-                rows.append({**row.to_dict(), "sla": clock.label, "sla_state": clock.state})
-        if page.next is None or not page.rows:
-            break
-        cursor = page.next
-    emit_rows(rows, LIST_COLUMNS, fmt, title=f"{len(rows)} tickets")
+
+    def fetch(cursor: Any, n: int) -> tuple[list[dict[str, Any]], Any]:
+        page = store.queue.list_tickets(wanted, after=cursor, limit=n)
+        fresh = [row for row in page.rows if row.number not in seen]
+        seen.update(row.number for row in fresh)
+        tags = store.queue.tags_of([row.number for row in fresh])
+        rows = []
+        for row in fresh:
+            clock = sla_status(row, now)
+            extra = {"sla": clock.label, "sla_state": clock.state, "tags": tags.get(row.number, [])}
+            rows.append({**row.to_dict(), **extra})
+        if out.fmt == "csv":
+            rows = [{**r, "tags": ",".join(r["tags"])} for r in rows]
+        return rows, page.next if page.rows else None
+
+    count = None if wanted.text else (lambda: store.queue.count_tickets(wanted))
+    out.emit(fetch, LIST_COLUMNS, noun="ticket", count=count)
 
 
 def print_ids(store: Store, wanted: TicketFilter, limit: int | None) -> None:

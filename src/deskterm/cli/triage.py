@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.common import JsonOption, emit_json, emit_rows, state
+from deskterm.cli.output import plural
 
 
 def triage(
@@ -52,7 +53,7 @@ def triage(
             for r in rules
         ]
         emit_rows(rows, ("rule", "when", "set"), "json" if json_ else "table",
-                  title=f"{len(rows)} rules")  # fmt: skip
+                  title=plural(len(rows), "rule"))  # fmt: skip
         return
     wanted = parse_query(" ".join(filters or ()), me=st.config().agent.name)
     if not wanted.status:
@@ -83,4 +84,4 @@ def triage(
         )
     verb = "would change" if dry_run else "changed"
     emit_rows(table, ("number", "changes", "rules", "subject"), "table",
-              title=f"{len(table)} tickets {verb}")  # fmt: skip
+              title=f"{plural(len(table), 'ticket')} {verb}")  # fmt: skip

@@ -36,7 +36,7 @@ class DeskApp(App[None]):
     ticket_cache: TicketCache
     change_serial: int  # bumped on every change; screens reload when it moved
     live: Live  # presence of other agents and changes by others
-    agent_configured: bool  # an [agent] is set: "My open" means someone
+    agent_configured: bool  # an [agent] is set: "My unsolved" means someone
 
     def work_in_flight(self) -> list[Worker[object]]:
         """Workers that finish (not the live feed)."""

@@ -76,11 +76,11 @@ class QueueScreen(MarkActions, Screen[None]):
         self._serial = self.desk.change_serial
         self.setup_marks()
         if not self.desk.agent_configured:
-            self.view = self.views[2]  # "Open": nobody's "My open" to show
+            self.view = self.views[2]  # "Open": nobody's "My unsolved" to show
             self.query_one(ViewBar).set_active(self.view.key)
             self.notify(
                 "No [agent] in the config: deskterm does not know who you are, so "
-                "'My open' is empty and changes are logged as 'agent'.",
+                "'My unsolved' is empty and changes are logged as 'agent'.",
                 title="Who are you?",
                 severity="warning",
                 timeout=10,

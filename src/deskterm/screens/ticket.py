@@ -205,14 +205,12 @@ class TicketScreen(DeskNode, Screen[None]):
         t = self.data.detail.ticket
         tags = ", ".join(line(tag) for tag in self.data.detail.tags)
         facts = [
-            status_label(t.status),
-            priority_label(t.priority),
             f"queue {line(t.queue)}",
             f"@{line(t.assignee)}" if t.assignee else "unassigned",
             channel_label(t.channel),
             f"HEARD {sum(1 for h in self.data.detail.heard.values() if h.done)}/5",
         ]
-        if tags:
+        if tags:  # last: on a narrow screen the tags are cut, not the SLA clock
             facts.append(f"tags {tags}")
         others = self.desk.live.describe(self.number)
         summary = Content.assemble(
@@ -220,8 +218,9 @@ class TicketScreen(DeskNode, Screen[None]):
             (line(t.subject) or "(no subject)", "bold"),
             (f"  ● {others}" if others else "", "bold reverse"),
             "\n",
-            (" · ".join(facts), "dim"),
+            (f"{status_label(t.status)} · {priority_label(t.priority)}", "dim"),
             sla_fact(t, self.desk.clock()),
+            (" · " + " · ".join(facts), "dim"),
         )
         self.query_one("#ticket-summary", Static).update(summary)
 

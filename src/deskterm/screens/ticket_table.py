@@ -158,6 +158,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         self._layout: tuple[int, list[tuple[Column, int]]] = (-1, [])
         self.is_marked: Callable[[int], bool] = lambda _number: False
         """Whether a row is marked for a bulk action (the queue screen sets it)."""
+        self._before: list[int] = []  # the window's tickets before the last re-read
 
     # -- attributes down -----------------------------------------------------------
 
@@ -170,6 +171,7 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
 
     def reload(self) -> None:
         """Re-read the rows in the window (after changes), keeping the cursor's ticket."""
+        self._before = [row.number for row in self.rows]
         if self.filter.text or not self.rows:
             self.show(self.filter)
             return
@@ -190,22 +192,34 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
 
     def neighbour(self, number: int, step: int) -> int | None:
         """The ticket ``step`` rows from ``number``; moves the cursor there (``]``/``[``)."""
-        for index, row in enumerate(self.rows):
-            if row.number == number:
-                target = index + step
-                if 0 <= target < len(self.rows):
-                    self.move_cursor(target)
-                    return self.rows[target].number
-                return None
-        return None
+        target = self._step_from(number, step)
+        if target is None:
+            return None
+        self.move_cursor(target)
+        return self.rows[target].number
 
     def peek(self, number: int, step: int) -> int | None:
         """Like :meth:`neighbour`, without moving the cursor (for prefetching)."""
-        for index, row in enumerate(self.rows):
-            if row.number == number:
-                target = index + step
-                return self.rows[target].number if 0 <= target < len(self.rows) else None
-        return None
+        target = self._step_from(number, step)
+        return None if target is None else self.rows[target].number
+
+    def _step_from(self, number: int, step: int) -> int | None:
+        """The row index ``step`` rows from ``number``. A ticket that left the view (it
+        was solved, reassigned…) is placed where it was before the re-read, so the
+        next one is the first ticket after it that is still listed."""
+        index = {row.number: i for i, row in enumerate(self.rows)}
+        if number in index:
+            target = index[number] + step
+            return target if 0 <= target < len(self.rows) else None
+        if number not in self._before:
+            return None
+        at = self._before.index(number)
+        after = self._before[at + 1 :] if step > 0 else self._before[:at][::-1]
+        still = next((index[n] for n in after if n in index), None)
+        if still is None:
+            return None
+        target = still + step - (1 if step > 0 else -1)
+        return target if 0 <= target < len(self.rows) else None
 
     # -- store access (thread workers) -------------------------------------------------
 

@@ -25,7 +25,7 @@ def saved_view_list(saved: Sequence[SavedView]) -> tuple[View, ...]:
 
 
 class ViewBar(Static):
-    """``My open 12  Unassigned 3  Open 40 …`` with the active view highlighted (keys
+    """``My unsolved 12  Unassigned 3  Open 40 …`` with the active view highlighted (keys
     1–7 pick them). When the full labels do not fit (80 columns with million-ticket
     counts), every view shows its short label instead.
 

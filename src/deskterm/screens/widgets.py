@@ -29,7 +29,8 @@ class KeyBar(Widget):
     """The footer: the current screen's keys, one line, one widget.
 
     A description written ``Group: detail`` shows as ``Group`` here (the help screen and
-    the palette show it whole), so ``1-5 HEARD`` stands for five bindings.
+    the palette show it whole), so ``1-5 HEARD`` stands for five bindings. Hints that
+    do not fit are left out whole, never cut mid-word.
 
     Textual's ``Footer`` builds a widget per key and rebuilds them whenever focus moves;
     this draws the same list (shown bindings of the focused widget, the screen and the
@@ -55,17 +56,20 @@ class KeyBar(Widget):
         app = self.app
         seen: set[tuple[str, str]] = set()
         parts: list[Content] = []
+        room = self.size.width
         for _, binding, enabled, _ in self.screen.active_bindings.values():
             if not binding.show or (binding.action, binding.description) in seen:
                 continue
             seen.add((binding.action, binding.description))
             key_style = "bold" if enabled else "dim"
-            parts.append(
-                Content.assemble(
-                    (f" {app.get_key_display(binding)} ", f"{key_style} $footer-key-foreground"),
-                    (binding.description.split(":")[0], "" if enabled else "dim"),
-                )
+            part = Content.assemble(
+                (f" {app.get_key_display(binding)} ", f"{key_style} $footer-key-foreground"),
+                (binding.description.split(":")[0], "" if enabled else "dim"),
             )
+            room -= part.cell_length + (1 if parts else 0)
+            if room < 0:  # whole hints only: the rest is on ? (help)
+                break
+            parts.append(part)
         return Content(" ").join(parts)
 
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from deskterm.store import dialect
@@ -479,11 +479,14 @@ class IngestOps:
         with self.ingest_unit() as writer:
             return writer.sync_state(account, folder)
 
-    def import_failures(self, limit: int = 200) -> list[dict[str, Any]]:
-        """The most recent import failures."""
+    def import_failures(
+        self, limit: int = 200, before: tuple[Any, int] | None = None
+    ) -> list[dict[str, Any]]:
+        """The most recent import failures (older than ``before``, an ``(at, id)``)."""
         table = ImportFailure.__table__  # type: ignore[attr-defined]
+        stmt = select(table).order_by(table.c.at.desc(), table.c.id.desc()).limit(limit)
+        if before is not None:
+            stmt = stmt.where(tuple_(table.c.at, table.c.id) < tuple_(*before))
         with self.db.engine.connect() as conn:
-            rows = conn.execute(
-                select(table).order_by(table.c.at.desc(), table.c.id.desc()).limit(limit)
-            ).mappings()
+            rows = conn.execute(stmt).mappings()
             return [{**dict(r), "at": r["at"].isoformat()} for r in rows]

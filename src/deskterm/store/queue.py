@@ -497,3 +497,32 @@ class QueueQueries:
         )
         with self.db.read() as session:
             return [str(x) for x in session.execute(sql, {"limit": limit}).scalars()]
+
+    def tags_of(self, numbers: Sequence[int]) -> dict[int, list[str]]:
+        """The tags of these tickets, sorted (one query for a whole page)."""
+        if not numbers:
+            return {}
+        found: dict[int, list[str]] = {}
+        with self.db.read() as session:
+            stmt = (
+                select(col(TicketTag.ticket_id), col(TicketTag.tag))
+                .where(col(TicketTag.ticket_id).in_(list(numbers)))
+                .order_by(col(TicketTag.ticket_id), col(TicketTag.tag))
+            )
+            for number, tag in session.execute(stmt):
+                found.setdefault(number, []).append(tag)
+        return found
+
+    def matching_customers(self, ref: str, limit: int = 6) -> list[tuple[int, str]]:
+        """(id, name) of the unmerged customers ``customer:REF`` matches (id, address,
+        domain, phone or part of a name), by id, so a face can name one customer the
+        way the queue filter does."""
+        with self.db.read() as session:
+            stmt = (
+                select(col(Customer.id), col(Customer.name))
+                .where(col(Customer.id).in_(self._customer_select([ref])))
+                .where(col(Customer.merged_into_id).is_(None))
+                .order_by(col(Customer.id))
+                .limit(limit)
+            )
+            return [(cid, name) for cid, name in session.execute(stmt)]
