@@ -16,10 +16,14 @@ from tests.store.helpers import tickets_for
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:  # type: ignore[no-untyped-def]
+    from deskterm.desk import open_store
+    from deskterm.settings import Settings
+
+    # With the default SLA policy: bulk changes keep the clocks (a pause) current.
     if request.param == "sqlite":
-        store = Store.open(tmp_path / "bulk.db")
+        store = open_store(tmp_path / "bulk.db", Settings())
     else:
-        store = Store.open(request.getfixturevalue("pg_url"))
+        store = open_store(request.getfixturevalue("pg_url"), Settings())
     yield store
     store.close()
 

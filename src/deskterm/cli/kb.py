@@ -20,9 +20,12 @@ app = typer.Typer(
 
 
 def folder_of(st: State) -> Path:
+    """The articles' folder of the store named by ``--db`` (whether or not it exists
+    yet: the folder follows from the name)."""
     from deskterm.kb.settings import kb_folder
+    from deskterm.store.engine import resolve_target
 
-    return kb_folder(st.config(), st.store().location)
+    return kb_folder(st.config(), resolve_target(st.db))
 
 
 def _row(article: Article, folder: Path) -> dict[str, Any]:
@@ -50,7 +53,7 @@ def index(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> Non
     from deskterm.kb.folder import sync_folder
 
     st = state(ctx)
-    report = sync_folder(st.store(), folder_of(st))
+    report = sync_folder(st.store(create=True), folder_of(st))
     for failure in report.failed:
         typer.echo(f"deskterm: {failure['reason']}", err=True)
     if json_:
@@ -209,7 +212,7 @@ def new(
         fail("The article is empty; nothing was written.")
     folder = folder_of(st)
     path = write_article(folder, draft.title, content)
-    report = sync_folder(st.store(), folder)
+    report = sync_folder(st.store(create=True), folder)
     for failure in report.failed:
         typer.echo(f"deskterm: {failure['reason']}", err=True)
     if json_:
@@ -266,7 +269,8 @@ def stats(
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
     """Articles used per ticket; first-contact resolution with and without an article."""
-    data = state(ctx).store().kb.usage(_day(since, "since"), _day(until, "until"))
+    start, end = _day(since, "since"), _day(until, "until")
+    data = state(ctx).store().kb.usage(start, end)
     if json_:
         emit_json(data)
         return

@@ -58,7 +58,7 @@ def new(
     st = state(ctx)
     text = sys.stdin.read() if body == "-" else body
     ticket = NewTicket(channel, subject, text, name=name, email=email, phone=phone)
-    number = open_ticket(st.store(), st.config(), ticket)
+    number = open_ticket(st.store(create=True), st.config(), ticket)
     if json_:
         emit_json(st.store().tickets.get_ticket(number).to_dict())
     else:

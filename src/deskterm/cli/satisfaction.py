@@ -55,7 +55,7 @@ def import_file(
         fail(f"{path} is not a file.")
     st = state(ctx)
     try:
-        result = import_csv(st.store(), path, st.config().agent.name)
+        result = import_csv(st.store(create=True), path, st.config().agent.name)
     except (ValueError, OSError) as exc:
         fail(str(exc) if isinstance(exc, ValueError) else f"Cannot read {path}: {exc.strerror}.")
     if json_:

@@ -55,7 +55,7 @@ def add(
 ) -> None:
     """Save a query as a named view (a view of that name is replaced)."""
     st = state(ctx)
-    view = st.store().views.add(name, query, st.config().agent.name, sort=sort)
+    view = st.store(create=True).views.add(name, query, st.config().agent.name, sort=sort)
     typer.echo(f"Saved view {view.name!r}: {view.query}")
 
 
