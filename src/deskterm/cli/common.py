@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -142,6 +143,16 @@ def state(ctx: typer.Context) -> State:
         obj = State()
         ctx.find_root().obj = obj
     return obj
+
+
+def exit_interrupted() -> NoReturn:
+    """Ctrl-C during an import or sync: what was committed is kept and the summary is
+    printed, so leave at once with 130. A parser process stopped by the same Ctrl-C can
+    leave ``concurrent.futures``' manager thread blocked on a half-written result, and
+    the interpreter would wait for that thread forever at exit (seen under load)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def fail(message: str) -> NoReturn:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from deskterm.cli.common import CliError, emit_json, state
+from deskterm.cli.common import CliError, emit_json, exit_interrupted, state
 from deskterm.cli.output import Output, list_options
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def run_import(
             progress.stop()
     print_summary(summary, json_)
     if summary.interrupted:
-        raise typer.Exit(130)
+        exit_interrupted()
     if summary.messages_failed and not summary.messages_new + summary.messages_duplicate:
         if not refusals:
             typer.echo(

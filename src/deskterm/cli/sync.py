@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deskterm.cli.common import CliError, JsonOption, state
+from deskterm.cli.common import CliError, JsonOption, exit_interrupted, state
 from deskterm.cli.imports import Progress, print_summary
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def sync(
                     progress.stop()
             print_summary(summary, json_)
             if summary.interrupted:
-                raise typer.Exit(130)
+                exit_interrupted()
             return
         watch_accounts(
             store, config, account, workers=workers,
