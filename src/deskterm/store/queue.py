@@ -29,8 +29,8 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from deskterm.query import UNASSIGNED, TicketFilter, parse_text
-from deskterm.store import dialect
 from deskterm.store.base import Database
+from deskterm.store.dialect.search import LIKE_ESCAPE, contains, count_matches, search_message_ids
 from deskterm.store.models import Customer, Identity, Message, Ticket, TicketTag
 from deskterm.store.sla_clock import SlaClock
 
@@ -146,12 +146,12 @@ class QueueQueries:
                 phone = "+" + needle.lstrip("+").replace(" ", "")
                 by_identity = and_(col(Identity.kind) == "phone", col(Identity.value) == phone)
             else:
-                like = dialect.contains(raw.strip())
+                like = contains(raw.strip())
                 parts.append(
                     select(col(Customer.id)).where(
                         or_(
-                            col(Customer.name).ilike(like, escape=dialect.LIKE_ESCAPE),
-                            col(Customer.organization).ilike(like, escape=dialect.LIKE_ESCAPE),
+                            col(Customer.name).ilike(like, escape=LIKE_ESCAPE),
+                            col(Customer.organization).ilike(like, escape=LIKE_ESCAPE),
                         )
                     )
                 )
@@ -390,7 +390,7 @@ class QueueQueries:
         position = before if isinstance(before, int) else None
         chunk = max(limit * 4, 200)
         while len(found) < limit:
-            ids = dialect.search_message_ids(conn, words, chunk, position)
+            ids = search_message_ids(conn, words, chunk, position)
             if not ids:
                 last_hit = None
                 break
@@ -432,7 +432,7 @@ class QueueQueries:
         for one it cannot read, as ``tickets list -q`` gives."""
         words = parse_text(query)
         with self.db.read() as session:
-            ids = dialect.search_message_ids(session.connection(), words, limit, before)
+            ids = search_message_ids(session.connection(), words, limit, before)
             if not ids:
                 return []
             stmt = (
@@ -464,7 +464,7 @@ class QueueQueries:
         """How many messages match ``query``."""
         words = parse_text(query)
         with self.db.read() as session:
-            return dialect.count_matches(session.connection(), words)
+            return count_matches(session.connection(), words)
 
     def list_tickets_before(
         self, f: TicketFilter | None = None, before: Cursor | None = None, limit: int = PAGE
