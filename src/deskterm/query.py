@@ -20,7 +20,7 @@ Everything else is full-text search over message subjects and bodies:
 
 Only double quotes delimit phrases: apostrophes (``don't``, ``O'Brien``) and
 backslashes (``C:\\Users\\x``) are ordinary characters. This module holds the one
-parser; :mod:`deskterm.store.dialect` compiles its :class:`TextQuery` for each database.
+parser; :mod:`deskterm.store.dialect.search` compiles its :class:`TextQuery` for each database.
 Pure functions only: the CLI and the TUI share them.
 """
 

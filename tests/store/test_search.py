@@ -6,7 +6,7 @@ import pytest
 
 from deskterm.query import parse_text
 from deskterm.store import Store
-from deskterm.store.dialect import fts5_query, tsquery
+from deskterm.store.dialect.search import fts5_query, tsquery
 from tests.store.helpers import ingest, mail
 
 

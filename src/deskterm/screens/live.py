@@ -1,11 +1,12 @@
 """Team awareness in the console: who else has which ticket open, and changes made
 by other agents, imports and syncs, shown within a couple of seconds.
 
-One thread worker per console waits on the store's :class:`~deskterm.store.dialect.ChangeWatch`
-(``PRAGMA data_version`` on SQLite, ``LISTEN`` on PostgreSQL), sends this console's
-heartbeat, and reads the others'. When tickets changed it tells the app, which has
-the current screen re-read what it shows (at most every :data:`MIN_REREAD` seconds,
-so an import committing batch after batch does not keep the queue busy).
+One thread worker per console waits on the store's
+:class:`~deskterm.store.dialect.notify.ChangeWatch` (``PRAGMA data_version`` on SQLite,
+``LISTEN`` on PostgreSQL), sends this console's heartbeat, and reads the others'. When
+tickets changed it tells the app, which has the current screen re-read what it shows
+(at most every :data:`MIN_REREAD` seconds, so an import committing batch after batch
+does not keep the queue busy).
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
-from deskterm.store import dialect, schema
 from deskterm.store import engine as engine_mod
+from deskterm.store import schema
+from deskterm.store.dialect.search import repair_search_index
 from deskterm.store.errors import StoreError
 
 
@@ -36,7 +37,7 @@ class Database:
             elif schema.check(engine) != schema.HEAD:
                 raise StoreError("The store's schema is out of date; run: deskterm db upgrade")
             with engine.connect() as conn:
-                if dialect.repair_search_index(conn):
+                if repair_search_index(conn):
                     conn.commit()
         except OperationalError as exc:
             engine.dispose()

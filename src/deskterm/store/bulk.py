@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 from sqlmodel import SQLModel
 
-from deskterm.store import dialect
 from deskterm.store.base import Database
+from deskterm.store.dialect.search import pause_search_index, resume_search_index
 from deskterm.store.models import Customer, Ticket
 
 
@@ -62,12 +62,12 @@ class BulkLoad:
         """A writer for many rows; the search index is rebuilt once when it closes."""
         with self.db.engine.connect() as conn:
             conn = conn.execution_options(deskterm_write=True)
-            dialect.pause_search_index(conn)
+            pause_search_index(conn)
             conn.commit()
             try:
                 yield BulkWriter(conn)
                 conn.commit()
             finally:
                 conn.rollback()
-                dialect.resume_search_index(conn)
+                resume_search_index(conn)
                 conn.commit()

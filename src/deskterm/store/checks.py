@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from deskterm.store import dialect
 from deskterm.store.base import Database
+from deskterm.store.dialect.writes import integrity_check
 from deskterm.store.models import Message, Ticket, TicketTag
 
 T_TICKET = Ticket.__table__  # type: ignore[attr-defined]
@@ -30,7 +30,7 @@ class Checks:
     def integrity(self) -> str:
         """The engine's own check: ``"ok"`` or its first complaint."""
         with self.db.engine.connect() as conn:
-            return dialect.integrity_check(conn)
+            return integrity_check(conn)
 
     def counter_mismatches(self, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
         """(how many, the first ``limit``) derived values that disagree with their rows:

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from deskterm.store import dialect
 from deskterm.store.base import Database
 from deskterm.store.changes import load_customer, log_event, touch
+from deskterm.store.dialect.search import LIKE_ESCAPE, contains
 from deskterm.store.errors import Conflict, InvalidValue, NotFound
 from deskterm.store.models import Customer, Identity, Ticket
 from deskterm.store.sla_clock import SlaClock
@@ -139,7 +139,7 @@ class Customers:
                 col(Customer.merged_into_id).is_(None)
             )
             if search:
-                like, esc = dialect.contains(search.strip()), dialect.LIKE_ESCAPE
+                like, esc = contains(search.strip()), LIKE_ESCAPE
                 stmt = stmt.where(
                     col(Customer.name).ilike(like, escape=esc)
                     | col(Customer.organization).ilike(like, escape=esc)

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
-from deskterm.store import dialect
 from deskterm.store.base import Database
+from deskterm.store.dialect.search import catch_up_search_index, defer_search_index
+from deskterm.store.dialect.writes import RowWriter, upsert
 from deskterm.store.errors import Conflict, StoreError
 from deskterm.store.models import (
     Attachment,
@@ -67,7 +68,7 @@ class IngestWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.rows = dialect.RowWriter(conn)
+        self.rows = RowWriter(conn)
         self._search_since: int | None = None
         # Tickets opened in this batch, written once when it ends (with the state its
         # messages left them in) instead of inserted and then updated.
@@ -76,10 +77,10 @@ class IngestWriter:
     def finish(self) -> None:
         """Called before the batch commits: write the tickets opened in it, and index
         what was inserted with the search index deferred (see
-        :func:`dialect.defer_search_index`)."""
+        :func:`~deskterm.store.dialect.search.defer_search_index`)."""
         self._flush_new_tickets()
         if self._search_since is not None:
-            dialect.catch_up_search_index(self.conn, self._search_since)
+            catch_up_search_index(self.conn, self._search_since)
             self._search_since = None
 
     # -- lookups -----------------------------------------------------------------------
@@ -333,7 +334,7 @@ class IngestWriter:
             return {}
         self._flush_new_tickets()
         if len(rows) >= _DEFER_SEARCH_AT and self._search_since is None:
-            self._search_since = dialect.defer_search_index(self.conn)
+            self._search_since = defer_search_index(self.conn)
         self.rows.insert_many(T_MESSAGE, rows)
         ids: dict[str, int] = {}
         for part in _chunks(list(need_ids)):
@@ -374,7 +375,7 @@ class IngestWriter:
                 s.written()
 
     def _insert_ignore(self, table: Any) -> Any:
-        return dialect.upsert(self.conn, table).on_conflict_do_nothing()
+        return upsert(self.conn, table).on_conflict_do_nothing()
 
     def link(self, ticket_id: int, other_id: int, kind: str) -> None:
         self._flush_new_tickets()
@@ -412,7 +413,7 @@ class IngestWriter:
         if not rows:
             return
         table = ImportFailure.__table__  # type: ignore[attr-defined]
-        ins = dialect.upsert(self.conn, table)
+        ins = upsert(self.conn, table)
         self.conn.execute(
             ins.on_conflict_do_update(
                 index_elements=["connector", "source", "position"],
@@ -433,7 +434,7 @@ class IngestWriter:
 
     def save_sync_state(self, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
         table = SyncState.__table__  # type: ignore[attr-defined]
-        ins = dialect.upsert(self.conn, table)
+        ins = upsert(self.conn, table)
         values = {
             "account": account, "folder": folder, "uidvalidity": uidvalidity,
             "last_uid": last_uid, "last_sync": utcnow(),

@@ -16,9 +16,10 @@ from sqlalchemy import and_, delete, exists, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
-from deskterm.store import dialect
 from deskterm.store.base import Database
 from deskterm.store.changes import log_event
+from deskterm.store.dialect.kb import analyze_articles, rank_articles
+from deskterm.store.dialect.search import message_ids_for_words
 from deskterm.store.errors import NotFound
 from deskterm.store.models import Article, Event, HeardStep, Message, NoteVersion, Ticket
 from deskterm.store.types import utcnow
@@ -125,7 +126,7 @@ class KnowledgeBase:
                 session.add(row)
         if len(changed) + len(removed) >= ANALYZE_AFTER:
             with self.db.engine.begin() as conn:
-                dialect.analyze_articles(conn)
+                analyze_articles(conn)
 
     def list_articles(
         self, *, tag: str | None = None, audience: str | None = None
@@ -160,7 +161,7 @@ class KnowledgeBase:
         """Articles for weighted words, most relevant first (bm25)."""
         with self.db.read() as session:
             conn = session.connection()
-            ranked = dialect.rank_articles(conn, terms, limit, require_all=require_all)
+            ranked = rank_articles(conn, terms, limit, require_all=require_all)
         found = self.by_ids([i for i, _ in ranked])
         return [(found[i], score) for i, score in ranked if i in found]
 
@@ -195,7 +196,7 @@ class KnowledgeBase:
         ``words`` (all of them, or any): a bounded set, however large the store."""
         with self.db.read() as session:
             conn = session.connection()
-            ids = dialect.message_ids_for_words(conn, words, limit, require_all=require_all)
+            ids = message_ids_for_words(conn, words, limit, require_all=require_all)
             if not ids:
                 return []
             # Two primary-key lookups: a join lets the planner walk the status index.

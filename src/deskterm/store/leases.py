@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from deskterm.store import dialect
 from deskterm.store.base import Database
+from deskterm.store.dialect.writes import upsert
 from deskterm.store.models import Lease
 from deskterm.store.types import utcnow
 
@@ -39,9 +39,7 @@ class Leases:
         """Take ``name`` for ``holder``: ``None`` when it is now ours, else who has it."""
         now = utcnow()
         with self.db.write_connection() as conn:
-            ins = dialect.upsert(conn, T_LEASE).values(
-                name=name, holder=holder, expires_at=now + ttl
-            )
+            ins = upsert(conn, T_LEASE).values(name=name, holder=holder, expires_at=now + ttl)
             conn.execute(
                 ins.on_conflict_do_update(
                     index_elements=["name"],

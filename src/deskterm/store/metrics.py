@@ -18,9 +18,16 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
-from deskterm.store import dialect
 from deskterm.store import metrics_shape as shape
 from deskterm.store.base import Database
+from deskterm.store.dialect.metrics import (
+    clamp,
+    hour_and_weekday,
+    median_p90,
+    period_start,
+    seconds_between,
+    utc_day_and_second,
+)
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.types import UTCDateTime
 from deskterm.vocab import HEARD_STEPS
@@ -118,12 +125,12 @@ class _Run:
         if by is None:
             return "'all'", ""
         if by in ("week", "month"):
-            return dialect.period_start(self.d, anchor, by), ""
+            return period_start(self.d, anchor, by), ""
         join = "LEFT JOIN customer c ON c.id = t.customer_id" if by == "tier" else ""
         return _KEYS[by], join
 
     def secs(self, later: str, earlier: str) -> str:
-        return dialect.seconds_between(self.d, later, earlier)
+        return seconds_between(self.d, later, earlier)
 
     # -- assembly -----------------------------------------------------------------------
 
@@ -203,7 +210,7 @@ class _Run:
         )
         return {
             k: {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
-            for k, n, med, p90 in self.rows(dialect.median_p90(self.d, values))
+            for k, n, med, p90 in self.rows(median_p90(self.d, values))
         }
 
     def business_times(self, by: str | None) -> dict[str, Any]:
@@ -215,9 +222,9 @@ class _Run:
         key, join = self.key(by, "t.created_at")
 
         def before(col: str, c: str) -> tuple[str, str]:
-            day, sod = dialect.utc_day_and_second(self.d, col)
+            day, sod = utc_day_and_second(self.d, col)
             pieces = " + ".join(
-                dialect.clamp(self.d, f"{sod} - {c}.s{i}", f"{c}.e{i} - {c}.s{i}") for i in (1, 2)
+                clamp(self.d, f"{sod} - {c}.s{i}", f"{c}.e{i} - {c}.s{i}") for i in (1, 2)
             )
             return f"{c}.cum + {pieces}", f"{c}.d = {day}"
 
@@ -230,7 +237,7 @@ class _Run:
         sql = f"WITH cal(d, cum, s1, e1, s2, e2) AS (VALUES {self.calendar}) "
         return {
             k: {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
-            for k, n, med, p90 in self.rows(sql + dialect.median_p90(self.d, values))
+            for k, n, med, p90 in self.rows(sql + median_p90(self.d, values))
         }
 
     def solved(self, by: str | None) -> dict[str, Any]:
@@ -286,7 +293,7 @@ class _Run:
             "AND t.sla_paused_at IS NULL AND t.sla_resolution_due < :until) "
             f"OR (t.status IN {_DONE} AND t.solved_at > t.sla_resolution_due)))"
         )
-        hour, weekday = dialect.hour_and_weekday(self.d, "t.created_at")
+        hour, weekday = hour_and_weekday(self.d, "t.created_at")
         sql = (
             f"SELECT {key}, t.channel, t.queue, {weekday}, {hour}, count(*), "
             "sum(CASE WHEN t.sla_first_response_due IS NOT NULL AND "
@@ -358,7 +365,7 @@ class _Run:
         (one pass over the Diagnose steps of both)."""
         unit = "month" if by == "month" else "week"
         key, join = self.key(by, "h.done_at")
-        period = dialect.period_start(self.d, "h.done_at", unit)
+        period = period_start(self.d, "h.done_at", unit)
         # Grouped by week or month, a period is its own key: there is no "before".
         lo = ":since" if by in ("week", "month") else ":prev"
         sql = (

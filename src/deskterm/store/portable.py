@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from deskterm.store import dialect
 from deskterm.store.base import Database
+from deskterm.store.dialect.search import pause_search_index, resume_search_index
+from deskterm.store.dialect.writes import backup, reset_sequences
 from deskterm.store.errors import StoreError
 from deskterm.store.models import (
     Agent,
@@ -78,7 +79,7 @@ class PortableStore:
             raise StoreError(f"Backup target {dest} already exists; choose a new file.")
         if not dest.parent.is_dir():
             raise StoreError(f"Backup directory {dest.parent} does not exist.")
-        dialect.backup(self.db.engine, str(dest))
+        backup(self.db.engine, str(dest))
 
     def copy_to(
         self,
@@ -96,7 +97,7 @@ class PortableStore:
                 raise StoreError(f"{target.location} is not empty; copy into a new store.")
         copied: dict[str, int] = {}
         with target.write_connection() as out:
-            dialect.pause_search_index(out)
+            pause_search_index(out)
             for name, model in EXPORT_ORDER:
                 table = model.__table__
                 columns = [c for c in table.columns if c.name != "search"]
@@ -127,8 +128,8 @@ class PortableStore:
                 for links in later:
                     ident = links.pop("_id")
                     out.execute(table.update().where(table.c.id == ident).values(**links))
-            dialect.reset_sequences(out, [m.__table__ for _, m in EXPORT_ORDER])
-            dialect.resume_search_index(out)
+            reset_sequences(out, [m.__table__ for _, m in EXPORT_ORDER])
+            resume_search_index(out)
         for name, model in EXPORT_ORDER:
             with target.engine.connect() as conn:
                 there = conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()

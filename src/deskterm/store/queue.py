@@ -19,7 +19,6 @@ from sqlalchemy import (
     Select,
     and_,
     exists,
-    false,
     func,
     or_,
     select,
@@ -29,13 +28,18 @@ from sqlalchemy import (
 from sqlmodel import Session, col
 
 from deskterm.query import UNASSIGNED, TicketFilter, parse_text
-from deskterm.store import dialect
 from deskterm.store.base import Database
-from deskterm.store.models import Customer, Identity, Message, Ticket, TicketTag
+from deskterm.store.customer_filter import (
+    UNION_MAX,
+    customer_condition,
+    customer_select,
+    filter_customers,
+)
+from deskterm.store.dialect.search import count_matches, search_message_ids
+from deskterm.store.models import Customer, Message, Ticket, TicketTag
 from deskterm.store.sla_clock import SlaClock
 
 PAGE = 50
-_UNION_MAX = 16  # above this many values a plain IN is cheaper than one probe each
 
 Cursor = tuple[datetime, int]
 
@@ -128,59 +132,6 @@ class QueueQueries:
 
     # -- filter building -------------------------------------------------------------
 
-    def _customer_select(self, needles: Sequence[str]) -> Any:
-        """Ids of customers matching ``from:``/``customer:`` values (id, address, domain,
-        phone or name), as a subquery the database evaluates once. Identities are
-        matched on their own indexes, without touching the customer table."""
-        parts: list[Any] = []
-        for raw in needles:
-            needle = raw.strip().lower()
-            by_identity: ColumnElement[bool] | None = None
-            if needle.startswith("#") and needle[1:].isdigit():
-                parts.append(select(col(Customer.id)).where(col(Customer.id) == int(needle[1:])))
-            elif "@" in needle.strip("@"):
-                by_identity = and_(col(Identity.kind) == "email", col(Identity.value) == needle)
-            elif "." in needle and " " not in needle:
-                by_identity = col(Identity.domain) == needle.lstrip("@")
-            elif needle.lstrip("+").replace(" ", "").isdigit():
-                phone = "+" + needle.lstrip("+").replace(" ", "")
-                by_identity = and_(col(Identity.kind) == "phone", col(Identity.value) == phone)
-            else:
-                like = dialect.contains(raw.strip())
-                parts.append(
-                    select(col(Customer.id)).where(
-                        or_(
-                            col(Customer.name).ilike(like, escape=dialect.LIKE_ESCAPE),
-                            col(Customer.organization).ilike(like, escape=dialect.LIKE_ESCAPE),
-                        )
-                    )
-                )
-            if by_identity is not None:
-                parts.append(select(col(Identity.customer_id)).where(by_identity))
-        if not parts:
-            return select(col(Customer.id)).where(false())
-        return parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
-
-    def _customers(self, session: Session, f: TicketFilter) -> tuple[list[int] | None, Any, int]:
-        """(ids when few, the id subquery, how many) for the filter's customers; memoized
-        per session because paging asks several times."""
-        memo = session.info.setdefault("customers", {})
-        key = (f.customer, f.customer_ids)
-        if key not in memo:
-            if f.customer_ids:
-                ids: list[int] | None = list(f.customer_ids)
-                memo[key] = (ids, None, len(f.customer_ids))
-            else:
-                sel = self._customer_select(f.customer)
-                few = list(session.execute(sel.limit(_UNION_MAX + 1)).scalars())
-                if len(few) <= _UNION_MAX:
-                    memo[key] = (few, sel, len(few))
-                else:
-                    count = select(func.count()).select_from(sel.subquery())
-                    memo[key] = (None, sel, int(session.execute(count).scalar_one()))
-        result: tuple[list[int] | None, Any, int] = memo[key]
-        return result
-
     def conditions(
         self, session: Session, f: TicketFilter, skip: str | None = None
     ) -> list[ColumnElement[bool]]:
@@ -205,7 +156,7 @@ class QueueQueries:
                 parts.append(col(Ticket.assignee).is_(None))
             conds.append(or_(*parts))
         if (f.customer or f.customer_ids) and skip != "customer":
-            conds.append(self._customer_condition(session, f))
+            conds.append(customer_condition(session, f))
         for n, tag in enumerate(f.tags[1:] if skip == "tags" else f.tags):
             other = TicketTag.__table__.alias(f"tag_{n}")  # type: ignore[attr-defined]
             conds.append(
@@ -216,31 +167,15 @@ class QueueQueries:
         conds.extend(self.clock.conditions(f))
         return conds
 
-    def _customer_condition(self, session: Session, f: TicketFilter) -> ColumnElement[bool]:
-        """Tickets of the filter's customers.
-
-        A few customers: their index, then a small sort. Many (a big domain such as
-        ``from:acme.com``): walk the activity index and test membership instead — the
-        ``+ 0`` hides the customer index from the planner, which would otherwise sort
-        every ticket of thousands of customers to show fifty.
-        """
-        ids, sel, count = self._customers(session, f)
-        if ids is not None:
-            return col(Ticket.customer_id).in_(ids) if ids else false()
-        highest = session.execute(select(func.max(col(Customer.id)))).scalar() or 1
-        if count > highest * 0.01:
-            return (col(Ticket.customer_id) + 0).in_(sel)
-        return col(Ticket.customer_id).in_(sel)
-
     def _branches(self, session: Session, f: TicketFilter) -> tuple[str | None, list[Any]]:
         """Pick the filter whose values become UNION branches, and its values."""
         for name in ("status", "priority", "queue", "channel", "assignee"):
             values = getattr(f, name)
-            if 1 < len(values) <= _UNION_MAX:
+            if 1 < len(values) <= UNION_MAX:
                 return name, list(values)
         if f.customer or f.customer_ids:
-            ids = self._customers(session, f)[0]
-            if ids is not None and 1 < len(ids) <= _UNION_MAX:
+            ids = filter_customers(session, f)[0]
+            if ids is not None and 1 < len(ids) <= UNION_MAX:
                 return "customer", ids
         return None, []
 
@@ -390,7 +325,7 @@ class QueueQueries:
         position = before if isinstance(before, int) else None
         chunk = max(limit * 4, 200)
         while len(found) < limit:
-            ids = dialect.search_message_ids(conn, words, chunk, position)
+            ids = search_message_ids(conn, words, chunk, position)
             if not ids:
                 last_hit = None
                 break
@@ -432,7 +367,7 @@ class QueueQueries:
         for one it cannot read, as ``tickets list -q`` gives."""
         words = parse_text(query)
         with self.db.read() as session:
-            ids = dialect.search_message_ids(session.connection(), words, limit, before)
+            ids = search_message_ids(session.connection(), words, limit, before)
             if not ids:
                 return []
             stmt = (
@@ -464,7 +399,7 @@ class QueueQueries:
         """How many messages match ``query``."""
         words = parse_text(query)
         with self.db.read() as session:
-            return dialect.count_matches(session.connection(), words)
+            return count_matches(session.connection(), words)
 
     def list_tickets_before(
         self, f: TicketFilter | None = None, before: Cursor | None = None, limit: int = PAGE
@@ -520,7 +455,7 @@ class QueueQueries:
         with self.db.read() as session:
             stmt = (
                 select(col(Customer.id), col(Customer.name))
-                .where(col(Customer.id).in_(self._customer_select([ref])))
+                .where(col(Customer.id).in_(customer_select([ref])))
                 .where(col(Customer.merged_into_id).is_(None))
                 .order_by(col(Customer.id))
                 .limit(limit)

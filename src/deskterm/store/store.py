@@ -24,7 +24,7 @@ from deskterm.store.bulk_ops import BulkOps
 from deskterm.store.checks import Checks
 from deskterm.store.claims import Claims
 from deskterm.store.customers import Customers
-from deskterm.store.dialect import ChangeWatch
+from deskterm.store.dialect.notify import ChangeWatch
 from deskterm.store.ingest_ops import IngestOps
 from deskterm.store.kb import KnowledgeBase
 from deskterm.store.leases import Leases

@@ -5,7 +5,7 @@ Revises: 0002_workflow
 Create Date: 2026-12-05 00:40:00
 
 PostgreSQL's ``search`` column is rebuilt through ``deskterm_search_words`` (see
-``deskterm.store.dialect``); SQLite's FTS5 index is unchanged. Rebuilding rewrites the
+``deskterm.store.dialect.search``); SQLite's FTS5 index is unchanged. Rebuilding rewrites the
 message table once on PostgreSQL (43 s for 300k messages on the 2-core reference
 machine).
 """
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-from deskterm.store import dialect
+from deskterm.store.dialect import is_sqlite
+from deskterm.store.dialect.search import drop_search, install_search
 
 revision = "0003_search_words"
 down_revision = "0002_workflow"
@@ -24,9 +25,9 @@ depends_on = None
 
 def upgrade() -> None:
     conn = op.get_bind()
-    if not dialect.is_sqlite(conn):
-        dialect.drop_search(conn)
-        dialect.install_search(conn)
+    if not is_sqlite(conn):
+        drop_search(conn)
+        install_search(conn)
         conn.exec_driver_sql("ANALYZE message")  # the planner needs the new column's words
 
 

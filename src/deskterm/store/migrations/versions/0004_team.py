@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import deskterm.store.types
-from deskterm.store import dialect
+from deskterm.store.dialect.notify import drop_change_notify, install_change_notify
 
 revision = "0004_team"
 down_revision = "0003_search_words"
@@ -42,11 +42,11 @@ def upgrade() -> None:
     op.create_index("ix_presence_seen_at", "presence", ["seen_at"])
     with op.batch_alter_table("customer", schema=None) as batch_op:
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
-    dialect.install_change_notify(op.get_bind())
+    install_change_notify(op.get_bind())
 
 
 def downgrade() -> None:
-    dialect.drop_change_notify(op.get_bind())
+    drop_change_notify(op.get_bind())
     with op.batch_alter_table("customer", schema=None) as batch_op:
         batch_op.drop_column("version")
     op.drop_index("ix_presence_seen_at", table_name="presence")

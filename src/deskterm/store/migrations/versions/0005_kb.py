@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import deskterm.store.types
-from deskterm.store import dialect
+from deskterm.store.dialect.kb import drop_article_search, install_article_search
 
 revision = "0005_kb"
 down_revision = "0004_team"
@@ -36,9 +36,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("path"),
     )
-    dialect.install_article_search(op.get_bind())
+    install_article_search(op.get_bind())
 
 
 def downgrade() -> None:
-    dialect.drop_article_search(op.get_bind())
+    drop_article_search(op.get_bind())
     op.drop_table("article")
