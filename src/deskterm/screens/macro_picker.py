@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from deskterm.screens.base import DeskNode
 from deskterm.screens.format import line, priority_label, status_label
-from deskterm.screens.reply_composer import channel_name
+from deskterm.screens.reply_sending import channel_name
 
 if TYPE_CHECKING:
     from deskterm.macros import Macro

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,12 +14,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static, TextArea
 
-from deskterm.screens.base import DeskNode
-from deskterm.screens.choice import ChoiceScreen
 from deskterm.screens.confirm import ConfirmScreen
 from deskterm.screens.conversation import Conversation
 from deskterm.screens.customer_panel import CustomerPanel
-from deskterm.screens.diagnose import DiagnoseScreen
 from deskterm.screens.drafts import Draft
 from deskterm.screens.escalate import EscalateScreen, Escalation
 from deskterm.screens.format import (
@@ -30,7 +27,6 @@ from deskterm.screens.format import (
     status_label,
 )
 from deskterm.screens.heard_panel import HeardPanel
-from deskterm.screens.internal_note import InternalNoteScreen
 from deskterm.screens.macro_picker import MacroPicker
 from deskterm.screens.messages import NumberSequence, TicketChanged, TicketSequence
 from deskterm.screens.notes_panel import NotesPanel
@@ -38,12 +34,11 @@ from deskterm.screens.prompt import PromptScreen
 from deskterm.screens.queue import REREAD_SECONDS
 from deskterm.screens.reply_composer import ReplyComposer
 from deskterm.screens.ticket_cache import PREFETCH_DELAY, TicketData, prefetch, read_ticket
+from deskterm.screens.ticket_fields import TicketFields
 from deskterm.screens.widgets import KeyBar, PanelTabs, TitleBar
-from deskterm.store.errors import Conflict
-from deskterm.vocab import HEARD_NAMES, HEARD_STEPS, PRIORITIES, STATUSES
+from deskterm.vocab import HEARD_NAMES, HEARD_STEPS
 
 if TYPE_CHECKING:
-    from deskterm.heard import StatusChange
     from deskterm.macros import Macro
     from deskterm.screens.knowledge import KnowledgeChoice
     from deskterm.store import Store
@@ -53,7 +48,7 @@ PANELS = ("conversation", "customer", "heard", "notes")
 PANEL_TABS = {"customer": "Customer", "heard": "HEARD", "notes": "Notes"}
 
 
-class TicketScreen(DeskNode, Screen[None]):
+class TicketScreen(TicketFields, Screen[None]):
     """A ticket with everything an agent needs to resolve it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -98,7 +93,7 @@ class TicketScreen(DeskNode, Screen[None]):
         self.data: TicketData | None = None
         self.unfold = False
         self._serial = 0
-        self._retry: tuple[str, Any] | None = None  # a change a conflict refused
+        self._retry = None
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -336,216 +331,11 @@ class TicketScreen(DeskNode, Screen[None]):
             return
         self.desk.open_ticket(event.number, NumberSequence(event.numbers))
 
-    # -- HEARD -------------------------------------------------------------------------
-
-    def action_heard(self, step: str) -> None:
-        """Toggle a HEARD step; marking Diagnose done asks for the root cause first."""
-        panel = self.query_one(HeardPanel)
-        if self.data is None:
-            return
-        self.show_panel("heard")  # show what the key did
-        if panel.is_done(step):
-            self._set_heard(step, False, None, None)
-        elif step == "D":
-            causes = self.desk.config.heard.root_causes
-            self.app.push_screen(DiagnoseScreen(causes), self._diagnosed)
-        else:
-            self._set_heard(step, True, None, None)
+    # -- HEARD clicks, satisfaction (the field changes are in ticket_fields.py) ----------
 
     @on(HeardPanel.Toggled)
     def _toggled(self, event: HeardPanel.Toggled) -> None:
         self.action_heard(event.step)
-
-    def _diagnosed(self, result: tuple[str, str] | None) -> None:
-        if result is not None:
-            category, note = result
-            self._set_heard("D", True, category, note)
-
-    @work(thread=True, group="ticket-change", exit_on_error=False)
-    def _set_heard(self, step: str, done: bool, category: str | None, note: str | None) -> None:
-        actor = self.desk.config.agent.name
-        try:
-            self.desk.store.tickets.set_heard(
-                self.number, step, done, actor, note=note, category=category,
-                expected_version=self._version(),
-            )  # fmt: skip
-        except Conflict as exc:
-            self.app.call_from_thread(
-                self._conflicted, f"heard:{step}", (done, category, note), exc
-            )
-            return
-        self.app.call_from_thread(self._changed)
-
-    # -- ticket fields -------------------------------------------------------------------
-
-    def _version(self) -> int | None:
-        """The version of the ticket as shown: a change made on it is refused if someone
-        changed the ticket since (never a silent overwrite)."""
-        return self.data.detail.ticket.version if self.data else None
-
-    @work(thread=True, group="ticket-change", exit_on_error=False)
-    def _change(self, what: str, value: Any) -> None:
-        store, actor = self.desk.store, self.desk.config.agent.name
-        version = self._version()
-        try:
-            if what == "tags":
-                store.tickets.set_tags(self.number, value, actor, expected_version=version)
-            elif what == "internal_note":  # appended, so nobody's work can be overwritten
-                store.tickets.add_internal_note(self.number, value, actor)
-            else:  # status, priority, queue or assignee ("" unassigns)
-                fields: dict[str, Any] = {what: value or ""}
-                store.tickets.update(self.number, actor, expected_version=version, **fields)
-        except Conflict as exc:
-            self.app.call_from_thread(self._conflicted, what, value, exc)
-            return
-        self.app.call_from_thread(self._changed)
-
-    def _conflicted(self, what: str, value: Any, error: Conflict) -> None:
-        """Someone changed the ticket first: say who and what, show their change, and
-        keep ours one key (ctrl+y) away."""
-        self._retry = (what, value)
-        self.notify(
-            f"{error} ctrl+y applies your change again.",
-            title="Changed by someone else",
-            severity="warning",
-            markup=False,
-            timeout=12,
-        )
-        self._load(self.number, first=False)
-
-    def action_retry_change(self) -> None:
-        """Re-apply the change a conflict refused, on the ticket as it is now."""
-        if self._retry is None:
-            self.notify("No refused change to apply again.", markup=False)
-            return
-        what, value = self._retry
-        self._retry = None
-        if what.startswith("heard:"):
-            done, category, note = value
-            self._set_heard(what.removeprefix("heard:"), done, category, note)
-        elif what == "status":  # through the HEARD rule again
-            self._set_status(self.number, value, confirmed=False)
-        elif what != "tags" and self._field(what) == (value or None):
-            self.notify("Someone already made that change.", markup=False)
-        else:
-            self._change(what, value)
-
-    def _then(self, what: str) -> Callable[[str | None], None]:
-        """A modal's callback: apply the chosen value unless the agent cancelled."""
-
-        def apply(value: str | None) -> None:
-            if value is not None:
-                self._change(what, value)
-
-        return apply
-
-    def _field(self, name: str) -> Any:
-        return getattr(self.data.detail.ticket, name) if self.data else None
-
-    def action_status(self) -> None:
-        self.app.push_screen(
-            ChoiceScreen("Status", STATUSES, self._field("status"), labels=status_label),
-            self._status_chosen,
-        )
-
-    def _status_chosen(self, status: str | None) -> None:
-        if status is not None and status != self._field("status"):
-            self._set_status(self.number, status, confirmed=False)
-
-    @work(thread=True, group="ticket-change", exit_on_error=False)
-    def _set_status(self, number: int, status: str, confirmed: bool) -> None:
-        """The status change service decides; a solve with HEARD steps open is refused
-        or asked about here, by policy."""
-        from deskterm.heard import Verdict, change_status
-
-        desk = self.desk
-        policy, actor = desk.config.heard.solve_policy, desk.config.agent.name
-        try:
-            change = change_status(
-                desk.store, number, status, actor, policy,
-                confirmed=confirmed, expected_version=self._version(),
-            )  # fmt: skip
-        except Conflict as exc:
-            self.app.call_from_thread(self._conflicted, "status", status, exc)
-            return
-        if change.applied:
-            self.app.call_from_thread(self._changed)
-        elif change.verdict is Verdict.REFUSE:
-            self.app.call_from_thread(
-                self.notify,
-                f"Complete the HEARD checklist before solving: {change.open_names} still open.",
-                title="HEARD",
-                severity="error",
-                markup=False,
-            )
-        else:
-            self.app.call_from_thread(self._confirm_status, change)
-
-    def _confirm_status(self, change: StatusChange) -> None:
-        def confirmed(ok: bool | None) -> None:
-            if ok:
-                self._set_status(change.number, change.status, confirmed=True)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"HEARD steps still open: {change.open_names}.",
-                f"Mark ticket #{change.number} {status_label(change.status)} anyway?",
-            ),
-            confirmed,
-        )
-
-    def action_priority(self) -> None:
-        self.app.push_screen(
-            ChoiceScreen("Priority", PRIORITIES, self._field("priority"), labels=priority_label),
-            self._then("priority"),
-        )
-
-    def action_queue(self) -> None:
-        self.app.push_screen(
-            PromptScreen(
-                "Move to queue", self._field("queue") or "", suggest="queue", placeholder="billing"
-            ),
-            self._then("queue"),
-        )
-
-    def action_assign(self) -> None:
-        self.app.push_screen(
-            PromptScreen(
-                "Assign to (empty: unassign)",
-                self._field("assignee") or "",
-                suggest="assignee",
-                extra=(self.desk.config.agent.name,),
-                allow_empty=True,
-                placeholder=self.desk.config.agent.name,
-            ),
-            self._then("assignee"),
-        )
-
-    def action_assign_me(self) -> None:
-        self._change("assignee", self.desk.config.agent.name)
-
-    def action_tags(self) -> None:
-        current = ", ".join(self.data.detail.tags) if self.data else ""
-        self.app.push_screen(
-            PromptScreen(
-                "Tags (comma-separated)",
-                current,
-                suggest="tag",
-                allow_empty=True,
-                placeholder="vip, refund",
-            ),
-            self._tags_chosen,
-        )
-
-    def _tags_chosen(self, value: str | None) -> None:
-        if value is not None:
-            self._change("tags", [t for t in value.replace(";", ",").split(",") if t.strip()])
-
-    def action_internal_note(self) -> None:
-        self.app.push_screen(
-            InternalNoteScreen(self.number),
-            self._then("internal_note"),
-        )
 
     def action_rate(self) -> None:
         """``*``: record the customer's CSAT, CES or NPS with a comment."""

@@ -9,7 +9,8 @@ million-ticket view costs a few hundred rows of memory and one index probe per p
 
 It is a Line API widget rather than a ``DataTable``: each visible row is one cached
 strip, so a keypress repaints two lines and a new page repaints one screenful of
-plain strips instead of measuring and rendering every cell.
+plain strips instead of measuring and rendering every cell
+(:mod:`deskterm.screens.table_lines` draws them).
 
 Attributes down (:meth:`show` sets the filter), messages up (:class:`Opened`,
 :class:`Loaded`). Every store call runs in a thread worker; a result that arrives for
@@ -18,33 +19,26 @@ an older filter is dropped by its generation number.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
-from rich.style import Style
-from rich.text import Text
 from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
-from textual.strip import Strip
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from deskterm.query import TicketFilter
-from deskterm.screens.base import DeskNode
-from deskterm.screens.columns import QUEUE_COLUMNS, Column, fit
+from deskterm.screens.columns import QUEUE_COLUMNS, Column
+from deskterm.screens.table_lines import TableLines
 from deskterm.screens.ticket_cache import PREFETCH_DELAY, prefetch
 from deskterm.store.queue import PAGE, TicketRow
 
 MAX_ROWS = 300  # rows kept in memory; REFERENCE.md: keep a few hundred at most
 EDGE = 8  # fetch the next page when the cursor is this close to the window's edge
-GAP = 2  # cells between columns
 
 
 @dataclass
@@ -78,7 +72,7 @@ class Window:
         return {row.number for chunk in self.chunks for row in chunk.rows}
 
 
-class TicketTable(DeskNode, ScrollView, can_focus=True):
+class TicketTable(TableLines, ScrollView, can_focus=True):
     """Tickets of one filter, newest activity first, paged from the store."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -154,9 +148,9 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
         self._prefetch_timer: Timer | None = None
         self.loading_page = False
         self._generation = 0
-        self._strips: dict[tuple[int, bool], Strip] = {}
-        self._layout: tuple[int, list[tuple[Column, int]]] = (-1, [])
-        self.is_marked: Callable[[int], bool] = lambda _number: False
+        self._strips = {}
+        self._layout = (-1, [])
+        self.is_marked = lambda _number: False
         """Whether a row is marked for a bulk action (the queue screen sets it)."""
         self._before: list[int] = []  # the window's tickets before the last re-read
 
@@ -370,85 +364,6 @@ class TicketTable(DeskNode, ScrollView, can_focus=True):
     @property
     def visible_rows(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
-
-    def _columns(self) -> list[tuple[Column, int]]:
-        width = self.scrollable_content_region.width
-        if self._layout[0] != width:
-            self._layout = (width, fit(self.column_spec, max(width - 1, 40), GAP // 2))
-        return self._layout[1]
-
-    def _line(self, cells: list[Text], base: Style, marker: str = " ") -> Strip:
-        """One row as segments: the presence marker (another agent has the ticket
-        open), then each cell cut to its column (with an ellipsis) and padded, then the
-        gap. Built directly, not through a console render: a screenful of rows costs
-        well under a millisecond."""
-        segments = [Segment(marker, base)]
-        for (_, width), content in zip(self._columns(), cells, strict=True):
-            if content.spans:  # several styles in one cell: let Rich cut it
-                segments += self._spanned(content, width, base)
-                continue
-            text = content.plain
-            if cell_len(text) > width:
-                text = set_cell_size(text, width - 1) + "…" if width > 1 else ""
-            pad = " " * (width - cell_len(text))
-            style = base + Style.parse(str(content.style)) if content.style else base
-            if content.justify == "right":
-                segments += [Segment(pad, base), Segment(text, style)]
-            else:
-                segments += [Segment(text, style), Segment(pad, base)]
-            segments.append(Segment(" " * GAP, base))
-        width = self.scrollable_content_region.width
-        return Strip(segments).adjust_cell_length(width, base).simplify()
-
-    def _spanned(self, content: Text, width: int, base: Style) -> list[Segment]:
-        cut = content.copy()
-        cut.truncate(width, overflow="ellipsis", pad=True)
-        cut.end = ""
-        return [*Segment.apply_style(cut.render(self.app.console), base), Segment(" " * GAP, base)]
-
-    def render_line(self, y: int) -> Strip:
-        if y == 0:
-            style = self.get_component_rich_style("ticket-table--header")
-            return self._line([Text(c.label) for c, _ in self._columns()], style)
-        index = round(self.scroll_y) + y - 1
-        if index >= len(self.rows):
-            return Strip.blank(self.scrollable_content_region.width, self.rich_style)
-        selected = index == self.cursor_row
-        key = (index, selected)
-        strip = self._strips.get(key)
-        if strip is None:
-            row = self.rows[index]
-            now = self.desk.clock()
-            style = self.rich_style
-            if selected:
-                style = style + self.get_component_rich_style("ticket-table--cursor")
-            cells = [c.render(row, now) for c, _ in self._columns()]
-            marked = self.is_marked(row.number)
-            if marked:
-                style = style + self.get_component_rich_style("ticket-table--marked")
-            # A mark shows in the marker column; presence shows there when unmarked.
-            marker = "*" if marked else self.desk.live.marker(row.number)
-            strip = self._line(cells, style, marker)
-            self._strips[key] = strip
-        return strip
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._strips.clear()
-        self.virtual_size = Size(event.size.width, len(self.rows) + 1)
-        self.move_cursor(self.cursor_row)
-
-    def presence_changed(self) -> None:
-        """Other agents opened or left tickets, or marks changed: redraw the markers."""
-        self._strips.clear()
-        self.refresh()
-
-    def on_focus(self) -> None:
-        self._strips.clear()
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self._strips.clear()
-        self.refresh()
 
     # -- moving -------------------------------------------------------------------------
 
