@@ -112,3 +112,16 @@ async def test_changes_from_another_process_show_within_two_seconds(shared: str)
         )
         assert took < 2.0
     store.close()
+
+
+async def test_a_console_without_an_agent_says_so_and_opens_on_open(tmp_path: Path) -> None:
+    from deskterm.desk import open_store
+
+    store = open_store(tmp_path / "s.db", Settings())
+    app = make_app(store, Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        [note] = [n for n in app._notifications if n.message.startswith("No [agent] in")]
+        assert note.markup is False  # "[agent]" must show as text, not vanish as a style
+        assert app.screen.view.key == "open"  # type: ignore[attr-defined]
+    store.close()

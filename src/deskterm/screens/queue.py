@@ -84,6 +84,7 @@ class QueueScreen(MarkActions, Screen[None]):
                 title="Who are you?",
                 severity="warning",
                 timeout=10,
+                markup=False,  # "[agent]" is text, not a style
             )
         self._show()
         self._load_saved_views()
