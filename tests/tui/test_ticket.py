@@ -412,3 +412,23 @@ async def test_reread_shows_a_new_customer_message(demo_store: Store) -> None:
         screen.reread()
         await settle(pilot)
         assert "Any news on this one?" in conversation_text(screen)
+
+
+async def test_quick_changes_in_a_row_never_conflict_with_ourselves(demo_store: Store) -> None:
+    """Each change is made on the version the previous one left, even before the
+    ticket was re-read: an agent's own second change is never refused as stale."""
+    number = first_ticket_with(demo_store, status="open")
+    app = console(demo_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_ticket(pilot, number)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        screen._change("queue", "escalations")  # three at once, no re-read between
+        screen._change("priority", "urgent")
+        screen._change("tags", ["vip"])
+        await settle(pilot)
+        ticket = demo_store.tickets.get_ticket(number)
+        assert (ticket.ticket.queue, ticket.ticket.priority) == ("escalations", "urgent")
+        assert ticket.tags == ["vip"]
+        assert not [n for n in app._notifications if "Changed by someone" in (n.title or "")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -94,6 +95,8 @@ class TicketScreen(TicketFields, Screen[None]):
         self.unfold = False
         self._serial = 0
         self._retry = None
+        self._own_version = None
+        self._writing = threading.Lock()
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -131,6 +134,7 @@ class TicketScreen(TicketFields, Screen[None]):
 
     def _open(self) -> None:
         self.data = None
+        self._own_version = None
         self.unfold = False
         self.query_one(Conversation).focus()
         self.desk.live.show(self.number)

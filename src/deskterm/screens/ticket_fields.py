@@ -6,6 +6,7 @@ screen and the palette list them) and this file keeps the screen under its size.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,11 @@ class TicketFields(DeskNode, _Base):
     number: int
     data: TicketData | None
     _retry: tuple[str, Any] | None  # a change a conflict refused
+    # The version our own last change left (the re-read may not have arrived yet), and
+    # a lock so two quick changes are made one after the other, each on the version
+    # the previous one left: an agent never conflicts with themselves.
+    _own_version: int | None
+    _writing: threading.Lock
 
     if TYPE_CHECKING:
 
@@ -75,10 +81,13 @@ class TicketFields(DeskNode, _Base):
     def _set_heard(self, step: str, done: bool, category: str | None, note: str | None) -> None:
         actor = self.desk.config.agent.name
         try:
-            self.desk.store.tickets.set_heard(
-                self.number, step, done, actor, note=note, category=category,
-                expected_version=self._version(),
-            )  # fmt: skip
+            with self._writing:
+                version = self._version()
+                self.desk.store.tickets.set_heard(
+                    self.number, step, done, actor, note=note, category=category,
+                    expected_version=version,
+                )  # fmt: skip
+                self._left(version, None)
         except Conflict as exc:
             self.app.call_from_thread(
                 self._conflicted, f"heard:{step}", (done, category, note), exc
@@ -89,22 +98,35 @@ class TicketFields(DeskNode, _Base):
     # -- ticket fields -------------------------------------------------------------------
 
     def _version(self) -> int | None:
-        """The version of the ticket as shown: a change made on it is refused if someone
-        changed the ticket since (never a silent overwrite)."""
-        return self.data.detail.ticket.version if self.data else None
+        """The version of the ticket as shown (or as our own last change left it): a
+        change made on it is refused if someone changed the ticket since (never a
+        silent overwrite)."""
+        known = [v for v in (self.data.detail.ticket.version if self.data else None,
+                             self._own_version) if v is not None]  # fmt: skip
+        return max(known) if known else None
+
+    def _left(self, before: int | None, after: int | None) -> None:
+        """Remember the version our change left: ``after`` when the store said, else one
+        step on (every change that is made moves the version by one)."""
+        if after is None and before is not None:
+            after = before + 1
+        self._own_version = after
 
     @work(thread=True, group="ticket-change", exit_on_error=False)
     def _change(self, what: str, value: Any) -> None:
         store, actor = self.desk.store, self.desk.config.agent.name
-        version = self._version()
         try:
-            if what == "tags":
-                store.tickets.set_tags(self.number, value, actor, expected_version=version)
-            elif what == "internal_note":  # appended, so nobody's work can be overwritten
-                store.tickets.add_internal_note(self.number, value, actor)
-            else:  # status, priority, queue or assignee ("" unassigns)
-                fields: dict[str, Any] = {what: value or ""}
-                store.tickets.update(self.number, actor, expected_version=version, **fields)
+            with self._writing:
+                version = self._version()
+                if what == "internal_note":  # appended: nobody's work can be overwritten
+                    store.tickets.add_internal_note(self.number, value, actor)
+                    self._left(version, None)
+                else:  # tags, status, priority, queue or assignee ("" unassigns)
+                    fields: dict[str, Any] = {what: value if what == "tags" else value or ""}
+                    ticket = store.tickets.update(
+                        self.number, actor, expected_version=version, **fields
+                    )
+                    self._left(version, ticket.version)
         except Conflict as exc:
             self.app.call_from_thread(self._conflicted, what, value, exc)
             return
@@ -171,10 +193,14 @@ class TicketFields(DeskNode, _Base):
         desk = self.desk
         policy, actor = desk.config.heard.solve_policy, desk.config.agent.name
         try:
-            change = change_status(
-                desk.store, number, status, actor, policy,
-                confirmed=confirmed, expected_version=self._version(),
-            )  # fmt: skip
+            with self._writing:
+                version = self._version()
+                change = change_status(
+                    desk.store, number, status, actor, policy,
+                    confirmed=confirmed, expected_version=version,
+                )  # fmt: skip
+                if change.applied:
+                    self._left(version, None)
         except Conflict as exc:
             self.app.call_from_thread(self._conflicted, "status", status, exc)
             return
