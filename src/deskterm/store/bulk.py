@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 from deskterm.store.base import Database
 from deskterm.store.dialect.search import pause_search_index, resume_search_index
-from deskterm.store.models import Customer, Ticket
+from deskterm.store.models import Customer, Ticket, table_of
 
 
 class BulkWriter:
@@ -26,7 +26,7 @@ class BulkWriter:
 
     def insert(self, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            self.conn.execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
+            self.conn.execute(insert(table_of(model)), rows)
 
     def insert_returning_ids(
         self, model: type[SQLModel], rows: Sequence[dict[str, Any]]
@@ -34,7 +34,7 @@ class BulkWriter:
         """Insert rows and return their new ids, in the order given."""
         if not rows:
             return []
-        table = model.__table__  # type: ignore[attr-defined]
+        table = table_of(model)
         result = self.conn.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
         )

@@ -32,29 +32,20 @@ from sqlmodel import Session
 
 from deskterm.query import TicketFilter
 from deskterm.store.base import Database
-from deskterm.store.bulk_sql import add_tag, remove_tag, without_open_heard
+from deskterm.store.bulk_sql import AT, TT, E, T, add_tag, remove_tag, without_open_heard
 from deskterm.store.changes import new_action_id
 from deskterm.store.errors import InvalidValue
 from deskterm.store.models import (
     Action,
-    ActionTicket,
     Customer,
-    Event,
-    HeardStep,
-    Ticket,
-    TicketTag,
+    table_of,
 )
 from deskterm.store.queue import QueueQueries
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.types import UTCDateTime, utcnow
 from deskterm.vocab import PRIORITIES, STATUSES
 
-T = Ticket.__table__  # type: ignore[attr-defined]
-E = Event.__table__  # type: ignore[attr-defined]
-AT = ActionTicket.__table__  # type: ignore[attr-defined]
-TT = TicketTag.__table__  # type: ignore[attr-defined]
-A = Action.__table__  # type: ignore[attr-defined]
-HS = HeardStep.__table__  # type: ignore[attr-defined]
+A = table_of(Action)  # (the other tables: bulk_sql, whose statements these are)
 
 CHUNK = 5000  # tickets per round of statements (and per progress step)
 FIELDS = ("status", "priority", "queue", "assignee")
@@ -260,7 +251,7 @@ def refresh_clocks(conn: Connection, clock: SlaClock, ids: Any, now: datetime) -
     tiers: dict[int, str] = {}
     if policy.uses_tiers:
         wanted = {r.customer_id for r in rows if r.customer_id is not None}
-        customers = Customer.__table__  # type: ignore[attr-defined]
+        customers = table_of(Customer)
         tiers = {
             row[0]: row[1]
             for row in conn.execute(

@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, literal, select
 
-from deskterm.store.models import ActionTicket, Event, HeardStep, Ticket, TicketTag
+from deskterm.store.models import ActionTicket, Event, HeardStep, Ticket, TicketTag, table_of
 from deskterm.vocab import HEARD_STEPS
 
-T = Ticket.__table__  # type: ignore[attr-defined]
-E = Event.__table__  # type: ignore[attr-defined]
-AT = ActionTicket.__table__  # type: ignore[attr-defined]
-TT = TicketTag.__table__  # type: ignore[attr-defined]
-HS = HeardStep.__table__  # type: ignore[attr-defined]
+T = table_of(Ticket)
+E = table_of(Event)
+AT = table_of(ActionTicket)
+TT = table_of(TicketTag)
+HS = table_of(HeardStep)
 
 
 def add_tag(conn: Connection, aid: str, members: Any, tag: str, actor: str, at: Any) -> None:

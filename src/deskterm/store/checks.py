@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from deskterm.store.base import Database
 from deskterm.store.dialect.writes import integrity_check
-from deskterm.store.models import Message, Ticket, TicketTag
+from deskterm.store.models import Message, Ticket, TicketTag, table_of
 
-T_TICKET = Ticket.__table__  # type: ignore[attr-defined]
-T_MESSAGE = Message.__table__  # type: ignore[attr-defined]
-T_TAG = TicketTag.__table__  # type: ignore[attr-defined]
+T_TICKET = table_of(Ticket)
+T_MESSAGE = table_of(Message)
+T_TAG = table_of(TicketTag)
 
 
 class Checks:

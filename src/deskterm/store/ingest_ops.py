@@ -31,6 +31,7 @@ from deskterm.store.models import (
     Ticket,
     TicketLink,
     TicketTag,
+    table_of,
 )
 from deskterm.store.ticket_state import (
     RETAG,
@@ -44,12 +45,12 @@ from deskterm.store.ticket_state import (
 )
 from deskterm.store.types import utcnow
 
-T_TICKET = Ticket.__table__  # type: ignore[attr-defined]
-T_MESSAGE = Message.__table__  # type: ignore[attr-defined]
-T_IDENTITY = Identity.__table__  # type: ignore[attr-defined]
-T_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
-T_EVENT = Event.__table__  # type: ignore[attr-defined]
-T_TAG = TicketTag.__table__  # type: ignore[attr-defined]
+T_TICKET = table_of(Ticket)
+T_MESSAGE = table_of(Message)
+T_IDENTITY = table_of(Identity)
+T_CUSTOMER = table_of(Customer)
+T_EVENT = table_of(Event)
+T_TAG = table_of(TicketTag)
 _CHUNK = 500  # bound parameters per IN list, well under every driver's limit
 _TIER = select(T_CUSTOMER.c.tier).where(T_CUSTOMER.c.id == bindparam("customer"))
 
@@ -195,7 +196,7 @@ class IngestWriter:
 
     def followup_of(self, ticket_id: int) -> int | None:
         """The newest ticket started by a reply to ``ticket_id`` after it was closed."""
-        link = TicketLink.__table__  # type: ignore[attr-defined]
+        link = table_of(TicketLink)
         return self.conn.execute(
             select(link.c.ticket_id)
             .where(link.c.other_id == ticket_id, link.c.kind == "followup")
@@ -348,7 +349,7 @@ class IngestWriter:
 
     def insert_attachments(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.conn.execute(insert(Attachment.__table__), rows)  # type: ignore[attr-defined]
+            self.conn.execute(insert(table_of(Attachment)), rows)
 
     def update_tickets(self, states: Iterable[TicketState]) -> None:
         """Write every changed ticket (and its tags) with two ``executemany`` calls:
@@ -380,7 +381,7 @@ class IngestWriter:
     def link(self, ticket_id: int, other_id: int, kind: str) -> None:
         self._flush_new_tickets()
         self.conn.execute(
-            self._insert_ignore(TicketLink.__table__),  # type: ignore[attr-defined]
+            self._insert_ignore(table_of(TicketLink)),
             [{"ticket_id": ticket_id, "other_id": other_id, "kind": kind, "created_at": utcnow()}],
         )
 
@@ -412,7 +413,7 @@ class IngestWriter:
         ]
         if not rows:
             return
-        table = ImportFailure.__table__  # type: ignore[attr-defined]
+        table = table_of(ImportFailure)
         ins = upsert(self.conn, table)
         self.conn.execute(
             ins.on_conflict_do_update(
@@ -424,7 +425,7 @@ class IngestWriter:
 
     def sync_state(self, account: str, folder: str) -> tuple[int, int] | None:
         """(UIDVALIDITY, highest UID imported) of an IMAP folder, if synced before."""
-        table = SyncState.__table__  # type: ignore[attr-defined]
+        table = table_of(SyncState)
         row = self.conn.execute(
             select(table.c.uidvalidity, table.c.last_uid).where(
                 table.c.account == account, table.c.folder == folder
@@ -433,7 +434,7 @@ class IngestWriter:
         return (row[0], row[1]) if row else None
 
     def save_sync_state(self, account: str, folder: str, uidvalidity: int, last_uid: int) -> None:
-        table = SyncState.__table__  # type: ignore[attr-defined]
+        table = table_of(SyncState)
         ins = upsert(self.conn, table)
         values = {
             "account": account, "folder": folder, "uidvalidity": uidvalidity,
@@ -484,7 +485,7 @@ class IngestOps:
         self, limit: int = 200, before: tuple[Any, int] | None = None
     ) -> list[dict[str, Any]]:
         """The most recent import failures (older than ``before``, an ``(at, id)``)."""
-        table = ImportFailure.__table__  # type: ignore[attr-defined]
+        table = table_of(ImportFailure)
         stmt = select(table).order_by(table.c.at.desc(), table.c.id.desc()).limit(limit)
         if before is not None:
             stmt = stmt.where(tuple_(table.c.at, table.c.id) < tuple_(*before))

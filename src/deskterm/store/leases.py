@@ -15,10 +15,10 @@ from sqlalchemy import delete, or_, select, update
 
 from deskterm.store.base import Database
 from deskterm.store.dialect.writes import upsert
-from deskterm.store.models import Lease
+from deskterm.store.models import Lease, table_of
 from deskterm.store.types import utcnow
 
-T_LEASE = Lease.__table__  # type: ignore[attr-defined]
+T_LEASE = table_of(Lease)
 
 
 @dataclass(frozen=True)

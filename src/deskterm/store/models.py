@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from deskterm.store.types import UTCDateTime, utcnow
@@ -362,3 +362,11 @@ class SavedView(SQLModel, table=True):
     sort: str = Field(default="activity")
     owner: str = Field(default="")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's Core table, typed: SQLModel sets ``__table__`` only at run time, so
+    mypy cannot see it (Core statements built once read faster than ORM ones)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table

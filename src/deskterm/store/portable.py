@@ -28,6 +28,7 @@ from deskterm.store.models import (
     Ticket,
     TicketLink,
     TicketTag,
+    table_of,
 )
 from deskterm.store.tickets import to_jsonable
 
@@ -58,7 +59,7 @@ class PortableStore:
     def export_records(self, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Every record of every table as ``{"type": table, ...columns}``, streamed."""
         for name, model in EXPORT_ORDER:
-            table = model.__table__
+            table = table_of(model)
             with self.db.engine.connect() as conn:
                 result = conn.execution_options(yield_per=batch).execute(
                     select(*[c for c in table.columns if c.name != "search"]).order_by(
@@ -99,7 +100,7 @@ class PortableStore:
         with target.write_connection() as out:
             pause_search_index(out)
             for name, model in EXPORT_ORDER:
-                table = model.__table__
+                table = table_of(model)
                 columns = [c for c in table.columns if c.name != "search"]
                 # A merged customer or ticket may point at a later row: such links are
                 # set once the whole table is in (foreign keys are checked per row).
@@ -128,11 +129,11 @@ class PortableStore:
                 for links in later:
                     ident = links.pop("_id")
                     out.execute(table.update().where(table.c.id == ident).values(**links))
-            reset_sequences(out, [m.__table__ for _, m in EXPORT_ORDER])
+            reset_sequences(out, [table_of(m) for _, m in EXPORT_ORDER])
             resume_search_index(out)
         for name, model in EXPORT_ORDER:
             with target.engine.connect() as conn:
-                there = conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()
+                there = conn.execute(select(func.count()).select_from(table_of(model))).scalar_one()
             if there != copied[name]:
                 raise StoreError(
                     f"Copy check failed: {name} has {there} rows, expected {copied[name]}."

@@ -36,7 +36,7 @@ from deskterm.store.customer_filter import (
     filter_customers,
 )
 from deskterm.store.dialect.search import count_matches, search_message_ids
-from deskterm.store.models import Customer, Message, Ticket, TicketTag
+from deskterm.store.models import Customer, Message, Ticket, TicketTag, table_of
 from deskterm.store.sla_clock import SlaClock
 
 PAGE = 50
@@ -158,7 +158,7 @@ class QueueQueries:
         if (f.customer or f.customer_ids) and skip != "customer":
             conds.append(customer_condition(session, f))
         for n, tag in enumerate(f.tags[1:] if skip == "tags" else f.tags):
-            other = TicketTag.__table__.alias(f"tag_{n}")  # type: ignore[attr-defined]
+            other = table_of(TicketTag).alias(f"tag_{n}")
             conds.append(
                 exists()
                 .where(and_(other.c.ticket_id == Ticket.id, other.c.tag == tag))

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, or_, select, update
 
-from deskterm.store.models import Ticket, TicketTag
+from deskterm.store.models import Ticket, TicketTag, table_of
 
-T_TICKET = Ticket.__table__  # type: ignore[attr-defined]
-T_TAG = TicketTag.__table__  # type: ignore[attr-defined]
+T_TICKET = table_of(Ticket)
+T_TAG = table_of(TicketTag)
 
 
 @dataclass

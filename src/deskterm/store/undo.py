@@ -17,20 +17,11 @@ from sqlalchemy import Connection, and_, func, insert, literal, select, update
 from sqlmodel import Session
 
 from deskterm.store.base import Database
-from deskterm.store.bulk_ops import (
-    CHUNK,
-    FIELDS,
-    TT,
-    A,
-    BulkResult,
-    E,
-    T,
-    count_events,
-    finish_chunk,
-)
+from deskterm.store.bulk_ops import CHUNK, FIELDS, A, BulkResult, count_events, finish_chunk
+from deskterm.store.bulk_sql import TT, E, T
 from deskterm.store.changes import load_ticket, log_event, new_action_id
 from deskterm.store.errors import NotFound
-from deskterm.store.models import Message, TicketLink, TicketTag
+from deskterm.store.models import Message, TicketLink, TicketTag, table_of
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.types import UTCDateTime, utcnow
 
@@ -241,7 +232,7 @@ class UndoOps:
         if not moved:
             result.conflicts.append((source, "the merge did not record its messages"))
             return
-        messages = Message.__table__  # type: ignore[attr-defined]
+        messages = table_of(Message)
         session.execute(
             update(messages)
             .where(messages.c.id.in_(moved), messages.c.ticket_id == target)
@@ -253,7 +244,7 @@ class UndoOps:
         dst.message_count = max(dst.message_count - count, 0)
         src.message_count = count
         src.merged_into_id = None
-        links = TicketLink.__table__  # type: ignore[attr-defined]
+        links = table_of(TicketLink)
         session.execute(
             links.delete().where(
                 links.c.ticket_id == source, links.c.other_id == target, links.c.kind == "merged"

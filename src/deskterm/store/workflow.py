@@ -34,6 +34,7 @@ from deskterm.store.models import (
     Ticket,
     TicketLink,
     TicketTag,
+    table_of,
 )
 from deskterm.store.queue import QueueQueries
 from deskterm.store.sla_clock import SlaClock
@@ -65,8 +66,8 @@ class TriageInput:
     messages: list[Message]
 
 
-_MESSAGE = Message.__table__  # type: ignore[attr-defined]
-_TICKET = Ticket.__table__  # type: ignore[attr-defined]
+_MESSAGE = table_of(Message)
+_TICKET = table_of(Ticket)
 _CUSTOMER_MESSAGES = _MESSAGE.join(_TICKET, _TICKET.c.id == _MESSAGE.c.ticket_id)
 # Built once: ingest asks for every inbound message, and building a statement costs
 # more than running it.
