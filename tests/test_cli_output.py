@@ -12,26 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from deskterm.cli import app
+from tests.test_cli import demo_db, run
 
-runner = CliRunner()
+__all__ = ["demo_db"]  # the fixture, shared with the other CLI tests
 LONG = "A subject long enough that an eighty column table would have to cut it short"
-
-
-def run(*args: str, ok: bool = True) -> tuple[str, str, int]:
-    result = runner.invoke(app, list(args))
-    if ok:
-        assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result.stdout, result.stderr, result.exit_code
-
-
-@pytest.fixture
-def demo_db(tmp_path: Path) -> str:
-    path = str(tmp_path / "demo.db")
-    run("demo", "--db", path, "--no-open", "--tickets", "80")
-    return path
 
 
 def _leaves(command: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
