@@ -77,6 +77,7 @@ class TicketScreen(TicketFields, Screen[None]):
         Binding("M", "merge", "Merge"),
         Binding("exclamation_mark", "escalate", "Escalate", key_display="!"),
         Binding("L", "link", "Link"),
+        Binding("E", "emotion", "Correct the emotion", show=False),
         Binding("K", "knowledge", "Knowledge: articles and similar tickets", show=False),
         Binding("asterisk", "rate", "Rate satisfaction", key_display="*", show=False),
         Binding("tab", "panel(1)", "Next panel", show=False),

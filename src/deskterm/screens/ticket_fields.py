@@ -21,7 +21,7 @@ from deskterm.screens.heard_panel import HeardPanel
 from deskterm.screens.internal_note import InternalNoteScreen
 from deskterm.screens.prompt import PromptScreen
 from deskterm.store.errors import Conflict
-from deskterm.vocab import PRIORITIES, STATUSES
+from deskterm.vocab import EMOTIONS, PRIORITIES, STATUSES
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -235,6 +235,17 @@ class TicketFields(DeskNode, _Base):
             ChoiceScreen("Priority", PRIORITIES, self._field("priority"), labels=priority_label),
             self._then("priority"),
         )
+
+    def action_emotion(self) -> None:
+        """Correct the detected emotion: the HEARD panel's response style follows it."""
+        self.app.push_screen(
+            ChoiceScreen("Customer emotion (your correction)", EMOTIONS, self._field("emotion")),
+            self._emotion_chosen,
+        )
+
+    def _emotion_chosen(self, emotion: str | None) -> None:
+        if emotion is not None and emotion != self._field("emotion"):
+            self._change("emotion", emotion)
 
     def action_queue(self) -> None:
         self.app.push_screen(

@@ -195,7 +195,7 @@ class _Run:
             },
             "heard": solved.get("heard") or shape.heard({}),
             "root_causes": p.get("root_causes") or shape.causes([], {}, {}),
-            "emotion": p.get("emotion") or {},
+            "emotion": p.get("emotion") or {"corrections": shape.corrections([])},
         }
 
     # -- queries ------------------------------------------------------------------------
@@ -399,7 +399,24 @@ class _Run:
         counts: dict[str, dict[str, int]] = {}
         for k, emotion, n in self.rows(sql):
             counts.setdefault(k, {})[emotion] = int(n)
-        return {
-            k: {e: shape.rate(n, sum(c.values())) for e, n in sorted(c.items())}
-            for k, c in counts.items()
-        }
+        fixes = self.emotion_corrections(by)
+        out: dict[str, Any] = {}
+        for k in set(counts) | set(fixes):
+            c = counts.get(k, {})
+            out[k] = {e: shape.rate(n, sum(c.values())) for e, n in sorted(c.items())}
+            out[k]["corrections"] = fixes.get(k) or shape.corrections([])
+        return out
+
+    def emotion_corrections(self, by: str | None) -> dict[str, Any]:
+        """Agents' corrections of the emotion made in the range: how many, and per
+        (estimate → correction) pair, for judging the detector against the desk."""
+        key, join = self.key(by, "e.at")
+        sql = (
+            f"SELECT {key}, e.old, e.new, count(*) FROM event e JOIN ticket t ON t.id = "
+            f"e.ticket_id {join} WHERE e.kind = 'emotion_corrected' AND e.at >= :since "
+            "AND e.at < :until GROUP BY 1, 2, 3"
+        )
+        pairs: dict[str, list[tuple[str | None, str | None, int]]] = {}
+        for k, old, new, n in self.rows(sql):
+            pairs.setdefault(k, []).append((old, new, int(n)))
+        return {k: shape.corrections(v) for k, v in pairs.items()}

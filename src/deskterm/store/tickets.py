@@ -40,7 +40,7 @@ from deskterm.store.models import (
 )
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.types import utcnow
-from deskterm.vocab import HEARD_STEPS, PRIORITIES, STATUSES
+from deskterm.vocab import EMOTIONS, HEARD_STEPS, PRIORITIES, STATUSES
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -200,10 +200,13 @@ class TicketServices:
         assignee: str | None = None,
         unassign: bool = False,
         tags: list[str] | None = None,
+        emotion: str | None = None,
     ) -> Ticket:
         """Change several fields at once: one version check, one transaction, one
         event per field that changed. ``assignee=""`` or ``unassign`` unassigns;
-        ``tags`` replaces the tags."""
+        ``tags`` replaces the tags. ``emotion`` is an agent's correction of the
+        estimate (event ``emotion_corrected``; it holds until a newer customer message
+        is scored, see docs/metrics.md)."""
         wanted: dict[str, Any] = {}
         if status is not None:
             if status not in STATUSES:
@@ -221,6 +224,12 @@ class TicketServices:
             wanted["queue"] = queue.strip()
         if assignee is not None or unassign:
             wanted["assignee"] = (assignee or "").strip() or None
+        if emotion is not None:
+            if emotion not in EMOTIONS:
+                raise InvalidValue(
+                    f"Emotion must be one of {', '.join(EMOTIONS)}, not {emotion!r}."
+                )
+            wanted["emotion"] = emotion
         with self.db.write() as session:
             ticket = load_ticket(session, number, expected_version)
             now = utcnow()
@@ -236,13 +245,18 @@ class TicketServices:
                 setattr(ticket, field_name, value)
                 if field_name == "status":
                     status_side_effects(ticket, old, value, now)
+                detail = None
+                if field_name == "emotion":  # the agent's word, not a model's strength
+                    detail = {"old_score": ticket.emotion_score}  # for undo
+                    ticket.emotion_score = None
                 log_event(
                     session,
-                    field_name,
+                    "emotion_corrected" if field_name == "emotion" else field_name,
                     actor=actor,
                     ticket_id=number,
                     old=old,
                     new=value,
+                    detail=detail,
                     at=now,
                     action_id=aid,
                 )
