@@ -70,11 +70,39 @@ class TicketDetail:
     tags: list[str]
     links: list[TicketLink] = field(default_factory=list)
 
+    @property
+    def merged_from(self) -> list[int]:
+        """The tickets merged into this one (oldest number first)."""
+        number = self.ticket.id
+        return sorted(
+            link.ticket_id
+            for link in self.links
+            if link.kind == "merged" and link.other_id == number and link.ticket_id != number
+        )
+
+    def merge_facts(self) -> list[str]:
+        """``merged into #N`` / ``merged from #A, #B``, for both faces' ticket headers."""
+        facts = []
+        if self.ticket.merged_into_id is not None:
+            facts.append(f"merged into #{self.ticket.merged_into_id}")
+        if self.merged_from:
+            t = self.ticket
+            flags = (("first response", t.sla_first_response_missed),
+                     ("resolution", t.sla_resolution_missed))  # fmt: skip
+            missed = [name for name, flag in flags if flag]
+            facts.append(
+                "merged from "
+                + ", ".join(f"#{n}" for n in self.merged_from)
+                + (f" (SLA missed: {', '.join(missed)})" if missed else "")
+            )
+        return facts
+
     def to_dict(self) -> dict[str, Any]:
         ticket = to_jsonable(self.ticket)
         ticket["number"] = ticket.pop("id")
         ticket["tags"] = self.tags
         ticket["customer"] = self.customer.name if self.customer else ""
+        ticket["merged_from"] = self.merged_from
         return {
             **ticket,
             "customer_profile": (

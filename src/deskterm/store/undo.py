@@ -245,7 +245,8 @@ class UndoOps:
         source, target = int(ev.old), int(ev.new)
         src = load_ticket(session, source, None)
         dst = load_ticket(session, target, None)
-        moved = json.loads(ev.detail or "{}").get("message_ids")
+        detail = json.loads(ev.detail or "{}")
+        moved = detail.get("message_ids")
         if not moved:
             result.conflicts.append((source, "the merge did not record its messages"))
             return
@@ -261,6 +262,8 @@ class UndoOps:
         dst.message_count = max(dst.message_count - count, 0)
         src.message_count = count
         src.merged_into_id = None
+        if "target_sla_missed" in detail:
+            dst.sla_first_response_missed, dst.sla_resolution_missed = detail["target_sla_missed"]
         links = table_of(TicketLink)
         session.execute(
             links.delete().where(
