@@ -463,3 +463,21 @@ async def test_help_and_palette_offer_the_new_actions(demo_store: Store) -> None
             assert isinstance(app.screen, modal), title
             await pilot.press("escape")
             await settle(pilot)
+
+
+async def test_macro_picker_shows_whole_names_and_tags_at_80x24(demo_store: Store) -> None:
+    long_name = "refund-issued-to-original-payment-method-after-review"
+    front = (
+        'title = "Refund to the original payment method after review"\n'
+        'status = "pending"\ntags = ["refund", "billing-escalation-2026"]\n'
+    )
+    write_macro(long_name, f"+++\n{front}+++\nHi\n")
+    number = chat_ticket(demo_store)
+    app = desk(demo_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_ticket(pilot, number)
+        await pilot.press("x")
+        await settle(pilot)
+        text = " ".join(screen_text(app).split())
+        assert long_name in text and "+billing-escalation-2026" in text  # wrapped, never cut

@@ -94,6 +94,7 @@ class TicketScreen(TicketFields, TicketLinks, Screen[None]):
         self._retry = None
         self._own_version = None
         self._writing = threading.Lock()
+        self.reveal_end = False  # the next re-read scrolls to our own new note or reply
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -184,8 +185,10 @@ class TicketScreen(TicketFields, TicketLinks, Screen[None]):
         now = self.desk.clock()
         self._summary()
         self.query_one(Conversation).show(
-            data.detail.messages, data.detail.attachments, unfold=self.unfold, reset=fresh
-        )
+            data.detail.messages, data.detail.attachments, unfold=self.unfold, reset=fresh,
+            to_end=self.reveal_end and not fresh,
+        )  # fmt: skip
+        self.reveal_end = False
         self.query_one(CustomerPanel).show(data.profile, self.number, now)
         self.query_one(HeardPanel).show(
             data.detail.heard, now, data.detail.ticket.emotion, data.emotion_cues
@@ -383,6 +386,7 @@ class TicketScreen(TicketFields, TicketLinks, Screen[None]):
             self.post_message(TicketChanged(event.number))
             return
         self.focus_panel("conversation")
+        self.reveal_end = True
         self._changed()
 
     @on(ReplyComposer.Left)

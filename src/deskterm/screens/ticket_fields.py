@@ -47,6 +47,7 @@ class TicketFields(DeskNode, _Base):
     # the previous one left: an agent never conflicts with themselves.
     _own_version: int | None
     _writing: threading.Lock
+    reveal_end: bool
 
     if TYPE_CHECKING:
 
@@ -121,6 +122,7 @@ class TicketFields(DeskNode, _Base):
                 if what == "internal_note":  # appended: nobody's work can be overwritten
                     store.tickets.add_internal_note(self.number, value, actor)
                     self._left(version, None)
+                    self.reveal_end = True  # shown at once, where the agent can see it
                 else:  # tags, status, priority, queue or assignee ("" unassigns)
                     fields: dict[str, Any] = {what: value if what == "tags" else value or ""}
                     ticket = store.tickets.update(
