@@ -93,8 +93,9 @@ def compose_email(
     *,
     to_name: str = "",
 ) -> EmailMessage:
-    """The RFC 5322 message for a reply (not sent)."""
-    from deskterm.ingest.threads import reply_subject
+    """The RFC 5322 message for a reply (not sent); ``Re:`` only when the customer
+    wrote first."""
+    from deskterm.ingest.threads import format_token, reply_subject, strip_subject
     from deskterm.store.types import utcnow
 
     agent = config.agent
@@ -104,7 +105,11 @@ def compose_email(
     msg = EmailMessage()
     msg["From"] = formataddr((agent.name, agent.email))
     msg["To"] = formataddr((clean_line(to_name), to))
-    msg["Subject"] = reply_subject(clean_line(ticket.subject), ticket.id)
+    subject = clean_line(ticket.subject)
+    if any(m.direction == "inbound" for m in messages):
+        msg["Subject"] = reply_subject(subject, ticket.id)
+    else:  # the agent writes first (a ticket opened by hand): nothing to answer
+        msg["Subject"] = f"{strip_subject(subject)} {format_token(ticket.id)}".strip()
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = make_msgid(domain=agent.email.rpartition("@")[2] or None)
     in_reply_to, references = thread_headers(messages)

@@ -390,7 +390,8 @@ def status(ticket: Any, now: datetime) -> SlaStatus:
         solved = getattr(ticket, "solved_at", None)
         if res_due is None or solved is None:
             return SlaStatus("none")
-        return SlaStatus("met" if solved <= res_due else "missed", "resolution", res_due)
+        met = solved <= res_due and not getattr(ticket, "sla_resolution_missed", False)
+        return SlaStatus("met" if met else "missed", "resolution", res_due)
     due = getattr(ticket, "sla_next_due", None)
     if due is None:
         paused = getattr(ticket, "sla_paused_at", None) is not None and res_due is not None

@@ -111,7 +111,10 @@ def test_heard_root_causes_and_emotion(hand_store: Store) -> None:
     assert causes["series"] == [{"period": "2026-11-02", "category": "billing", "count": 2}]
     assert causes["rising"] == {"category": "billing", "change": 2}
     # Inbound messages in the week: A and C frustrated, B angry, E neutral.
-    assert r["emotion"] == {"anger": 0.25, "frustration": 0.5, "neutral": 0.25}
+    assert r["emotion"] == {
+        "anger": 0.25, "frustration": 0.5, "neutral": 0.25,
+        "corrections": {"count": 0, "pairs": []},
+    }  # fmt: skip
 
 
 def test_groups_by_agent_and_week(hand_store: Store) -> None:

@@ -82,3 +82,15 @@ def test_agents_list_and_add(tmp_path: Path) -> None:
         {"name": "Ana Souza", "email": "", "queues": ""},
         {"name": "Ben Okafor", "email": "ben@example.com", "queues": "billing,l2"},
     ]
+
+
+def test_agents_list_has_the_shared_list_options(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    for name in ("Ana Souza", "Ben Okafor", "Chi Ng"):
+        run("--db", db, "agents", "add", name)
+    out, err, code = run("--db", db, "agents", "list", "--limit", "2", "--csv")
+    assert code == 0
+    assert out.splitlines() == ["name,email,queues", "Ana Souza,,", "Ben Okafor,,"]
+    assert "2 of 3 agents shown — --limit N or --all" in err
+    out, _, _ = run("--db", db, "agents", "list", "--all", "--json")
+    assert [a["name"] for a in json.loads(out)] == ["Ana Souza", "Ben Okafor", "Chi Ng"]

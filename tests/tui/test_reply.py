@@ -33,7 +33,7 @@ from deskterm.screens.ticket import TicketScreen
 from deskterm.settings import parse_settings
 from deskterm.store import Store
 from tests.servers import free_port, unavailable
-from tests.tui.conftest import AGENT, NOW, console, help_keys_text, settle
+from tests.tui.conftest import AGENT, NOW, console, help_keys_text, screen_text, settle
 from tests.tui.test_ticket import first_ticket_with, open_ticket
 
 AGENT_EMAIL = "support@example.com"
@@ -360,6 +360,8 @@ async def test_merge_by_key(demo_store: Store) -> None:
         await open_ticket(pilot, source)
         await pilot.press("M")
         assert isinstance(app.screen, PromptScreen)
+        typed = app.screen.query_one(Input)
+        assert typed.value == "" and typed.placeholder == "ticket number, e.g. 1234"
         await pilot.press(*"99999", "enter")
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)  # unknown: said, nothing asked
@@ -374,6 +376,23 @@ async def test_merge_by_key(demo_store: Store) -> None:
         assert (merged.merged_into_id, merged.status) == (target, "closed")
         assert len(demo_store.tickets.get_ticket(target).messages) == before + moved
         assert any(f"Merged #{source} into #{target}" in n for n in notes(app))
+        # The console lands on the ticket that kept everything, and says where it came from.
+        assert isinstance(app.screen, TicketScreen) and app.screen.number == target
+        assert f"merged from #{source}" in screen_text(app)
+        app.screen.show_ticket(source, None)
+        await settle(pilot)
+        assert f"merged into #{target}" in screen_text(app)
+
+
+async def test_link_dialog_opens_empty_with_a_placeholder(demo_store: Store) -> None:
+    app = console(demo_store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await open_ticket(pilot, first_ticket_with(demo_store, status="open"))
+        await pilot.press("L")
+        assert isinstance(app.screen, PromptScreen)
+        typed = app.screen.query_one(Input)
+        assert typed.value == "" and typed.placeholder == "ticket number, e.g. 1234"
 
 
 async def test_escalate_by_key_needs_a_note(demo_store: Store) -> None:
@@ -444,3 +463,21 @@ async def test_help_and_palette_offer_the_new_actions(demo_store: Store) -> None
             assert isinstance(app.screen, modal), title
             await pilot.press("escape")
             await settle(pilot)
+
+
+async def test_macro_picker_shows_whole_names_and_tags_at_80x24(demo_store: Store) -> None:
+    long_name = "refund-issued-to-original-payment-method-after-review"
+    front = (
+        'title = "Refund to the original payment method after review"\n'
+        'status = "pending"\ntags = ["refund", "billing-escalation-2026"]\n'
+    )
+    write_macro(long_name, f"+++\n{front}+++\nHi\n")
+    number = chat_ticket(demo_store)
+    app = desk(demo_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_ticket(pilot, number)
+        await pilot.press("x")
+        await settle(pilot)
+        text = " ".join(screen_text(app).split())
+        assert long_name in text and "+billing-escalation-2026" in text  # wrapped, never cut

@@ -112,3 +112,32 @@ async def test_ticket_header_shows_the_running_sla_clock(demo_store: Store) -> N
         state = sla.status(breached, NOW)
         clock = "first response" if state.clock == "first_response" else "resolution"
         assert f"{clock} overdue by {state.label.lstrip('-')}" in screen_text(app)
+
+
+async def test_agent_corrects_the_emotion_by_key_and_the_style_follows(
+    demo_store: Store,
+) -> None:
+    from textual.widgets import OptionList
+
+    from deskterm.screens.choice import ChoiceScreen
+    from deskterm.vocab import EMOTIONS
+
+    number = first_ticket_with(demo_store, emotion="frustration")
+    app = console(demo_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await open_ticket(pilot, number)
+        screen.show_panel("heard")
+        await pilot.press("E")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        app.screen.query_one(OptionList).highlighted = EMOTIONS.index("anxiety")
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Customer seems anxious: reassuring and clear" in text
+        assert "set by an agent" in text
+    ticket = demo_store.tickets.get_ticket(number).ticket
+    assert (ticket.emotion, ticket.emotion_score) == ("anxiety", None)
+    (event,) = [e for e in demo_store.tickets.events(number) if e.kind == "emotion_corrected"]
+    assert (event.old, event.new, event.actor) == ("frustration", "anxiety", "Ana Souza")

@@ -432,3 +432,20 @@ async def test_quick_changes_in_a_row_never_conflict_with_ourselves(demo_store: 
         assert (ticket.ticket.queue, ticket.ticket.priority) == ("escalations", "urgent")
         assert ticket.tags == ["vip"]
         assert not [n for n in app._notifications if "Changed by someone" in (n.title or "")]
+
+
+async def test_an_internal_note_shows_at_once_even_below_a_long_thread(
+    demo_store: Store,
+) -> None:
+    rows = demo_store.queue.list_tickets(None, None, 200).rows
+    number = max(rows, key=lambda r: r.message_count).number
+    app = console(demo_store)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(pilot)
+        await open_ticket(pilot, number)
+        assert "Called the customer back" not in screen_text(app)
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press(*"Called the customer back", "ctrl+s")
+        await settle(pilot)
+        assert "Called the customer back" in screen_text(app)  # on screen, no ctrl+r

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,4 +178,19 @@ def test_cli_without_macros_says_where_to_put_them(isolated_home: Path) -> None:
 
     result = CliRunner().invoke(app, ["macros", "list"])
     assert result.exit_code == 0
-    assert str(isolated_home / "config" / "macros") in result.stdout.replace("\n", "")
+    assert str(isolated_home / "config" / "macros") in result.stderr.replace("\n", "")
+
+
+def test_cli_macros_list_has_the_shared_list_options(config: Settings) -> None:
+    from deskterm.cli import app
+
+    assert config.path is not None
+    runner = CliRunner(env={"DESKTERM_CONFIG": str(config.path)})
+    result = runner.invoke(app, ["macros", "list", "--limit", "1", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert [m["name"] for m in json.loads(result.stdout)] == ["password-reset"]
+    assert "1 of 2 macros shown — --limit N or --all" in result.stderr
+    result = runner.invoke(app, ["macros", "list", "--csv", "--all"])
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["name"] for r in rows] == ["password-reset", "refund-issued"]
+    assert rows[1]["sets"] == "pending, low, +refund, +billing" and rows[1]["key"] == "r"

@@ -58,6 +58,7 @@ def test_merge_moves_messages_tags_and_leaves_a_link(store: Store, two: tuple[in
     assert json.loads(merge_event.detail or "{}") == {
         "messages": 2,
         "message_ids": [1, 2],
+        "target_sla_missed": [False, False],
         "note": "same double charge",
     }
     assert [e.kind for e in store.tickets.events(2)][-2:] == ["merge_in", "tags"]

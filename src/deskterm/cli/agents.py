@@ -6,22 +6,24 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.common import JsonOption, emit_json, emit_rows, state
+from deskterm.cli.common import JsonOption, emit_json, state
+from deskterm.cli.output import Output, from_list, list_options
 
 app = typer.Typer(help="List and add the agents of the store.", no_args_is_help=True)
 
 
 @app.command("list")
-def list_agents(ctx: typer.Context, json_: Annotated[bool, JsonOption] = False) -> None:
+@list_options(limit=100)
+def list_agents(ctx: typer.Context, *, out: Output) -> None:
     """Every agent: name, address and the queues they work."""
     rows = [
         {"name": a.name, "email": a.email, "queues": a.queues}
         for a in state(ctx).store().agents.list_agents()
     ]
-    if not rows and not json_:
+    if not rows and out.fmt == "table":
         typer.echo("No agents yet: deskterm agents add NAME --email ADDRESS", err=True)
         return
-    emit_rows(rows, ["name", "email", "queues"], "json" if json_ else "table")
+    out.emit(from_list(rows), ["name", "email", "queues"], noun="agent", count=lambda: len(rows))
 
 
 @app.command("add")

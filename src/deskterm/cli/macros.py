@@ -7,33 +7,43 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.common import JsonOption, emit_json, state
-from deskterm.textsafe import clean_line
+from deskterm.cli.output import Output, from_list, list_options
 
 app = typer.Typer(help="Canned responses (macros).", no_args_is_help=True)
 
 
 @app.command("list")
-def list_macros(
-    ctx: typer.Context,
-    json_: Annotated[bool, JsonOption] = False,
-) -> None:
+@list_options(limit=100)
+def list_macros(ctx: typer.Context, *, out: Output) -> None:
     """Every macro, with the status, priority and tags it sets."""
     from deskterm.macros import load_macros, macros_dir
 
     config = state(ctx).config()
     macros = load_macros(config)
-    if json_:
-        emit_json([m.to_dict() for m in macros])
+    if not macros and out.fmt == "table":
+        typer.echo(f"No macros yet: add Markdown files to {macros_dir(config)}.", err=True)
         return
-    if not macros:
-        typer.echo(f"No macros yet: add Markdown files to {macros_dir(config)}.")
-        return
-    width = max(len(m.name) for m in macros)
-    for m in macros:
-        sets = [v for v in (m.status, m.priority) if v] + [f"+{t}" for t in m.tags]
-        key = f"[{m.key}]" if m.key else "   "
-        line = f"{m.name:<{width}}  {key}  {m.title}"
-        typer.echo(clean_line(line + (f"  → {', '.join(sets)}" if sets else "")))
+    if out.fmt == "json":
+        rows = [m.to_dict() for m in macros]
+    else:
+        rows = [
+            {
+                "name": m.name,
+                "key": m.key or "",
+                "title": m.title,
+                "sets": ", ".join(
+                    [v for v in (m.status, m.priority) if v] + [f"+{t}" for t in m.tags]
+                ),
+                "channels": ", ".join(m.channels),
+            }
+            for m in macros
+        ]
+    out.emit(
+        from_list(rows),
+        ["name", "key", "title", "sets", "channels"],
+        noun="macro",
+        count=lambda: len(rows),
+    )
 
 
 @app.command("show")

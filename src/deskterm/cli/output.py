@@ -79,6 +79,17 @@ class Output:
         return shown
 
 
+def from_list(rows: Sequence[Row]) -> Fetch:
+    """A :data:`Fetch` over rows already in memory (short lists: agents, macros)."""
+
+    def fetch(cursor: int | None, n: int) -> tuple[list[Row], int | None]:
+        start = cursor or 0
+        end = start + n
+        return list(rows[start:end]), end if end < len(rows) else None
+
+    return fetch
+
+
 class _Sink:
     """Rows out as they come: one JSON array, CSV with one header, or tables."""
 

@@ -40,26 +40,47 @@ def due(
 def new(
     ctx: typer.Context,
     subject: Annotated[str, typer.Option("--subject", "-s", help="What it is about.")],
-    body: Annotated[
-        str, typer.Option("--body", "-b", help="What the customer said; - reads stdin.")
-    ],
+    body: Annotated[str, typer.Option("--body", "-b", help="The first message; - reads stdin.")],
     channel: Annotated[str, typer.Option(help="phone, in_person or email.")] = "phone",
+    customer: Annotated[
+        str | None,
+        typer.Option(help="An existing customer: #id, email, phone or another identity."),
+    ] = None,
     name: Annotated[str, typer.Option(help="The customer's name.")] = "",
     email: Annotated[str | None, typer.Option(help="The customer's email.")] = None,
     phone: Annotated[str | None, typer.Option(help="The customer's phone number.")] = None,
+    outbound: Annotated[
+        bool,
+        typer.Option(
+            "--outbound",
+            help="The first message is yours (an email is sent through [smtp]); "
+            "by default it is what the customer said.",
+        ),
+    ] = False,
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Open a ticket by hand (a phone call, a walk-in, an email you log); the customer
-    is found by email or phone, or created."""
+    """Open a ticket by hand (a phone call, a walk-in, an email you log or send); the
+    customer is picked with --customer, or found by email or phone, or created."""
     import sys
 
-    from deskterm.manual import NewTicket, open_ticket
+    from deskterm.cli.common import fail
+    from deskterm.cli.customers import _resolve
+    from deskterm.manual import NewTicket, NotSent, open_ticket
 
     st = state(ctx)
     text = sys.stdin.read() if body == "-" else body
-    ticket = NewTicket(channel, subject, text, name=name, email=email, phone=phone)
-    number = open_ticket(st.store(create=True), st.config(), ticket)
+    store = st.store(create=True)
+    customer_id = _resolve(ctx, customer) if customer is not None else None
+    ticket = NewTicket(
+        channel, subject, text, name=name, email=email, phone=phone,
+        customer_id=customer_id, direction="outbound" if outbound else "inbound",
+    )  # fmt: skip
+    try:
+        number = open_ticket(store, st.config(), ticket)
+    except NotSent as exc:
+        fail(str(exc))
     if json_:
-        emit_json(st.store().tickets.get_ticket(number).to_dict())
+        emit_json(store.tickets.get_ticket(number).to_dict())
     else:
-        typer.echo(f"Opened #{number}.")
+        sent = " and sent the email" if outbound and channel == "email" else ""
+        typer.echo(f"Opened #{number}{sent}.")

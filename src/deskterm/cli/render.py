@@ -26,6 +26,8 @@ def print_ticket(detail: TicketDetail) -> None:
             f"assignee {t.assignee or '-'} · tags {', '.join(detail.tags) or '-'}"
         )
     )
+    if merges := " · ".join(detail.merge_facts()):
+        console.print(Text(merges[0].upper() + merges[1:] + "."))
     if detail.customer:
         idents = ", ".join(f"{i.kind}:{i.value}" for i in detail.identities)
         console.print(Text(f"Customer: {clean_line(detail.customer.name)} ({idents})"))

@@ -179,6 +179,9 @@ def set_fields(
     queue: Annotated[str | None, typer.Option(help="Move to this queue.")] = None,
     assignee: Annotated[str | None, typer.Option(help="Assign to an agent; '' unassigns.")] = None,
     tags: Annotated[str | None, typer.Option(help="Replace the tags: comma-separated.")] = None,
+    emotion: Annotated[
+        str | None, typer.Option(help="Correct the detected emotion (anger, neutral...).")
+    ] = None,
     snooze: Annotated[
         str | None,
         typer.Option(help="Pending until then, back to open after: 'tomorrow 9:00', 'in 3d'."),
@@ -189,7 +192,8 @@ def set_fields(
     expect_version: Annotated[int | None, ExpectVersionOption] = None,
     json_: Annotated[bool, JsonOption] = False,
 ) -> None:
-    """Change a ticket's status, priority, queue, assignee or tags (each change is logged).
+    """Change a ticket's status, priority, queue, assignee, tags or emotion (each change
+    is logged).
 
     All changes are made together, or none: with --expect-version, only if nobody
     changed the ticket since that version (exit code 3 otherwise)."""
@@ -225,6 +229,7 @@ def set_fields(
         queue=queue,
         assignee=assignee,
         tags=None if tags is None else [t for t in tags.split(",") if t.strip()],
+        emotion=None if emotion is None else emotion.strip().lower(),
     )
     _print_state(store.tickets.get_ticket(number), json_)
 

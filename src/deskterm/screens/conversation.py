@@ -132,15 +132,19 @@ class Conversation(DeskNode, ScrollView, can_focus=True):
         *,
         unfold: bool,
         reset: bool = False,
+        to_end: bool = False,
     ) -> None:
-        """Draw the thread: after loading (``reset`` scrolls to the top), a change,
-        or folding toggled."""
+        """Draw the thread: after loading (``reset`` scrolls to the top), a change
+        (``to_end`` scrolls to the newest message: the agent's own note or reply), or
+        folding toggled."""
         self.messages, self.attachments, self.unfold = messages, attachments, unfold
         self.placeholder = "No messages."
         if reset:
             self.limit = EARLIER_LIMIT
             self.scroll_to(y=0, animate=False, immediate=True)
         self._build()
+        if to_end:
+            self.scroll_end(animate=False, immediate=True)
 
     def clear(self, placeholder: str) -> None:
         """Empty the view (a ticket is loading)."""

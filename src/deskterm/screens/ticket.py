@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -15,11 +14,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static, TextArea
 
-from deskterm.screens.confirm import ConfirmScreen
 from deskterm.screens.conversation import Conversation
 from deskterm.screens.customer_panel import CustomerPanel
 from deskterm.screens.drafts import Draft
-from deskterm.screens.escalate import EscalateScreen, Escalation
 from deskterm.screens.format import (
     channel_label,
     line,
@@ -31,25 +28,24 @@ from deskterm.screens.heard_panel import HeardPanel
 from deskterm.screens.macro_picker import MacroPicker
 from deskterm.screens.messages import NumberSequence, TicketChanged, TicketSequence
 from deskterm.screens.notes_panel import NotesPanel
-from deskterm.screens.prompt import PromptScreen
 from deskterm.screens.queue import REREAD_SECONDS
 from deskterm.screens.reply_composer import ReplyComposer
 from deskterm.screens.ticket_cache import PREFETCH_DELAY, TicketData, prefetch, read_ticket
 from deskterm.screens.ticket_fields import TicketFields
+from deskterm.screens.ticket_links import TicketLinks
 from deskterm.screens.widgets import KeyBar, PanelTabs, TitleBar
 from deskterm.vocab import HEARD_NAMES, HEARD_STEPS
 
 if TYPE_CHECKING:
     from deskterm.macros import Macro
     from deskterm.screens.knowledge import KnowledgeChoice
-    from deskterm.store import Store
     from deskterm.store.models import NoteVersion
 
 PANELS = ("conversation", "customer", "heard", "notes")
 PANEL_TABS = {"customer": "Customer", "heard": "HEARD", "notes": "Notes"}
 
 
-class TicketScreen(TicketFields, Screen[None]):
+class TicketScreen(TicketFields, TicketLinks, Screen[None]):
     """A ticket with everything an agent needs to resolve it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -77,6 +73,7 @@ class TicketScreen(TicketFields, Screen[None]):
         Binding("M", "merge", "Merge"),
         Binding("exclamation_mark", "escalate", "Escalate", key_display="!"),
         Binding("L", "link", "Link"),
+        Binding("E", "emotion", "Correct the emotion", show=False),
         Binding("K", "knowledge", "Knowledge: articles and similar tickets", show=False),
         Binding("asterisk", "rate", "Rate satisfaction", key_display="*", show=False),
         Binding("tab", "panel(1)", "Next panel", show=False),
@@ -97,6 +94,7 @@ class TicketScreen(TicketFields, Screen[None]):
         self._retry = None
         self._own_version = None
         self._writing = threading.Lock()
+        self.reveal_end = False  # the next re-read scrolls to our own new note or reply
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -187,8 +185,10 @@ class TicketScreen(TicketFields, Screen[None]):
         now = self.desk.clock()
         self._summary()
         self.query_one(Conversation).show(
-            data.detail.messages, data.detail.attachments, unfold=self.unfold, reset=fresh
-        )
+            data.detail.messages, data.detail.attachments, unfold=self.unfold, reset=fresh,
+            to_end=self.reveal_end and not fresh,
+        )  # fmt: skip
+        self.reveal_end = False
         self.query_one(CustomerPanel).show(data.profile, self.number, now)
         self.query_one(HeardPanel).show(
             data.detail.heard, now, data.detail.ticket.emotion, data.emotion_cues
@@ -208,6 +208,7 @@ class TicketScreen(TicketFields, Screen[None]):
             f"@{line(t.assignee)}" if t.assignee else "unassigned",
             channel_label(t.channel),
             f"HEARD {sum(1 for h in self.data.detail.heard.values() if h.done)}/5",
+            *self.data.detail.merge_facts(),
         ]
         if tags:  # last: on a narrow screen the tags are cut, not the SLA clock
             facts.append(f"tags {tags}")
@@ -385,109 +386,9 @@ class TicketScreen(TicketFields, Screen[None]):
             self.post_message(TicketChanged(event.number))
             return
         self.focus_panel("conversation")
+        self.reveal_end = True
         self._changed()
 
     @on(ReplyComposer.Left)
     def _left_reply(self) -> None:
         self.focus_panel("conversation")
-
-    # -- merge, escalate, link ---------------------------------------------------------------
-
-    def _ticket_number(self, value: str | None) -> int | None:
-        """The number typed into a prompt (``#`` allowed), or ``None`` after saying why."""
-        if value is None:
-            return None
-        text = value.strip().lstrip("#")
-        if not (text.isascii() and text.isdigit()):
-            self.notify(f"{line(value)!r} is not a ticket number.", severity="warning",
-                        markup=False)  # fmt: skip
-            return None
-        return int(text)
-
-    @work(thread=True, group="ticket-change", exit_on_error=False)
-    def _ticket_op(self, number: int, title: str, op: Callable[[Store, str], str]) -> None:
-        """Run a store operation on ``number``; a StoreError shows as a notification."""
-        said = op(self.desk.store, self.desk.config.agent.name)
-        self.app.call_from_thread(self._op_done, number, title, said)
-
-    def _op_done(self, number: int, title: str, said: str) -> None:
-        self.notify(said, title=title, markup=False)
-        if number == self.number:
-            self._changed()
-        else:
-            self.post_message(TicketChanged(number))
-
-    def action_merge(self) -> None:
-        self.app.push_screen(
-            PromptScreen(f"Merge #{self.number} into ticket number", "", placeholder="1234"),
-            self._merge_into,
-        )
-
-    def _merge_into(self, value: str | None) -> None:
-        target = self._ticket_number(value)
-        if target is not None:
-            self._check_merge(self.number, target)
-
-    @work(thread=True, group="ticket-change", exit_on_error=False)
-    def _check_merge(self, source: int, target: int) -> None:
-        """Read the target first: an unknown number is refused before asking."""
-        subject = self.desk.store.tickets.get_ticket(target).ticket.subject
-        self.app.call_from_thread(self._confirm_merge, source, target, subject)
-
-    def _confirm_merge(self, source: int, target: int, subject: str) -> None:
-        def merge(store: Store, actor: str) -> str:
-            store.workflow.merge_tickets(source, target, actor)
-            return f"Merged #{source} into #{target}; #{source} is closed."
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.post_message(TicketChanged(target))
-                self._ticket_op(source, "Merge", merge)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Merge #{source} into #{target} ({line(subject) or 'no subject'})?",
-                f"The messages and tags of #{source} move to #{target}; "
-                f"#{source} is closed and links to it.",
-            ),
-            answered,
-        )
-
-    def action_escalate(self) -> None:
-        if self.data is not None:
-            ticket = self.data.detail.ticket
-            self.app.push_screen(
-                EscalateScreen(self.number, ticket.queue, ticket.priority), self._escalation
-            )
-
-    def _escalation(self, wanted: Escalation | None) -> None:
-        if wanted is None:
-            return
-        number = self.number
-
-        def escalate(store: Store, actor: str) -> str:
-            ticket = store.workflow.escalate(
-                number, wanted.note, actor, queue=wanted.queue, priority=wanted.priority
-            )
-            return f"Escalated #{number}: queue {ticket.queue}, priority {ticket.priority}."
-
-        self._ticket_op(number, "Escalate", escalate)
-
-    def action_link(self) -> None:
-        self.app.push_screen(
-            PromptScreen(f"Link #{self.number} with ticket number", "", placeholder="1234"),
-            self._link_to,
-        )
-
-    def _link_to(self, value: str | None) -> None:
-        other = self._ticket_number(value)
-        if other is None:
-            return
-        number = self.number
-
-        def link(store: Store, actor: str) -> str:
-            if store.workflow.link_tickets(number, other, actor):
-                return f"Linked #{number} and #{other}."
-            return f"#{number} and #{other} were linked already."
-
-        self._ticket_op(number, "Link", link)

@@ -44,10 +44,13 @@ def read_ticket(store: Store, number: int) -> TicketData:
         (m for m in reversed(detail.messages) if m.direction == "inbound" and m.emotion), None
     )
     cues: tuple[str, ...] = ()
-    if latest is not None and latest.emotion == detail.ticket.emotion:
+    emotion = detail.ticket.emotion
+    if latest is not None and latest.emotion == emotion and detail.ticket.emotion_score is not None:
         from deskterm.emotion import explain
 
         cues = explain(latest.body, latest.subject, latest.emotion)
+    elif emotion is not None and detail.ticket.emotion_score is None:
+        cues = ("set by an agent",)  # a correction carries no model strength
     return TicketData(detail, profile, cues)
 
 

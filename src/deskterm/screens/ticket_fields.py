@@ -21,7 +21,7 @@ from deskterm.screens.heard_panel import HeardPanel
 from deskterm.screens.internal_note import InternalNoteScreen
 from deskterm.screens.prompt import PromptScreen
 from deskterm.store.errors import Conflict
-from deskterm.vocab import PRIORITIES, STATUSES
+from deskterm.vocab import EMOTIONS, PRIORITIES, STATUSES
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -47,6 +47,7 @@ class TicketFields(DeskNode, _Base):
     # the previous one left: an agent never conflicts with themselves.
     _own_version: int | None
     _writing: threading.Lock
+    reveal_end: bool
 
     if TYPE_CHECKING:
 
@@ -121,6 +122,7 @@ class TicketFields(DeskNode, _Base):
                 if what == "internal_note":  # appended: nobody's work can be overwritten
                     store.tickets.add_internal_note(self.number, value, actor)
                     self._left(version, None)
+                    self.reveal_end = True  # shown at once, where the agent can see it
                 else:  # tags, status, priority, queue or assignee ("" unassigns)
                     fields: dict[str, Any] = {what: value if what == "tags" else value or ""}
                     ticket = store.tickets.update(
@@ -235,6 +237,17 @@ class TicketFields(DeskNode, _Base):
             ChoiceScreen("Priority", PRIORITIES, self._field("priority"), labels=priority_label),
             self._then("priority"),
         )
+
+    def action_emotion(self) -> None:
+        """Correct the detected emotion: the HEARD panel's response style follows it."""
+        self.app.push_screen(
+            ChoiceScreen("Customer emotion (your correction)", EMOTIONS, self._field("emotion")),
+            self._emotion_chosen,
+        )
+
+    def _emotion_chosen(self, emotion: str | None) -> None:
+        if emotion is not None and emotion != self._field("emotion"):
+            self._change("emotion", emotion)
 
     def action_queue(self) -> None:
         self.app.push_screen(

@@ -195,7 +195,7 @@ class _Run:
             },
             "heard": solved.get("heard") or shape.heard({}),
             "root_causes": p.get("root_causes") or shape.causes([], {}, {}),
-            "emotion": p.get("emotion") or {},
+            "emotion": p.get("emotion") or {"corrections": shape.corrections([])},
         }
 
     # -- queries ------------------------------------------------------------------------
@@ -247,7 +247,8 @@ class _Run:
         bits = " ".join(f"WHEN '{s}' THEN {1 << i}" for i, s in enumerate(HEARD_STEPS))
         inner = (
             f"SELECT {key} AS k, t.reopen_count AS reopens, t.solved_at AS solved, "
-            "t.sla_resolution_due AS due, (SELECT count(*) FROM message m WHERE "
+            "t.sla_resolution_due AS due, t.sla_resolution_missed AS missed, "
+            "(SELECT count(*) FROM message m WHERE "
             "m.ticket_id = t.id AND m.direction = 'outbound') AS replies, "
             f"(SELECT coalesce(sum(CASE h.step {bits} ELSE 0 END), 0) FROM heard_step h "
             "WHERE h.ticket_id = t.id AND h.done) AS mask, "
@@ -264,7 +265,7 @@ class _Run:
             "sum(CASE WHEN replies = 1 AND reopens = 0 THEN 1 ELSE 0 END), "
             "sum(CASE WHEN reopens > 0 THEN 1 ELSE 0 END), "
             "sum(CASE WHEN due IS NOT NULL THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN solved <= due THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN solved <= due AND NOT missed THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN mask = 31 THEN 1 ELSE 0 END), {steps}, "
             "sum(CASE WHEN early = 2 THEN 1 ELSE 0 END) "
             f"FROM ({inner}) s GROUP BY k"
@@ -283,12 +284,15 @@ class _Run:
         """SLA outcomes and volume of the created cohort, in one pass: rows per (key,
         channel, queue, weekday, hour) summed here into the report's shape."""
         key, join = self.key(by, "t.created_at")
+        # A target missed before a merge stays missed (the flags, see merge_tickets).
         fr_missed = (
+            "t.sla_first_response_missed OR "
             "(t.sla_first_response_due IS NOT NULL AND ((t.first_response_at IS NULL "
             "AND t.sla_first_response_due < :until) "
             "OR t.first_response_at > t.sla_first_response_due))"
         )
         res_missed = (
+            "t.sla_resolution_missed OR "
             f"(t.sla_resolution_due IS NOT NULL AND ((t.status NOT IN {_DONE} "
             "AND t.sla_paused_at IS NULL AND t.sla_resolution_due < :until) "
             f"OR (t.status IN {_DONE} AND t.solved_at > t.sla_resolution_due)))"
@@ -297,10 +301,11 @@ class _Run:
         sql = (
             f"SELECT {key}, t.channel, t.queue, {weekday}, {hour}, count(*), "
             "sum(CASE WHEN t.sla_first_response_due IS NOT NULL AND "
-            "(t.first_response_at IS NOT NULL OR t.sla_first_response_due < :until) "
-            "THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN t.first_response_at <= t.sla_first_response_due THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN {fr_missed} OR {res_missed} THEN 1 ELSE 0 END) "
+            "(t.first_response_at IS NOT NULL OR t.sla_first_response_due < :until "
+            "OR t.sla_first_response_missed) THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN t.first_response_at <= t.sla_first_response_due "
+            "AND NOT t.sla_first_response_missed THEN 1 ELSE 0 END), "
+            f"sum(CASE WHEN ({fr_missed}) OR ({res_missed}) THEN 1 ELSE 0 END) "
             f"FROM ticket t {join} WHERE {_CREATED} GROUP BY 1, 2, 3, 4, 5"
         )
         out: dict[str, Any] = {}
@@ -399,7 +404,24 @@ class _Run:
         counts: dict[str, dict[str, int]] = {}
         for k, emotion, n in self.rows(sql):
             counts.setdefault(k, {})[emotion] = int(n)
-        return {
-            k: {e: shape.rate(n, sum(c.values())) for e, n in sorted(c.items())}
-            for k, c in counts.items()
-        }
+        fixes = self.emotion_corrections(by)
+        out: dict[str, Any] = {}
+        for k in set(counts) | set(fixes):
+            c = counts.get(k, {})
+            out[k] = {e: shape.rate(n, sum(c.values())) for e, n in sorted(c.items())}
+            out[k]["corrections"] = fixes.get(k) or shape.corrections([])
+        return out
+
+    def emotion_corrections(self, by: str | None) -> dict[str, Any]:
+        """Agents' corrections of the emotion made in the range: how many, and per
+        (estimate → correction) pair, for judging the detector against the desk."""
+        key, join = self.key(by, "e.at")
+        sql = (
+            f"SELECT {key}, e.old, e.new, count(*) FROM event e JOIN ticket t ON t.id = "
+            f"e.ticket_id {join} WHERE e.kind = 'emotion_corrected' AND e.at >= :since "
+            "AND e.at < :until GROUP BY 1, 2, 3"
+        )
+        pairs: dict[str, list[tuple[str | None, str | None, int]]] = {}
+        for k, old, new, n in self.rows(sql):
+            pairs.setdefault(k, []).append((old, new, int(n)))
+        return {k: shape.corrections(v) for k, v in pairs.items()}

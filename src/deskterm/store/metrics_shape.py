@@ -102,3 +102,13 @@ def causes(
         "series": series,
         "rising": rising,
     }
+
+
+def corrections(pairs: list[tuple[str | None, str | None, int]]) -> Row:
+    """``{count, pairs}``: emotion corrections, per (from, to) pair, most frequent first
+    (``from`` is ``null`` where the ticket had no estimate)."""
+    ordered = sorted(pairs, key=lambda p: (-p[2], p[0] or "", p[1] or ""))
+    return {
+        "count": sum(n for _, _, n in pairs),
+        "pairs": [{"from": old, "to": new, "count": n} for old, new, n in ordered],
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Table, Text, UniqueConstraint
+from sqlalchemy import Index, Table, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from deskterm.store.types import UTCDateTime, utcnow
@@ -114,6 +114,12 @@ class Ticket(SQLModel, table=True):
     root_cause: str | None = Field(default=None)
     version: int = Field(default=1)
     remind_at: datetime | None = _dt()  # snoozed: back to open at this time
+    # A target missed before a merge (by either ticket): kept missed whatever the
+    # clocks say after (store.workflow.merge_tickets, the report's SLA counts).
+    sla_first_response_missed: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
+    sla_resolution_missed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class TicketTag(SQLModel, table=True):

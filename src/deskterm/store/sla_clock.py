@@ -112,3 +112,26 @@ class SlaClock:
         if f.sla == "breached":
             return [due <= now]
         return [and_(col(Ticket.sla_warn_at) <= now, due > now)]
+
+
+def missed_targets(ticket: Ticket, now: datetime) -> tuple[bool, bool]:
+    """(first response, resolution): whether the ticket has missed each target by
+    ``now``, by the same rules as the report's SLA counts (a paused resolution clock
+    has missed only if it was already late when the pause began), or carried a miss
+    from an earlier merge."""
+    fr_due, res_due = ticket.sla_first_response_due, ticket.sla_resolution_due
+    first = ticket.sla_first_response_missed or (
+        fr_due is not None
+        and (
+            ticket.first_response_at > fr_due
+            if ticket.first_response_at is not None
+            else fr_due < now
+        )
+    )
+    resolution = ticket.sla_resolution_missed
+    if res_due is not None and not resolution:
+        if ticket.status in ("solved", "closed"):
+            resolution = ticket.solved_at is not None and ticket.solved_at > res_due
+        else:
+            resolution = min(now, ticket.sla_paused_at or now) > res_due
+    return bool(first), bool(resolution)

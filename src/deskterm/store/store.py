@@ -28,6 +28,7 @@ from deskterm.store.dialect.notify import ChangeWatch
 from deskterm.store.ingest_ops import IngestOps
 from deskterm.store.kb import KnowledgeBase
 from deskterm.store.leases import Leases
+from deskterm.store.manual import ManualTickets
 from deskterm.store.metrics import Metrics
 from deskterm.store.portable import PortableStore
 from deskterm.store.presence import Presence
@@ -70,6 +71,7 @@ class Store:
         self.undo = UndoOps(db, clock)
         self.views = SavedViews(db)
         self.snooze = SnoozeOps(db, clock, self.bulk_ops)
+        self.manual = ManualTickets(db, clock)
 
     @classmethod
     def open(

@@ -40,7 +40,7 @@ from deskterm.store.models import (
 )
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.types import utcnow
-from deskterm.vocab import HEARD_STEPS, PRIORITIES, STATUSES
+from deskterm.vocab import EMOTIONS, HEARD_STEPS, PRIORITIES, STATUSES
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -70,11 +70,39 @@ class TicketDetail:
     tags: list[str]
     links: list[TicketLink] = field(default_factory=list)
 
+    @property
+    def merged_from(self) -> list[int]:
+        """The tickets merged into this one (oldest number first)."""
+        number = self.ticket.id
+        return sorted(
+            link.ticket_id
+            for link in self.links
+            if link.kind == "merged" and link.other_id == number and link.ticket_id != number
+        )
+
+    def merge_facts(self) -> list[str]:
+        """``merged into #N`` / ``merged from #A, #B``, for both faces' ticket headers."""
+        facts = []
+        if self.ticket.merged_into_id is not None:
+            facts.append(f"merged into #{self.ticket.merged_into_id}")
+        if self.merged_from:
+            t = self.ticket
+            flags = (("first response", t.sla_first_response_missed),
+                     ("resolution", t.sla_resolution_missed))  # fmt: skip
+            missed = [name for name, flag in flags if flag]
+            facts.append(
+                "merged from "
+                + ", ".join(f"#{n}" for n in self.merged_from)
+                + (f" (SLA missed: {', '.join(missed)})" if missed else "")
+            )
+        return facts
+
     def to_dict(self) -> dict[str, Any]:
         ticket = to_jsonable(self.ticket)
         ticket["number"] = ticket.pop("id")
         ticket["tags"] = self.tags
         ticket["customer"] = self.customer.name if self.customer else ""
+        ticket["merged_from"] = self.merged_from
         return {
             **ticket,
             "customer_profile": (
@@ -200,10 +228,13 @@ class TicketServices:
         assignee: str | None = None,
         unassign: bool = False,
         tags: list[str] | None = None,
+        emotion: str | None = None,
     ) -> Ticket:
         """Change several fields at once: one version check, one transaction, one
         event per field that changed. ``assignee=""`` or ``unassign`` unassigns;
-        ``tags`` replaces the tags."""
+        ``tags`` replaces the tags. ``emotion`` is an agent's correction of the
+        estimate (event ``emotion_corrected``; it holds until a newer customer message
+        is scored, see docs/metrics.md)."""
         wanted: dict[str, Any] = {}
         if status is not None:
             if status not in STATUSES:
@@ -221,6 +252,12 @@ class TicketServices:
             wanted["queue"] = queue.strip()
         if assignee is not None or unassign:
             wanted["assignee"] = (assignee or "").strip() or None
+        if emotion is not None:
+            if emotion not in EMOTIONS:
+                raise InvalidValue(
+                    f"Emotion must be one of {', '.join(EMOTIONS)}, not {emotion!r}."
+                )
+            wanted["emotion"] = emotion
         with self.db.write() as session:
             ticket = load_ticket(session, number, expected_version)
             now = utcnow()
@@ -236,13 +273,18 @@ class TicketServices:
                 setattr(ticket, field_name, value)
                 if field_name == "status":
                     status_side_effects(ticket, old, value, now)
+                detail = None
+                if field_name == "emotion":  # the agent's word, not a model's strength
+                    detail = {"old_score": ticket.emotion_score}  # for undo
+                    ticket.emotion_score = None
                 log_event(
                     session,
-                    field_name,
+                    "emotion_corrected" if field_name == "emotion" else field_name,
                     actor=actor,
                     ticket_id=number,
                     old=old,
                     new=value,
+                    detail=detail,
                     at=now,
                     action_id=aid,
                 )

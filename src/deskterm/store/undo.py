@@ -69,7 +69,7 @@ class UndoOps:
                 self._fields(conn, original, uid, kind, actor, at, now, result)
             if "tag_added" in kinds or "tag_removed" in kinds:
                 self._tags(conn, original, uid, actor, at, result)
-            if kinds & {"tags", "merge"}:
+            if kinds & {"tags", "merge", "emotion_corrected"}:
                 self._single(conn, original, uid, actor, now, result)
             ids = list(
                 conn.execute(
@@ -219,7 +219,24 @@ class UndoOps:
                               old=current, new=ev.old or "", at=now, action_id=uid)  # fmt: skip
                 elif ev.kind == "merge":
                     self._unmerge(session, ev, uid, actor, now, result)
+                elif ev.kind == "emotion_corrected":
+                    self._uncorrect(session, ev, uid, actor, now, result)
             session.flush()
+
+    def _uncorrect(
+        self, session: Session, ev: Any, uid: str, actor: str, now: datetime, result: BulkResult
+    ) -> None:
+        """Put back the emotion (and the model's strength) an agent's correction replaced,
+        unless a newer estimate or correction came since."""
+        ticket = load_ticket(session, ev.ticket_id, None)
+        if ticket.emotion != ev.new:
+            result.conflicts.append((ev.ticket_id, "emotion changed since"))
+            return
+        ticket.emotion = ev.old
+        ticket.emotion_score = json.loads(ev.detail or "{}").get("old_score")
+        session.add(ticket)
+        log_event(session, "emotion_restored", actor=actor, ticket_id=ev.ticket_id,
+                  old=ev.new, new=ev.old, at=now, action_id=uid)  # fmt: skip
 
     def _unmerge(
         self, session: Session, ev: Any, uid: str, actor: str, now: datetime, result: BulkResult
@@ -228,7 +245,8 @@ class UndoOps:
         source, target = int(ev.old), int(ev.new)
         src = load_ticket(session, source, None)
         dst = load_ticket(session, target, None)
-        moved = json.loads(ev.detail or "{}").get("message_ids")
+        detail = json.loads(ev.detail or "{}")
+        moved = detail.get("message_ids")
         if not moved:
             result.conflicts.append((source, "the merge did not record its messages"))
             return
@@ -244,6 +262,8 @@ class UndoOps:
         dst.message_count = max(dst.message_count - count, 0)
         src.message_count = count
         src.merged_into_id = None
+        if "target_sla_missed" in detail:
+            dst.sla_first_response_missed, dst.sla_resolution_missed = detail["target_sla_missed"]
         links = table_of(TicketLink)
         session.execute(
             links.delete().where(

@@ -37,7 +37,7 @@ from deskterm.store.models import (
     table_of,
 )
 from deskterm.store.queue import QueueQueries
-from deskterm.store.sla_clock import SlaClock
+from deskterm.store.sla_clock import SlaClock, missed_targets
 from deskterm.store.types import utcnow
 from deskterm.vocab import PRIORITIES
 
@@ -151,6 +151,11 @@ class WorkflowOps:
                 if t.merged_into_id is not None:
                     raise Conflict(f"Ticket #{t.id} was already merged into #{t.merged_into_id}.")
             now = utcnow()
+            # A target either ticket missed stays missed (checked before anything moves).
+            was = (dst.sla_first_response_missed, dst.sla_resolution_missed)
+            pairs = zip(missed_targets(src, now), missed_targets(dst, now), strict=True)
+            missed = [a or b for a, b in pairs]
+            dst.sla_first_response_missed, dst.sla_resolution_missed = missed
             moved_ids = list(session.exec(select(Message.id).where(Message.ticket_id == source)))
             moved = len(moved_ids)
             aid = new_action_id()
@@ -193,7 +198,11 @@ class WorkflowOps:
                 status_side_effects(src, old_status, "closed", now)
             touch(session, src, now)
             self._add_link(session, source, target, "merged")
-            detail: dict[str, Any] = {"messages": moved, "message_ids": moved_ids}
+            detail: dict[str, Any] = {
+                "messages": moved,
+                "message_ids": moved_ids,
+                "target_sla_missed": list(was),  # for undo
+            }
             if note:
                 detail["note"] = note
             record_action(session, aid, actor, f"merge #{source} into #{target}", now)
