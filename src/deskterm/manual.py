@@ -162,6 +162,7 @@ def _open_outbound(
     try:
         send_reply(store, config, number, new.body, actor=actor, transport=transport)
     except ReplyError as exc:
-        why = str(exc)
+        # The reply service speaks of "the reply"; here it is the ticket's first message.
+        why = str(exc).replace(f"The reply to #{number}", "its first message", 1)
         raise NotSent(number, f"Opened #{number}, but {why[:1].lower()}{why[1:]}") from exc
     return number

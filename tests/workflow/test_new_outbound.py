@@ -93,7 +93,7 @@ def test_cli_outbound_email_that_fails_keeps_the_ticket_and_says_why(tmp_path: P
                                  "-b", "Important."], env=env)  # fmt: skip
     assert result.exit_code == 1
     err = result.stderr.strip()
-    assert err.startswith("deskterm: Opened #1, but the reply to #1 was not sent: Cannot connect")
+    assert err.startswith("deskterm: Opened #1, but its first message was not sent: Cannot connect")
     assert err.endswith("The draft is kept.") and "Traceback" not in err
     shown = json.loads(runner.invoke(app, ["--db", db, "tickets", "show", "1", "--json"]).stdout)
     assert shown["subject"] == "Hello" and shown["messages"] == []
@@ -114,7 +114,9 @@ def test_outbound_phone_call_is_recorded_not_sent(store: Store, server: Any) -> 
     assert (message.direction, message.delivered, message.channel) == ("outbound", False, "phone")
     assert server.received() == []
     down = smtp_config(free_port(), security="none", allow_plaintext=True)
-    with pytest.raises(NotSent, match="was not sent") as failed:  # no server listens
+    with pytest.raises(
+        NotSent, match=r"^Opened #\d+, but its first message was not sent"
+    ) as failed:
         open_ticket(store, down, NewTicket("email", "Hi", "Hello", email="zoe@acme.com",
                                            direction="outbound"))  # fmt: skip
     kept = store.tickets.get_ticket(failed.value.number)  # the ticket stays, without it
