@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import Session, col, select
 
 from deskterm.query import TicketFilter
@@ -104,11 +104,16 @@ class SlaClock:
             self.apply(session, ticket, utcnow())
 
     def conditions(self, f: TicketFilter) -> list[ColumnElement[bool]]:
-        """Conditions for ``sla:breached`` and ``sla:at-risk``."""
-        if f.sla is None:
+        """Conditions for ``sla:breached``, ``sla:at-risk`` or both (any of them)."""
+        if not f.sla:
             return []
         now = self.now()
-        due = col(Ticket.sla_next_due)
-        if f.sla == "breached":
+        due, warn = col(Ticket.sla_next_due), col(Ticket.sla_warn_at)
+        if set(f.sla) >= {"breached", "at-risk"}:
+            # Breached or at risk: the clock passed its warning time or its due time.
+            return [or_(warn <= now, due <= now)]
+        if f.sla == ("breached",):
             return [due <= now]
-        return [and_(col(Ticket.sla_warn_at) <= now, due > now)]
+        if f.sla == ("at-risk",):
+            return [and_(warn <= now, due > now)]
+        return [false()]  # a view narrowed to no state

@@ -1,0 +1,33 @@
+"""The customer-name sort key, the same on both databases.
+
+``lower()`` folds ASCII letters only on SQLite; PostgreSQL folds by the database's
+locale and compares by its collation. Under the "C" collation PostgreSQL folds ASCII
+only and compares code points, as SQLite does with UTF-8 text, so both stores order
+"ana", "Bob", "Émile" the same way (and the index on the key serves both).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class name_key(FunctionElement[str]):
+    """``lower(name)``, compared and ordered by code point on both databases."""
+
+    type = String()
+    inherit_cache = True
+    name = "name_key"
+
+
+@compiles(name_key)
+def _sqlite(element: name_key, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(name_key, "postgresql")
+def _postgresql(element: name_key, compiler: Any, **kw: Any) -> str:
+    return f'lower(({compiler.process(element.clauses, **kw)}) COLLATE "C")'
