@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from deskterm.store.dialect.names import name_key
+from deskterm.store.dialect.order import name_key
 from deskterm.store.types import UTCDateTime, utcnow
 from deskterm.vocab import (  # noqa: F401  (re-exported for store users)
     HEARD_NAMES,
@@ -367,7 +367,7 @@ class SavedView(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-# The customer sort walks names case-folded (deskterm.store.dialect.names).
+# The customer sort walks names case-folded (deskterm.store.dialect.order).
 Index("ix_customer_name_key", name_key(Customer.name), Customer.id)  # type: ignore[arg-type]
 
 

@@ -33,6 +33,7 @@ from deskterm.store.customer_filter import (
     customer_select,
     filter_customers,
 )
+from deskterm.store.dialect.order import unindexed
 from deskterm.store.dialect.search import count_matches, search_message_ids
 from deskterm.store.models import Customer, Message, Ticket, TicketTag, table_of
 from deskterm.store.queue_rows import PAGE, ROW_COLUMNS, Page, TicketRow, to_row
@@ -58,27 +59,36 @@ class QueueQueries:
     # -- filter building -------------------------------------------------------------
 
     def conditions(
-        self, session: Session, f: TicketFilter, skip: str | None = None
+        self, session: Session, f: TicketFilter, skip: str | None = None, *, walk: bool = False
     ) -> list[ColumnElement[bool]]:
         """The WHERE conditions of a filter (``skip`` leaves one out for UNION paging);
-        SLA changes and triage re-runs select their tickets with these too."""
+        SLA changes and triage re-runs select their tickets with these too.
+
+        ``walk``: the rows come from walking a sort's index (created, SLA due…), so
+        SQLite must not drive the page from a filter column's index and sort what it
+        finds (a status holds a third of the tickets); customer and tag filters, which
+        are selective, keep theirs."""
         conds: list[ColumnElement[bool]] = []
-        for name, column in (
-            ("status", col(Ticket.status)),
-            ("priority", col(Ticket.priority)),
-            ("queue", col(Ticket.queue)),
-            ("channel", col(Ticket.channel)),
+
+        def column(c: Any) -> Any:
+            return unindexed(col(c)) if walk else col(c)
+
+        for name, field in (
+            ("status", Ticket.status),
+            ("priority", Ticket.priority),
+            ("queue", Ticket.queue),
+            ("channel", Ticket.channel),
         ):
             values = getattr(f, name)
             if values and name != skip:
-                conds.append(column.in_(values))
+                conds.append(column(field).in_(values))
         if f.assignee and skip != "assignee":
             named = [a for a in f.assignee if a != UNASSIGNED]
             parts: list[ColumnElement[bool]] = []
             if named:
-                parts.append(col(Ticket.assignee).in_(named))
+                parts.append(column(Ticket.assignee).in_(named))
             if UNASSIGNED in f.assignee:
-                parts.append(col(Ticket.assignee).is_(None))
+                parts.append(column(Ticket.assignee).is_(None))
             conds.append(or_(*parts))
         if (f.customer or f.customer_ids) and skip != "customer":
             conds.append(customer_condition(session, f))
@@ -89,7 +99,7 @@ class QueueQueries:
                 .where(and_(other.c.ticket_id == Ticket.id, other.c.tag == tag))
                 .correlate(Ticket)
             )
-        conds.extend(self.clock.conditions(f))
+        conds.extend(self.clock.conditions(f, walk=walk))
         if f.snoozed:
             conds.append(SNOOZED)
         return conds

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, String, and_, literal, not_, select, tuple_
+from sqlalchemy import ColumnElement, String, and_, literal, not_, or_, select, tuple_
 from sqlmodel import Session, col
 
 from deskterm.query import TicketFilter
-from deskterm.store.dialect.names import name_key
+from deskterm.store.dialect.order import name_key, unindexed
 from deskterm.store.models import Customer, Ticket
 from deskterm.store.queue_rows import ROW_COLUMNS, TicketRow, to_row
 from deskterm.vocab import SORTS
@@ -42,7 +43,7 @@ class Pager(Protocol):
     """What the stages need from the queue queries."""
 
     def conditions(
-        self, session: Session, f: TicketFilter, skip: str | None = None
+        self, session: Session, f: TicketFilter, skip: str | None = None, *, walk: bool = False
     ) -> list[ColumnElement[bool]]: ...
 
     def activity_rows(
@@ -125,14 +126,14 @@ class Seek:
         if narrowed is None:
             return []
         desc = self.descending != backward
-        conds = [*pager.conditions(session, narrowed), *self.where]
-        if after is not None:
+        conds: list[ColumnElement[bool]] = []
+        if after is not None:  # first: SQLite seeks on the first bound it is given
             bound = self.bound(after)
+            if self.by_customer:  # the first key alone bounds the customer index seek
+                conds.append(self.keys[0] <= bound[0] if desc else self.keys[0] >= bound[0])
             keys, values = tuple_(*self.keys), tuple_(*bound)
             conds.append(keys < values if desc else keys > values)
-            if self.by_customer:  # the same bound on the customer alone: an index seek
-                outer, at = tuple_(*self.keys[:-1]), tuple_(*bound[:-1])
-                conds.append(outer <= at if desc else outer >= at)
+        conds += [*pager.conditions(session, narrowed, walk=True), *self.where]
         if self.by_customer:
             source = (
                 select(*ROW_COLUMNS)
@@ -153,7 +154,10 @@ class Seek:
 Stage = Activity | Seek
 
 PRIORITY_ORDER = ("urgent", "high", "normal", "low")
-SNOOZED = and_(col(Ticket.remind_at).is_not(None), col(Ticket.status) == "pending")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Snoozed: from the reminder index (a third of the tickets may be pending); a range,
+# which SQLite's planner takes where it ignores the index for IS NOT NULL.
+SNOOZED = and_(col(Ticket.remind_at) > EPOCH, unindexed(col(Ticket.status)) == "pending")
 
 
 def is_snoozed(row: TicketRow) -> bool:
@@ -193,8 +197,8 @@ ORDERS: dict[str, tuple[Stage, ...]] = {
             holds=lambda r: r.sla_next_due is not None,
             where=(col(Ticket.sla_next_due).is_not(None),),
         ),
-        Activity(
-            extra=(col(Ticket.sla_next_due).is_(None),),
+        Activity(  # by the activity index, not the (huge) IS NULL range of the due one
+            extra=(unindexed(col(Ticket.sla_next_due)).is_(None),),
             narrow=_unless(lambda f: f.sla),
         ),
     ),
@@ -226,7 +230,10 @@ ORDERS: dict[str, tuple[Stage, ...]] = {
             holds=is_snoozed,
             where=(SNOOZED,),
         ),
-        Activity(extra=(not_(SNOOZED),), narrow=_unless(lambda f: f.snoozed)),
+        Activity(
+            extra=(or_(col(Ticket.remind_at).is_(None), not_(SNOOZED)),),  # NULL-safe NOT
+            narrow=_unless(lambda f: f.snoozed),
+        ),
     ),
 }
 assert set(ORDERS) == set(SORTS)

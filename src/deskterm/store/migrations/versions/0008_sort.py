@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from deskterm.store.dialect.names import name_key
+from deskterm.store.dialect.order import name_key
 
 revision = "0008_sort"
 down_revision = "0007_triage"
