@@ -165,3 +165,47 @@ def test_sla_sort_puts_breached_first_then_least_time_left(sqlite_store: Store) 
 def test_unknown_sort_is_one_sentence(sqlite_store: Store) -> None:
     with pytest.raises(ValueError, match="Sort by one of activity, created"):
         sqlite_store.queue.list_tickets(sort="size")
+
+
+def _plans(store: Store, query: str, sort: str, cursor: Any) -> list[str]:
+    """SQLite's plans of the statements one page of ``sort`` runs."""
+    from sqlalchemy import event
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "LIMIT" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(store.db.engine, "before_cursor_execute", capture)
+    try:
+        store.queue.list_tickets(parse_query(query), cursor, 2, sort)
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", capture)
+    with store.db.engine.connect() as conn:
+        return [
+            "\n".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, p))
+            for sql, p in statements
+        ]
+
+
+@pytest.mark.parametrize(
+    ("sort", "index"),
+    [("created", "ix_ticket_created"), ("sla", "ix_ticket_sla_due"),
+     ("customer", "ix_customer_name_key"), ("reminder", "ix_ticket_remind_at"),
+     ("priority", "ix_ticket_priority_activity")],
+)  # fmt: skip
+@pytest.mark.parametrize("query", ["", "status:new,open", "sla:breached,at-risk"])
+def test_sort_pages_walk_their_index_and_never_sort_the_table(
+    sqlite_store: Store, query: str, sort: str, index: str
+) -> None:
+    """Without statistics SQLite would rather filter on the status index and sort a
+    third of the tickets; every page must read its sort's own index in order."""
+    first = sqlite_store.queue.list_tickets(parse_query(query), None, 2, sort)
+    for cursor in (None, first.next):
+        plans = _plans(sqlite_store, query, sort, cursor)
+        if not query:
+            assert index in plans[0], (sort, plans)
+        for plan in plans:
+            assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (query, sort, plan)
+            assert not [ln for ln in plan.splitlines() if ln == "SCAN ticket"], plan

@@ -104,6 +104,14 @@ class QueueQueries:
             conds.append(SNOOZED)
         return conds
 
+    @staticmethod
+    def few(session: Session, f: TicketFilter) -> bool:
+        """Whether the filter names few tickets by an index of their own (snoozed ones,
+        a few customers'), so a page reads those and sorts them."""
+        if f.snoozed:
+            return True
+        return bool(f.customer or f.customer_ids) and filter_customers(session, f)[0] is not None
+
     def _branches(self, session: Session, f: TicketFilter) -> tuple[str | None, list[Any]]:
         """Pick the filter whose values become UNION branches, and its values."""
         for name in ("status", "priority", "queue", "channel", "assignee"):
@@ -178,10 +186,16 @@ class QueueQueries:
         """Up to ``limit`` rows past ``cursor`` by last activity: older ones, newest
         first (the queue's pages), or with ``newer`` the newer ones, oldest first (the
         console paging upwards). ``extra`` conditions narrow it (a sort's stage)."""
-        if newer:
-            order = (col(Ticket.updated_at).asc(), col(Ticket.id).asc())
-        else:
-            order = (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+        # Snoozed tickets are few: read them from the reminder index and sort them,
+        # rather than walk the whole activity index looking for them; with a few
+        # customers, their index (not a status's or a priority's) drives the page.
+        few = self.few(session, f)
+        when, number = (
+            (unindexed(col(Ticket.updated_at)), unindexed(col(Ticket.id)))
+            if f.snoozed and not f.tags
+            else (col(Ticket.updated_at), col(Ticket.id))
+        )
+        order = (when.asc(), number.asc()) if newer else (when.desc(), number.desc())
 
         def past(key: Any, at: Cursor) -> Any:
             return key > tuple_(*at) if newer else key < tuple_(*at)
@@ -206,10 +220,11 @@ class QueueQueries:
             )
             stmt = stmt.order_by(*tag_order).limit(limit)
             return [to_row(m) for m in self._rows(session, stmt)]
-        keyset = [] if cursor is None else [past(tuple_(Ticket.updated_at, Ticket.id), cursor)]
+        keyset = [] if cursor is None else [past(tuple_(when, number), cursor)]
         branch, values = self._branches(session, f)
         if branch is None:
-            stmt = self._base([*self.conditions(session, f), *extra, *keyset]).order_by(*order)
+            conds = self.conditions(session, f, walk=few)
+            stmt = self._base([*conds, *extra, *keyset]).order_by(*order)
             return [to_row(m) for m in self._rows(session, stmt.limit(limit))]
         conds = [*self.conditions(session, f, skip=branch), *extra, *keyset]
         column = {

@@ -46,6 +46,8 @@ class Pager(Protocol):
         self, session: Session, f: TicketFilter, skip: str | None = None, *, walk: bool = False
     ) -> list[ColumnElement[bool]]: ...
 
+    def few(self, session: Session, f: TicketFilter) -> bool: ...
+
     def activity_rows(
         self,
         session: Session,
@@ -126,14 +128,18 @@ class Seek:
         if narrowed is None:
             return []
         desc = self.descending != backward
+        # A few snoozed tickets or one customer's: read them by their index and sort
+        # them. Anything else: walk the sort's index, checking the filter on the way.
+        few = pager.few(session, narrowed)
+        keys = tuple(unindexed(k) for k in self.keys) if few else self.keys
         conds: list[ColumnElement[bool]] = []
         if after is not None:  # first: SQLite seeks on the first bound it is given
             bound = self.bound(after)
             if self.by_customer:  # the first key alone bounds the customer index seek
-                conds.append(self.keys[0] <= bound[0] if desc else self.keys[0] >= bound[0])
-            keys, values = tuple_(*self.keys), tuple_(*bound)
-            conds.append(keys < values if desc else keys > values)
-        conds += [*pager.conditions(session, narrowed, walk=True), *self.where]
+                conds.append(keys[0] <= bound[0] if desc else keys[0] >= bound[0])
+            row, values = tuple_(*keys), tuple_(*bound)
+            conds.append(row < values if desc else row > values)
+        conds += [*pager.conditions(session, narrowed, walk=not few), *self.where]
         if self.by_customer:
             source = (
                 select(*ROW_COLUMNS)
@@ -146,7 +152,7 @@ class Seek:
                 .select_from(Ticket)
                 .outerjoin(Customer, col(Customer.id) == Ticket.customer_id)
             )
-        order = [key.desc() if desc else key.asc() for key in self.keys]
+        order = [key.desc() if desc else key.asc() for key in keys]
         stmt = source.where(*conds).order_by(*order).limit(limit)
         return [to_row(m) for m in session.connection().execute(stmt).mappings()]
 
