@@ -76,6 +76,7 @@ class QueueScreen(MarkActions, Screen[None]):
 
     def on_mount(self) -> None:
         self._serial = self.desk.change_serial
+        self.table.show_sort = True
         self.setup_marks()
         if not self.desk.agent_configured:
             self.view = self.views[2]  # "Open": nobody's "My unsolved" to show
@@ -128,7 +129,8 @@ class QueueScreen(MarkActions, Screen[None]):
 
     def _status(self, message: str = "") -> None:
         parts = [self.view.label if self.view else ""]
-        parts.append("by newest match" if self.typed.text else f"by {SORTS[self.sort]}")
+        if self.typed.text or self.sort != "activity":  # the Age column's ▲ says activity
+            parts.append("by newest match" if self.typed.text else f"by {SORTS[self.sort]}")
         if self.typed_text:
             parts.append(f"filter: {self.typed_text}")
         rows, window = self.table.row_count, self.table.window

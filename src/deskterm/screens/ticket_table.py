@@ -152,6 +152,7 @@ class TicketTable(TableLines, ScrollView, can_focus=True):
         self.column_spec = columns
         self.filter = TicketFilter()
         self.sort = "activity"  # a key of deskterm.vocab.SORTS
+        self.show_sort = False  # mark the sort column's heading (the queue does)
         self.window = Window()
         self.rows: list[TicketRow] = []
         self._prefetch_timer: Timer | None = None
@@ -229,7 +230,7 @@ class TicketTable(TableLines, ScrollView, can_focus=True):
     def header_label(self, column: Column) -> str:
         """The sort column's heading carries ▲ (ascending) or ▼ (descending)."""
         arrow = SORT_COLUMNS.get(self.sort)
-        if self.filter.text or arrow is None or arrow[0] != column.key:
+        if not self.show_sort or self.filter.text or arrow is None or arrow[0] != column.key:
             return column.label
         return column.label + arrow[1]
 
