@@ -7,7 +7,8 @@ Fields: ``key:value`` (``key:"two words"`` when the value has spaces); values af
 key may be comma-separated (any of them matches); repeating ``tag:`` requires every
 tag. A value may be the stored name or the label the console shows (``channel:mail``,
 ``priority:urg``, ``status:"on hold"``). ``assignee:none`` means unassigned and
-``assignee:me`` the agent the caller names.
+``assignee:me`` the agent the caller names. ``sla:breached,at-risk`` takes either
+state; ``snoozed:yes`` the pending tickets with a reminder.
 
 Everything else is full-text search over message subjects and bodies:
 
@@ -39,7 +40,10 @@ from deskterm.vocab import (
     STATUSES,
 )
 
-KEYS = ("status", "priority", "queue", "assignee", "tag", "from", "customer", "channel", "sla")
+KEYS = (
+    "status", "priority", "queue", "assignee", "tag", "from", "customer", "channel", "sla",
+    "snoozed",
+)  # fmt: skip
 ALIASES = {"is": "status", "prio": "priority", "assigned": "assignee", "to": "assignee"}
 UNASSIGNED = "none"
 ME = "me"
@@ -87,7 +91,8 @@ class TicketFilter:
     tags: tuple[str, ...] = ()  # all must be present
     customer: tuple[str, ...] = ()  # names, addresses, domains, numbers or "#id"
     channel: tuple[str, ...] = ()
-    sla: str | None = None  # breached | at-risk (SLA issue)
+    sla: tuple[str, ...] = ()  # breached and/or at-risk (any of them)
+    snoozed: bool = False  # pending with a reminder (the Due view)
     text: str = ""  # full-text part in the query language; see parse_text()
     customer_ids: tuple[int, ...] = field(default=(), compare=False)
 
@@ -104,10 +109,14 @@ class TicketFilter:
                 values[name] = both or ("\0nothing",)
             else:
                 values[name] = mine or theirs
+        if self.sla and other.sla:
+            values["sla"] = tuple(v for v in other.sla if v in self.sla) or ("\0nothing",)
+        else:
+            values["sla"] = self.sla or other.sla
         return replace(
             self,
             tags=tuple(dict.fromkeys(self.tags + other.tags)),
-            sla=other.sla or self.sla,
+            snoozed=self.snoozed or other.snoozed,
             text=" ".join(t for t in (self.text, other.text) if t),  # clauses AND together
             **values,
         )
@@ -215,9 +224,13 @@ def parse_query(query: str, *, me: str | None = None) -> TicketFilter:
             )
         else:
             words.append(token)
-    sla = fields["sla"][-1].lower() if fields["sla"] else None
-    if sla not in (None, *SLA_STATES):
-        raise QueryError(f"sla:{sla} is not valid; use {' or '.join(SLA_STATES)}.")
+    sla = tuple(dict.fromkeys(v.lower() for v in fields["sla"]))
+    for state in sla:
+        if state not in SLA_STATES:
+            raise QueryError(f"sla:{state} is not valid; use {' or '.join(SLA_STATES)}.")
+    for value in fields["snoozed"]:
+        if value.lower() not in ("yes", "true"):
+            raise QueryError(f"snoozed:{value} is not valid; use snoozed:yes.")
     return TicketFilter(
         status=_vocabulary("status", fields["status"], STATUSES, STATUS_LABELS),
         priority=_vocabulary("priority", fields["priority"], PRIORITIES, PRIORITY_LABELS),
@@ -227,6 +240,7 @@ def parse_query(query: str, *, me: str | None = None) -> TicketFilter:
         customer=tuple(fields["from"] + fields["customer"]),
         channel=_vocabulary("channel", fields["channel"], CHANNELS, CHANNEL_LABELS),
         sla=sla,
+        snoozed=bool(fields["snoozed"]),
         text=str(_text_query(words, query)),
     )
 
@@ -285,7 +299,8 @@ def format_query(f: TicketFilter) -> str:
             ("tag", f.tags),
             ("from", f.customer),
             ("channel", f.channel),
-            ("sla", (f.sla,) if f.sla else ()),
+            ("sla", f.sla),
+            ("snoozed", ("yes",) if f.snoozed else ()),
         )
         if values
     ]

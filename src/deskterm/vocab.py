@@ -16,6 +16,16 @@ CHANNEL_LABELS = {
     "discord": "disc",
     "chat": "chat",
 }
+# Queue orders (the console's header shows the label); the first five cycle by key.
+SORTS = {
+    "activity": "last activity",
+    "created": "newest created",
+    "priority": "priority",
+    "sla": "SLA due",
+    "customer": "customer",
+    "reminder": "reminder",
+}
+SORT_CYCLE = ("activity", "created", "priority", "sla", "customer")
 DIRECTIONS = ("inbound", "outbound", "note")
 CHANNELS = ("email", "whatsapp", "slack", "telegram", "discord", "chat", "phone", "in_person")
 HEARD_STEPS = ("H", "E", "A", "R", "D")

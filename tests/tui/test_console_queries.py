@@ -40,7 +40,7 @@ def check_upward_paging(store: Store) -> None:
         rebuilt = store.queue.list_tickets_before(f, None, 25)
         assert [r.number for r in rebuilt] == order[-25:]
         while True:
-            above = store.queue.list_tickets_before(f, rebuilt[0].cursor, 25)
+            above = store.queue.list_tickets_before(f, store.queue.cursor(rebuilt[0]), 25)
             if not above:
                 break
             rebuilt = above + rebuilt

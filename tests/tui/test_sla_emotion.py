@@ -16,7 +16,6 @@ from deskterm.screens.views import ViewBar
 from deskterm.store import Store
 from deskterm.store.queue import TicketRow
 from tests.tui.conftest import NOW, console, screen_text, settle
-from tests.tui.test_queue import all_numbers
 from tests.tui.test_ticket import first_ticket_with, open_ticket
 
 
@@ -24,22 +23,23 @@ def every_row(store: Store) -> list[TicketRow]:
     return store.queue.list_tickets(TicketFilter(), None, 1000).rows
 
 
-async def test_breaching_soon_view_lists_exactly_the_at_risk_tickets(demo_store: Store) -> None:
-    at_risk = [r.number for r in every_row(demo_store) if sla.status(r, NOW).state == "at-risk"]
-    assert at_risk, "the demo store should have tickets at risk at the console's clock"
+async def test_breaching_soon_lists_breached_then_at_risk_by_time_left(demo_store: Store) -> None:
+    due = [r for r in every_row(demo_store) if sla.status(r, NOW).state in ("at-risk", "breached")]
+    assert any(sla.status(r, NOW).state == "at-risk" for r in due), "the demo needs some"
+    expected = [r.number for r in sorted(due, key=lambda r: (r.sla_next_due, r.number))]
     app = console(demo_store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("7")
         await settle(pilot)
         table = app.screen.query_one(TicketTable)
-        shown = [r.number for r in table.rows]
-        # The view's filter runs in SQL against the console's clock, not the wall clock.
-        assert sorted(shown) == sorted(at_risk)
-        assert shown == all_numbers(demo_store, TicketFilter(sla="at-risk"))
-        assert app.screen.query_one(ViewBar).counts["sla"] == len(at_risk)
+        # The view's filter runs in SQL against the console's clock, not the wall clock;
+        # least time left first, so the breached tickets lead.
+        assert [r.number for r in table.rows] == expected
+        assert app.screen.query_one(ViewBar).counts["sla"] == len(expected)
         text = screen_text(app)
-        assert f"Breaching soon {len(at_risk)}" in text
+        assert f"Breaching soon {len(expected)}" in text
+        assert "by SLA due" in text and "SLA▲" in text
         assert "!" in text.split("Breaching soon")[1]  # at-risk countdowns are marked
 
 

@@ -37,3 +37,10 @@ def test_new_phone_ticket_form(demo_store: Store, snap_compare: Any) -> None:
     run = steps("N", *"Rui Alves", "enter", "tab", "tab", *"+351912345678", "tab",
                 *"Card declined")  # fmt: skip
     assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)
+
+
+def test_queue_sorted_by_sla_due(demo_store: Store, snap_compare: Any) -> None:
+    """All tickets after ``o`` three times: SLA due, breached first; the header marks
+    the SLA column and the status line names the order."""
+    run = steps("6", "o", "o", "o")
+    assert snap_compare(console(demo_store), terminal_size=SIZE, run_before=run)

@@ -11,11 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from deskterm.cli import app as cli
+from deskterm.query import parse_query
 from deskterm.snooze import WhenError, parse_when
 from deskterm.store import Store
 from deskterm.store.snooze_ops import REMINDER
 from tests.store.helpers import tickets_for
-from tests.tui.conftest import NOW, console, settle
+from tests.tui.conftest import NOW, console, screen_text, settle
 
 runner = CliRunner()
 
@@ -98,3 +99,26 @@ def test_cli_wake_reports_what_came_due(tmp_path: Path) -> None:
     time.sleep(0.6)
     woke = runner.invoke(cli, ["--db", db, "tickets", "wake", "--json"])
     assert woke.exit_code == 0 and json.loads(woke.stdout) == {"woken": [number]}
+
+
+async def test_due_view_lists_snoozed_tickets_soonest_reminder_first(demo_store: Store) -> None:
+    numbers = [r.number for r in demo_store.queue.list_tickets(limit=3).rows]
+    for hours, number in zip((30, 5, 12), numbers, strict=True):
+        demo_store.snooze.snooze(number, NOW + timedelta(hours=hours), "Ana")
+    expected = [numbers[1], numbers[2], numbers[0]]
+    app = console(demo_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("8")
+        await settle(pilot)
+        table = app.screen.query_one("TicketTable")
+        assert [r.number for r in table.rows] == expected  # type: ignore[attr-defined]
+        text = screen_text(app)
+        assert "Due 3" in text and "by reminder" in text
+        await pilot.press("colon", *"sort created", "enter")
+        await settle(pilot)
+        created = demo_store.queue.list_tickets(parse_query("snoozed:yes"), sort="created").rows
+        assert [r.number for r in table.rows] == [r.number for r in created]  # type: ignore[attr-defined]
+        assert "by newest created" in screen_text(app)
+    listed = demo_store.queue.list_tickets(parse_query("snoozed:yes"), sort="reminder").rows
+    assert [r.number for r in listed] == expected

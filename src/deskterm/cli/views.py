@@ -12,7 +12,7 @@ app = typer.Typer(help="List, add and remove named queue views.", no_args_is_hel
 
 
 def all_views(ctx: typer.Context, counts: bool) -> list[dict[str, Any]]:
-    """Built-in views first (keys 1–7 in the console), then saved ones (8, 9, 0)."""
+    """Built-in views first (keys 1–8 in the console), then saved ones (9, 0)."""
     from deskterm.query import format_query, parse_query
     from deskterm.views import saved_views
 
@@ -20,11 +20,11 @@ def all_views(ctx: typer.Context, counts: bool) -> list[dict[str, Any]]:
     store = st.store()
     rows: list[dict[str, Any]] = [
         {"key": str(n), "name": v.label, "query": format_query(v.filter), "kind": "built-in",
-         "sort": "activity"}
+         "sort": v.sort}
         for n, v in enumerate(saved_views(st.config().agent.name), 1)
     ]  # fmt: skip
     for n, view in enumerate(store.views.list()):
-        key = "890"[n] if n < 3 else ""
+        key = "90"[n] if n < 2 else ""
         rows.append({"key": key, "name": view.name, "query": view.query, "kind": "saved",
                      "sort": view.sort, "owner": view.owner})  # fmt: skip
     if counts:
@@ -42,7 +42,7 @@ def list_views(
     csv_: Annotated[bool, CsvOption] = False,
 ) -> None:
     """Every view with its key in the console and its query."""
-    columns = ("key", "name", "kind", "query", *(("tickets",) if counts else ()))
+    columns = ("key", "name", "kind", "query", "sort", *(("tickets",) if counts else ()))
     emit_rows(all_views(ctx, counts), columns, output_format(json_, csv_), title="Views")
 
 
@@ -51,7 +51,9 @@ def add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The view's name, as the view bar shows it.")],
     query: Annotated[str, typer.Argument(help='A query: "status:open tag:vip".')],
-    sort: Annotated[str, typer.Option(help="Order of the view (activity).")] = "activity",
+    sort: Annotated[
+        str, typer.Option(help="Order: activity, created, priority, sla, customer, reminder.")
+    ] = "activity",
 ) -> None:
     """Save a query as a named view (a view of that name is replaced)."""
     st = state(ctx)

@@ -1,5 +1,5 @@
 """The ``:`` command line: every queue action by name, with completion
-(``:status solved``, ``:assign Ana``, ``:goto 123``, ``:view vip``).
+(``:status solved``, ``:assign Ana``, ``:goto 123``, ``:view vip``, ``:sort sla``).
 
 Tab or → accepts the grey completion: command names first, then their values (the
 statuses, priorities, view names, agents and queues the store knows).
@@ -20,7 +20,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from deskterm.screens.base import DeskNode
-from deskterm.vocab import PRIORITIES, STATUSES
+from deskterm.vocab import PRIORITIES, SORTS, STATUSES
 
 if TYPE_CHECKING:
     from deskterm.screens.base import DeskApp
@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "undo": ("", "Undo my last action"),
     "goto": ("NUMBER", "Open a ticket by number"),
     "view": ("NAME", "Switch to a view, built in or saved"),
+    "sort": ("KEY", "Order the view: activity, created, priority, sla, customer, reminder"),
     "save-view": ("NAME", "Save the view and filter as a named view"),
     "help": ("", "The keys of this screen"),
 }
@@ -95,7 +96,7 @@ class CommandLine(DeskNode, ModalScreen[str | None]):
 
     def _values(self, agents: list[str], queues: list[str]) -> dict[str, Sequence[str]]:
         return {"status": STATUSES, "priority": PRIORITIES, "assign": [*agents, "none"],
-                "queue": queues, "view": self.views}  # fmt: skip
+                "queue": queues, "view": self.views, "sort": list(SORTS)}  # fmt: skip
 
     @work(thread=True, exclusive=True, group="command-values", exit_on_error=False)
     def _load_values(self) -> None:
@@ -166,6 +167,8 @@ def run_command(app: DeskApp, text: str) -> None:
             screen.snooze_row(row.number, row.version, arg)
     elif name == "view":
         screen.show_view_named(arg)
+    elif name == "sort":
+        screen.set_sort(arg)
     elif name == "save-view":
         screen.save_view_as(arg)
     else:

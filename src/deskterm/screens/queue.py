@@ -19,6 +19,7 @@ from deskterm.screens.ticket_table import TicketTable
 from deskterm.screens.views import VIEW_LABELS, ViewBar, saved_view_list
 from deskterm.screens.widgets import KeyBar, TitleBar
 from deskterm.views import View, saved_views
+from deskterm.vocab import SORT_CYCLE, SORTS
 
 REREAD_SECONDS = 60.0  # seconds between re-reads of the queue while it is shown
 
@@ -29,16 +30,16 @@ class QueueScreen(MarkActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("1", "view(0)", f"Views: {VIEW_LABELS[0]}", key_display="1-7"),
+        Binding("1", "view(0)", f"Views: {VIEW_LABELS[0]}", key_display="1-8"),
         *(
             Binding(str(n), f"view({n - 1})", f"Views: {label}", show=False)
             for n, label in enumerate(VIEW_LABELS, 1)
             if n > 1
         ),
-        Binding("8", "view(7)", "Views: saved (8, 9, 0)", show=False),
-        Binding("9", "view(8)", "", show=False),
+        Binding("9", "view(8)", "Views: saved (9, 0)", show=False),
         Binding("0", "view(9)", "", show=False),
-        Binding("S", "save_view", "Save filter as a view", show=False),
+        Binding("o", "cycle_sort", "Sort: next order (activity, created, priority…)", show=False),
+        Binding("S", "save_view", "Save filter and sort as a view", show=False),
         Binding("N", "new_ticket", "New ticket (phone, walk-in, email)", show=False),
         Binding("c", "customer", "Customer of this ticket", show=False),
         Binding("r", "refresh", "Refresh", show=False),
@@ -51,6 +52,7 @@ class QueueScreen(MarkActions, Screen[None]):
         super().__init__()
         self.views: tuple[View, ...] = ()
         self.view: View | None = None
+        self.sort = "activity"  # the view's order until the agent picks another
         self.typed = TicketFilter()
         self.typed_text = ""
         self.match_count: int | None = None
@@ -74,6 +76,7 @@ class QueueScreen(MarkActions, Screen[None]):
 
     def on_mount(self) -> None:
         self._serial = self.desk.change_serial
+        self.table.show_sort = True
         self.setup_marks()
         if not self.desk.agent_configured:
             self.view = self.views[2]  # "Open": nobody's "My unsolved" to show
@@ -120,12 +123,14 @@ class QueueScreen(MarkActions, Screen[None]):
     def _show(self) -> None:
         self.clear_query_marks()
         self.match_count, self.counting = None, False
-        self.table.show(self.effective)
+        self.table.show(self.effective, self.sort)
         self.table.focus()
         self._status()
 
     def _status(self, message: str = "") -> None:
         parts = [self.view.label if self.view else ""]
+        if self.typed.text or self.sort != "activity":  # the Age column's ▲ says activity
+            parts.append("by newest match" if self.typed.text else f"by {SORTS[self.sort]}")
         if self.typed_text:
             parts.append(f"filter: {self.typed_text}")
         rows, window = self.table.row_count, self.table.window
@@ -188,12 +193,29 @@ class QueueScreen(MarkActions, Screen[None]):
     # -- actions ---------------------------------------------------------------------
 
     def action_view(self, index: int) -> None:
-        """Switch to view ``index`` (keys 1–7 built in, 8, 9 and 0 saved)."""
+        """Switch to view ``index`` (keys 1–8 built in, 9 and 0 saved), in its order."""
         if index >= len(self.views):
             self.notify("No view on that key yet: S saves the current filter as one.")
             return
         self.view = self.views[index]
+        self.sort = self.view.sort
         self.query_one(ViewBar).set_active(self.view.key)
+        self._show()
+
+    def action_cycle_sort(self) -> None:
+        """``o``: the next order of :data:`SORT_CYCLE` (the Due view's reminder order
+        is left for the first)."""
+        at = SORT_CYCLE.index(self.sort) + 1 if self.sort in SORT_CYCLE else 0
+        self.set_sort(SORT_CYCLE[at % len(SORT_CYCLE)])
+
+    def set_sort(self, key: str) -> None:
+        """Show the view in another order (``:sort sla`` too), from the top."""
+        wanted = key.strip().lower()
+        found = next((k for k, label in SORTS.items() if wanted in (k, label.lower())), None)
+        if found is None:
+            self.notify(f"Sort by one of {', '.join(SORTS)}.", severity="error", markup=False)
+            return
+        self.sort = found
         self._show()
 
     def action_filter(self) -> None:
@@ -266,23 +288,25 @@ class QueueScreen(MarkActions, Screen[None]):
 
     def save_view_as(self, name: str) -> None:
         """``:save-view NAME``."""
-        self._save_view(name, format_query(self.effective))
+        self._save_view(name, format_query(self.effective), self.sort)
 
     def action_save_view(self) -> None:
-        """Save the view and filter shown as a named view (S)."""
-        query = format_query(self.effective)
+        """Save the view, filter and order shown as a named view (S)."""
+        query, sort = format_query(self.effective), self.sort
         self.app.push_screen(
-            PromptScreen(f"Save {query or 'all tickets'} as the view", "", placeholder="VIP open"),
-            lambda name: self._name_chosen(name, query),
-        )
+            PromptScreen(f"Save {query or 'all tickets'} by {SORTS[sort]} as the view", "",
+                         placeholder="VIP open"),
+            lambda name: self._name_chosen(name, query, sort),
+        )  # fmt: skip
 
-    def _name_chosen(self, name: str | None, query: str) -> None:
+    def _name_chosen(self, name: str | None, query: str, sort: str) -> None:
         if name:
-            self._save_view(name, query)
+            self._save_view(name, query, sort)
 
     @work(thread=True, exclusive=True, group="saved-views", exit_on_error=False)
-    def _save_view(self, name: str, query: str) -> None:
-        view = self.desk.store.views.add(name, query, self.desk.config.agent.name)
+    def _save_view(self, name: str, query: str, sort: str) -> None:
+        agent = self.desk.config.agent.name
+        view = self.desk.store.views.add(name, query, agent, sort=sort)
         self.app.call_from_thread(self._saved, view.name)
 
     def _saved(self, name: str) -> None:

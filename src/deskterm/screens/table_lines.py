@@ -83,10 +83,14 @@ class TableLines(DeskNode, _Base):
         cut.end = ""
         return [*Segment.apply_style(cut.render(self.app.console), base), Segment(" " * GAP, base)]
 
+    def header_label(self, column: Column) -> str:
+        """A column's heading (a list in another order marks its sort column)."""
+        return column.label
+
     def render_line(self, y: int) -> Strip:
         if y == 0:
             style = self.get_component_rich_style("ticket-table--header")
-            return self._line([Text(c.label) for c, _ in self._columns()], style)
+            return self._line([Text(self.header_label(c)) for c, _ in self._columns()], style)
         index = round(self.scroll_y) + y - 1
         if index >= len(self.rows):
             return Strip.blank(self.scrollable_content_region.width, self.rich_style)

@@ -39,6 +39,13 @@ from deskterm.store.queue import PAGE, TicketRow
 
 MAX_ROWS = 300  # rows kept in memory; REFERENCE.md: keep a few hundred at most
 EDGE = 8  # fetch the next page when the cursor is this close to the window's edge
+# The column each order sorts by, and its direction as the header shows it.
+SORT_COLUMNS = {
+    "activity": ("age", "▲"),  # youngest activity first
+    "priority": ("priority", "▼"),
+    "sla": ("sla", "▲"),
+    "customer": ("customer", "▲"),
+}
 
 
 @dataclass
@@ -73,7 +80,8 @@ class Window:
 
 
 class TicketTable(TableLines, ScrollView, can_focus=True):
-    """Tickets of one filter, newest activity first, paged from the store."""
+    """Tickets of one filter in one order (newest activity first unless told), paged
+    from the store."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open"),
@@ -143,6 +151,8 @@ class TicketTable(TableLines, ScrollView, can_focus=True):
         super().__init__(id=id)
         self.column_spec = columns
         self.filter = TicketFilter()
+        self.sort = "activity"  # a key of deskterm.vocab.SORTS
+        self.show_sort = False  # mark the sort column's heading (the queue does)
         self.window = Window()
         self.rows: list[TicketRow] = []
         self._prefetch_timer: Timer | None = None
@@ -156,9 +166,10 @@ class TicketTable(TableLines, ScrollView, can_focus=True):
 
     # -- attributes down -----------------------------------------------------------
 
-    def show(self, f: TicketFilter) -> None:
-        """Show the tickets of ``f`` from the top."""
+    def show(self, f: TicketFilter, sort: str | None = None) -> None:
+        """Show the tickets of ``f`` from the top, in ``sort``'s order (or the same)."""
         self.filter = f
+        self.sort = sort or self.sort
         self._generation += 1
         self.loading_page = True
         self._fetch_first(self._generation, f)
@@ -170,7 +181,8 @@ class TicketTable(TableLines, ScrollView, can_focus=True):
             self.show(self.filter)
             return
         first = self.rows[0]
-        start = None if self.window.at_start else (first.updated_at, first.number + 1)
+        queue = self.desk.store.queue
+        start = None if self.window.at_start else queue.cursor(first, self.sort, inclusive=True)
         self._generation += 1
         keep = self.current.number if self.current else 0
         self._fetch_again(self._generation, self.filter, start, max(len(self.rows), PAGE), keep)
@@ -215,11 +227,18 @@ class TicketTable(TableLines, ScrollView, can_focus=True):
         target = still + step - (1 if step > 0 else -1)
         return target if 0 <= target < len(self.rows) else None
 
+    def header_label(self, column: Column) -> str:
+        """The sort column's heading carries ▲ (ascending) or ▼ (descending)."""
+        arrow = SORT_COLUMNS.get(self.sort)
+        if not self.show_sort or self.filter.text or arrow is None or arrow[0] != column.key:
+            return column.label
+        return column.label + arrow[1]
+
     # -- store access (thread workers) -------------------------------------------------
 
     @work(thread=True, exclusive=True, group="table-page", exit_on_error=False)
     def _fetch_first(self, generation: int, f: TicketFilter) -> None:
-        page = self.desk.store.queue.list_tickets(f, None, PAGE)
+        page = self.desk.store.queue.list_tickets(f, None, PAGE, self.sort)
         if not get_current_worker().is_cancelled:
             chunk = Chunk(page.rows, None, page.next, 0)
             self.app.call_from_thread(self._replace, generation, [chunk], True, 0)
@@ -228,19 +247,20 @@ class TicketTable(TableLines, ScrollView, can_focus=True):
     def _fetch_again(
         self, generation: int, f: TicketFilter, start: Any, limit: int, keep: int
     ) -> None:
-        page = self.desk.store.queue.list_tickets(f, start, limit)
+        queue = self.desk.store.queue
+        page = queue.list_tickets(f, start, limit, self.sort)
         if get_current_worker().is_cancelled:
             return
         chunks = [Chunk(page.rows[i : i + PAGE]) for i in range(0, len(page.rows), PAGE)]
         chunks = chunks or [Chunk([])]
         for chunk in chunks:
-            chunk.next = chunk.rows[-1].cursor if chunk.rows else None
+            chunk.next = queue.cursor(chunk.rows[-1], self.sort) if chunk.rows else None
         chunks[-1].next = page.next
         self.app.call_from_thread(self._replace, generation, chunks, start is None, keep)
 
     @work(thread=True, exclusive=True, group="table-page", exit_on_error=False)
     def _fetch_below(self, generation: int, f: TicketFilter, after: Any, index: int) -> None:
-        page = self.desk.store.queue.list_tickets(f, after, PAGE)
+        page = self.desk.store.queue.list_tickets(f, after, PAGE, self.sort)
         if not get_current_worker().is_cancelled:
             chunk = Chunk(page.rows, after, page.next, index)
             self.app.call_from_thread(self._append, generation, chunk)
@@ -255,15 +275,16 @@ class TicketTable(TableLines, ScrollView, can_focus=True):
             chunk = Chunk(page.rows, replay, page.next, index)
             at_start = index == 0
         else:
-            rows = store.queue.list_tickets_before(f, first.cursor, PAGE)
-            chunk = Chunk(rows, None, rows[-1].cursor if rows else None)
+            sort = self.sort
+            rows = store.queue.list_tickets_before(f, store.queue.cursor(first, sort), PAGE, sort)
+            chunk = Chunk(rows, None, store.queue.cursor(rows[-1], sort) if rows else None)
             at_start = len(rows) < PAGE
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._prepend, generation, chunk, at_start)
 
     @work(thread=True, exclusive=True, group="table-page", exit_on_error=False)
     def _fetch_last(self, generation: int, f: TicketFilter) -> None:
-        rows = self.desk.store.queue.list_tickets_before(f, None, PAGE)
+        rows = self.desk.store.queue.list_tickets_before(f, None, PAGE, self.sort)
         if not get_current_worker().is_cancelled:
             chunk = Chunk(rows, None, None)
             self.app.call_from_thread(self._replace, generation, [chunk], len(rows) < PAGE, -1)

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widgets import Static
 
-from deskterm.query import parse_query
 from deskterm.screens.format import compact_count
-from deskterm.views import View, saved_views
+from deskterm.views import View, saved_views, stored_views
 
 if TYPE_CHECKING:
     from deskterm.store.models import SavedView
@@ -20,13 +19,13 @@ VIEW_LABELS = tuple(view.label for view in saved_views(""))
 
 
 def saved_view_list(saved: Sequence[SavedView]) -> tuple[View, ...]:
-    """The views agents saved in the store, after the built-in ones (keys 8, 9, 0)."""
-    return tuple(View(f"saved:{v.name}", v.name, v.name[:8], parse_query(v.query)) for v in saved)
+    """The views agents saved in the store, after the built-in ones (keys 9, 0)."""
+    return stored_views(saved)
 
 
 class ViewBar(Static):
     """``My unsolved 12  Unassigned 3  Open 40 …`` with the active view highlighted (keys
-    1–7 pick them). When the full labels do not fit (80 columns with million-ticket
+    1–8 pick them). When the full labels do not fit (80 columns with million-ticket
     counts), every view shows its short label instead.
 
     Counts arrive after the first page (they can take a moment on a big store); until

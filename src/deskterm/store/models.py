@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Index, Table, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+from deskterm.store.dialect.order import name_key
 from deskterm.store.types import UTCDateTime, utcnow
 from deskterm.vocab import (  # noqa: F401  (re-exported for store users)
     HEARD_NAMES,
@@ -73,7 +74,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_customer_activity", "customer_id", "updated_at", "id"),
         Index("ix_ticket_channel_activity", "channel", "updated_at", "id"),
         Index("ix_ticket_conversation", "conversation_key", "updated_at"),
-        Index("ix_ticket_sla_next_due", "sla_next_due"),
+        # The SLA-due sort seeks (next_due, id); warn_at beside it decides
+        # sla:breached,at-risk without reading the row.
+        Index("ix_ticket_sla_due", "sla_next_due", "id", "sla_warn_at"),
         # Covers sla:at-risk (warn_at <= now < next_due) without touching the table.
         Index("ix_ticket_sla_warn_at", "sla_warn_at", "sla_next_due"),
         Index("ix_ticket_created", "created_at", "id"),
@@ -368,6 +371,10 @@ class SavedView(SQLModel, table=True):
     sort: str = Field(default="activity")
     owner: str = Field(default="")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# The customer sort walks names case-folded (deskterm.store.dialect.order).
+Index("ix_customer_name_key", name_key(Customer.name), Customer.id)  # type: ignore[arg-type]
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -1,4 +1,4 @@
-"""Queue queries: filtered, newest-activity-first pages by keyset, and counts.
+"""Queue queries: filtered pages by keyset in any order (:mod:`.sorting`), and counts.
 
 Every page is an index range scan. A filter with several values (``status:new,open``)
 runs one small ``ORDER BY … LIMIT`` per value, joined with ``UNION ALL`` and cut to
@@ -10,8 +10,6 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -35,92 +33,20 @@ from deskterm.store.customer_filter import (
     customer_select,
     filter_customers,
 )
+from deskterm.store.dialect.order import unindexed
 from deskterm.store.dialect.search import count_matches, search_message_ids
 from deskterm.store.models import Customer, Message, Ticket, TicketTag, table_of
+from deskterm.store.queue_rows import PAGE, ROW_COLUMNS, Page, TicketRow, to_row
 from deskterm.store.sla_clock import SlaClock
+from deskterm.store.sorting import SNOOZED, Cursor, cursor_of, walk
 
-PAGE = 50
-
-Cursor = tuple[datetime, int]
+__all__ = ["PAGE", "Cursor", "Page", "QueueQueries", "TicketRow"]
 
 _DISTINCT = {
     "queue": ("ticket", "queue"),
     "assignee": ("ticket", "assignee"),
     "tag": ("ticket_tag", "tag"),
 }
-
-
-@dataclass(frozen=True)
-class TicketRow:
-    """One line of the queue."""
-
-    number: int
-    subject: str
-    status: str
-    priority: str
-    queue: str
-    assignee: str | None
-    customer: str
-    customer_id: int | None
-    channel: str
-    created_at: datetime
-    updated_at: datetime
-    emotion: str | None
-    sla_first_response_due: datetime | None
-    sla_resolution_due: datetime | None
-    first_response_at: datetime | None
-    message_count: int
-    sla_next_due: datetime | None = None  # see deskterm.sla.status() for the countdown
-    sla_warn_at: datetime | None = None
-    sla_paused_at: datetime | None = None
-    version: int = 0  # what a change from the queue expects (marks, bulk actions)
-
-    @property
-    def cursor(self) -> Cursor:
-        return (self.updated_at, self.number)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, datetime):
-                data[key] = value.isoformat()
-        return data
-
-
-@dataclass(frozen=True)
-class Page:
-    """Rows plus the cursor that fetches the next page (``None`` at the end)."""
-
-    rows: list[TicketRow]
-    next: Any = None
-
-
-_ROW_COLUMNS: tuple[Any, ...] = (
-    col(Ticket.id).label("number"),
-    col(Ticket.subject),
-    col(Ticket.status),
-    col(Ticket.priority),
-    col(Ticket.queue),
-    col(Ticket.assignee),
-    func.coalesce(Customer.name, "").label("customer"),
-    col(Ticket.customer_id),
-    col(Ticket.channel),
-    col(Ticket.created_at),
-    col(Ticket.updated_at),
-    col(Ticket.emotion),
-    col(Ticket.sla_first_response_due),
-    col(Ticket.sla_resolution_due),
-    col(Ticket.first_response_at),
-    col(Ticket.message_count),
-    col(Ticket.sla_next_due),
-    col(Ticket.sla_warn_at),
-    col(Ticket.sla_paused_at),
-    col(Ticket.version),
-)
-
-
-def _row(mapping: Any) -> TicketRow:
-    return TicketRow(**dict(mapping))
 
 
 class QueueQueries:
@@ -133,27 +59,36 @@ class QueueQueries:
     # -- filter building -------------------------------------------------------------
 
     def conditions(
-        self, session: Session, f: TicketFilter, skip: str | None = None
+        self, session: Session, f: TicketFilter, skip: str | None = None, *, walk: bool = False
     ) -> list[ColumnElement[bool]]:
         """The WHERE conditions of a filter (``skip`` leaves one out for UNION paging);
-        SLA changes and triage re-runs select their tickets with these too."""
+        SLA changes and triage re-runs select their tickets with these too.
+
+        ``walk``: the rows come from walking a sort's index (created, SLA due…), so
+        SQLite must not drive the page from a filter column's index and sort what it
+        finds (a status holds a third of the tickets); customer and tag filters, which
+        are selective, keep theirs."""
         conds: list[ColumnElement[bool]] = []
-        for name, column in (
-            ("status", col(Ticket.status)),
-            ("priority", col(Ticket.priority)),
-            ("queue", col(Ticket.queue)),
-            ("channel", col(Ticket.channel)),
+
+        def column(c: Any) -> Any:
+            return unindexed(col(c)) if walk else col(c)
+
+        for name, field in (
+            ("status", Ticket.status),
+            ("priority", Ticket.priority),
+            ("queue", Ticket.queue),
+            ("channel", Ticket.channel),
         ):
             values = getattr(f, name)
             if values and name != skip:
-                conds.append(column.in_(values))
+                conds.append(column(field).in_(values))
         if f.assignee and skip != "assignee":
             named = [a for a in f.assignee if a != UNASSIGNED]
             parts: list[ColumnElement[bool]] = []
             if named:
-                parts.append(col(Ticket.assignee).in_(named))
+                parts.append(column(Ticket.assignee).in_(named))
             if UNASSIGNED in f.assignee:
-                parts.append(col(Ticket.assignee).is_(None))
+                parts.append(column(Ticket.assignee).is_(None))
             conds.append(or_(*parts))
         if (f.customer or f.customer_ids) and skip != "customer":
             conds.append(customer_condition(session, f))
@@ -164,8 +99,18 @@ class QueueQueries:
                 .where(and_(other.c.ticket_id == Ticket.id, other.c.tag == tag))
                 .correlate(Ticket)
             )
-        conds.extend(self.clock.conditions(f))
+        conds.extend(self.clock.conditions(f, walk=walk))
+        if f.snoozed:
+            conds.append(SNOOZED)
         return conds
+
+    @staticmethod
+    def few(session: Session, f: TicketFilter) -> bool:
+        """Whether the filter names few tickets by an index of their own (snoozed ones,
+        a few customers'), so a page reads those and sorts them."""
+        if f.snoozed:
+            return True
+        return bool(f.customer or f.customer_ids) and filter_customers(session, f)[0] is not None
 
     def _branches(self, session: Session, f: TicketFilter) -> tuple[str | None, list[Any]]:
         """Pick the filter whose values become UNION branches, and its values."""
@@ -181,7 +126,7 @@ class QueueQueries:
 
     def _base(self, conds: Sequence[ColumnElement[bool]]) -> Select[Any]:
         return (
-            select(*_ROW_COLUMNS)
+            select(*ROW_COLUMNS)
             .select_from(Ticket)
             .outerjoin(Customer, col(Customer.id) == Ticket.customer_id)
             .where(*conds)
@@ -190,21 +135,43 @@ class QueueQueries:
     # -- public queries ---------------------------------------------------------------
 
     def list_tickets(
-        self, f: TicketFilter | None = None, after: Cursor | None = None, limit: int = PAGE
+        self,
+        f: TicketFilter | None = None,
+        after: Cursor | None = None,
+        limit: int = PAGE,
+        sort: str = "activity",
     ) -> Page:
-        """One page of tickets, newest activity first, after ``after`` (a row's cursor).
+        """One page of tickets in ``sort``'s order (see :mod:`deskterm.store.sorting`),
+        after ``after`` (a page's ``next`` or :meth:`cursor`).
 
-        With ``f.text`` the page comes from full-text search instead; see
-        :meth:`search_tickets`.
+        With ``f.text`` the page comes from full-text search instead, newest matching
+        message first whatever ``sort`` says; see :meth:`_search_tickets`.
         """
         f = f or TicketFilter()
         with self.db.read() as session:
             if f.text:
                 hits, last = self._search_tickets(session, f, after, limit)
                 return Page(hits, last)
-            rows = self._page(session, f, after, limit)
-        nxt = rows[-1].cursor if len(rows) == limit else None
-        return Page(rows, nxt)
+            rows, nxt = walk(self, session, f, sort, after, limit)
+        return Page(rows, nxt if len(rows) == limit else None)
+
+    @staticmethod
+    def cursor(row: TicketRow, sort: str = "activity", *, inclusive: bool = False) -> Cursor:
+        """The cursor of the rows after ``row`` in ``sort`` (``inclusive``: from it on)."""
+        return cursor_of(row, sort, inclusive=inclusive)
+
+    def activity_rows(
+        self,
+        session: Session,
+        f: TicketFilter,
+        extra: list[ColumnElement[bool]],
+        cursor: Cursor | None,
+        limit: int,
+        *,
+        newer: bool,
+    ) -> list[TicketRow]:
+        """The activity walk for :mod:`deskterm.store.sorting`'s stages."""
+        return self._page(session, f, cursor, limit, newer=newer, extra=extra)
 
     def _page(
         self,
@@ -214,24 +181,31 @@ class QueueQueries:
         limit: int,
         *,
         newer: bool = False,
+        extra: Sequence[ColumnElement[bool]] = (),
     ) -> list[TicketRow]:
-        """Up to ``limit`` rows past ``cursor`` in keyset order: older ones, newest
+        """Up to ``limit`` rows past ``cursor`` by last activity: older ones, newest
         first (the queue's pages), or with ``newer`` the newer ones, oldest first (the
-        console paging upwards)."""
-        if newer:
-            order = (col(Ticket.updated_at).asc(), col(Ticket.id).asc())
-        else:
-            order = (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+        console paging upwards). ``extra`` conditions narrow it (a sort's stage)."""
+        # Snoozed tickets are few: read them from the reminder index and sort them,
+        # rather than walk the whole activity index looking for them; with a few
+        # customers, their index (not a status's or a priority's) drives the page.
+        few = self.few(session, f)
+        when, number = (
+            (unindexed(col(Ticket.updated_at)), unindexed(col(Ticket.id)))
+            if f.snoozed and not f.tags
+            else (col(Ticket.updated_at), col(Ticket.id))
+        )
+        order = (when.asc(), number.asc()) if newer else (when.desc(), number.desc())
 
         def past(key: Any, at: Cursor) -> Any:
             return key > tuple_(*at) if newer else key < tuple_(*at)
 
         if f.tags:
             # Drive from the tag index, which carries the sort key.
-            conds = self.conditions(session, f, skip="tags")
+            conds = [*self.conditions(session, f, skip="tags"), *extra]
             tag_key = tuple_(TicketTag.updated_at, TicketTag.ticket_id)
             stmt = (
-                select(*_ROW_COLUMNS)
+                select(*ROW_COLUMNS)
                 .select_from(TicketTag)
                 .join(Ticket, col(Ticket.id) == TicketTag.ticket_id)
                 .outerjoin(Customer, col(Customer.id) == Ticket.customer_id)
@@ -245,13 +219,14 @@ class QueueQueries:
                 else (col(TicketTag.updated_at).desc(), col(TicketTag.ticket_id).desc())
             )
             stmt = stmt.order_by(*tag_order).limit(limit)
-            return [_row(m) for m in self._rows(session, stmt)]
-        keyset = [] if cursor is None else [past(tuple_(Ticket.updated_at, Ticket.id), cursor)]
+            return [to_row(m) for m in self._rows(session, stmt)]
+        keyset = [] if cursor is None else [past(tuple_(when, number), cursor)]
         branch, values = self._branches(session, f)
         if branch is None:
-            stmt = self._base([*self.conditions(session, f), *keyset]).order_by(*order)
-            return [_row(m) for m in self._rows(session, stmt.limit(limit))]
-        conds = [*self.conditions(session, f, skip=branch), *keyset]
+            conds = self.conditions(session, f, walk=few)
+            stmt = self._base([*conds, *extra, *keyset]).order_by(*order)
+            return [to_row(m) for m in self._rows(session, stmt.limit(limit))]
+        conds = [*self.conditions(session, f, skip=branch), *extra, *keyset]
         column = {
             "status": col(Ticket.status),
             "priority": col(Ticket.priority),
@@ -270,7 +245,7 @@ class QueueQueries:
                 else column == value
             )
             stmt = self._base([*conds, cond]).order_by(*order).limit(limit)
-            runs.append([_row(m) for m in self._rows(session, stmt)])
+            runs.append([to_row(m) for m in self._rows(session, stmt)])
         merged = heapq.merge(*runs, key=lambda r: (r.updated_at, r.number), reverse=not newer)
         return list(itertools.islice(merged, limit))
 
@@ -338,7 +313,7 @@ class QueueQueries:
             rows = {
                 r.number: r
                 for r in (
-                    _row(m)
+                    to_row(m)
                     for m in session.execute(
                         self._base([*conds, col(Ticket.id).in_(wanted)])
                     ).mappings()
@@ -402,18 +377,24 @@ class QueueQueries:
             return count_matches(session.connection(), words)
 
     def list_tickets_before(
-        self, f: TicketFilter | None = None, before: Cursor | None = None, limit: int = PAGE
+        self,
+        f: TicketFilter | None = None,
+        before: Cursor | None = None,
+        limit: int = PAGE,
+        sort: str = "activity",
     ) -> list[TicketRow]:
-        """Up to ``limit`` tickets just *newer* than ``before``, newest first.
+        """Up to ``limit`` tickets just before ``before`` in ``sort``'s order, in that
+        order (the console paging upwards).
 
-        With ``before=None`` this is the oldest page of the view. Full-text filters are
-        not supported here (their order is by matching message, not by activity).
+        With ``before=None`` this is the last page of the view. Full-text filters are
+        not supported here (their order is by matching message).
         """
         f = f or TicketFilter()
         if f.text:
             raise ValueError("list_tickets_before does not page full-text results")
         with self.db.read() as session:
-            return self._page(session, f, before, limit, newer=True)[::-1]
+            rows, _ = walk(self, session, f, sort, before, limit, backward=True)
+        return rows[::-1]
 
     def distinct_values(self, field: str, limit: int = 200) -> list[str]:
         """The distinct values of ``queue``, ``assignee`` or ``tag``, sorted.

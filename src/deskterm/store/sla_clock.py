@@ -14,10 +14,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, false
 from sqlmodel import Session, col, select
 
 from deskterm.query import TicketFilter
+from deskterm.store.dialect.order import unindexed
 from deskterm.store.models import Customer, Ticket
 from deskterm.store.types import utcnow
 
@@ -103,15 +104,25 @@ class SlaClock:
         if field_name in ("priority", "status"):
             self.apply(session, ticket, utcnow())
 
-    def conditions(self, f: TicketFilter) -> list[ColumnElement[bool]]:
-        """Conditions for ``sla:breached`` and ``sla:at-risk``."""
-        if f.sla is None:
+    def conditions(self, f: TicketFilter, *, walk: bool = False) -> list[ColumnElement[bool]]:
+        """Conditions for ``sla:breached``, ``sla:at-risk`` or both (any of them);
+        ``walk`` as in :meth:`QueueQueries.conditions`."""
+        if not f.sla:
             return []
         now = self.now()
-        due = col(Ticket.sla_next_due)
-        if f.sla == "breached":
+        due: Any = col(Ticket.sla_next_due)
+        warn: Any = col(Ticket.sla_warn_at)
+        if walk:
+            due, warn = unindexed(due), unindexed(warn)
+        if set(f.sla) >= {"breached", "at-risk"}:
+            # Breached or at risk: past the warning time (deskterm.sla sets both times
+            # together, the warning never after the due time), one index range.
+            return [warn <= now]
+        if f.sla == ("breached",):
             return [due <= now]
-        return [and_(col(Ticket.sla_warn_at) <= now, due > now)]
+        if f.sla == ("at-risk",):
+            return [and_(warn <= now, due > now)]
+        return [false()]  # a view narrowed to no state
 
 
 def missed_targets(ticket: Ticket, now: datetime) -> tuple[bool, bool]:

@@ -10,8 +10,9 @@ from deskterm.store.base import Database
 from deskterm.store.errors import InvalidValue, NotFound
 from deskterm.store.models import SavedView
 from deskterm.store.types import utcnow
+from deskterm.vocab import SORTS
 
-SORT_KEYS = ("activity",)  # the queue's order; more keys come with sorting
+SORT_KEYS = tuple(SORTS)  # deskterm.store.sorting walks each of them
 
 
 class SavedViews:
