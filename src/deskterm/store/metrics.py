@@ -1,7 +1,10 @@
 """Support metrics over a date range (PRODUCT.md §6), as SQL aggregates.
 
-Every number is an aggregate the database computes over tickets, messages, HEARD
-steps and the event log; no ticket is loaded into Python. Definitions, formulas and
+Every number is an aggregate the database computes; no ticket is loaded into Python.
+Per-ticket figures (times, replies, HEARD steps, SLA dates) come from ``ticket_fact``,
+one row per ticket refreshed before each report (:mod:`deskterm.store.ticket_facts`),
+so a range is an index-range scan of it; satisfaction, root causes and emotion read
+the event log, HEARD steps and messages of the range. Definitions, formulas and
 edge cases are in ``docs/metrics.md``; the JSON shape of :meth:`Metrics.report` is the
 contract ``deskterm report --json`` prints and the dashboard shows.
 
@@ -22,15 +25,14 @@ from deskterm.store import metrics_shape as shape
 from deskterm.store.base import Database
 from deskterm.store.dialect.metrics import (
     clamp,
-    hour_and_weekday,
     median_p90,
     period_start,
     seconds_between,
     utc_day_and_second,
 )
 from deskterm.store.sla_clock import SlaClock
+from deskterm.store.ticket_facts import refresh
 from deskterm.store.types import UTCDateTime
-from deskterm.vocab import HEARD_STEPS
 
 GROUPINGS = ("channel", "queue", "agent", "tier", "week", "month")
 SATISFACTION_KINDS = ("csat", "ces", "nps")
@@ -72,6 +74,7 @@ class Metrics:
         need only first response and satisfaction, at half the cost of everything."""
         if by is not None and by not in GROUPINGS:
             raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
+        refresh(self.db)
         with self.db.read() as session:
             conn = session.connection()
             run = _Run(conn, self.db.dialect, since, until)
@@ -112,6 +115,8 @@ class _Run:
         self.conn = conn
         self.d = dialect_name
         self.params = {"since": since, "until": until, "prev": since - (until - since)}
+        # Backlog age buckets: a ticket is younger than N days if created after these.
+        self.params.update({f"age{n}d": until - timedelta(days=n) for n in (1, 3, 7, 30)})
         self.calendar: str | None = None
 
     def rows(self, sql: str) -> list[Any]:
@@ -139,8 +144,8 @@ class _Run:
 
     def metrics(self, by: str | None, only: tuple[str, ...] | None = None) -> dict[str, Row]:
         parts: list[tuple[str, Callable[[str | None], dict[str, Any]]]] = [
-            ("first_response", lambda b: self.times(b, "first_response_at", _CREATED)),
-            ("resolution", lambda b: self.times(b, "solved_at", _SOLVED)),
+            ("first_response", lambda b: self.times(b, "first_response_s", _CREATED)),
+            ("resolution", lambda b: self.times(b, "resolution_s", _SOLVED)),
             ("first_response_business_hours", self.business_times),
             ("solved", self.solved),
             ("created", self.created),
@@ -200,13 +205,13 @@ class _Run:
 
     # -- queries ------------------------------------------------------------------------
 
-    def times(self, by: str | None, end: str, cohort: str) -> dict[str, Any]:
-        """Median and p90 seconds from creation to ``end`` over a cohort."""
+    def times(self, by: str | None, seconds: str, cohort: str) -> dict[str, Any]:
+        """Median and p90 of a fact's seconds from creation over a cohort."""
         anchor = "t.created_at" if cohort == _CREATED else "t.solved_at"
         key, join = self.key(by, anchor)
         values = (
-            f"SELECT {key} AS k, {self.secs('t.' + end, 't.created_at')} AS x "
-            f"FROM ticket t {join} WHERE {cohort} AND t.{end} IS NOT NULL"
+            f"SELECT {key} AS k, t.{seconds} AS x FROM ticket_fact t {join} "
+            f"WHERE {cohort} AND t.{seconds} IS NOT NULL"
         )
         return {
             k: {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
@@ -230,7 +235,7 @@ class _Run:
 
         (b1, on1), (b2, on2) = before("t.created_at", "c1"), before("t.first_response_at", "c2")
         values = (
-            f"SELECT {key} AS k, ({b2}) - ({b1}) AS x FROM ticket t {join} "
+            f"SELECT {key} AS k, ({b2}) - ({b1}) AS x FROM ticket_fact t {join} "
             f"JOIN cal c1 ON {on1} JOIN cal c2 ON {on2} "
             f"WHERE {_CREATED} AND t.first_response_at IS NOT NULL"
         )
@@ -241,20 +246,13 @@ class _Run:
         }
 
     def solved(self, by: str | None) -> dict[str, Any]:
-        """FCR, reopens, resolution SLA and HEARD over the solved cohort: three indexed
-        lookups per ticket (replies, HEARD steps as a bit mask, E/A before R)."""
+        """FCR, reopens, resolution SLA and HEARD over the solved cohort (replies, HEARD
+        steps as a bit mask and E/A before R are facts of each ticket)."""
         key, join = self.key(by, "t.solved_at")
-        bits = " ".join(f"WHEN '{s}' THEN {1 << i}" for i, s in enumerate(HEARD_STEPS))
         inner = (
             f"SELECT {key} AS k, t.reopen_count AS reopens, t.solved_at AS solved, "
-            "t.sla_resolution_due AS due, (SELECT count(*) FROM message m WHERE "
-            "m.ticket_id = t.id AND m.direction = 'outbound') AS replies, "
-            f"(SELECT coalesce(sum(CASE h.step {bits} ELSE 0 END), 0) FROM heard_step h "
-            "WHERE h.ticket_id = t.id AND h.done) AS mask, "
-            "(SELECT count(*) FROM heard_step x JOIN heard_step r ON r.ticket_id = x.ticket_id "
-            "WHERE x.ticket_id = t.id AND r.step = 'R' AND r.done AND x.step IN ('E', 'A') "
-            "AND x.done AND x.done_at <= r.done_at) AS early "
-            f"FROM ticket t {join} WHERE {_SOLVED}"
+            "t.sla_resolution_due AS due, t.replies AS replies, t.heard_mask AS mask, "
+            f"t.early AS early FROM ticket_fact t {join} WHERE {_SOLVED}"
         )
         steps = ", ".join(
             f"sum(CASE WHEN (mask & {1 << i}) > 0 THEN 1 ELSE 0 END)" for i in range(5)
@@ -293,15 +291,14 @@ class _Run:
             "AND t.sla_paused_at IS NULL AND t.sla_resolution_due < :until) "
             f"OR (t.status IN {_DONE} AND t.solved_at > t.sla_resolution_due)))"
         )
-        hour, weekday = hour_and_weekday(self.d, "t.created_at")
         sql = (
-            f"SELECT {key}, t.channel, t.queue, {weekday}, {hour}, count(*), "
+            f"SELECT {key}, t.channel, t.queue, t.created_weekday, t.created_hour, count(*), "
             "sum(CASE WHEN t.sla_first_response_due IS NOT NULL AND "
             "(t.first_response_at IS NOT NULL OR t.sla_first_response_due < :until) "
             "THEN 1 ELSE 0 END), "
             "sum(CASE WHEN t.first_response_at <= t.sla_first_response_due THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {fr_missed} OR {res_missed} THEN 1 ELSE 0 END) "
-            f"FROM ticket t {join} WHERE {_CREATED} GROUP BY 1, 2, 3, 4, 5"
+            f"FROM ticket_fact t {join} WHERE {_CREATED} GROUP BY 1, 2, 3, 4, 5"
         )
         out: dict[str, Any] = {}
         for k, channel, queue, wd, hr, n, fr_due, fr_met, breached in self.rows(sql):
@@ -324,21 +321,26 @@ class _Run:
 
     def backlog(self, by: str | None) -> dict[str, Any]:
         key, join = self.key(by, "t.created_at")
-        age = self.secs(":until", "t.created_at") + " / 86400.0"
         bucket = (
-            f"CASE WHEN {age} < 1 THEN '<1d' WHEN {age} < 3 THEN '1-3d' WHEN {age} < 7 "
-            f"THEN '3-7d' WHEN {age} < 30 THEN '7-30d' ELSE '>30d' END"
+            "CASE WHEN t.created_at > :age1d THEN '<1d' WHEN t.created_at > :age3d THEN '1-3d' "
+            "WHEN t.created_at > :age7d THEN '3-7d' WHEN t.created_at > :age30d THEN '7-30d' "
+            "ELSE '>30d' END"
         )
+        # A ticket solved after the range was in the status it last had before.
         status = (
-            f"CASE WHEN t.status IN {_DONE} THEN coalesce((SELECT e.new FROM event e "
-            "WHERE e.ticket_id = t.id AND e.kind = 'status' AND e.at < :until "
-            "ORDER BY e.id DESC LIMIT 1), 'new') ELSE t.status END"
+            "coalesce((SELECT e.new FROM event e WHERE e.ticket_id = t.ticket_id "
+            "AND e.kind = 'status' AND e.at < :until ORDER BY e.id DESC LIMIT 1), 'new')"
         )
-        sql = (
-            f"SELECT {key}, {bucket}, {status}, count(*) FROM ticket t {join} "
-            "WHERE t.created_at < :until AND t.merged_into_id IS NULL "
-            f"AND (t.status NOT IN {_DONE} OR t.solved_at >= :until) GROUP BY 1, 2, 3"
+        # Open tickets, then those solved after the range: two index-range scans.
+        rows = " UNION ALL ".join(
+            f"SELECT {key} AS k, {bucket} AS b, {state} AS s FROM ticket_fact t {join} "
+            f"WHERE t.created_at < :until AND t.merged_into_id IS NULL AND {part}"
+            for part, state in (
+                ("t.done = 0", "t.status"),
+                ("t.done = 1 AND t.solved_at >= :until", status),
+            )
         )
+        sql = f"SELECT k, b, s, count(*) FROM ({rows}) u GROUP BY k, b, s"
         found: dict[str, list[tuple[str, str, int]]] = {}
         for k, b, s, n in self.rows(sql):
             found.setdefault(k, []).append((b, s, int(n)))

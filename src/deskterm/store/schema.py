@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from deskterm.store.errors import StoreError
 
-HEAD = "0007_triage"
+HEAD = "0008_facts"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -1,0 +1,72 @@
+"""per-ticket metrics facts: ticket_fact, its stale queue and the triggers that fill it
+
+Revision ID: 0008_facts
+Revises: 0007_triage
+Create Date: 2026-12-05 03:10:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import deskterm.store.types
+from deskterm.store.dialect.facts import drop_fact_triggers, install_fact_triggers
+from deskterm.store.ticket_facts import rebuild
+
+revision = "0008_facts"
+down_revision = "0007_triage"
+branch_labels = None
+depends_on = None
+
+_DT = deskterm.store.types.UTCDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "ticket_fact",
+        sa.Column("ticket_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("created_at", _DT, nullable=False),
+        sa.Column("solved_at", _DT, nullable=True),
+        sa.Column("first_response_at", _DT, nullable=True),
+        sa.Column("status", sa.String(), nullable=False),
+        sa.Column("done", sa.Integer(), nullable=False),
+        sa.Column("merged_into_id", sa.Integer(), nullable=True),
+        sa.Column("channel", sa.String(), nullable=False),
+        sa.Column("queue", sa.String(), nullable=False),
+        sa.Column("assignee", sa.String(), nullable=True),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("reopen_count", sa.Integer(), nullable=False),
+        sa.Column("sla_first_response_due", _DT, nullable=True),
+        sa.Column("sla_resolution_due", _DT, nullable=True),
+        sa.Column("sla_paused_at", _DT, nullable=True),
+        sa.Column("replies", sa.Integer(), nullable=False),
+        sa.Column("heard_mask", sa.Integer(), nullable=False),
+        sa.Column("early", sa.Integer(), nullable=False),
+        sa.Column("first_response_s", sa.Float(), nullable=True),
+        sa.Column("resolution_s", sa.Float(), nullable=True),
+        sa.Column("created_hour", sa.Integer(), nullable=False),
+        sa.Column("created_weekday", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("ticket_id"),
+    )
+    op.create_table(
+        "ticket_fact_dirty",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    conn = op.get_bind()
+    rebuild(conn)  # an existing store's facts, before the indexes (faster)
+    op.create_index("ix_ticket_fact_created", "ticket_fact", ["created_at"])
+    op.create_index("ix_ticket_fact_solved", "ticket_fact", ["solved_at"])
+    op.create_index("ix_ticket_fact_open", "ticket_fact", ["done", "created_at"])
+    # Root causes read Diagnose steps by date.
+    op.create_index("ix_heard_step_step_done_at", "heard_step", ["step", "done_at"])
+    install_fact_triggers(conn)
+
+
+def downgrade() -> None:
+    drop_fact_triggers(op.get_bind())
+    op.drop_index("ix_heard_step_step_done_at", table_name="heard_step")
+    op.drop_table("ticket_fact_dirty")
+    op.drop_table("ticket_fact")
