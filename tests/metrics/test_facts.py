@@ -5,6 +5,7 @@ an existing store gets its facts when upgraded (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from deskterm.store import engine as engine_mod
 from deskterm.store.base import Database
 from deskterm.store.models import HeardStep, Message
 from deskterm.store.ticket_facts import rebuild
+from tests.conftest import ANCHOR
 from tests.metrics.handbuilt import SINCE, UNTIL, H, T, build
 
 _keys = iter(range(10**6))
@@ -128,3 +130,52 @@ def test_upgrading_an_existing_store_fills_its_facts(target: str, tmp_path: Path
     assert {by: report(fresh, by) for by in upgraded} == upgraded
     fresh.close()
     store.close()
+
+
+@pytest.fixture
+def demo(target: str) -> Iterator[Store]:
+    from deskterm.demo import DemoBuilder
+
+    store = Store.open(target)
+    DemoBuilder(store, tickets=600, seed=3, anchor=ANCHOR).build()
+    yield store
+    store.close()
+
+
+def ticket_by_ticket(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn the hourly roll-ups off: every count reads the facts of each ticket."""
+    from deskterm.store.metrics_counts import CountQueries
+
+    monkeypatch.setattr(CountQueries, "rollup_key", lambda self, by: None)
+
+
+def test_rollups_give_the_counts_ticket_by_ticket_gives(
+    demo: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranges that start and end inside hours, with the backlog's age edges inside
+    hours too, before and after changes to tickets of the rolled-up hours."""
+    ranges = [
+        (ANCHOR - timedelta(days=30, minutes=-17, seconds=-3), ANCHOR - timedelta(minutes=65)),
+        (ANCHOR - timedelta(days=90), ANCHOR),
+        (ANCHOR - timedelta(days=3, seconds=-1), ANCHOR - timedelta(days=2, minutes=59)),
+    ]
+    groupings = (None, "channel", "queue", "agent", "week")
+
+    def all_reports() -> list[dict[str, Any]]:
+        return [demo.metrics.report(s, u, by) for s, u in ranges for by in groupings]
+
+    def compare() -> None:
+        rolled = all_reports()
+        with monkeypatch.context() as m:
+            ticket_by_ticket(m)
+            assert all_reports() == rolled
+
+    compare()
+    with demo.db.read() as s:
+        sql = "SELECT id FROM ticket WHERE status IN ('open', 'new') ORDER BY id LIMIT 6"
+        ids = [r[0] for r in s.connection().exec_driver_sql(sql)]
+    for number in ids[:3]:
+        demo.tickets.set_status(number, "solved", "lead")
+    for number in ids[3:]:
+        demo.tickets.assign(number, "Somebody New", "lead")
+    compare()

@@ -30,6 +30,7 @@ from deskterm.store.dialect.metrics import (
     seconds_between,
     utc_day_and_second,
 )
+from deskterm.store.metrics_counts import CountQueries, range_params
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.ticket_facts import refresh
 from deskterm.store.types import UTCDateTime
@@ -108,15 +109,14 @@ class Metrics:
         )
 
 
-class _Run:
+class _Run(CountQueries):
     """One report's queries, sharing a connection, a range and a dialect."""
 
     def __init__(self, conn: Connection, dialect_name: str, since: datetime, until: datetime):
         self.conn = conn
         self.d = dialect_name
         self.params = {"since": since, "until": until, "prev": since - (until - since)}
-        # Backlog age buckets: a ticket is younger than N days if created after these.
-        self.params.update({f"age{n}d": until - timedelta(days=n) for n in (1, 3, 7, 30)})
+        self.params.update(range_params(since, until))
         self.calendar: str | None = None
 
     def rows(self, sql: str) -> list[Any]:
@@ -276,75 +276,6 @@ class _Run:
                 "steps": counts[:5], "resolved": counts[3], "before": counts[5]}),
             }  # fmt: skip
         return out
-
-    def created(self, by: str | None) -> dict[str, Any]:
-        """SLA outcomes and volume of the created cohort, in one pass: rows per (key,
-        channel, queue, weekday, hour) summed here into the report's shape."""
-        key, join = self.key(by, "t.created_at")
-        fr_missed = (
-            "(t.sla_first_response_due IS NOT NULL AND ((t.first_response_at IS NULL "
-            "AND t.sla_first_response_due < :until) "
-            "OR t.first_response_at > t.sla_first_response_due))"
-        )
-        res_missed = (
-            f"(t.sla_resolution_due IS NOT NULL AND ((t.status NOT IN {_DONE} "
-            "AND t.sla_paused_at IS NULL AND t.sla_resolution_due < :until) "
-            f"OR (t.status IN {_DONE} AND t.solved_at > t.sla_resolution_due)))"
-        )
-        sql = (
-            f"SELECT {key}, t.channel, t.queue, t.created_weekday, t.created_hour, count(*), "
-            "sum(CASE WHEN t.sla_first_response_due IS NOT NULL AND "
-            "(t.first_response_at IS NOT NULL OR t.sla_first_response_due < :until) "
-            "THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN t.first_response_at <= t.sla_first_response_due THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN {fr_missed} OR {res_missed} THEN 1 ELSE 0 END) "
-            f"FROM ticket_fact t {join} WHERE {_CREATED} GROUP BY 1, 2, 3, 4, 5"
-        )
-        out: dict[str, Any] = {}
-        for k, channel, queue, wd, hr, n, fr_due, fr_met, breached in self.rows(sql):
-            row = out.setdefault(k, {"n": 0, "fr_due": 0, "fr_met": 0, "breached": 0,
-                                     "channel": {}, "queue": {},
-                                     "grid": shape.empty_grid()})  # fmt: skip
-            for name, value in (
-                ("n", n),
-                ("fr_due", fr_due),
-                ("fr_met", fr_met),
-                ("breached", breached),
-            ):
-                row[name] += int(value or 0)
-            row["channel"][channel] = row["channel"].get(channel, 0) + int(n)
-            row["queue"][queue] = row["queue"].get(queue, 0) + int(n)
-            row["grid"][int(wd)][int(hr)] += int(n)
-        for row in out.values():
-            row["volume"] = shape.volume(row.pop("channel"), row.pop("queue"), row.pop("grid"))
-        return out
-
-    def backlog(self, by: str | None) -> dict[str, Any]:
-        key, join = self.key(by, "t.created_at")
-        bucket = (
-            "CASE WHEN t.created_at > :age1d THEN '<1d' WHEN t.created_at > :age3d THEN '1-3d' "
-            "WHEN t.created_at > :age7d THEN '3-7d' WHEN t.created_at > :age30d THEN '7-30d' "
-            "ELSE '>30d' END"
-        )
-        # A ticket solved after the range was in the status it last had before.
-        status = (
-            "coalesce((SELECT e.new FROM event e WHERE e.ticket_id = t.ticket_id "
-            "AND e.kind = 'status' AND e.at < :until ORDER BY e.id DESC LIMIT 1), 'new')"
-        )
-        # Open tickets, then those solved after the range: two index-range scans.
-        rows = " UNION ALL ".join(
-            f"SELECT {key} AS k, {bucket} AS b, {state} AS s FROM ticket_fact t {join} "
-            f"WHERE t.created_at < :until AND t.merged_into_id IS NULL AND {part}"
-            for part, state in (
-                ("t.done = 0", "t.status"),
-                ("t.done = 1 AND t.solved_at >= :until", status),
-            )
-        )
-        sql = f"SELECT k, b, s, count(*) FROM ({rows}) u GROUP BY k, b, s"
-        found: dict[str, list[tuple[str, str, int]]] = {}
-        for k, b, s, n in self.rows(sql):
-            found.setdefault(k, []).append((b, s, int(n)))
-        return {k: shape.backlog_from(v) for k, v in found.items()}
 
     def satisfaction(self, by: str | None) -> dict[str, Any]:
         key, join = self.key(by, "e.at")

@@ -381,7 +381,14 @@ class TicketFact(SQLModel, table=True):
 
     __tablename__ = "ticket_fact"
     __table_args__ = (
-        Index("ix_ticket_fact_created", "created_at"),
+        Index(
+            "ix_ticket_fact_created",
+            "created_at",
+            "merged_into_id",
+            "fr_met",
+            "fr_due_from",
+            "breach_from",
+        ),
         Index("ix_ticket_fact_solved", "solved_at"),
         Index("ix_ticket_fact_open", "done", "created_at"),
     )
@@ -408,6 +415,11 @@ class TicketFact(SQLModel, table=True):
     resolution_s: float | None = Field(default=None)
     created_hour: int = Field(default=0)  # UTC, 0-23
     created_weekday: int = Field(default=0)  # UTC, 0 = Monday
+    # SLA outcomes that do not depend on a report's range, and the moments from which
+    # the ones that do count: in first-response targets decided, and as breached.
+    fr_met: int = Field(default=0)
+    fr_due_from: datetime | None = _dt()
+    breach_from: datetime | None = _dt()
 
 
 class TicketFactDirty(SQLModel, table=True):
@@ -419,3 +431,30 @@ class TicketFactDirty(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field()
+
+
+class FactCreatedHour(SQLModel, table=True):
+    """Tickets created in one UTC hour by channel and queue, per grouping of the report
+    (``grouped`` = all/channel/queue/agent, ``group_key`` its value); see
+    :mod:`deskterm.store.fact_rollup`."""
+
+    __tablename__ = "fact_created_hour"
+
+    grouped: str = Field(primary_key=True)
+    hour_start: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    group_key: str = Field(primary_key=True)
+    channel: str = Field(primary_key=True)
+    queue: str = Field(primary_key=True)
+    n: int = Field(default=0)
+
+
+class FactOpenHour(SQLModel, table=True):
+    """Open tickets created in one UTC hour by status, per grouping (as above)."""
+
+    __tablename__ = "fact_open_hour"
+
+    grouped: str = Field(primary_key=True)
+    hour_start: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    group_key: str = Field(primary_key=True)
+    status: str = Field(primary_key=True)
+    n: int = Field(default=0)

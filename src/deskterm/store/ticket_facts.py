@@ -11,8 +11,11 @@ a change; with an empty queue the refresh is one indexed read.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Connection
 
+from deskterm.store import fact_rollup
 from deskterm.store.base import Database
 from deskterm.store.dialect.facts import serialize_refresh
 from deskterm.store.dialect.metrics import hour_and_weekday, seconds_between
@@ -25,8 +28,18 @@ _COLUMNS = (
     "ticket_id, created_at, solved_at, first_response_at, status, done, merged_into_id, "
     "channel, queue, assignee, customer_id, reopen_count, sla_first_response_due, "
     "sla_resolution_due, sla_paused_at, replies, heard_mask, early, first_response_s, "
-    "resolution_s, created_hour, created_weekday"
+    "resolution_s, created_hour, created_weekday, fr_met, fr_due_from, breach_from"
 )
+_DONE = "t.status IN ('solved', 'closed')"
+# Breached whatever the range: answered or solved after the target.
+_LATE = (
+    "(t.first_response_at > t.sla_first_response_due "
+    f"OR ({_DONE} AND t.solved_at > t.sla_resolution_due))"
+)
+# Breached once a range ends after: an unanswered first-response target, or a running
+# (not paused) resolution target of an open ticket.
+_FR_WAIT = "CASE WHEN t.first_response_at IS NULL THEN t.sla_first_response_due END"
+_RES_WAIT = f"CASE WHEN NOT {_DONE} AND t.sla_paused_at IS NULL THEN t.sla_resolution_due END"
 
 
 def fact_select(dialect_name: str, where: str) -> str:
@@ -47,7 +60,14 @@ def fact_select(dialect_name: str, where: str) -> str:
         "WHERE x.ticket_id = t.id AND r.step = 'R' AND r.done AND x.step IN ('E', 'A') "
         "AND x.done AND x.done_at <= r.done_at), "
         f"{seconds_between(dialect_name, 't.first_response_at', 't.created_at')}, "
-        f"{seconds_between(dialect_name, 't.solved_at', 't.created_at')}, {hour}, {weekday} "
+        f"{seconds_between(dialect_name, 't.solved_at', 't.created_at')}, {hour}, {weekday}, "
+        "CASE WHEN t.first_response_at <= t.sla_first_response_due THEN 1 ELSE 0 END, "
+        "CASE WHEN t.sla_first_response_due IS NULL THEN NULL "
+        "WHEN t.first_response_at IS NOT NULL THEN t.created_at "
+        "ELSE t.sla_first_response_due END, "
+        f"CASE WHEN {_LATE} THEN t.created_at WHEN ({_FR_WAIT}) IS NULL THEN {_RES_WAIT} "
+        f"WHEN ({_RES_WAIT}) IS NULL OR ({_FR_WAIT}) < ({_RES_WAIT}) THEN {_FR_WAIT} "
+        f"ELSE {_RES_WAIT} END "
         f"FROM ticket t WHERE {where}"
     )
 
@@ -57,6 +77,7 @@ def rebuild(conn: Connection) -> None:
     conn.exec_driver_sql("DELETE FROM ticket_fact_dirty")
     conn.exec_driver_sql("DELETE FROM ticket_fact")
     conn.exec_driver_sql(fact_select(conn.dialect.name, "1 = 1"))
+    fact_rollup.rebuild(conn)
 
 
 def refresh(db: Database) -> int:
@@ -79,8 +100,12 @@ def refresh(db: Database) -> int:
         # committed meanwhile stay queued. Later statements see at least their writes.
         rows = conn.exec_driver_sql("DELETE FROM ticket_fact_dirty RETURNING ticket_id")
         ids = sorted({int(r[0]) for r in rows})
+        hours: set[datetime] = set()
         for start in range(0, len(ids), _CHUNK):
             chunk = ", ".join(str(i) for i in ids[start : start + _CHUNK])
+            hours |= fact_rollup.created_hours(conn, f"f.ticket_id IN ({chunk})")
             conn.exec_driver_sql(f"DELETE FROM ticket_fact WHERE ticket_id IN ({chunk})")
             conn.exec_driver_sql(fact_select(conn.dialect.name, f"t.id IN ({chunk})"))
+            hours |= fact_rollup.created_hours(conn, f"f.ticket_id IN ({chunk})")
+        fact_rollup.refill(conn, hours)
         return len(ids)

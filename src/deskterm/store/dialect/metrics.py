@@ -82,3 +82,10 @@ def clamp(dialect_name: str, value: str, high: str) -> str:
     if dialect_name == "sqlite":
         return f"max(0, min({value}, {high}))"
     return f"greatest(0, least({value}, {high}))"
+
+
+def hour_start(dialect_name: str, expr: str) -> str:
+    """SQL for the start of the UTC hour of ``expr``, stored as the column type does."""
+    if dialect_name == "sqlite":
+        return f"strftime('%Y-%m-%d %H:00:00.000000', {expr})"
+    return f"(date_trunc('hour', {expr} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"

@@ -47,8 +47,24 @@ def upgrade() -> None:
         sa.Column("resolution_s", sa.Float(), nullable=True),
         sa.Column("created_hour", sa.Integer(), nullable=False),
         sa.Column("created_weekday", sa.Integer(), nullable=False),
+        sa.Column("fr_met", sa.Integer(), nullable=False),
+        sa.Column("fr_due_from", _DT, nullable=True),
+        sa.Column("breach_from", _DT, nullable=True),
         sa.PrimaryKeyConstraint("ticket_id"),
     )
+    for table, columns in (
+        ("fact_created_hour", ("channel", "queue")),
+        ("fact_open_hour", ("status",)),
+    ):
+        op.create_table(
+            table,
+            sa.Column("grouped", sa.String(), nullable=False),
+            sa.Column("hour_start", _DT, nullable=False),
+            sa.Column("group_key", sa.String(), nullable=False),
+            *(sa.Column(c, sa.String(), nullable=False) for c in columns),
+            sa.Column("n", sa.Integer(), nullable=False),
+            sa.PrimaryKeyConstraint("grouped", "hour_start", "group_key", *columns),
+        )
     op.create_table(
         "ticket_fact_dirty",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -56,8 +72,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     conn = op.get_bind()
-    rebuild(conn)  # an existing store's facts, before the indexes (faster)
-    op.create_index("ix_ticket_fact_created", "ticket_fact", ["created_at"])
+    rebuild(conn)  # an existing store's facts and roll-ups, before the indexes (faster)
+    op.create_index(
+        "ix_ticket_fact_created",
+        "ticket_fact",
+        ["created_at", "merged_into_id", "fr_met", "fr_due_from", "breach_from"],
+    )
     op.create_index("ix_ticket_fact_solved", "ticket_fact", ["solved_at"])
     op.create_index("ix_ticket_fact_open", "ticket_fact", ["done", "created_at"])
     # Root causes read Diagnose steps by date.
@@ -68,5 +88,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     drop_fact_triggers(op.get_bind())
     op.drop_index("ix_heard_step_step_done_at", table_name="heard_step")
+    op.drop_table("fact_open_hour")
+    op.drop_table("fact_created_hour")
     op.drop_table("ticket_fact_dirty")
     op.drop_table("ticket_fact")
