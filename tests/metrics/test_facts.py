@@ -179,3 +179,20 @@ def test_rollups_give_the_counts_ticket_by_ticket_gives(
     for number in ids[3:]:
         demo.tickets.assign(number, "Somebody New", "lead")
     compare()
+
+
+def test_ranks_walked_on_the_index_equal_sorted_percentiles(
+    demo: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskterm.store import metrics_times
+
+    ranges = [(ANCHOR - timedelta(days=90), ANCHOR), (ANCHOR - timedelta(days=9, hours=5), ANCHOR)]
+
+    def reports() -> list[dict[str, Any]]:
+        return [demo.metrics.report(s, u, by) for s, u in ranges for by in (None, "week", "month")]
+
+    monkeypatch.setattr(metrics_times, "WALK_FROM", 0)  # walk every period with values
+    walked = reports()
+    monkeypatch.setattr(metrics_times, "ranked_value", lambda *a: None)  # sort every one
+    assert reports() == walked
+    assert walked[0]["first_response"]["count"] > 100

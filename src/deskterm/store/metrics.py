@@ -31,6 +31,7 @@ from deskterm.store.dialect.metrics import (
     utc_day_and_second,
 )
 from deskterm.store.metrics_counts import CountQueries, range_params
+from deskterm.store.metrics_times import first_response_times
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.ticket_facts import refresh
 from deskterm.store.types import UTCDateTime
@@ -207,6 +208,11 @@ class _Run(CountQueries):
 
     def times(self, by: str | None, seconds: str, cohort: str) -> dict[str, Any]:
         """Median and p90 of a fact's seconds from creation over a cohort."""
+        if seconds == "first_response_s" and by in (None, "week", "month"):
+            since, until = self.params["since"], self.params["until"]
+            walked = first_response_times(self.conn, self.d, since, until, by)
+            if walked is not None:
+                return walked
         anchor = "t.created_at" if cohort == _CREATED else "t.solved_at"
         key, join = self.key(by, anchor)
         values = (

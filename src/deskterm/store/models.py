@@ -388,7 +388,10 @@ class TicketFact(SQLModel, table=True):
             "fr_met",
             "fr_due_from",
             "breach_from",
+            "first_response_s",
         ),
+        # First-response ranks of a range are read by walking this index.
+        Index("ix_ticket_fact_first_response", "first_response_s", "created_at", "merged_into_id"),
         Index("ix_ticket_fact_solved", "solved_at"),
         Index("ix_ticket_fact_open", "done", "created_at"),
     )

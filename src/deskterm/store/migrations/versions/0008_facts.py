@@ -76,7 +76,19 @@ def upgrade() -> None:
     op.create_index(
         "ix_ticket_fact_created",
         "ticket_fact",
-        ["created_at", "merged_into_id", "fr_met", "fr_due_from", "breach_from"],
+        [
+            "created_at",
+            "merged_into_id",
+            "fr_met",
+            "fr_due_from",
+            "breach_from",
+            "first_response_s",
+        ],
+    )
+    op.create_index(
+        "ix_ticket_fact_first_response",
+        "ticket_fact",
+        ["first_response_s", "created_at", "merged_into_id"],
     )
     op.create_index("ix_ticket_fact_solved", "ticket_fact", ["solved_at"])
     op.create_index("ix_ticket_fact_open", "ticket_fact", ["done", "created_at"])
