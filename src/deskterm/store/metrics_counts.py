@@ -114,19 +114,20 @@ class CountQueries:
             "coalesce((SELECT e.new FROM event e WHERE e.ticket_id = t.ticket_id "
             "AND e.kind = 'status' AND e.at < :until ORDER BY e.id DESC LIMIT 1), 'new')"
         )
-        open_now = "t.done = 0"
+        # Open tickets ticket by ticket: all of them without a roll-up, else only those
+        # of the hours holding an edge (each an index range); then those solved later.
         rollup = self.rollup_key(by)
+        wheres = ["t.done = 0"]
         if rollup is not None:
-            edges = " OR ".join(
-                f"(t.created_at >= :b{i} AND t.created_at < :b{i}e)" for i in range(5)
-            )
-            open_now += f" AND ({edges})"
+            wheres = [
+                f"t.done = 0 AND t.created_at >= :b{i} AND t.created_at < :b{i}e" for i in range(5)
+            ]
         parts = [
             f"SELECT {key} AS k, {bucket('t.created_at')} AS b, {state} AS s "
             f"FROM ticket_fact t {join} "
             f"WHERE t.created_at < :until AND t.merged_into_id IS NULL AND {part}"
             for part, state in (
-                (open_now, "t.status"),
+                *((w, "t.status") for w in wheres),
                 ("t.done = 1 AND t.solved_at >= :until", status),
             )
         ]

@@ -147,6 +147,7 @@ class Message(SQLModel, table=True):
         Index("ix_message_rfc_id", "message_id"),
         Index("ix_message_in_reply_to", "in_reply_to"),
         Index("ix_message_content_hash", "content_hash"),
+        Index("ix_message_emotion", "direction", "emotion", "sent_at", "ticket_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -202,7 +203,9 @@ class HeardStep(SQLModel, table=True):
     """One HEARD step of one ticket; a missing row means not done."""
 
     __tablename__ = "heard_step"
-    __table_args__ = (Index("ix_heard_step_step_done_at", "step", "done_at"),)
+    __table_args__ = (
+        Index("ix_heard_step_step_done_at", "step", "done_at", "done", "category", "ticket_id"),
+    )
 
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     step: str = Field(primary_key=True, max_length=1)

@@ -92,13 +92,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_ticket_fact_solved", "ticket_fact", ["solved_at"])
     op.create_index("ix_ticket_fact_open", "ticket_fact", ["done", "created_at"])
-    # Root causes read Diagnose steps by date.
-    op.create_index("ix_heard_step_step_done_at", "heard_step", ["step", "done_at"])
+    # Root causes read Diagnose steps by date; emotion shares the inbound messages
+    # with an emotion (few, where no classifier ran) by date.
+    op.create_index(
+        "ix_heard_step_step_done_at",
+        "heard_step",
+        ["step", "done_at", "done", "category", "ticket_id"],
+    )
+    op.create_index(
+        "ix_message_emotion", "message", ["direction", "emotion", "sent_at", "ticket_id"]
+    )
     install_fact_triggers(conn)
 
 
 def downgrade() -> None:
     drop_fact_triggers(op.get_bind())
+    op.drop_index("ix_message_emotion", table_name="message")
     op.drop_index("ix_heard_step_step_done_at", table_name="heard_step")
     op.drop_table("fact_open_hour")
     op.drop_table("fact_created_hour")
