@@ -189,7 +189,11 @@ def test_ranks_walked_on_the_index_equal_sorted_percentiles(
     ranges = [(ANCHOR - timedelta(days=90), ANCHOR), (ANCHOR - timedelta(days=9, hours=5), ANCHOR)]
 
     def reports() -> list[dict[str, Any]]:
-        return [demo.metrics.report(s, u, by) for s, u in ranges for by in (None, "week", "month")]
+        return [
+            demo.metrics.report(s, u, by)
+            for s, u in ranges
+            for by in (None, "week", "month", "agent")
+        ]
 
     monkeypatch.setattr(metrics_times, "WALK_FROM", 0)  # walk every period with values
     walked = reports()

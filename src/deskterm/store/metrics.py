@@ -208,7 +208,7 @@ class _Run(CountQueries):
 
     def times(self, by: str | None, seconds: str, cohort: str) -> dict[str, Any]:
         """Median and p90 of a fact's seconds from creation over a cohort."""
-        if seconds == "first_response_s" and by in (None, "week", "month"):
+        if seconds == "first_response_s" and by in (None, "week", "month", "agent"):
             since, until = self.params["since"], self.params["until"]
             walked = first_response_times(self.conn, self.d, since, until, by)
             if walked is not None:

@@ -15,13 +15,15 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from deskterm.store import metrics_shape as shape
-from deskterm.store.dialect.metrics import median_p90, ranked_value
+from deskterm.store.dialect.metrics import indexed_by, median_p90, ranked_value
 from deskterm.store.types import UTCDateTime
 
 # Below this many values a period is sorted, above it walked.
 WALK_FROM = 20_000
 _COHORT = "t.created_at >= :p0 AND t.created_at < :p1 AND t.merged_into_id IS NULL"
 _INDEX = "ix_ticket_fact_first_response"
+_AGENT_INDEX = "ix_ticket_fact_agent_first_response"
+_AGENTS = "ix_ticket_fact_agent_created"
 
 
 def periods(
@@ -46,9 +48,9 @@ def periods(
 def first_response_times(
     conn: Connection, dialect_name: str, since: datetime, until: datetime, by: str | None
 ) -> dict[str, Any] | None:
-    """Median, p90 and count per period, or ``None`` where ranks are not walked."""
-    walk = ranked_value(dialect_name, "ticket_fact t", "t.first_response_s", _COHORT, _INDEX)
-    if walk is None:
+    """Median, p90 and count per period (or agent), or ``None`` where ranks are not
+    walked."""
+    if ranked_value(dialect_name, "ticket_fact t", "x", "1 = 1", _INDEX) is None:
         return None
 
     def run(sql: str, **params: Any) -> list[Any]:
@@ -57,25 +59,45 @@ def first_response_times(
         )
         return list(conn.execute(stmt, params))
 
+    answered = "t.first_response_s IS NOT NULL AND "
+    groups: list[tuple[str, str, dict[str, Any], int]] = []
+    if by == "agent":
+        # One ordered pass over the agent index counts every agent's responses.
+        sql = (
+            f"SELECT t.assignee, count(*) FROM ticket_fact t {indexed_by(dialect_name, _AGENTS)} "
+            f"WHERE {answered}{_COHORT} GROUP BY t.assignee"
+        )
+        for agent, n in run(sql, p0=since, p1=until):
+            same = "t.assignee IS NULL" if agent is None else "t.assignee = :agent"
+            key = "(unassigned)" if agent is None else agent
+            groups.append((key, f"{same} AND {_COHORT}", {"agent": agent}, int(n)))
+    else:
+        for key, p0, p1 in periods(since, until, by):
+            (n,) = run(
+                f"SELECT count(*) FROM ticket_fact t WHERE {answered}{_COHORT}", p0=p0, p1=p1
+            )[0]
+            groups.append((key, _COHORT, {"p0": p0, "p1": p1}, int(n)))
     out: dict[str, Any] = {}
-    for key, p0, p1 in periods(since, until, by):
-        count = "SELECT count(*) FROM ticket_fact t WHERE t.first_response_s IS NOT NULL AND "
-        (n,) = run(count + _COHORT, p0=p0, p1=p1)[0]
+    for key, where, params, n in groups:
+        params = {"p0": since, "p1": until, **params}
         if not n:
             continue
         if n < WALK_FROM:
             values = (
-                f"SELECT '{key}' AS k, t.first_response_s AS x FROM ticket_fact t "
-                f"WHERE t.first_response_s IS NOT NULL AND {_COHORT}"
+                f"SELECT 'k' AS k, t.first_response_s AS x FROM ticket_fact t "
+                f"WHERE {answered}{where}"
             )
-            _k, n, med, p90 = run(median_p90(dialect_name, values), p0=p0, p1=p1)[0]
+            _k, n, med, p90 = run(median_p90(dialect_name, values), **params)[0]
         else:
-            med, p90 = (rank(run, walk, p, n, p0, p1) for p in (0.5, 0.9))
+            index = _AGENT_INDEX if by == "agent" else _INDEX
+            walk = ranked_value(dialect_name, "ticket_fact t", "t.first_response_s", where, index)
+            assert walk is not None
+            med, p90 = (rank(run, walk, p, n, params) for p in (0.5, 0.9))
         out[key] = {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
     return out
 
 
-def rank(run: Any, walk: str, p: float, n: int, p0: datetime, p1: datetime) -> float:
+def rank(run: Any, walk: str, p: float, n: int, params: dict[str, Any]) -> float:
     pos = p * (n - 1)
-    (value,) = run(walk, p0=p0, p1=p1, lo=int(pos), frac=pos - int(pos))[0]
+    (value,) = run(walk, lo=int(pos), frac=pos - int(pos), **params)[0]
     return float(value)

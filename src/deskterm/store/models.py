@@ -395,6 +395,24 @@ class TicketFact(SQLModel, table=True):
         ),
         # First-response ranks of a range are read by walking this index.
         Index("ix_ticket_fact_first_response", "first_response_s", "created_at", "merged_into_id"),
+        # The same two by agent.
+        Index(
+            "ix_ticket_fact_agent_created",
+            "assignee",
+            "created_at",
+            "merged_into_id",
+            "fr_met",
+            "fr_due_from",
+            "breach_from",
+            "first_response_s",
+        ),
+        Index(
+            "ix_ticket_fact_agent_first_response",
+            "assignee",
+            "first_response_s",
+            "created_at",
+            "merged_into_id",
+        ),
         Index("ix_ticket_fact_solved", "solved_at"),
         Index("ix_ticket_fact_open", "done", "created_at"),
     )

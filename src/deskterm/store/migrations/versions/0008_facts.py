@@ -90,6 +90,17 @@ def upgrade() -> None:
         "ticket_fact",
         ["first_response_s", "created_at", "merged_into_id"],
     )
+    op.create_index(
+        "ix_ticket_fact_agent_created",
+        "ticket_fact",
+        ["assignee", "created_at", "merged_into_id", "fr_met", "fr_due_from", "breach_from",
+         "first_response_s"],
+    )  # fmt: skip
+    op.create_index(
+        "ix_ticket_fact_agent_first_response",
+        "ticket_fact",
+        ["assignee", "first_response_s", "created_at", "merged_into_id"],
+    )
     op.create_index("ix_ticket_fact_solved", "ticket_fact", ["solved_at"])
     op.create_index("ix_ticket_fact_open", "ticket_fact", ["done", "created_at"])
     # Root causes read Diagnose steps by date; emotion shares the inbound messages
