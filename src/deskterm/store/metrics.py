@@ -16,10 +16,11 @@ now belong to the ticket they were merged into.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import bindparam, text
 
 from deskterm.store import metrics_shape as shape
 from deskterm.store.base import Database
@@ -52,6 +53,9 @@ _SOLVED = (
 )
 
 Row = shape.Row
+Parts = list[tuple[str, "Future[dict[str, Any]]"]]
+# Queries of one report run at once (more than the cores: some time is Python's).
+THREADS = 3
 
 
 class Metrics:
@@ -77,11 +81,12 @@ class Metrics:
         if by is not None and by not in GROUPINGS:
             raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
         refresh(self.db)
-        with self.db.read() as session:
-            conn = session.connection()
-            run = _Run(conn, self.db.dialect, since, until)
-            run.calendar = self._calendar(since, until)
-            overall = run.metrics(None).get("all") or run.empty()
+        run = _Run(self.db, since, until)
+        run.calendar = self._calendar(since, until)
+        with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="metrics") as pool:
+            overall_parts = run.start(pool, None)
+            group_parts_ = run.start(pool, by, group_parts) if by is not None else []
+            overall = run.gather(None, overall_parts).get("all") or run.empty()
             result: dict[str, Any] = {
                 "range": {
                     "since": since.isoformat(),
@@ -91,7 +96,7 @@ class Metrics:
                 **overall,
             }
             if by is not None:
-                groups = run.metrics(by, group_parts)
+                groups = run.gather(by, group_parts_)
                 result["by"] = by
                 result["groups"] = [{"key": k, **groups[k]} for k in sorted(groups)]
         return result
@@ -111,11 +116,13 @@ class Metrics:
 
 
 class _Run(CountQueries):
-    """One report's queries, sharing a connection, a range and a dialect."""
+    """One report's queries over a range. Each runs on its own pooled connection, so
+    the independent parts of a report run at once (threads: the engines work outside
+    Python's lock); each part reads one consistent snapshot."""
 
-    def __init__(self, conn: Connection, dialect_name: str, since: datetime, until: datetime):
-        self.conn = conn
-        self.d = dialect_name
+    def __init__(self, db: Database, since: datetime, until: datetime):
+        self.db = db
+        self.d = db.dialect
         self.params = {"since": since, "until": until, "prev": since - (until - since)}
         self.params.update(range_params(since, until))
         self.calendar: str | None = None
@@ -124,7 +131,8 @@ class _Run(CountQueries):
         stmt = text(sql)
         names = [n for n in self.params if f":{n}" in sql]
         stmt = stmt.bindparams(*(bindparam(n, type_=UTCDateTime()) for n in names))
-        return list(self.conn.execute(stmt, {n: self.params[n] for n in names}))
+        with self.db.read() as session:
+            return list(session.connection().execute(stmt, {n: self.params[n] for n in names}))
 
     def key(self, by: str | None, anchor: str) -> tuple[str, str]:
         """The group-key expression for ``by`` and the join it needs."""
@@ -143,7 +151,8 @@ class _Run(CountQueries):
     def empty(self) -> Row:
         return self.assemble({}, week_or_month=False)
 
-    def metrics(self, by: str | None, only: tuple[str, ...] | None = None) -> dict[str, Row]:
+    def start(self, pool: Executor, by: str | None, only: tuple[str, ...] | None = None) -> Parts:
+        """Submit the queries of the metrics for ``by`` (``only`` some, by name)."""
         parts: list[tuple[str, Callable[[str | None], dict[str, Any]]]] = [
             ("first_response", lambda b: self.times(b, "first_response_s", _CREATED)),
             ("resolution", lambda b: self.times(b, "resolution_s", _SOLVED)),
@@ -155,13 +164,19 @@ class _Run(CountQueries):
             ("root_causes", self.root_causes),
             ("emotion", self.emotion),
         ]  # fmt: skip
+        return [
+            (name, pool.submit(query, by))
+            for name, query in parts
+            # A backlog is a state at one moment, not a sum over periods.
+            if not (name == "backlog" and by in ("week", "month"))
+            and (only is None or name in only)
+        ]
+
+    def gather(self, by: str | None, parts: Parts) -> dict[str, Row]:
+        """The metrics per group key, from the submitted queries (in their order)."""
         found: dict[str, dict[str, Any]] = {}
-        for name, query in parts:
-            if name == "backlog" and by in ("week", "month"):
-                continue  # a backlog is a state at one moment, not a sum over periods
-            if only is not None and name not in only:
-                continue
-            for k, value in query(by).items():
+        for name, future in parts:
+            for k, value in future.result().items():
                 found.setdefault(str(k), {})[name] = value
         week_or_month = by in ("week", "month")
         return {k: self.assemble(v, week_or_month=week_or_month) for k, v in found.items()}
@@ -210,7 +225,8 @@ class _Run(CountQueries):
         """Median and p90 of a fact's seconds from creation over a cohort."""
         if seconds == "first_response_s" and by in (None, "week", "month", "agent"):
             since, until = self.params["since"], self.params["until"]
-            walked = first_response_times(self.conn, self.d, since, until, by)
+            with self.db.read() as session:
+                walked = first_response_times(session.connection(), self.d, since, until, by)
             if walked is not None:
                 return walked
         anchor = "t.created_at" if cohort == _CREATED else "t.solved_at"

@@ -101,7 +101,11 @@ def upgrade() -> None:
         "ticket_fact",
         ["assignee", "first_response_s", "created_at", "merged_into_id"],
     )
-    op.create_index("ix_ticket_fact_solved", "ticket_fact", ["solved_at"])
+    op.create_index(
+        "ix_ticket_fact_solved",
+        "ticket_fact",
+        ["solved_at", "created_at", "status", "merged_into_id"],
+    )
     op.create_index("ix_ticket_fact_open", "ticket_fact", ["done", "created_at"])
     # Root causes read Diagnose steps by date; emotion shares the inbound messages
     # with an emotion (few, where no classifier ran) by date.
