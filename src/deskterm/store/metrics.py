@@ -32,7 +32,7 @@ from deskterm.store.dialect.metrics import (
     utc_day_and_second,
 )
 from deskterm.store.metrics_counts import CountQueries, range_params
-from deskterm.store.metrics_times import first_response_times
+from deskterm.store.metrics_times import FIRST_RESPONSE, RESOLUTION, walked_times
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.ticket_facts import refresh
 from deskterm.store.types import UTCDateTime
@@ -223,12 +223,12 @@ class _Run(CountQueries):
 
     def times(self, by: str | None, seconds: str, cohort: str) -> dict[str, Any]:
         """Median and p90 of a fact's seconds from creation over a cohort."""
-        if seconds == "first_response_s" and by in (None, "week", "month", "agent"):
-            since, until = self.params["since"], self.params["until"]
-            with self.db.read() as session:
-                walked = first_response_times(session.connection(), self.d, since, until, by)
-            if walked is not None:
-                return walked
+        walk = FIRST_RESPONSE if seconds == "first_response_s" else RESOLUTION
+        since, until = self.params["since"], self.params["until"]
+        with self.db.read() as session:
+            walked = walked_times(session.connection(), self.d, since, until, by, walk)
+        if walked is not None:
+            return walked
         anchor = "t.created_at" if cohort == _CREATED else "t.solved_at"
         key, join = self.key(by, anchor)
         values = (

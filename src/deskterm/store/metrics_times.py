@@ -1,4 +1,4 @@
-"""First response over the created cohort of a long range, by rank instead of by sort.
+"""First response and resolution times of a long range, by rank instead of by sort.
 
 A 90-day range of a big desk holds hundreds of thousands of first responses; sorting
 them for a median (SQLite's window functions) costs far more than walking an index
@@ -9,6 +9,7 @@ The values are those of :func:`median_p90` (the same interpolation between ranks
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,10 +21,33 @@ from deskterm.store.types import UTCDateTime
 
 # Below this many values a period is sorted, above it walked.
 WALK_FROM = 20_000
-_COHORT = "t.created_at >= :p0 AND t.created_at < :p1 AND t.merged_into_id IS NULL"
-_INDEX = "ix_ticket_fact_first_response"
-_AGENT_INDEX = "ix_ticket_fact_agent_first_response"
-_AGENTS = "ix_ticket_fact_agent_created"
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A time the report ranks: its fact column, its cohort (bounded by ``:p0`` and
+    ``:p1``), the index ordered by it, and the same per agent if there is one."""
+
+    x: str
+    cohort: str
+    index: str
+    agent_index: str | None = None
+    agents: str | None = None  # an index on (assignee, the cohort's date, ...)
+
+
+FIRST_RESPONSE = Walk(
+    "t.first_response_s",
+    "t.created_at >= :p0 AND t.created_at < :p1 AND t.merged_into_id IS NULL",
+    "ix_ticket_fact_first_response",
+    "ix_ticket_fact_agent_first_response",
+    "ix_ticket_fact_agent_created",
+)
+RESOLUTION = Walk(
+    "t.resolution_s",
+    "t.solved_at >= :p0 AND t.solved_at < :p1 AND t.status IN ('solved', 'closed') "
+    "AND t.merged_into_id IS NULL",
+    "ix_ticket_fact_resolution",
+)
 
 
 def periods(
@@ -45,12 +69,19 @@ def periods(
     return out
 
 
-def first_response_times(
-    conn: Connection, dialect_name: str, since: datetime, until: datetime, by: str | None
+def walked_times(
+    conn: Connection,
+    dialect_name: str,
+    since: datetime,
+    until: datetime,
+    by: str | None,
+    walk: Walk,
 ) -> dict[str, Any] | None:
     """Median, p90 and count per period (or agent), or ``None`` where ranks are not
-    walked."""
-    if ranked_value(dialect_name, "ticket_fact t", "x", "1 = 1", _INDEX) is None:
+    walked (that engine, or that grouping)."""
+    if ranked_value(dialect_name, "ticket_fact t", "x", "1 = 1", walk.index) is None:
+        return None
+    if by not in (None, "week", "month") and not (by == "agent" and walk.agent_index):
         return None
 
     def run(sql: str, **params: Any) -> list[Any]:
@@ -59,40 +90,37 @@ def first_response_times(
         )
         return list(conn.execute(stmt, params))
 
-    answered = "t.first_response_s IS NOT NULL AND "
+    answered = f"{walk.x} IS NOT NULL AND "
     groups: list[tuple[str, str, dict[str, Any], int]] = []
     if by == "agent":
-        # One ordered pass over the agent index counts every agent's responses.
+        # One ordered pass over the agent index counts every agent's values.
         sql = (
-            f"SELECT t.assignee, count(*) FROM ticket_fact t {indexed_by(dialect_name, _AGENTS)} "
-            f"WHERE {answered}{_COHORT} GROUP BY t.assignee"
+            "SELECT t.assignee, count(*) FROM ticket_fact t "
+            f"{indexed_by(dialect_name, walk.agents or '')} "
+            f"WHERE {answered}{walk.cohort} GROUP BY t.assignee"
         )
         for agent, n in run(sql, p0=since, p1=until):
             same = "t.assignee IS NULL" if agent is None else "t.assignee = :agent"
             key = "(unassigned)" if agent is None else agent
-            groups.append((key, f"{same} AND {_COHORT}", {"agent": agent}, int(n)))
+            groups.append((key, f"{same} AND {walk.cohort}", {"agent": agent}, int(n)))
     else:
         for key, p0, p1 in periods(since, until, by):
-            (n,) = run(
-                f"SELECT count(*) FROM ticket_fact t WHERE {answered}{_COHORT}", p0=p0, p1=p1
-            )[0]
-            groups.append((key, _COHORT, {"p0": p0, "p1": p1}, int(n)))
+            sql = f"SELECT count(*) FROM ticket_fact t WHERE {answered}{walk.cohort}"
+            (n,) = run(sql, p0=p0, p1=p1)[0]
+            groups.append((key, walk.cohort, {"p0": p0, "p1": p1}, int(n)))
     out: dict[str, Any] = {}
     for key, where, params, n in groups:
         params = {"p0": since, "p1": until, **params}
         if not n:
             continue
         if n < WALK_FROM:
-            values = (
-                f"SELECT 'k' AS k, t.first_response_s AS x FROM ticket_fact t "
-                f"WHERE {answered}{where}"
-            )
+            values = f"SELECT 'k' AS k, {walk.x} AS x FROM ticket_fact t WHERE {answered}{where}"
             _k, n, med, p90 = run(median_p90(dialect_name, values), **params)[0]
         else:
-            index = _AGENT_INDEX if by == "agent" else _INDEX
-            walk = ranked_value(dialect_name, "ticket_fact t", "t.first_response_s", where, index)
-            assert walk is not None
-            med, p90 = (rank(run, walk, p, n, params) for p in (0.5, 0.9))
+            index = walk.agent_index if by == "agent" else walk.index
+            walk_sql = ranked_value(dialect_name, "ticket_fact t", walk.x, where, index or "")
+            assert walk_sql is not None
+            med, p90 = (rank(run, walk_sql, p, n, params) for p in (0.5, 0.9))
         out[key] = {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
     return out
 

@@ -414,7 +414,15 @@ class TicketFact(SQLModel, table=True):
             "merged_into_id",
         ),
         # Covering: a backlog far in the past scans every later solve.
-        Index("ix_ticket_fact_solved", "solved_at", "created_at", "status", "merged_into_id"),
+        Index(
+            "ix_ticket_fact_solved",
+            "solved_at",
+            "created_at",
+            "status",
+            "merged_into_id",
+            "resolution_s",
+        ),
+        Index("ix_ticket_fact_resolution", "resolution_s", "solved_at", "status", "merged_into_id"),
         Index("ix_ticket_fact_open", "done", "created_at"),
     )
 

@@ -104,7 +104,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_ticket_fact_solved",
         "ticket_fact",
-        ["solved_at", "created_at", "status", "merged_into_id"],
+        ["solved_at", "created_at", "status", "merged_into_id", "resolution_s"],
+    )
+    op.create_index(
+        "ix_ticket_fact_resolution",
+        "ticket_fact",
+        ["resolution_s", "solved_at", "status", "merged_into_id"],
     )
     op.create_index("ix_ticket_fact_open", "ticket_fact", ["done", "created_at"])
     # Root causes read Diagnose steps by date; emotion shares the inbound messages
