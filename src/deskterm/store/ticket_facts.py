@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from deskterm.store import fact_rollup
 from deskterm.store.base import Database
-from deskterm.store.dialect.facts import serialize_refresh
+from deskterm.store.dialect.facts import analyze_facts, serialize_refresh
 from deskterm.store.dialect.metrics import hour_and_weekday, seconds_between
 from deskterm.vocab import HEARD_STEPS
 
@@ -78,6 +78,7 @@ def rebuild(conn: Connection) -> None:
     conn.exec_driver_sql("DELETE FROM ticket_fact")
     conn.exec_driver_sql(fact_select(conn.dialect.name, "1 = 1"))
     fact_rollup.rebuild(conn)
+    analyze_facts(conn)
 
 
 def refresh(db: Database) -> int:

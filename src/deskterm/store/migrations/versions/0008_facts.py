@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import deskterm.store.types
-from deskterm.store.dialect.facts import drop_fact_triggers, install_fact_triggers
+from deskterm.store.dialect.facts import analyze_facts, drop_fact_triggers, install_fact_triggers
 from deskterm.store.ticket_facts import rebuild
 
 revision = "0008_facts"
@@ -123,6 +123,7 @@ def upgrade() -> None:
         "ix_message_emotion", "message", ["direction", "emotion", "sent_at", "ticket_id"]
     )
     install_fact_triggers(conn)
+    analyze_facts(conn)
 
 
 def downgrade() -> None:
