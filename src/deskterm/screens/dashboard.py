@@ -1,9 +1,9 @@
 """The dashboard: KPI tiles against the previous period, charts and a per-group table.
 
-Three workers read three reports from ``store.metrics`` at once (the range by week,
-the previous range, and the range by the chosen grouping); the screen draws each as
-it arrives: the range first, then the tiles' changes against the previous one. The
-numbers are those of ``deskterm report --json`` for the same range.
+Workers read three reports from ``store.metrics``: the range by week first (drawn as
+soon as it arrives), then at once the previous range (the tiles' changes) and the range
+by the chosen grouping. The numbers are those of ``deskterm report --json`` for the
+same range.
 """
 
 from __future__ import annotations
@@ -102,8 +102,6 @@ class DashboardScreen(DeskNode, Screen[None]):
         self.previous = None
         self._title(until, "loading…")
         self._read_now(since, until)
-        self._read_before(since, until)
-        self._read_groups(since, until, self.by)
 
     @work(thread=True, exclusive=True, group="dashboard-now", exit_on_error=False)
     def _read_now(self, since: datetime, until: datetime) -> None:
@@ -139,6 +137,9 @@ class DashboardScreen(DeskNode, Screen[None]):
             self._show_tiles(self.data, self.previous)
         if name == "data":
             self._show_charts(bounds[1], report)
+            # Then what only adds to it, so the range has the cores to itself first.
+            self._read_before(*bounds)
+            self._read_groups(*bounds, self.by)
 
     def _show_tiles(self, now: dict[str, Any], before: dict[str, Any] | None) -> None:
         texts = parts.tile_texts(now, before or now)
