@@ -200,3 +200,42 @@ def test_ranks_walked_on_the_index_equal_sorted_percentiles(
     monkeypatch.setattr(metrics_times, "ranked_value", lambda *a: None)  # sort every one
     assert reports() == walked
     assert walked[0]["first_response"]["count"] > 100
+
+
+_WRITER = """
+import sys
+from deskterm.store import Store
+store = Store.open(sys.argv[1])
+ids = [int(i) for i in sys.argv[2].split(",")]
+for round_ in range(4):
+    for number in ids:
+        store.tickets.set_status(number, ("solved", "open")[round_ % 2], "writer")
+        store.tickets.assign(number, f"agent {round_}", "writer")
+store.close()
+"""
+
+
+def test_reports_beside_writer_processes_end_equal_to_a_rebuild(demo: Store, target: str) -> None:
+    """Two other processes change tickets while this one keeps reporting (refreshing
+    facts as it goes); once they are done, the facts equal a rebuild from scratch."""
+    import os
+    import subprocess
+    import sys
+
+    with demo.db.read() as s:
+        sql = "SELECT id FROM ticket WHERE merged_into_id IS NULL ORDER BY id LIMIT 40"
+        ids = [r[0] for r in s.connection().exec_driver_sql(sql)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, target, ",".join(map(str, part))], env=env)
+        for part in (ids[:20], ids[20:])
+    ]
+    while any(w.poll() is None for w in writers):
+        demo.metrics.report(ANCHOR - timedelta(days=30), ANCHOR, "agent")
+    assert all(w.returncode == 0 for w in writers)
+    final = demo.metrics.report(ANCHOR - timedelta(days=30), ANCHOR, "agent")
+    kept = facts(demo.db.engine)
+    with demo.db.write_connection() as conn:
+        rebuild(conn)
+    assert facts(demo.db.engine) == kept
+    assert demo.metrics.report(ANCHOR - timedelta(days=30), ANCHOR, "agent") == final
