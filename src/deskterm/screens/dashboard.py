@@ -1,8 +1,9 @@
 """The dashboard: KPI tiles against the previous period, charts and a per-group table.
 
-One worker reads three reports from ``store.metrics`` (the range by week, the
-previous range, and the range by the chosen grouping); the screen only draws them.
-The numbers are those of ``deskterm report --json`` for the same range.
+Workers read three reports from ``store.metrics``: the range by week first (drawn as
+soon as it arrives), then at once the previous range (the tiles' changes) and the range
+by the chosen grouping. The numbers are those of ``deskterm report --json`` for the
+same range.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class DashboardScreen(DeskNode, Screen[None]):
         self.data: dict[str, Any] | None = None  # the range, by week (what is shown)
         self.previous: dict[str, Any] | None = None
         self.groups: dict[str, Any] | None = None
+        self.reading: tuple[datetime, datetime] | None = None  # the range being read
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -96,32 +98,62 @@ class DashboardScreen(DeskNode, Screen[None]):
 
     def load(self) -> None:
         since, until = self.bounds()
+        self.reading = (since, until)
+        self.previous = None
         self._title(until, "loading…")
-        self._read(since, until, self.by)
+        self._read_now(since, until)
 
-    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
-    def _read(self, since: datetime, until: datetime, by: str | None) -> None:
-        metrics = self.desk.store.metrics
+    @work(thread=True, exclusive=True, group="dashboard-now", exit_on_error=False)
+    def _read_now(self, since: datetime, until: datetime) -> None:
         # The weekly charts need first response and satisfaction per week only.
-        now = metrics.report(since, until, "week", group_parts=("first_response", "satisfaction"))
-        before = metrics.report(since - (until - since), since)
-        groups = metrics.report(since, until, by) if by else None
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, since, until, now, before, groups)
+        parts_ = ("first_response", "satisfaction")
+        now = self.desk.store.metrics.report(since, until, "week", group_parts=parts_)
+        self._arrived((since, until), "data", now)
 
-    def _show(
-        self,
-        since: datetime,
-        until: datetime,
-        now: dict[str, Any],
-        before: dict[str, Any],
-        groups: dict[str, Any] | None,
-    ) -> None:
-        self.data, self.previous, self.groups = now, before, groups
+    @work(thread=True, exclusive=True, group="dashboard-before", exit_on_error=False)
+    def _read_before(self, since: datetime, until: datetime) -> None:
+        before = self.desk.store.metrics.report(since - (until - since), since)
+        self._arrived((since, until), "previous", before)
+
+    @work(thread=True, exclusive=True, group="dashboard-groups", exit_on_error=False)
+    def _read_groups(self, since: datetime, until: datetime, by: str | None) -> None:
+        groups = self.desk.store.metrics.report(since, until, by) if by else None
+        self._arrived((since, until), "groups", groups)
+
+    def _arrived(self, bounds: tuple[datetime, datetime], name: str, report: Any) -> None:
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, bounds, name, report)
+
+    def _show(self, bounds: tuple[datetime, datetime], name: str, report: Any) -> None:
+        """Draw one report of the range being read (a late one of an older range is
+        dropped)."""
+        if bounds != self.reading:
+            return
+        setattr(self, name, report)
+        if name == "groups":
+            self._show_groups(report)
+            return
+        if self.data is not None:
+            self._show_tiles(self.data, self.previous)
+        if name == "data":
+            self._show_charts(bounds[1], report)
+            # Then what only adds to it, so the range has the cores to itself first.
+            self._read_before(*bounds)
+            self._read_groups(*bounds, self.by)
+
+    def _show_tiles(self, now: dict[str, Any], before: dict[str, Any] | None) -> None:
+        texts = parts.tile_texts(now, before or now)
+        for tile, (title, value, moved, mood) in zip(self.query(parts.Tile), texts, strict=True):
+            tile.show(
+                title,
+                value,
+                moved if before is not None else "…",
+                mood if before is not None else "flat",
+            )
+
+    def _show_charts(self, until: datetime, now: dict[str, Any]) -> None:
         grouped = f" · by {self.by}" if self.by else ""
         self._title(until, f"▲▼ vs the {self.days} days before{grouped}")
-        for tile, texts in zip(self.query(parts.Tile), parts.tile_texts(now, before), strict=True):
-            tile.show(*texts)
         weeks = now.get("groups", [])
         parts.draw_weekly(self.plot("first-response"), "First response by week (median, hours)",
                           weeks, "first_response.median_s", 1 / 3600)  # fmt: skip
@@ -131,7 +163,6 @@ class DashboardScreen(DeskNode, Screen[None]):
                           "csat.satisfied_rate", 100)  # fmt: skip
         parts.draw_causes(self.plot("causes"), now["root_causes"])
         self.query_one("#heatmap", Static).update(parts.heatmap(now["volume"]["by_weekday_hour"]))
-        self._show_groups(groups)
 
     def _title(self, until: datetime, note: str) -> None:
         span = f"{self.days} days to {until:%Y-%m-%d %H:%M} UTC"

@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from deskterm.store.base import Database
 from deskterm.store.dialect.search import pause_search_index, resume_search_index
 from deskterm.store.models import Customer, Ticket, table_of
+from deskterm.store.ticket_facts import rebuild as rebuild_facts
 
 
 class BulkWriter:
@@ -59,7 +60,8 @@ class BulkLoad:
 
     @contextmanager
     def bulk_load(self) -> Iterator[BulkWriter]:
-        """A writer for many rows; the search index is rebuilt once when it closes."""
+        """A writer for many rows; the search index and the metrics facts are rebuilt
+        once when it closes."""
         with self.db.engine.connect() as conn:
             conn = conn.execution_options(deskterm_write=True)
             pause_search_index(conn)
@@ -70,4 +72,5 @@ class BulkLoad:
             finally:
                 conn.rollback()
                 resume_search_index(conn)
+                rebuild_facts(conn)  # once, instead of a queued refresh per row
                 conn.commit()

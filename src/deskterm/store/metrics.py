@@ -1,7 +1,10 @@
 """Support metrics over a date range (PRODUCT.md §6), as SQL aggregates.
 
-Every number is an aggregate the database computes over tickets, messages, HEARD
-steps and the event log; no ticket is loaded into Python. Definitions, formulas and
+Every number is an aggregate the database computes; no ticket is loaded into Python.
+Per-ticket figures (times, replies, HEARD steps, SLA dates) come from ``ticket_fact``,
+one row per ticket refreshed before each report (:mod:`deskterm.store.ticket_facts`),
+so a range is an index-range scan of it; satisfaction, root causes and emotion read
+the event log, HEARD steps and messages of the range. Definitions, formulas and
 edge cases are in ``docs/metrics.md``; the JSON shape of :meth:`Metrics.report` is the
 contract ``deskterm report --json`` prints and the dashboard shows.
 
@@ -13,24 +16,26 @@ now belong to the ticket they were merged into.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import bindparam, text
 
 from deskterm.store import metrics_shape as shape
 from deskterm.store.base import Database
 from deskterm.store.dialect.metrics import (
     clamp,
-    hour_and_weekday,
     median_p90,
     period_start,
     seconds_between,
     utc_day_and_second,
 )
+from deskterm.store.metrics_counts import CountQueries, range_params
+from deskterm.store.metrics_times import FIRST_RESPONSE, RESOLUTION, walked_times
 from deskterm.store.sla_clock import SlaClock
+from deskterm.store.ticket_facts import refresh
 from deskterm.store.types import UTCDateTime
-from deskterm.vocab import HEARD_STEPS
 
 GROUPINGS = ("channel", "queue", "agent", "tier", "week", "month")
 SATISFACTION_KINDS = ("csat", "ces", "nps")
@@ -48,6 +53,9 @@ _SOLVED = (
 )
 
 Row = shape.Row
+Parts = list[tuple[str, "Future[dict[str, Any]]"]]
+# Queries of one report run at once (more than the cores: some time is Python's).
+THREADS = 3
 
 
 class Metrics:
@@ -72,11 +80,13 @@ class Metrics:
         need only first response and satisfaction, at half the cost of everything."""
         if by is not None and by not in GROUPINGS:
             raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
-        with self.db.read() as session:
-            conn = session.connection()
-            run = _Run(conn, self.db.dialect, since, until)
-            run.calendar = self._calendar(since, until)
-            overall = run.metrics(None).get("all") or run.empty()
+        refresh(self.db)
+        run = _Run(self.db, since, until)
+        run.calendar = self._calendar(since, until)
+        with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="metrics") as pool:
+            overall_parts = run.start(pool, None)
+            group_parts_ = run.start(pool, by, group_parts) if by is not None else []
+            overall = run.gather(None, overall_parts).get("all") or run.empty()
             result: dict[str, Any] = {
                 "range": {
                     "since": since.isoformat(),
@@ -86,7 +96,7 @@ class Metrics:
                 **overall,
             }
             if by is not None:
-                groups = run.metrics(by, group_parts)
+                groups = run.gather(by, group_parts_)
                 result["by"] = by
                 result["groups"] = [{"key": k, **groups[k]} for k in sorted(groups)]
         return result
@@ -105,20 +115,24 @@ class Metrics:
         )
 
 
-class _Run:
-    """One report's queries, sharing a connection, a range and a dialect."""
+class _Run(CountQueries):
+    """One report's queries over a range. Each runs on its own pooled connection, so
+    the independent parts of a report run at once (threads: the engines work outside
+    Python's lock); each part reads one consistent snapshot."""
 
-    def __init__(self, conn: Connection, dialect_name: str, since: datetime, until: datetime):
-        self.conn = conn
-        self.d = dialect_name
+    def __init__(self, db: Database, since: datetime, until: datetime):
+        self.db = db
+        self.d = db.dialect
         self.params = {"since": since, "until": until, "prev": since - (until - since)}
+        self.params.update(range_params(since, until))
         self.calendar: str | None = None
 
     def rows(self, sql: str) -> list[Any]:
         stmt = text(sql)
         names = [n for n in self.params if f":{n}" in sql]
         stmt = stmt.bindparams(*(bindparam(n, type_=UTCDateTime()) for n in names))
-        return list(self.conn.execute(stmt, {n: self.params[n] for n in names}))
+        with self.db.read() as session:
+            return list(session.connection().execute(stmt, {n: self.params[n] for n in names}))
 
     def key(self, by: str | None, anchor: str) -> tuple[str, str]:
         """The group-key expression for ``by`` and the join it needs."""
@@ -137,10 +151,11 @@ class _Run:
     def empty(self) -> Row:
         return self.assemble({}, week_or_month=False)
 
-    def metrics(self, by: str | None, only: tuple[str, ...] | None = None) -> dict[str, Row]:
+    def start(self, pool: Executor, by: str | None, only: tuple[str, ...] | None = None) -> Parts:
+        """Submit the queries of the metrics for ``by`` (``only`` some, by name)."""
         parts: list[tuple[str, Callable[[str | None], dict[str, Any]]]] = [
-            ("first_response", lambda b: self.times(b, "first_response_at", _CREATED)),
-            ("resolution", lambda b: self.times(b, "solved_at", _SOLVED)),
+            ("first_response", lambda b: self.times(b, "first_response_s", _CREATED)),
+            ("resolution", lambda b: self.times(b, "resolution_s", _SOLVED)),
             ("first_response_business_hours", self.business_times),
             ("solved", self.solved),
             ("created", self.created),
@@ -149,13 +164,19 @@ class _Run:
             ("root_causes", self.root_causes),
             ("emotion", self.emotion),
         ]  # fmt: skip
+        return [
+            (name, pool.submit(query, by))
+            for name, query in parts
+            # A backlog is a state at one moment, not a sum over periods.
+            if not (name == "backlog" and by in ("week", "month"))
+            and (only is None or name in only)
+        ]
+
+    def gather(self, by: str | None, parts: Parts) -> dict[str, Row]:
+        """The metrics per group key, from the submitted queries (in their order)."""
         found: dict[str, dict[str, Any]] = {}
-        for name, query in parts:
-            if name == "backlog" and by in ("week", "month"):
-                continue  # a backlog is a state at one moment, not a sum over periods
-            if only is not None and name not in only:
-                continue
-            for k, value in query(by).items():
+        for name, future in parts:
+            for k, value in future.result().items():
                 found.setdefault(str(k), {})[name] = value
         week_or_month = by in ("week", "month")
         return {k: self.assemble(v, week_or_month=week_or_month) for k, v in found.items()}
@@ -200,13 +221,19 @@ class _Run:
 
     # -- queries ------------------------------------------------------------------------
 
-    def times(self, by: str | None, end: str, cohort: str) -> dict[str, Any]:
-        """Median and p90 seconds from creation to ``end`` over a cohort."""
+    def times(self, by: str | None, seconds: str, cohort: str) -> dict[str, Any]:
+        """Median and p90 of a fact's seconds from creation over a cohort."""
+        walk = FIRST_RESPONSE if seconds == "first_response_s" else RESOLUTION
+        since, until = self.params["since"], self.params["until"]
+        with self.db.read() as session:
+            walked = walked_times(session.connection(), self.d, since, until, by, walk)
+        if walked is not None:
+            return walked
         anchor = "t.created_at" if cohort == _CREATED else "t.solved_at"
         key, join = self.key(by, anchor)
         values = (
-            f"SELECT {key} AS k, {self.secs('t.' + end, 't.created_at')} AS x "
-            f"FROM ticket t {join} WHERE {cohort} AND t.{end} IS NOT NULL"
+            f"SELECT {key} AS k, t.{seconds} AS x FROM ticket_fact t {join} "
+            f"WHERE {cohort} AND t.{seconds} IS NOT NULL"
         )
         return {
             k: {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
@@ -230,7 +257,7 @@ class _Run:
 
         (b1, on1), (b2, on2) = before("t.created_at", "c1"), before("t.first_response_at", "c2")
         values = (
-            f"SELECT {key} AS k, ({b2}) - ({b1}) AS x FROM ticket t {join} "
+            f"SELECT {key} AS k, ({b2}) - ({b1}) AS x FROM ticket_fact t {join} "
             f"JOIN cal c1 ON {on1} JOIN cal c2 ON {on2} "
             f"WHERE {_CREATED} AND t.first_response_at IS NOT NULL"
         )
@@ -241,21 +268,14 @@ class _Run:
         }
 
     def solved(self, by: str | None) -> dict[str, Any]:
-        """FCR, reopens, resolution SLA and HEARD over the solved cohort: three indexed
-        lookups per ticket (replies, HEARD steps as a bit mask, E/A before R)."""
+        """FCR, reopens, resolution SLA and HEARD over the solved cohort (replies, HEARD
+        steps as a bit mask and E/A before R are facts of each ticket)."""
         key, join = self.key(by, "t.solved_at")
-        bits = " ".join(f"WHEN '{s}' THEN {1 << i}" for i, s in enumerate(HEARD_STEPS))
         inner = (
             f"SELECT {key} AS k, t.reopen_count AS reopens, t.solved_at AS solved, "
             "t.sla_resolution_due AS due, t.sla_resolution_missed AS missed, "
-            "(SELECT count(*) FROM message m WHERE "
-            "m.ticket_id = t.id AND m.direction = 'outbound') AS replies, "
-            f"(SELECT coalesce(sum(CASE h.step {bits} ELSE 0 END), 0) FROM heard_step h "
-            "WHERE h.ticket_id = t.id AND h.done) AS mask, "
-            "(SELECT count(*) FROM heard_step x JOIN heard_step r ON r.ticket_id = x.ticket_id "
-            "WHERE x.ticket_id = t.id AND r.step = 'R' AND r.done AND x.step IN ('E', 'A') "
-            "AND x.done AND x.done_at <= r.done_at) AS early "
-            f"FROM ticket t {join} WHERE {_SOLVED}"
+            "t.replies AS replies, t.heard_mask AS mask, "
+            f"t.early AS early FROM ticket_fact t {join} WHERE {_SOLVED}"
         )
         steps = ", ".join(
             f"sum(CASE WHEN (mask & {1 << i}) > 0 THEN 1 ELSE 0 END)" for i in range(5)
@@ -265,7 +285,7 @@ class _Run:
             "sum(CASE WHEN replies = 1 AND reopens = 0 THEN 1 ELSE 0 END), "
             "sum(CASE WHEN reopens > 0 THEN 1 ELSE 0 END), "
             "sum(CASE WHEN due IS NOT NULL THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN solved <= due AND NOT missed THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN solved <= due AND missed = 0 THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN mask = 31 THEN 1 ELSE 0 END), {steps}, "
             "sum(CASE WHEN early = 2 THEN 1 ELSE 0 END) "
             f"FROM ({inner}) s GROUP BY k"
@@ -279,75 +299,6 @@ class _Run:
                 "steps": counts[:5], "resolved": counts[3], "before": counts[5]}),
             }  # fmt: skip
         return out
-
-    def created(self, by: str | None) -> dict[str, Any]:
-        """SLA outcomes and volume of the created cohort, in one pass: rows per (key,
-        channel, queue, weekday, hour) summed here into the report's shape."""
-        key, join = self.key(by, "t.created_at")
-        # A target missed before a merge stays missed (the flags, see merge_tickets).
-        fr_missed = (
-            "t.sla_first_response_missed OR "
-            "(t.sla_first_response_due IS NOT NULL AND ((t.first_response_at IS NULL "
-            "AND t.sla_first_response_due < :until) "
-            "OR t.first_response_at > t.sla_first_response_due))"
-        )
-        res_missed = (
-            "t.sla_resolution_missed OR "
-            f"(t.sla_resolution_due IS NOT NULL AND ((t.status NOT IN {_DONE} "
-            "AND t.sla_paused_at IS NULL AND t.sla_resolution_due < :until) "
-            f"OR (t.status IN {_DONE} AND t.solved_at > t.sla_resolution_due)))"
-        )
-        hour, weekday = hour_and_weekday(self.d, "t.created_at")
-        sql = (
-            f"SELECT {key}, t.channel, t.queue, {weekday}, {hour}, count(*), "
-            "sum(CASE WHEN t.sla_first_response_due IS NOT NULL AND "
-            "(t.first_response_at IS NOT NULL OR t.sla_first_response_due < :until "
-            "OR t.sla_first_response_missed) THEN 1 ELSE 0 END), "
-            "sum(CASE WHEN t.first_response_at <= t.sla_first_response_due "
-            "AND NOT t.sla_first_response_missed THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN ({fr_missed}) OR ({res_missed}) THEN 1 ELSE 0 END) "
-            f"FROM ticket t {join} WHERE {_CREATED} GROUP BY 1, 2, 3, 4, 5"
-        )
-        out: dict[str, Any] = {}
-        for k, channel, queue, wd, hr, n, fr_due, fr_met, breached in self.rows(sql):
-            row = out.setdefault(k, {"n": 0, "fr_due": 0, "fr_met": 0, "breached": 0,
-                                     "channel": {}, "queue": {},
-                                     "grid": shape.empty_grid()})  # fmt: skip
-            for name, value in (
-                ("n", n),
-                ("fr_due", fr_due),
-                ("fr_met", fr_met),
-                ("breached", breached),
-            ):
-                row[name] += int(value or 0)
-            row["channel"][channel] = row["channel"].get(channel, 0) + int(n)
-            row["queue"][queue] = row["queue"].get(queue, 0) + int(n)
-            row["grid"][int(wd)][int(hr)] += int(n)
-        for row in out.values():
-            row["volume"] = shape.volume(row.pop("channel"), row.pop("queue"), row.pop("grid"))
-        return out
-
-    def backlog(self, by: str | None) -> dict[str, Any]:
-        key, join = self.key(by, "t.created_at")
-        age = self.secs(":until", "t.created_at") + " / 86400.0"
-        bucket = (
-            f"CASE WHEN {age} < 1 THEN '<1d' WHEN {age} < 3 THEN '1-3d' WHEN {age} < 7 "
-            f"THEN '3-7d' WHEN {age} < 30 THEN '7-30d' ELSE '>30d' END"
-        )
-        status = (
-            f"CASE WHEN t.status IN {_DONE} THEN coalesce((SELECT e.new FROM event e "
-            "WHERE e.ticket_id = t.id AND e.kind = 'status' AND e.at < :until "
-            "ORDER BY e.id DESC LIMIT 1), 'new') ELSE t.status END"
-        )
-        sql = (
-            f"SELECT {key}, {bucket}, {status}, count(*) FROM ticket t {join} "
-            "WHERE t.created_at < :until AND t.merged_into_id IS NULL "
-            f"AND (t.status NOT IN {_DONE} OR t.solved_at >= :until) GROUP BY 1, 2, 3"
-        )
-        found: dict[str, list[tuple[str, str, int]]] = {}
-        for k, b, s, n in self.rows(sql):
-            found.setdefault(k, []).append((b, s, int(n)))
-        return {k: shape.backlog_from(v) for k, v in found.items()}
 
     def satisfaction(self, by: str | None) -> dict[str, Any]:
         key, join = self.key(by, "e.at")

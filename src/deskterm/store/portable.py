@@ -30,6 +30,7 @@ from deskterm.store.models import (
     TicketTag,
     table_of,
 )
+from deskterm.store.ticket_facts import rebuild as rebuild_facts
 from deskterm.store.tickets import to_jsonable
 
 EXPORT_ORDER: tuple[tuple[str, Any], ...] = (
@@ -131,6 +132,7 @@ class PortableStore:
                     out.execute(table.update().where(table.c.id == ident).values(**links))
             reset_sequences(out, [table_of(m) for _, m in EXPORT_ORDER])
             resume_search_index(out)
+            rebuild_facts(out)  # derived: filled once from what was copied
         for name, model in EXPORT_ORDER:
             with target.engine.connect() as conn:
                 there = conn.execute(select(func.count()).select_from(table_of(model))).scalar_one()

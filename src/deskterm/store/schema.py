@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from deskterm.store.errors import StoreError
 
-HEAD = "0009_sort"
+HEAD = "0010_facts"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

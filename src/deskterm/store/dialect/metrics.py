@@ -82,3 +82,31 @@ def clamp(dialect_name: str, value: str, high: str) -> str:
     if dialect_name == "sqlite":
         return f"max(0, min({value}, {high}))"
     return f"greatest(0, least({value}, {high}))"
+
+
+def hour_start(dialect_name: str, expr: str) -> str:
+    """SQL for the start of the UTC hour of ``expr``, stored as the column type does."""
+    if dialect_name == "sqlite":
+        return f"strftime('%Y-%m-%d %H:00:00.000000', {expr})"
+    return f"(date_trunc('hour', {expr} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+
+
+def ranked_value(dialect_name: str, source: str, x: str, where: str, index: str) -> str | None:
+    """SQL for the value at rank ``:lo`` (0-based) of ``x`` over the rows of ``source``
+    matching ``where``, interpolated by ``:frac`` towards the next rank, read by walking
+    ``index`` (which starts with ``x``) instead of sorting; ``None`` where the engine's
+    percentile aggregate is the better way (PostgreSQL sorts hundreds of thousands of
+    values quickly, SQLite's window functions do not)."""
+    if dialect_name != "sqlite":
+        return None
+    return (
+        f"SELECT min(v) + :frac * (max(v) - min(v)) FROM (SELECT {x} AS v "
+        f"FROM {source} {indexed_by(dialect_name, index)} WHERE {x} IS NOT NULL AND {where} "
+        f"ORDER BY {x} LIMIT 2 OFFSET :lo) r"
+    )
+
+
+def indexed_by(dialect_name: str, index: str) -> str:
+    """SQLite's clause making a query read ``index`` (where its planner, without
+    statistics, would sort instead of reading an index in order); nothing elsewhere."""
+    return f"INDEXED BY {index}" if dialect_name == "sqlite" else ""
