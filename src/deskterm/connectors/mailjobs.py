@@ -357,8 +357,10 @@ class _Workers:
 
     def _start(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
+        # What every parser imports (inscriptis for HTML-only mail), and what the
+        # analysis needs: imported once, not once per worker.
         context.set_forkserver_preload(
-            ["deskterm.connectors.mailjobs", "inscriptis", "vaderSentiment.vaderSentiment"]
+            ["deskterm.connectors.mailjobs", "inscriptis", *self.options.preload]
         )
         return ProcessPoolExecutor(
             self.workers,

@@ -74,6 +74,7 @@ def parse_options(config: Settings) -> ParseOptions:
         attachment_max_bytes=config.ingest.attachment_max_bytes,
         max_message_bytes=config.ingest.max_message_bytes,
         analyze=analyze,
+        preload=("deskterm.emotion",) if analyze else (),
     )
 
 
