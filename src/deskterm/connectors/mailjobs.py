@@ -31,6 +31,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import IO
 
@@ -306,6 +307,23 @@ def _exit_with_parent(lifeline: Connection) -> None:
     os._exit(0)
 
 
+def _forkserver(options: ParseOptions) -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    # What every parser imports (inscriptis for HTML-only mail), and what the analysis
+    # needs: imported once, in the process the workers are forked from.
+    context.set_forkserver_preload(["deskterm.connectors.mailjobs", "inscriptis", *options.preload])
+    return context
+
+
+def start_parsers(options: ParseOptions, workers: int | None = None) -> None:
+    """Start the process parse workers are forked from, ahead of need: its imports
+    (a few tenths of a second) then run on another core while the caller opens the
+    store and lists the mail, instead of after. Nothing happens for one worker."""
+    if (default_workers() if workers is None else workers) > 1:
+        _forkserver(options)
+        forkserver.ensure_running()
+
+
 def default_workers() -> int:
     """Worker processes: one per core (the writer mostly waits on SQLite)."""
     return max(1, os.cpu_count() or 1)
@@ -356,12 +374,7 @@ class _Workers:
         self.deaths = 0
 
     def _start(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        # What every parser imports (inscriptis for HTML-only mail), and what the
-        # analysis needs: imported once, not once per worker.
-        context.set_forkserver_preload(
-            ["deskterm.connectors.mailjobs", "inscriptis", *self.options.preload]
-        )
+        context = _forkserver(self.options)
         return ProcessPoolExecutor(
             self.workers,
             mp_context=context,

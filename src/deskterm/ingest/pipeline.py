@@ -268,7 +268,10 @@ class Ingestor:
         if record.in_reply_to:
             self._run.reply_tickets.setdefault(record.in_reply_to, ticket.id)
         if self.hooks:
-            ctx = HookContext(record, direction, ticket, new, customer_id, writer, row, events)
+            ctx = HookContext(
+                record, direction, ticket, new, customer_id, writer, row, events,
+                customer_id in self._run.new_customers,
+            )  # fmt: skip
             for hook in self.hooks:
                 hook(ctx)
         return row, new

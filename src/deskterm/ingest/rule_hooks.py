@@ -157,7 +157,9 @@ class EmotionHook:
                 # messages are written: later batches would find this run's own rows.
                 from deskterm.store.workflow import customer_has_messages
 
-                self._history[customer] = customer_has_messages(ctx.writer.conn, customer)
+                self._history[customer] = not ctx.new_customer and customer_has_messages(
+                    ctx.writer.conn, customer
+                )
             seen = self._recent.setdefault(customer, [])
             bisect.insort(seen, (record.sent_at, ctx.direction))  # by time, even if late
             if len(seen) > 512:

@@ -78,6 +78,15 @@ def parse_options(config: Settings) -> ParseOptions:
     )
 
 
+def start_mail_parsers(config: Settings, workers: int | None = None) -> None:
+    """Get the mail parse workers going while the caller opens the store: their
+    process starts and imports on another core meanwhile (a few tenths of a second
+    off every import of more than a few hundred messages)."""
+    from deskterm.connectors.mailjobs import start_parsers
+
+    start_parsers(parse_options(config), workers)
+
+
 def run_items(
     store: Store,
     config: Settings,

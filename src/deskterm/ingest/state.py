@@ -61,6 +61,8 @@ class HookContext:
     writer: IngestWriter
     message: dict[str, Any]
     events: list[dict[str, Any]]
+    # The customer was created by this run: the store holds nothing of theirs before it.
+    new_customer: bool = False
 
 
 class IngestHook(Protocol):

@@ -39,6 +39,21 @@ def reset_sequences(conn: Connection, tables: list[Any]) -> None:
             )
 
 
+# WAL pages before a checkpoint copies them into the database file (~80 MB; SQLite's
+# default is 1,000 pages, ~4 MB, less than one batch of mail).
+_BULK_CHECKPOINT_PAGES = 20_000
+
+
+def bulk_writes(conn: Connection) -> None:
+    """Set up a connection for an import's batch transactions. SQLite: checkpoint the
+    WAL less often, so index and search-index pages that every batch rewrites reach
+    the database file once per checkpoint instead of once per batch (about 7 % of an
+    import's writer CPU). Durability is unchanged: a committed batch is in the WAL
+    either way, and a killed process loses nothing committed."""
+    if is_sqlite(conn):
+        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={_BULK_CHECKPOINT_PAGES}")
+
+
 def integrity_check(conn: Connection) -> str:
     """SQLite's ``quick_check`` (``"ok"`` or its first complaint); PostgreSQL checks its
     pages itself, so there it is ``"ok"``."""
