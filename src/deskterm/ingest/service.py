@@ -96,16 +96,18 @@ def run_items(
     progress: Progress | None = None,
     hooks: Sequence[IngestHook] | None = None,
     source_errors: tuple[type[Exception], ...] = (),
+    bulk: bool = False,
 ) -> IngestSummary:
     """Feed connector items through the pipeline (with the configured hooks).
 
     ``source_errors`` are the connector's own errors (a server that went away), which
-    the caller reports; any other exception is a bug (see :func:`_internal`)."""
+    the caller reports; any other exception is a bug (see :func:`_internal`).
+    ``bulk`` (mail files) writes bigger batches (see ``pipeline.BULK_FACTOR``)."""
     if hooks is None:
         from deskterm.ingest.hooks import default_hooks
 
         hooks = default_hooks(config)
-    ingestor = Ingestor(store, config, hooks=hooks, progress=progress)
+    ingestor = Ingestor(store, config, hooks=hooks, progress=progress, bulk=bulk)
     try:
         return ingestor.run(items, connector=connector)
     except (IngestError, StoreError, ConfigError):
@@ -180,7 +182,7 @@ def _import_mail(
         paths, parse_options(config), workers=workers, known=store.ingest.known_source_keys
     )
     with closing(items):
-        return run_items(store, config, items, connector="mail", progress=progress)
+        return run_items(store, config, items, connector="mail", progress=progress, bulk=True)
 
 
 @dataclass
