@@ -44,7 +44,7 @@ def run_import(
     st = state(ctx)
     config = st.config()
     if kind == "mail":
-        start_mail_parsers(config, workers)
+        start_mail_parsers(config, paths, workers)
     store = st.store(create=True)
     refusals: list[str] = []
 

@@ -78,13 +78,21 @@ def parse_options(config: Settings) -> ParseOptions:
     )
 
 
-def start_mail_parsers(config: Settings, workers: int | None = None) -> None:
-    """Get the mail parse workers going while the caller opens the store: their
-    process starts and imports on another core meanwhile (a few tenths of a second
-    off every import of more than a few hundred messages)."""
+def start_mail_parsers(config: Settings, paths: Sequence[Path], workers: int | None = None) -> None:
+    """Get the mail parse workers going while the caller opens the store, when the
+    paths look like more mail than is parsed in-process (a directory, a big file):
+    their process starts and imports on another core meanwhile, a few tenths of a
+    second off the import."""
     from deskterm.connectors.mailjobs import start_parsers
 
-    start_parsers(parse_options(config), workers)
+    def big(path: Path) -> bool:
+        try:
+            return path.is_dir() or path.stat().st_size > 1 << 20
+        except OSError:
+            return False
+
+    if any(map(big, paths)):
+        start_parsers(parse_options(config), workers)
 
 
 def run_items(
