@@ -88,7 +88,7 @@ def test_threads_are_followed_the_same_when_the_run_forgets_old_tickets_and_ids(
 ) -> None:
     maildir = threads(tmp_path / "maildir", 60)
     config = settings(batch_size=20)
-    results = []
+    results: list[list[tuple[Any, ...]]] = []
     for limit in (None, 3):
         if limit is not None:  # a run that keeps almost nothing between batches
             monkeypatch.setattr(ingest_state, "_KNOWN_LIMIT", limit)
@@ -147,7 +147,7 @@ def test_a_maildir_import_with_the_default_config_matches_an_explicit_small_batc
     """Mail files in batches of 2,000 (the default) or of 500 (set in the config)
     store the same tickets."""
     maildir = threads(tmp_path / "maildir", 700)  # 2,100 messages: two bulk batches
-    results = []
+    results: list[list[tuple[Any, ...]]] = []
     for config in (settings(), settings(batch_size=500)):
         store = Store.open(tmp_path / f"store-{len(results)}.db")
         try:
