@@ -50,7 +50,10 @@ log = logging.getLogger(__name__)
 INLINE_BELOW = 300  # fewer jobs than this are parsed without worker processes
 CHUNK = 48  # jobs per task sent to a worker...
 CHUNK_BYTES = 8 << 20  # ...or fewer, when they are big
-IN_FLIGHT = 6  # tasks per worker queued ahead (bounds memory when the writer lags)
+# Tasks per worker queued ahead: enough for the workers to go on parsing while the
+# writer stores a batch (2,000 messages of a bulk import), instead of waiting for it.
+IN_FLIGHT = 24
+IN_FLIGHT_BYTES = 12 * CHUNK_BYTES  # ...and no more message bytes than that (memory)
 HELD_BYTES = 32 << 20  # message bytes held in this process before they move on
 STREAM_ABOVE = 4 << 20  # a file message bigger than this is keyed as it streams past
 
@@ -458,10 +461,15 @@ def _pooled(
     pool = _Workers(workers, options)
     pending: deque[_Task | list[Item]] = deque()
     limit = workers * IN_FLIGHT
+    queued = 0  # message bytes of the tasks in ``pending``
     finished = False
 
     def collect(entry: _Task | list[Item]) -> list[Item] | list[Item]:
-        return entry if isinstance(entry, list) else pool.result(entry)
+        nonlocal queued
+        if isinstance(entry, list):
+            return entry
+        queued -= sum(job.size for job in entry.chunk)
+        return pool.result(entry)
 
     try:
         chunk: list[MailJob] = []
@@ -473,15 +481,19 @@ def _pooled(
                 if len(chunk) < CHUNK and chunk_bytes < CHUNK_BYTES:
                     continue
                 pending.append(pool.submit(chunk))
+                queued += chunk_bytes
                 chunk, chunk_bytes = [], 0
             else:
                 if chunk:
                     pending.append(pool.submit(chunk))
+                    queued += chunk_bytes
                     chunk, chunk_bytes = [], 0
                 pending.append([entry])
             # Hand on what is done (a checkpoint should commit promptly), and wait
             # when too much is queued.
-            while pending and (len(pending) > limit or _ready(pending[0])):
+            while pending and (
+                len(pending) > limit or queued > IN_FLIGHT_BYTES or _ready(pending[0])
+            ):
                 yield from collect(pending.popleft())
         if chunk:
             pending.append(pool.submit(chunk))
