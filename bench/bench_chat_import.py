@@ -6,8 +6,8 @@ SQLite store in a child process running the real CLI command (agents ``Ana Souza
 ``U0AGENT01``), and reads the child's own peak RSS. A second run of the same import
 measures the duplicate check (a no-op re-import). Each import runs with emotion cues
 off (``[emotion] enabled = false``) and with the default hooks (emotion cues and SLA
-clocks), since VADER's sentiment analysis costs more than everything else together.
-Prints a Markdown table.
+clocks). Prints a Markdown table; "msgs per CPU-s" is the number that does not depend
+on what else runs on the machine.
 
     python bench/bench_chat_import.py [--lines 1000000] [--messages 200000] [--dir /tmp]
         [--hooks off|on|both]

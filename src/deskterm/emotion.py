@@ -22,18 +22,16 @@ The ticket screen shows the emotion with the response style to use
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from deskterm.emotion_model import CLASSES, DENSE, model, softmax
 
 if TYPE_CHECKING:
     from deskterm.connectors.records import InboundRecord
-    from deskterm.ingest.pipeline import HookContext
 
 MAX_CHARS = 1500
 REPEAT_WINDOW = timedelta(hours=24)
@@ -300,105 +298,3 @@ def explain(body: str, subject: str, emotion: str | None) -> tuple[str, ...]:
         if result.emotion == emotion:
             return result.cues
     return ()
-
-
-# -- the ingest hook ---------------------------------------------------------------------
-
-
-class EmotionHook:
-    """Sets the emotion of inbound messages, and the ticket's to the latest one.
-
-    Scoring is the most expensive step of an import, so by default a message is scored
-    where its emotion is used: the latest customer message of each ticket in a batch
-    (which becomes the ticket's emotion). Live mail and small syncs come one message
-    per ticket per batch, so every message is scored; a bulk import of history skips
-    the messages that are superseded within their batch (their emotion stays empty).
-    ``eager`` scores every message as it arrives: triage rules that test the emotion
-    need it before they run.
-
-    The repeat-contact signal needs the customer's recent messages: earlier runs are
-    asked of the store, this run's (not committed yet) are remembered here.
-    """
-
-    def __init__(self, detector: EmotionAnalyzer | None = None, *, eager: bool = False) -> None:
-        self.detector = detector or analyzer()
-        self.eager = eager
-        self._recent: dict[int, list[tuple[Any, str]]] = {}
-        self._history: dict[int, bool] = {}
-        self._pending: dict[int, tuple[HookContext, bool]] = {}
-
-    def __call__(self, ctx: HookContext) -> None:
-        record = ctx.record
-        customer = ctx.customer_id
-        if customer is not None and ctx.direction in ("inbound", "outbound"):
-            if customer not in self._history:
-                # Asked when this run first meets the customer, before any of the run's
-                # messages are written: later batches would find this run's own rows.
-                from deskterm.store.workflow import customer_has_messages
-
-                self._history[customer] = customer_has_messages(ctx.writer.conn, customer)
-            seen = self._recent.setdefault(customer, [])
-            bisect.insort(seen, (record.sent_at, ctx.direction))  # by time, even if late
-            if len(seen) > 512:
-                del seen[:256]
-        if ctx.direction != "inbound":
-            return
-        # Newest message of its ticket so far (the pipeline has applied it already)?
-        latest = ctx.ticket.emotion is None or record.sent_at >= ctx.ticket.updated_at
-        if self.eager:
-            self._score(ctx, latest)
-            return
-        earlier = self._pending.get(ctx.ticket.id)
-        if earlier is None or record.sent_at >= earlier[0].record.sent_at:
-            self._pending[ctx.ticket.id] = (ctx, latest)
-
-    def end_batch(self) -> None:
-        """Score the latest customer message of each ticket the batch touched."""
-        pending, self._pending = self._pending, {}
-        for ctx, latest in pending.values():
-            self._score(ctx, latest)
-
-    def _score(self, ctx: HookContext, latest: bool) -> None:
-        record = ctx.record
-        customer = ctx.customer_id
-        # Only messages before this one count, so asking after the batch is the same.
-        repeat = customer is not None and self._repeat_contact(ctx, customer)
-        features = record.analysis
-        if not isinstance(features, TextFeatures):  # not analyzed in a parse worker
-            features = self.detector.features(*scored_text(record))
-        result = decide(features, repeat_contact=repeat)
-        ctx.message["emotion"] = result.emotion
-        ctx.message["emotion_score"] = result.score
-        ticket = ctx.ticket
-        if latest and (ticket.emotion, ticket.emotion_score) != (result.emotion, result.score):
-            ticket.emotion = result.emotion
-            ticket.emotion_score = result.score
-            ticket.dirty = True
-
-    def _repeat_contact(self, ctx: HookContext, customer: int) -> bool:
-        from deskterm.store.workflow import recent_contact
-
-        at = ctx.record.sent_at
-        # A customer with no stored messages when this run first met them (most of a
-        # first import) has all their history in this run's memory: no query needed.
-        last_in = last_out = None
-        if self._history.get(customer, True):
-            last_in, last_out = recent_contact(ctx.writer.conn, customer, at, REPEAT_WINDOW)
-        seen = self._recent.get(customer, [])
-        # Walk back from the newest contact before this message until one of each
-        # direction is found or the window is left.
-        found_in = found_out = False
-        for when, direction in reversed(seen[: bisect.bisect_left(seen, (at, ""))]):
-            if when < at - REPEAT_WINDOW or (found_in and found_out):
-                break
-            if direction == "inbound" and not found_in:
-                found_in = True
-                if last_in is None or when > last_in:
-                    last_in = when
-            elif direction == "outbound" and not found_out:
-                found_out = True
-                if last_out is None or when > last_out:
-                    last_out = when
-        if last_in is None or at - last_in < REPEAT_MIN_GAP:
-            return False
-        return last_out is None or last_out < last_in

@@ -37,12 +37,15 @@ def run_import(
 ) -> IngestSummary:
     """Import through the ingest service and report the result: the summary, each
     refused file on stderr, exit 130 when interrupted, 1 when every item failed."""
-    from deskterm.ingest.service import ChatOptions, import_paths
+    from deskterm.ingest.service import ChatOptions, import_paths, start_mail_parsers
     from deskterm.ingest.state import IngestError
     from deskterm.textsafe import clean_line
 
     st = state(ctx)
-    store, config = st.store(create=True), st.config()
+    config = st.config()
+    if kind == "mail":
+        start_mail_parsers(config, paths, workers)
+    store = st.store(create=True)
     refusals: list[str] = []
 
     def refused(reason: str) -> None:

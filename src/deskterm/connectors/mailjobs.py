@@ -31,6 +31,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import IO
 
@@ -49,7 +50,10 @@ log = logging.getLogger(__name__)
 INLINE_BELOW = 300  # fewer jobs than this are parsed without worker processes
 CHUNK = 48  # jobs per task sent to a worker...
 CHUNK_BYTES = 8 << 20  # ...or fewer, when they are big
-IN_FLIGHT = 6  # tasks per worker queued ahead (bounds memory when the writer lags)
+# Tasks per worker queued ahead: enough for the workers to go on parsing while the
+# writer stores a batch (2,000 messages of a bulk import), instead of waiting for it.
+IN_FLIGHT = 24
+IN_FLIGHT_BYTES = 12 * CHUNK_BYTES  # ...and no more message bytes than that (memory)
 HELD_BYTES = 32 << 20  # message bytes held in this process before they move on
 STREAM_ABOVE = 4 << 20  # a file message bigger than this is keyed as it streams past
 
@@ -306,6 +310,23 @@ def _exit_with_parent(lifeline: Connection) -> None:
     os._exit(0)
 
 
+def _forkserver(options: ParseOptions) -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    # What every parser imports (inscriptis for HTML-only mail), and what the analysis
+    # needs: imported once, in the process the workers are forked from.
+    context.set_forkserver_preload(["deskterm.connectors.mailjobs", "inscriptis", *options.preload])
+    return context
+
+
+def start_parsers(options: ParseOptions, workers: int | None = None) -> None:
+    """Start the process parse workers are forked from, ahead of need: its imports
+    (a few tenths of a second) then run on another core while the caller opens the
+    store and lists the mail, instead of after. Nothing happens for one worker."""
+    if (default_workers() if workers is None else workers) > 1:
+        _forkserver(options)
+        forkserver.ensure_running()
+
+
 def default_workers() -> int:
     """Worker processes: one per core (the writer mostly waits on SQLite)."""
     return max(1, os.cpu_count() or 1)
@@ -356,10 +377,7 @@ class _Workers:
         self.deaths = 0
 
     def _start(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(
-            ["deskterm.connectors.mailjobs", "inscriptis", "vaderSentiment.vaderSentiment"]
-        )
+        context = _forkserver(self.options)
         return ProcessPoolExecutor(
             self.workers,
             mp_context=context,
@@ -443,10 +461,15 @@ def _pooled(
     pool = _Workers(workers, options)
     pending: deque[_Task | list[Item]] = deque()
     limit = workers * IN_FLIGHT
+    queued = 0  # message bytes of the tasks in ``pending``
     finished = False
 
     def collect(entry: _Task | list[Item]) -> list[Item] | list[Item]:
-        return entry if isinstance(entry, list) else pool.result(entry)
+        nonlocal queued
+        if isinstance(entry, list):
+            return entry
+        queued -= sum(job.size for job in entry.chunk)
+        return pool.result(entry)
 
     try:
         chunk: list[MailJob] = []
@@ -458,15 +481,19 @@ def _pooled(
                 if len(chunk) < CHUNK and chunk_bytes < CHUNK_BYTES:
                     continue
                 pending.append(pool.submit(chunk))
+                queued += chunk_bytes
                 chunk, chunk_bytes = [], 0
             else:
                 if chunk:
                     pending.append(pool.submit(chunk))
+                    queued += chunk_bytes
                     chunk, chunk_bytes = [], 0
                 pending.append([entry])
             # Hand on what is done (a checkpoint should commit promptly), and wait
             # when too much is queued.
-            while pending and (len(pending) > limit or _ready(pending[0])):
+            while pending and (
+                len(pending) > limit or queued > IN_FLIGHT_BYTES or _ready(pending[0])
+            ):
                 yield from collect(pending.popleft())
         if chunk:
             pending.append(pool.submit(chunk))

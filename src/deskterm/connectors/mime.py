@@ -61,12 +61,14 @@ class ParseOptions:
     much of one message to read at most (see :data:`MAX_MESSAGE_BYTES`); and
     ``analyze``, a picklable function the parse workers run on each record (the
     ingest service passes its emotion text features), so the single writer process
-    does not."""
+    does not; ``preload`` names the modules it needs, imported once in the process
+    the workers are forked from."""
 
     keep_attachment_data: bool = False
     attachment_max_bytes: int = 25 * 1024 * 1024
     max_message_bytes: int = MAX_MESSAGE_BYTES  # read no more of one message
     analyze: Callable[[InboundRecord], object | None] | None = None
+    preload: tuple[str, ...] = ()
 
 
 # -- bodies ----------------------------------------------------------------------------

@@ -13,8 +13,7 @@ def default_hooks(config: Settings) -> list[IngestHook]:
     The settings were checked when the config was loaded, so nothing here fails on
     a broken rule or SLA duration.
     """
-    from deskterm.emotion import EmotionHook
-    from deskterm.ingest.rule_hooks import CustomerTiers, SlaHook, TriageHook
+    from deskterm.ingest.rule_hooks import CustomerTiers, EmotionHook, SlaHook, TriageHook
     from deskterm.sla import SlaPolicy
     from deskterm.triage import rules_from, uses_emotion
 

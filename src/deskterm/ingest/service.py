@@ -74,7 +74,25 @@ def parse_options(config: Settings) -> ParseOptions:
         attachment_max_bytes=config.ingest.attachment_max_bytes,
         max_message_bytes=config.ingest.max_message_bytes,
         analyze=analyze,
+        preload=("deskterm.emotion",) if analyze else (),
     )
+
+
+def start_mail_parsers(config: Settings, paths: Sequence[Path], workers: int | None = None) -> None:
+    """Get the mail parse workers going while the caller opens the store, when the
+    paths look like more mail than is parsed in-process (a directory, a big file):
+    their process starts and imports on another core meanwhile, a few tenths of a
+    second off the import."""
+    from deskterm.connectors.mailjobs import start_parsers
+
+    def big(path: Path) -> bool:
+        try:
+            return path.is_dir() or path.stat().st_size > 1 << 20
+        except OSError:
+            return False
+
+    if any(map(big, paths)):
+        start_parsers(parse_options(config), workers)
 
 
 def run_items(
@@ -86,16 +104,18 @@ def run_items(
     progress: Progress | None = None,
     hooks: Sequence[IngestHook] | None = None,
     source_errors: tuple[type[Exception], ...] = (),
+    bulk: bool = False,
 ) -> IngestSummary:
     """Feed connector items through the pipeline (with the configured hooks).
 
     ``source_errors`` are the connector's own errors (a server that went away), which
-    the caller reports; any other exception is a bug (see :func:`_internal`)."""
+    the caller reports; any other exception is a bug (see :func:`_internal`).
+    ``bulk`` (mail files) writes bigger batches (see ``pipeline.BULK_FACTOR``)."""
     if hooks is None:
         from deskterm.ingest.hooks import default_hooks
 
         hooks = default_hooks(config)
-    ingestor = Ingestor(store, config, hooks=hooks, progress=progress)
+    ingestor = Ingestor(store, config, hooks=hooks, progress=progress, bulk=bulk)
     try:
         return ingestor.run(items, connector=connector)
     except (IngestError, StoreError, ConfigError):
@@ -170,7 +190,7 @@ def _import_mail(
         paths, parse_options(config), workers=workers, known=store.ingest.known_source_keys
     )
     with closing(items):
-        return run_items(store, config, items, connector="mail", progress=progress)
+        return run_items(store, config, items, connector="mail", progress=progress, bulk=True)
 
 
 @dataclass

@@ -61,6 +61,8 @@ class HookContext:
     writer: IngestWriter
     message: dict[str, Any]
     events: list[dict[str, Any]]
+    # The customer was created by this run: the store holds nothing of theirs before it.
+    new_customer: bool = False
 
 
 class IngestHook(Protocol):
@@ -96,7 +98,12 @@ def chat_agents(config: Settings) -> set[str]:
 # Ticket fields an agent may set that ingest also decides (status by replies, the rest
 # by triage rules): once someone else changed one during a run, the run leaves it be.
 _AGENT_FIELDS = ("status", "priority", "queue", "assignee")
-_KNOWN_LIMIT = 200_000
+# Tickets kept from batch to batch, the most recently used: mail continues the tickets
+# of recent threads; an older one is read again when its thread goes on.
+_KNOWN_LIMIT = 10_000
+# Message-IDs → tickets kept from batch to batch, the newest; older ones are asked of
+# the store (see preload_threads) when a reply refers to them.
+_THREADS_LIMIT = 50_000
 
 
 class Run:
@@ -135,11 +142,16 @@ class Run:
 
     def new_batch(self) -> None:
         """Forget what the store may have changed since the last batch committed."""
-        if len(self.known) > _KNOWN_LIMIT:
-            self.known.clear()
+        known = self.known
         for state in self.tickets.values():
             self.left[state.id] = tuple(getattr(state, n) for n in _AGENT_FIELDS)
-            self.known[state.id] = state
+            known.pop(state.id, None)  # to the end: the most recently used
+            known[state.id] = state
+        for _ in range(len(known) - _KNOWN_LIMIT):
+            del known[next(iter(known))]
+        for ids in (self.message_tickets, self.reply_tickets):
+            for _ in range(len(ids) - _THREADS_LIMIT):
+                del ids[next(iter(ids))]
         self.tickets = {}
         self.identities = {}
         self.absent = set()

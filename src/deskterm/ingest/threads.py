@@ -4,6 +4,7 @@ subject of a reply (one set of rules, so a reply threads back to its ticket)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Reply/forward prefixes in the languages support desks meet most, with optional
 # counters ("Re[2]:", "RE: RE:") and bracketed list tags.
@@ -38,6 +39,7 @@ def strip_subject(subject: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=8192)  # an import asks for each message's subject a few times
 def normalize_subject(subject: str) -> str:
     """The subject without prefixes, tokens, case or spacing differences (for matching)."""
     return strip_subject(subject).casefold()

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from deskterm.store.base import Database
 from deskterm.store.dialect.search import catch_up_search_index, defer_search_index
-from deskterm.store.dialect.writes import RowWriter, upsert
+from deskterm.store.dialect.writes import RowWriter, bulk_writes, upsert
 from deskterm.store.errors import Conflict, StoreError
 from deskterm.store.models import (
     Attachment,
@@ -463,6 +463,7 @@ class IngestOps:
         """
         try:
             with self.db.write_connection() as conn:
+                bulk_writes(conn)
                 writer = IngestWriter(conn)
                 yield writer
                 writer.finish()

@@ -21,7 +21,7 @@ T_TICKET = table_of(Ticket)
 T_TAG = table_of(TicketTag)
 
 
-@dataclass
+@dataclass(slots=True)  # an import keeps thousands: no per-instance dict
 class TicketState:
     """What the pipeline knows and changes about one ticket during an import."""
 

