@@ -29,6 +29,7 @@ and changes are written relative to what was read (:mod:`deskterm.store.ticket_s
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from deskterm.connectors.records import (
     SyncCheckpoint,
 )
 from deskterm.connectors.records import content_hash as content_hash  # re-exported
+from deskterm.ingest.pacing import BatchPacer
 from deskterm.ingest.state import HookContext as HookContext  # re-exported for hooks
 from deskterm.ingest.state import IngestHook, IngestSummary, People, Run, attachment_rows, fill_keys
 from deskterm.ingest.threads import normalize_subject, ticket_token
@@ -78,6 +80,7 @@ class Ingestor:
         self.people = People(config)
         # Chat records are small: bigger batches make fewer, cheaper commits.
         self.chat_batch_size = config.chat.batch_size or 10 * self.batch_size
+        self.pacer = BatchPacer(config.ingest.batch_ms)  # agents wait at most ~batch_ms
         self._now = utcnow()  # one created_at per batch
         self.default_queue = config.ingest.default_queue
         self.attachment_store = AttachmentStore.from_settings(config.ingest)
@@ -92,7 +95,7 @@ class Ingestor:
         try:
             for item in items:
                 batch.append(item)
-                limit = (
+                limit = self.pacer.limit(
                     self.chat_batch_size
                     if isinstance(item, InboundRecord) and item.conversation
                     else self.batch_size
@@ -114,8 +117,11 @@ class Ingestor:
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
         for attempt in range(_CONFLICT_RETRIES + 1):
             try:
+                start = time.perf_counter()
                 with self.store.ingest.ingest_unit() as writer:
-                    return self._write(writer, batch, connector)
+                    summary = self._write(writer, batch, connector)
+                self.pacer.measured(len(batch), time.perf_counter() - start)
+                return summary
             except Conflict as exc:
                 # Another import stored some of the same rows first: once it committed,
                 # the batch sees them as duplicates (or as the identities they are).

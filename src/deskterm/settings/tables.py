@@ -267,6 +267,7 @@ class IngestSettings(_Table):
 
     thread_window_days: Number = 14.0
     batch_size: Count = 500
+    batch_ms: Count = 25  # a batch's transaction aims to last this long (agents wait on it)
     default_queue: Text = "general"
     store_attachments: Flag = False
     attachment_max_bytes: Count = 25 * _MIB
