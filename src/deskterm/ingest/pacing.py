@@ -14,6 +14,10 @@ fixed part alone exceeds the target the batches stay at :data:`MIN_BATCH`.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 FIRST_BATCH = 10  # before anything is measured: the first batch also warms caches
 MIN_BATCH = 10  # below this, per-batch costs dominate and throughput collapses
 _SMOOTHING = 0.5  # weight of the newest measurement
@@ -31,6 +35,13 @@ class BatchPacer:
         if not self._per_record:
             return min(configured, FIRST_BATCH)
         return max(MIN_BATCH, min(configured, int(self.target / self._per_record)))
+
+    @contextmanager
+    def timing(self, records: int) -> Iterator[None]:
+        """Around a batch's transaction (its commit included): measured if it succeeds."""
+        start = time.perf_counter()
+        yield
+        self.measured(records, time.perf_counter() - start)
 
     def measured(self, records: int, seconds: float) -> None:
         """A batch of ``records`` committed after ``seconds`` in its transaction."""

@@ -29,7 +29,6 @@ and changes are written relative to what was read (:mod:`deskterm.store.ticket_s
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -117,11 +116,8 @@ class Ingestor:
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
         for attempt in range(_CONFLICT_RETRIES + 1):
             try:
-                start = time.perf_counter()
-                with self.store.ingest.ingest_unit() as writer:
-                    summary = self._write(writer, batch, connector)
-                self.pacer.measured(len(batch), time.perf_counter() - start)
-                return summary
+                with self.pacer.timing(len(batch)), self.store.ingest.ingest_unit() as writer:
+                    return self._write(writer, batch, connector)
             except Conflict as exc:
                 # Another import stored some of the same rows first: once it committed,
                 # the batch sees them as duplicates (or as the identities they are).
