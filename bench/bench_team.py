@@ -12,12 +12,19 @@ works on the tickets the import is creating and threading mail into: it opens on
 read, saves resolution notes, saves a reply draft, or takes the next ticket, and logs
 every change that succeeded.
 
+Agents are people: between two actions each one pauses for a random time in
+``--think`` (default 0.5–2 s, already a very busy agent: 20 of them make ~16 actions a
+second, far above a real team's rate), so the latencies are those of a working desk,
+not of 20 processes in a tight loop fighting for two cores.
+
 Afterwards every logged change is checked against the store: the last change to a
 ticket's priority, queue or assignee must be what the store holds (an import writing
 back a stale copy shows here as a reverted update), every saved notes version must be
 there with its text, and no ticket may have been taken twice. Prints latencies
-(p50/p95 per action), conflicts, lost updates, double claims and the import's
-throughput while the agents worked, as JSON.
+(p50/p95/p99 per action), actions per second, conflicts, lost updates, double
+claims, the import's throughput while the agents worked (messages stored during the
+soak window) and over the whole run, CPU seconds of agents and importer, the machine's
+busy share and load average, as JSON.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import json
 import multiprocessing
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,12 +51,19 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 QUEUES = ("general", "billing", "l2", "shipping")
 
 
-def agent(target: str, base: int, seconds: float, name: str, seed: int, out: Any) -> None:
-    """One agent's loop; puts (latencies by action, changes, conflicts, takes) on ``out``."""
+def agent(
+    target: str, base: int, seconds: float, think: tuple[float, float], name: str, seed: int,
+    out: Any, ready: Any,
+) -> None:  # fmt: skip
+    """One agent's loop; puts (latencies by action, changes, takes, conflicts, CPU
+    seconds) on ``out``. Between actions the agent thinks for a random time in
+    ``think`` (seconds), as a person reading a ticket would."""
     from deskterm.store import Conflict, NotFound, Store
 
     rng = random.Random(seed)
     store = Store.open(target, upgrade=False)
+    ready.wait()  # every agent has started up (imports, connections) and so has the import
+    time.sleep(rng.uniform(*think))  # agents do not all start at the same instant
     latency: dict[str, list[float]] = {a: [] for a, _ in ACTIONS}
     changes: list[tuple[int, str, str, int]] = []  # ticket, field, value, version after
     takes: list[int] = []
@@ -92,8 +107,10 @@ def agent(target: str, base: int, seconds: float, name: str, seed: int, out: Any
         except NotFound:
             continue
         latency[action].append((time.perf_counter() - start) * 1000)
+        time.sleep(max(0.0, min(rng.uniform(*think), deadline - time.monotonic())))
     store.close()
-    out.put((latency, changes, takes, conflicts))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out.put((latency, changes, takes, conflicts, usage.ru_utime + usage.ru_stime))
 
 
 def build(target: str, tickets: int, reuse: bool) -> None:
@@ -114,7 +131,7 @@ def verify(target: str, logs: list[tuple[Any, ...]]) -> dict[str, int]:
     last: dict[tuple[int, str], tuple[int, str]] = {}
     notes: list[tuple[int, int, str]] = []
     taken: list[int] = []
-    for _lat, changes, takes, _c in logs:
+    for _lat, changes, takes, _c, _cpu in logs:
         taken += takes
         for number, field, value, version in changes:
             if field == "note":
@@ -139,6 +156,41 @@ def verify(target: str, logs: list[tuple[Any, ...]]) -> dict[str, int]:
     }
 
 
+def percentiles(values: list[float]) -> dict[str, float | int]:
+    """Count, p50, p95 and p99 of latencies in ms."""
+    if len(values) < 2:
+        return {"n": len(values)}
+    cuts = statistics.quantiles(values, n=100)
+    return {
+        "n": len(values),
+        "p50": round(statistics.median(values), 1),
+        "p95": round(cuts[94], 1),
+        "p99": round(cuts[98], 1),
+    }
+
+
+def newest_message(target: str) -> int:
+    """The highest message id: how far the import has got."""
+    from sqlalchemy import text
+
+    from deskterm.store import Store
+
+    store = Store.open(target, upgrade=False)
+    try:
+        with store.db.engine.connect() as conn:
+            return int(conn.execute(text("SELECT coalesce(max(id), 0) FROM message")).scalar_one())
+    finally:
+        store.close()
+
+
+def busy_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--db", required=True)
@@ -146,13 +198,18 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--think", default="0.5,2.0", help="an agent's pause between actions: MIN,MAX seconds"
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/deskterm-team-bench"))
+    parser.add_argument("--corpus", type=Path, help="a maildir to import (default: generated)")
     parser.add_argument("--reuse", action="store_true", help="reuse the store (already built)")
     args = parser.parse_args()
+    low, high = (float(v) for v in args.think.split(","))
 
     from mail_corpus import write_maildir
 
-    corpus = args.workdir / f"maildir-{args.messages}"
+    corpus = args.corpus or args.workdir / f"maildir-{args.messages}"
     if not corpus.exists():
         write_maildir(corpus, args.messages)
     build(args.db, args.tickets, args.reuse)
@@ -162,8 +219,24 @@ def main() -> None:
     store = Store.open(args.db)
     base = store.queue.watermark()[1] or 0
     store.close()
+    first_message = newest_message(args.db)
 
     env = {**os.environ, "DESKTERM_HOME": str(args.workdir / "home")}
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    ready = ctx.Barrier(args.agents + 1)
+    procs = [
+        ctx.Process(
+            target=agent,
+            args=(args.db, base, args.seconds, (low, high), f"agent{i}", i, out, ready),
+        )
+        for i in range(args.agents)
+    ]
+    load_before = os.getloadavg()
+    for p in procs:
+        p.start()
+    ready.wait()
+    cpu_before = busy_cpu()
     started = time.monotonic()
     importer = subprocess.Popen(
         [DESKTERM, "--db", args.db, "import", "mail", str(corpus), "--json"],
@@ -171,49 +244,52 @@ def main() -> None:
         env=env,
         text=True,
     )
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    procs = [
-        ctx.Process(target=agent, args=(args.db, base, args.seconds, f"agent{i}", i, out))
-        for i in range(args.agents)
-    ]
-    for p in procs:
-        p.start()
     logs = [out.get(timeout=args.seconds + 120) for _ in procs]
+    soak_end = time.monotonic()
+    during_soak = newest_message(args.db) - first_message
+    cpu_soak = busy_cpu()
+    load_soak = os.getloadavg()
     for p in procs:
         p.join()
-    soak_end = time.monotonic()
     import_out, _ = importer.communicate()
     import_seconds = time.monotonic() - started
     summary = json.loads(import_out) if import_out.strip() else {}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    agents_cpu = sum(log[4] for log in logs)
 
     latencies: dict[str, list[float]] = {}
-    for lat, _changes, _takes, _c in logs:
+    for lat, *_rest in logs:
         for action, values in lat.items():
             latencies.setdefault(action, []).extend(values)
     everything = [v for values in latencies.values() for v in values]
+    soak_seconds = soak_end - started
+    busy, total = (a - b for a, b in zip(cpu_soak, cpu_before, strict=True))
     report = {
         "store": "postgresql" if "://" in args.db else "sqlite",
         "tickets": args.tickets,
         "agents": args.agents,
         "seconds": args.seconds,
+        "think_s": [low, high],
         "actions": len(everything),
-        "conflicts": sum(c for *_rest, c in logs),
-        "p50_ms": round(statistics.median(everything), 1) if everything else None,
-        "p95_ms": round(statistics.quantiles(everything, n=20)[18], 1) if everything else None,
-        "by_action_p95_ms": {
-            a: round(statistics.quantiles(v, n=20)[18], 1)
-            for a, v in latencies.items()
-            if len(v) > 20
-        },
+        "actions_per_s": round(len(everything) / soak_seconds, 1),
+        "conflicts": sum(log[3] for log in logs),
+        "all_ms": percentiles(everything),
+        "by_action_ms": {a: percentiles(v) for a, v in latencies.items()},
         "import": {
             "messages_new": summary.get("messages_new"),
             "messages_failed": summary.get("messages_failed"),
             "seconds": round(import_seconds, 1),
             "msgs_per_s": round((summary.get("messages_new") or 0) / import_seconds),
-            "finished_during_soak": importer.returncode == 0
-            and import_seconds <= soak_end - started,
+            "during_soak_msgs": during_soak,
+            "during_soak_msgs_per_s": round(during_soak / soak_seconds),
+            "finished_during_soak": importer.returncode == 0 and import_seconds <= soak_seconds,
         },
+        "cpu_s": {
+            "agents": round(agents_cpu, 1),
+            "importer": round(children.ru_utime + children.ru_stime - agents_cpu, 1),
+            "machine_busy_pct_during_soak": round(100 * busy / total, 1),
+        },
+        "loadavg_1m": {"before": round(load_before[0], 2), "end_of_soak": round(load_soak[0], 2)},
         **verify(args.db, logs),
     }
     print(json.dumps(report, indent=2))

@@ -2,6 +2,7 @@
 
     python bench/bench_tui.py --db /tmp/m1.db            # a store from `deskterm demo`
     python bench/bench_tui.py --db /tmp/m1.db --limits   # exit 1 when a target is missed
+    python bench/bench_tui.py --db postgresql+psycopg://…/desk   # a team store
 
 What is measured (targets from the console issue, on the 1M-ticket demo store):
 
@@ -288,7 +289,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the raw numbers as JSON")
     parser.add_argument("--probe-launch", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not Path(args.db).exists():
+    if "://" not in args.db and not Path(args.db).exists():
         parser.error(f"{args.db} does not exist; build it with: deskterm demo --db PATH --no-open")
     if args.probe_launch:
         launch_probe(args.db, float(args.probe_launch))
@@ -349,12 +350,12 @@ def main() -> int:
     return 1 if missed and args.limits else 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 async def settle_workers(app: Any) -> None:
     """Wait for the console's finishing workers (not its live feed, which never ends)."""
     busy = app.work_in_flight()
     if busy:
         await app.workers.wait_for_complete(busy)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -42,6 +42,7 @@ from deskterm.connectors.records import (
     SyncCheckpoint,
 )
 from deskterm.connectors.records import content_hash as content_hash  # re-exported
+from deskterm.ingest.pacing import BatchPacer
 from deskterm.ingest.state import HookContext as HookContext  # re-exported for hooks
 from deskterm.ingest.state import IngestHook, IngestSummary, People, Run, attachment_rows, fill_keys
 from deskterm.ingest.threads import normalize_subject, ticket_token
@@ -87,6 +88,7 @@ class Ingestor:
         self.people = People(config)
         # Chat records are small: bigger batches make fewer, cheaper commits.
         self.chat_batch_size = config.chat.batch_size or 10 * config.ingest.batch_size
+        self.pacer = BatchPacer(config.ingest.batch_ms)  # agents wait at most ~batch_ms
         self._now = utcnow()  # one created_at per batch
         self.default_queue = config.ingest.default_queue
         self.attachment_store = AttachmentStore.from_settings(config.ingest)
@@ -101,7 +103,7 @@ class Ingestor:
         try:
             for item in items:
                 batch.append(item)
-                limit = (
+                limit = self.pacer.limit(
                     self.chat_batch_size
                     if isinstance(item, InboundRecord) and item.conversation
                     else self.batch_size
@@ -123,7 +125,7 @@ class Ingestor:
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
         for attempt in range(_CONFLICT_RETRIES + 1):
             try:
-                with self.store.ingest.ingest_unit() as writer:
+                with self.pacer.timing(len(batch)), self.store.ingest.ingest_unit() as writer:
                     return self._write(writer, batch, connector)
             except Conflict as exc:
                 # Another import stored some of the same rows first: once it committed,

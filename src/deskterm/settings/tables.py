@@ -266,7 +266,8 @@ class IngestSettings(_Table):
     """Knobs of the ingest pipeline shared by every connector."""
 
     thread_window_days: Number = 14.0
-    batch_size: Count = 500  # per transaction; unless set, mail file imports write 4x
+    batch_size: Count = 500  # most records per transaction; mail file imports allow 4x unless set
+    batch_ms: Count = 25  # a batch's transaction aims to last this long (agents wait on it)
     default_queue: Text = "general"
     store_attachments: Flag = False
     attachment_max_bytes: Count = 25 * _MIB

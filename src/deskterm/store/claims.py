@@ -8,8 +8,9 @@ serialised by ``BEGIN IMMEDIATE``, so the second one sees the first one's assign
 
 from __future__ import annotations
 
-from sqlalchemy import nulls_last
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, nulls_last
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from deskterm.query import TicketFilter
 from deskterm.store.base import Database
@@ -21,6 +22,12 @@ from deskterm.store.types import utcnow
 # Most urgent first; each priority is its own probe so no query sorts by a CASE.
 _PRIORITY_ORDER = ("urgent", "high", "normal", "low")
 TAKEABLE = ("new", "open")
+_CANDIDATES = 8  # looked up before the write transaction, checked again inside it
+_TAKEABLE_WHERE = (
+    col(Ticket.assignee).is_(None),
+    col(Ticket.status).in_(TAKEABLE),
+    col(Ticket.merged_into_id).is_(None),
+)
 
 
 class Claims:
@@ -33,32 +40,59 @@ class Claims:
     def take_next(self, agent: str, f: TicketFilter | None = None) -> int | None:
         """Assign the most urgent unassigned new/open ticket matching ``f`` to ``agent``
         (by priority, then the SLA due soonest, then the oldest); its number, or None
-        when there is nothing to take."""
+        when there is nothing to take.
+
+        The search (a sort of every open ticket of a priority) runs before the write
+        transaction, so it does not hold SQLite's write lock while others wait; inside
+        it each candidate is checked again by its id (and locked, skipping those another
+        claimer holds). Only when every candidate went meanwhile is the search repeated
+        inside the transaction.
+        """
         f = f or TicketFilter()
+        with self.db.read() as session:
+            candidates = self._search(session, f, _CANDIDATES, lock=False)
         with self.db.write() as session:
             conds = self.queue.conditions(session, f)
-            for priority in _PRIORITY_ORDER:
-                ticket = session.exec(
-                    select(Ticket)
-                    .where(
-                        col(Ticket.assignee).is_(None),
-                        col(Ticket.status).in_(TAKEABLE),
-                        col(Ticket.priority) == priority,
-                        col(Ticket.merged_into_id).is_(None),
-                        *conds,
-                    )
-                    .order_by(nulls_last(col(Ticket.sla_next_due)), col(Ticket.created_at))
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).first()
-                if ticket is None:
-                    continue
-                now = utcnow()
-                ticket.assignee = agent
-                touch(session, ticket, now)
-                log_event(
-                    session, "assignee", actor=agent, ticket_id=ticket.id, new=agent, at=now,
-                    detail={"take": True},
-                )  # fmt: skip
-                return ticket.id
+            for number in candidates:
+                ticket = session.exec(self._takeable(conds).where(col(Ticket.id) == number)).first()
+                if ticket is not None:
+                    return self._assign(session, ticket, agent)
+            for number in self._search(session, f, 1, lock=True):
+                ticket = session.exec(self._takeable(conds).where(col(Ticket.id) == number)).one()
+                return self._assign(session, ticket, agent)
         return None
+
+    def _search(self, session: Session, f: TicketFilter, limit: int, *, lock: bool) -> list[int]:
+        """The ids of the ``limit`` most urgent takeable tickets; ``lock``: locked for
+        this transaction, skipping those another claimer holds (PostgreSQL)."""
+        conds = self.queue.conditions(session, f)
+        found: list[int] = []
+        for priority in _PRIORITY_ORDER:
+            query = (
+                select(col(Ticket.id))
+                .where(col(Ticket.priority) == priority, *_TAKEABLE_WHERE, *conds)
+                .order_by(nulls_last(col(Ticket.sla_next_due)), col(Ticket.created_at))
+                .limit(limit - len(found))
+            )
+            if lock:
+                query = query.with_for_update(skip_locked=True)
+            found += [n for n in session.exec(query).all() if n is not None]
+            if len(found) >= limit:
+                break
+        return found
+
+    @staticmethod
+    def _takeable(conds: list[ColumnElement[bool]]) -> SelectOfScalar[Ticket]:
+        return select(Ticket).where(*_TAKEABLE_WHERE, *conds).with_for_update(skip_locked=True)
+
+    @staticmethod
+    def _assign(session: Session, ticket: Ticket, agent: str) -> int:
+        now = utcnow()
+        ticket.assignee = agent
+        touch(session, ticket, now)
+        log_event(
+            session, "assignee", actor=agent, ticket_id=ticket.id, new=agent, at=now,
+            detail={"take": True},
+        )  # fmt: skip
+        assert ticket.id is not None
+        return ticket.id

@@ -2,13 +2,16 @@
 
 SQLite gets WAL (readers never wait for the importer), foreign keys, a busy timeout
 and ``synchronous=NORMAL`` (durable at each WAL checkpoint, much faster than FULL).
-Write transactions start with ``BEGIN IMMEDIATE`` so two writers queue on the busy
-timeout instead of failing with "database is locked" when a read upgrades to a write.
+Write transactions start with ``BEGIN IMMEDIATE`` so two writers queue (for up to the
+busy timeout) instead of failing with "database is locked" when a read upgrades to a
+write; the queueing polls every millisecond, so a save waits one import batch, not many.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +74,50 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if not conn.get_execution_options().get(WRITE_OPTION, False):
+        conn.exec_driver_sql("BEGIN")
+        return
+    _begin_immediate(conn)
+    conn.info["deskterm_writing"] = True
+
+
+# SQLite's own busy handler sleeps ever longer (up to 100 ms a try), and a waiting
+# writer gets the lock only if it wakes while the lock is free. An import commits
+# batch after batch with almost no gap, so an agent's save could sleep through many
+# of them (p99 ≈ 1 s beside an import). So writers here poll every millisecond, and a
+# process leaves a short gap between two of its own write transactions: a waiting
+# writer of another process is sure to wake inside it. Waits stay about one
+# transaction long (see [ingest] batch_ms), at the cost of ~1 ms per import batch.
+_POLL_S = 0.001
+_GAP_S = 0.003
+_last_write_commit = 0.0
+
+
+def _begin_immediate(conn: Any) -> None:
+    pause = _last_write_commit + _GAP_S - time.monotonic()
+    if pause > 0:
+        time.sleep(pause)
+    raw = conn.connection.driver_connection
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    break
+            time.sleep(_POLL_S)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # once more, failing as SQLAlchemy errors do
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _sqlite_end(conn: Any) -> None:
+    global _last_write_commit
+    if conn.info.pop("deskterm_writing", False):
+        _last_write_commit = time.monotonic()
 
 
 def make_engine(target: str | os.PathLike[str] | None = None) -> Engine:
@@ -87,6 +132,8 @@ def make_engine(target: str | os.PathLike[str] | None = None) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
         return engine
     try:
         return create_engine(url, pool_pre_ping=True)

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from deskterm.store.base import Database
-from deskterm.store.dialect.search import pause_search_index, resume_search_index
-from deskterm.store.dialect.writes import backup, reset_sequences
+from deskterm.store.dialect.search import begin_copy_load, end_copy_load
+from deskterm.store.dialect.writes import backup, copy_rows, reset_sequences
 from deskterm.store.errors import StoreError
 from deskterm.store.models import (
     Agent,
@@ -99,7 +99,7 @@ class PortableStore:
                 raise StoreError(f"{target.location} is not empty; copy into a new store.")
         copied: dict[str, int] = {}
         with target.write_connection() as out:
-            pause_search_index(out)
+            begin_copy_load(out)
             for name, model in EXPORT_ORDER:
                 table = table_of(model)
                 columns = [c for c in table.columns if c.name != "search"]
@@ -123,7 +123,7 @@ class PortableStore:
                             if links:
                                 later.append({"_id": row["id"], **links})
                                 row.update(dict.fromkeys(links))
-                        out.execute(table.insert(), rows)
+                        copy_rows(out, table, rows)
                         copied[name] += len(rows)
                         if progress:
                             progress(name, copied[name])
@@ -131,7 +131,7 @@ class PortableStore:
                     ident = links.pop("_id")
                     out.execute(table.update().where(table.c.id == ident).values(**links))
             reset_sequences(out, [table_of(m) for _, m in EXPORT_ORDER])
-            resume_search_index(out)
+            end_copy_load(out)
             rebuild_facts(out)  # derived: filled once from what was copied
         for name, model in EXPORT_ORDER:
             with target.engine.connect() as conn:

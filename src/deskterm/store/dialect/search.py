@@ -92,6 +92,23 @@ def resume_search_index(conn: Connection) -> None:
         conn.exec_driver_sql(_FTS_TRIGGERS["message_fts_ai"])
 
 
+def begin_copy_load(conn: Connection) -> None:
+    """Before a whole-store copy in one transaction: stop index upkeep. PostgreSQL
+    drops the GIN index (a rollback brings it back): built once at the end it costs a
+    fraction of millions of per-row GIN inserts."""
+    pause_search_index(conn)
+    if not is_sqlite(conn):
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_message_search")
+
+
+def end_copy_load(conn: Connection) -> None:
+    """After the copy: build the search index once (see :func:`begin_copy_load`)."""
+    resume_search_index(conn)
+    if not is_sqlite(conn):
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+        conn.exec_driver_sql("CREATE INDEX ix_message_search ON message USING gin (search)")
+
+
 def defer_search_index(conn: Connection) -> int | None:
     """Inside a write transaction, stop per-row index upkeep for a batch of inserts.
 

@@ -63,6 +63,29 @@ def bulk_writes(conn: Connection) -> None:
             conn.exec_driver_sql(f"PRAGMA cache_size=-{_BULK_CACHE_KIB}")
 
 
+def copy_rows(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows that all have the same keys, as fast as the engine allows.
+
+    PostgreSQL streams them with ``COPY … FROM STDIN`` in the connection's transaction,
+    several times faster than an ``executemany`` of INSERTs; SQLite takes a plain
+    DB-API ``executemany`` (datetimes converted as :class:`UTCDateTime` stores them).
+    """
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    if is_sqlite(conn):
+        sql, convert = _prepared(conn, table, columns)
+        cursor.executemany(sql, [convert(r) for r in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    values = itemgetter(*columns)
+    with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(values(row))
+
+
 def integrity_check(conn: Connection) -> str:
     """SQLite's ``quick_check`` (``"ok"`` or its first complaint); PostgreSQL checks its
     pages itself, so there it is ``"ok"``."""

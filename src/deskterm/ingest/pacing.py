@@ -1,0 +1,52 @@
+"""Batch sizes that keep an import's write transactions short.
+
+A batch's transaction holds SQLite's single write lock (PostgreSQL: the rows of the
+tickets it threads mail into) from its first read to its commit, so an agent's save
+can wait that long behind a running import. The pacer measures how long each
+transaction lasted per record and sizes the next batch to last about
+``[ingest] batch_ms``: big batches when records are cheap, small ones when they are not
+(a busy machine, a big store). ``[ingest] batch_size`` stays the upper bound.
+
+A transaction costs a fixed part plus a part per record (F + n·c). Sizing the next
+batch as ``target / (elapsed / n)`` converges to the n where F + n·c = target; when the
+fixed part alone exceeds the target the batches stay at :data:`MIN_BATCH`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+FIRST_BATCH = 10  # before anything is measured: the first batch also warms caches
+MIN_BATCH = 10  # below this, per-batch costs dominate and throughput collapses
+_SMOOTHING = 0.5  # weight of the newest measurement
+
+
+class BatchPacer:
+    """How many records the next batch may hold (see the module docstring)."""
+
+    def __init__(self, target_ms: int) -> None:
+        self.target = target_ms / 1000
+        self._per_record = 0.0  # smoothed seconds per record inside a transaction
+
+    def limit(self, configured: int) -> int:
+        """The size of the next batch: at most ``configured``."""
+        if not self._per_record:
+            return min(configured, FIRST_BATCH)
+        return max(MIN_BATCH, min(configured, int(self.target / self._per_record)))
+
+    @contextmanager
+    def timing(self, records: int) -> Iterator[None]:
+        """Around a batch's transaction (its commit included): measured if it succeeds."""
+        start = time.perf_counter()
+        yield
+        self.measured(records, time.perf_counter() - start)
+
+    def measured(self, records: int, seconds: float) -> None:
+        """A batch of ``records`` committed after ``seconds`` in its transaction."""
+        if records <= 0:
+            return
+        per = seconds / records
+        old = self._per_record
+        self._per_record = per if not old else old + _SMOOTHING * (per - old)

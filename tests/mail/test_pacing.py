@@ -1,0 +1,49 @@
+"""Import batches are sized by time, so an agent's save never waits long behind one."""
+
+from __future__ import annotations
+
+import time
+
+from deskterm.ingest import Ingestor
+from deskterm.ingest.pacing import FIRST_BATCH, MIN_BATCH, BatchPacer
+from deskterm.ingest.state import HookContext
+from deskterm.settings import Settings
+from deskterm.store import Store
+from tests.store.helpers import mail
+
+
+def test_pacer_converges_on_the_batch_that_lasts_the_target() -> None:
+    pacer = BatchPacer(40)
+    fixed, per_record = 0.010, 0.0005  # 10 ms a batch + 0.5 ms a record: 60 records
+    size = pacer.limit(500)
+    assert size == FIRST_BATCH
+    for _ in range(30):
+        pacer.measured(size, fixed + size * per_record)
+        size = pacer.limit(500)
+    assert 55 <= size <= 60
+    pacer.measured(size, 5.0)  # the machine got busy: batches shrink at once
+    assert pacer.limit(500) < size
+    slow = BatchPacer(40)
+    slow.measured(50, 1.0)  # a fixed part above the target: the smallest batch
+    assert slow.limit(500) == MIN_BATCH
+    quick = BatchPacer(40)
+    quick.measured(50, 0.001)  # cheap records: up to the configured size, no more
+    assert quick.limit(500) == 500
+
+
+class _SlowHook:
+    """Makes every record cost 5 ms inside the transaction."""
+
+    def __call__(self, ctx: HookContext) -> None:
+        time.sleep(0.005)
+
+
+def test_import_commits_small_batches_when_records_are_slow(store: Store) -> None:
+    config = Settings()
+    records = [mail(f"c{i}@example.org", f"Question {i}") for i in range(80)]
+    summary = Ingestor(store, config, hooks=[_SlowHook()]).run(records, connector="test")
+    assert summary.messages_new == 80
+    with store.db.engine.connect() as conn:
+        batches = conn.exec_driver_sql("SELECT count(DISTINCT created_at) FROM message").scalar()
+    # 10 records first (50 ms), then batches of 10 (the least): 8 commits
+    assert batches is not None and batches >= 4
