@@ -134,3 +134,28 @@ def test_bulk_solve_under_the_heard_policy_lists_open_checklists(any_store: Stor
     )  # fmt: skip
     assert result.changed == 1 and result.conflicts == [(b, "HEARD steps open")]
     assert any_store.tickets.get_ticket(b).ticket.status == "new"
+
+
+def test_query_on_several_fields_selects_exactly_their_tickets(any_store: Store) -> None:
+    """Two or more field filters are read from their indexes' intersection; the
+    selection equals the queue's, and a ticket already at the wanted status keeps
+    its solved time (only the tickets logged for a field have it set)."""
+    numbers = tickets_for(any_store, 9)
+    for n in numbers[:6]:
+        any_store.tickets.set_priority(n, "high", "ana")
+    for n in numbers[3:8]:
+        any_store.tickets.set_queue(n, "billing", "ana")
+    any_store.tickets.set_status(numbers[4], "solved", "ana")
+    solved_at = any_store.tickets.get_ticket(numbers[4]).ticket.solved_at
+    f = parse_query("priority:high queue:billing status:new,open,solved")
+    expected = {r.number for r in any_store.queue.list_tickets(f, limit=100).rows}
+    assert expected == set(numbers[3:6])
+    result = any_store.bulk_ops.apply(
+        Selection(query=f), Changes(status="solved", add_tags=("x",)), "ana"
+    )
+    assert result.matched == 3 and result.changed == 3 and result.events == 5
+    assert any_store.tickets.get_ticket(numbers[4]).ticket.solved_at == solved_at
+    assert {n for n in numbers if _state(any_store, n)[3] == ["x"]} == expected
+    any_store.undo.undo("ana")
+    assert _state(any_store, numbers[4])[:2] == ("solved", "high")
+    assert all(_state(any_store, n)[0] != "solved" for n in (numbers[3], numbers[5]))

@@ -24,6 +24,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    intersect,
     literal,
     select,
     update,
@@ -48,6 +49,7 @@ from deskterm.vocab import PRIORITIES, STATUSES
 A = table_of(Action)  # (the other tables: bulk_sql, whose statements these are)
 
 CHUNK = 5000  # tickets per round of statements (and per progress step)
+INTERSECT_RATIO = 4  # see by_indexes
 FIELDS = ("status", "priority", "queue", "assignee")
 
 Progress = Callable[[int, int], None]
@@ -211,24 +213,47 @@ def count_events(conn: Connection, action_id: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def field_values(wanted: dict[str, str | None], now: datetime) -> dict[str, Any]:
+    """SET expressions for the wanted fields, each guarded by "the old value differs"
+    (exactly the tickets whose event was logged), so one UPDATE serves every field
+    and the version bump; SET reads the row as it was before the statement."""
+    values: dict[str, Any] = {}
+    for name, value in wanted.items():
+        differs = T.c[name].is_distinct_from(value)
+        sets = status_values(str(value), now) if name == "status" else {name: value}
+        for column, expr in sets.items():
+            values[column] = case((differs, expr), else_=T.c[column])
+    return values
+
+
 def finish_chunk(
-    conn: Connection, clock: SlaClock, action_id: str, lo: int, hi: int, now: datetime
+    conn: Connection,
+    clock: SlaClock,
+    action_id: str,
+    lo: int,
+    hi: int,
+    now: datetime,
+    wanted: dict[str, str | None] | None = None,
 ) -> None:
-    """Version and activity of every ticket the action logged in the chunk, the tag
-    index's copy of the sort key, and the SLA clocks of status/priority changes."""
+    """The wanted fields, version and activity of every ticket the action logged in
+    the chunk (one UPDATE, so each index entry of a row moves once), the tag index's
+    copy of the sort key, and the SLA clocks of status/priority changes. (The undo
+    sets its fields itself, ticket by ticket's old value, and passes no ``wanted``.)"""
     touched = in_action(action_id, lo, hi)
     conn.execute(
         update(T)
         .where(T.c.id.in_(touched))
         .values(
+            **field_values(wanted or {}, now),
             version=T.c.version + 1,
             updated_at=case((T.c.updated_at < now, now), else_=T.c.updated_at),
         )
     )
-    conn.execute(
+    activity = select(T.c.updated_at).where(T.c.id == TT.c.ticket_id).scalar_subquery()
+    conn.execute(  # (tags added just now have it already: not rewritten)
         update(TT)
-        .where(TT.c.ticket_id.in_(touched))
-        .values(updated_at=select(T.c.updated_at).where(T.c.id == TT.c.ticket_id).scalar_subquery())
+        .where(TT.c.ticket_id.in_(touched), TT.c.updated_at.is_distinct_from(activity))
+        .values(updated_at=activity)
     )
     clocked = select(E.c.ticket_id).where(
         E.c.action_id == action_id,
@@ -270,6 +295,31 @@ def refresh_clocks(conn: Connection, clock: SlaClock, ids: Any, now: datetime) -
             .values({c: bindparam(c, type_=T.c[c].type) for c in _SLA_COLUMNS}),
             moved,
         )
+
+
+def by_indexes(conn: Connection, f: TicketFilter) -> Any | None:
+    """With two or more field filters, the ticket numbers they select, read from the
+    fields' indexes (which hold the number) so that only the selected ticket rows are
+    read: the smallest field's walk, intersected with every other no more than
+    ``INTERSECT_RATIO`` times its size (an index entry costs about a fifth of a row
+    read). SQLite, without statistics, would otherwise walk whichever index it likes
+    and read every row it names to test the rest: 80k rows for ``queue:accounts
+    priority:urgent``'s 10k on the 1M store. The sizes are counts on the same indexes."""
+    parts = [
+        select(T.c.id).where(T.c[name].in_(values))
+        for name in ("status", "priority", "queue", "channel")
+        if (values := getattr(f, name))
+    ]
+    if len(parts) < 2:
+        return None
+    sized = sorted(
+        ((conn.execute(select(func.count()).select_from(p.subquery())).scalar_one(), i, p)
+         for i, p in enumerate(parts)),
+        key=lambda t: (t[0], t[1]),
+    )  # fmt: skip
+    least = sized[0][0]
+    chosen = [p for n, _, p in sized if n <= max(least, 1) * INTERSECT_RATIO]
+    return intersect(*chosen) if len(chosen) > 1 else chosen[0]
 
 
 class BulkOps:
@@ -363,15 +413,11 @@ class BulkOps:
                         ).where(T.c.id.in_(members), column.is_distinct_from(value)),
                     )
                 )
-                values = status_values(str(value), now) if name == "status" else {name: value}
-                conn.execute(
-                    update(T).where(T.c.id.in_(in_action(aid, lo, hi, name))).values(values)
-                )
             for tag in add:
                 add_tag(conn, aid, members, tag, actor, at)
             for tag in remove:
                 remove_tag(conn, aid, members, lo, hi, tag, actor, at)
-            finish_chunk(conn, self.clock, aid, lo, hi, now)
+            finish_chunk(conn, self.clock, aid, lo, hi, now, wanted)
             done += min(CHUNK, len(ids) - done)
             if progress is not None:
                 progress(done, len(ids))
@@ -389,8 +435,11 @@ class BulkOps:
     ) -> list[int]:
         """Fill ``action_ticket`` with the tickets to change; conflicts go to ``result``."""
         if selection.query is not None:
+            candidates = by_indexes(conn, selection.query)
             with Session(bind=conn) as session:
-                conds = self.queue.conditions(session, selection.query)
+                conds = self.queue.conditions(session, selection.query, walk=candidates is not None)
+            if candidates is not None:
+                conds.append(T.c.id.in_(candidates))
             fresh = list(conds)
             if selection.marked_at is not None:
                 fresh.append(T.c.updated_at <= literal(selection.marked_at, UTCDateTime))
