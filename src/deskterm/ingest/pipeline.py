@@ -56,11 +56,8 @@ from deskterm.textsafe import clean_line
 
 log = logging.getLogger(__name__)
 _CONFLICT_RETRIES = 5
-# A bulk load (mail files) writes batches this many times the default [ingest]
-# batch_size unless the config sets one: fewer tickets are continued from one batch
-# into the next (each costs an UPDATE of a row with ten indexes) and fewer commits.
-# Live sync keeps the smaller batches, which hold SQLite's write lock for less time
-# while agents work.
+# A bulk load (mail files) may write batches this many times the default [ingest]
+# batch_size: fewer commits, fewer tickets continued (an UPDATE each) across batches.
 BULK_FACTOR = 4
 
 
@@ -198,14 +195,10 @@ class Ingestor:
             if end_batch is not None:
                 end_batch()
         ids = writer.insert_messages(messages, need_ids=attachments.keys())
-        writer.insert_attachments(
-            [
-                dict(a, message_id=ids[key])
-                for key, rows in attachments.items()
-                for a in rows
-                if key in ids
-            ]
-        )
+        found = [
+            dict(a, message_id=ids[k]) for k, rs in attachments.items() for a in rs if k in ids
+        ]
+        writer.insert_attachments(found)
         writer.update_tickets({id(s): s for s in self._run.tickets.values() if s.dirty}.values())
         writer.add_events(events)
         if failures:
