@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
+from pathlib import Path
+
+import pytest
 
 from deskterm.ingest import Ingestor
 from deskterm.ingest.pacing import FIRST_BATCH, MIN_BATCH, BatchPacer
@@ -47,3 +52,33 @@ def test_import_commits_small_batches_when_records_are_slow(store: Store) -> Non
         batches = conn.exec_driver_sql("SELECT count(DISTINCT created_at) FROM message").scalar()
     # 10 records first (50 ms), then batches of 10 (the least): 8 commits
     assert batches is not None and batches >= 4
+
+
+def test_a_bulk_load_paces_only_once_another_writer_is_seen(
+    store: Store, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alone, a file import writes whole batches; after its write found the lock taken
+    (an agent's save, here another connection holding it 50 ms), it paces."""
+    from deskterm.store import engine
+
+    monkeypatch.setattr(engine, "_last_wait", float("-inf"))
+    config = Settings()
+    alone = Ingestor(store, config, hooks=[_SlowHook()], bulk=True)
+    assert alone._paced() is False
+    records = [mail(f"a{i}@example.org", f"Alone {i}") for i in range(30)]
+    assert alone.run(records, connector="test").messages_new == 30
+    with store.db.engine.connect() as conn:
+        batches = conn.exec_driver_sql("SELECT count(DISTINCT created_at) FROM message").scalar()
+    assert batches == 1  # one batch: nobody was waiting
+    holder = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.05, lambda: holder.execute("COMMIT"))
+    release.start()
+    with store.db.write_connection():  # waits for the other writer
+        pass
+    release.join()
+    holder.close()
+    assert store.db.others_writing(30.0) and alone._paced() is True
+    live = Ingestor(store, config)  # a live sync always paces
+    monkeypatch.setattr(engine, "_last_wait", float("-inf"))
+    assert live._paced() is True and alone._paced() is False

@@ -30,8 +30,11 @@ class BatchPacer:
         self.target = target_ms / 1000
         self._per_record = 0.0  # smoothed seconds per record inside a transaction
 
-    def limit(self, configured: int) -> int:
-        """The size of the next batch: at most ``configured``."""
+    def limit(self, configured: int, *, paced: bool = True) -> int:
+        """The size of the next batch: at most ``configured``; ``configured`` itself
+        when not ``paced`` (nobody is waiting on the import's transactions)."""
+        if not paced:
+            return configured
         if not self._per_record:
             return min(configured, FIRST_BATCH)
         return max(MIN_BATCH, min(configured, int(self.target / self._per_record)))

@@ -59,6 +59,8 @@ _CONFLICT_RETRIES = 5
 # A bulk load (mail files) may write batches this many times the default [ingest]
 # batch_size: fewer commits, fewer tickets continued (an UPDATE each) across batches.
 BULK_FACTOR = 4
+# A bulk load keeps short batches this long after it last met another writer.
+CONTENDED_S = 30.0
 
 
 class Ingestor:
@@ -77,6 +79,7 @@ class Ingestor:
         self.config = config
         self.hooks = list(hooks)
         self.progress = progress
+        self.bulk = bulk
         self.batch_size = config.ingest.batch_size
         if bulk and "batch_size" not in config.ingest.model_fields_set:
             self.batch_size *= BULK_FACTOR
@@ -103,7 +106,8 @@ class Ingestor:
                 limit = self.pacer.limit(
                     self.chat_batch_size
                     if isinstance(item, InboundRecord) and item.conversation
-                    else self.batch_size
+                    else self.batch_size,
+                    paced=self._paced(),
                 )
                 if len(batch) >= limit or isinstance(item, SyncCheckpoint):
                     total.add(self._commit(batch, connector))
@@ -118,6 +122,11 @@ class Ingestor:
         if self.progress:
             self.progress(total)
         return total
+
+    def _paced(self) -> bool:
+        """Short batches (``[ingest] batch_ms``) while agents may wait on them: always
+        for a live sync, and for a bulk load once another writer was seen lately."""
+        return not self.bulk or self.store.db.others_writing(CONTENDED_S)
 
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
         for attempt in range(_CONFLICT_RETRIES + 1):

@@ -110,7 +110,8 @@ def run_items(
 
     ``source_errors`` are the connector's own errors (a server that went away), which
     the caller reports; any other exception is a bug (see :func:`_internal`).
-    ``bulk`` (mail files) writes bigger batches (see ``pipeline.BULK_FACTOR``)."""
+    ``bulk`` (a load of files, not a live sync) writes bigger batches, short ones only
+    while another writer is seen (``pipeline.BULK_FACTOR``, ``pipeline.CONTENDED_S``)."""
     if hooks is None:
         from deskterm.ingest.hooks import default_hooks
 
@@ -171,7 +172,7 @@ def import_paths(
     openers = _chat_openers(config, kind, paths, chat)
     with ExitStack() as stack:
         items = _chat_items(stack, kind, openers, refused or (lambda _reason: None))
-        return run_items(store, config, items, connector=kind, progress=progress)
+        return run_items(store, config, items, connector=kind, progress=progress, bulk=True)
 
 
 def _import_mail(

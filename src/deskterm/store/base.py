@@ -53,6 +53,12 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def others_writing(self, within: float) -> bool:
+        """Whether other writers may be waiting on this process's write transactions:
+        on SQLite, a write here found the lock taken in the last ``within`` seconds; on
+        PostgreSQL (row locks, no lock to wait on visibly) always assumed."""
+        return self.dialect != "sqlite" or engine_mod.waited_for_lock_within(within)
+
     @property
     def location(self) -> str:
         """The store's path or password-free URL."""

@@ -91,9 +91,17 @@ def _sqlite_begin(conn: Any) -> None:
 _POLL_S = 0.001
 _GAP_S = 0.003
 _last_write_commit = 0.0
+_last_wait = float("-inf")  # when a write of this process last found the lock taken
+
+
+def waited_for_lock_within(seconds: float) -> bool:
+    """Whether a write transaction of this process had to wait for SQLite's write
+    lock in the last ``seconds``: another process is writing (agents beside an import)."""
+    return time.monotonic() - _last_wait < seconds
 
 
 def _begin_immediate(conn: Any) -> None:
+    global _last_wait
     pause = _last_write_commit + _GAP_S - time.monotonic()
     if pause > 0:
         time.sleep(pause)
@@ -108,6 +116,7 @@ def _begin_immediate(conn: Any) -> None:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     break
+                _last_wait = time.monotonic()
             time.sleep(_POLL_S)
         conn.exec_driver_sql("BEGIN IMMEDIATE")  # once more, failing as SQLAlchemy errors do
     finally:
