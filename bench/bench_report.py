@@ -7,7 +7,8 @@ child process, then measures, for the 90 days before now:
   ``deskterm`` entry point: start-up, store open, queries, JSON), median of 3;
 * ``store.metrics.report`` in process (warm), median of 5, for no grouping, agent, week;
 * the dashboard, headless: from the ``D`` key to the frame with its numbers (first
-  paint), and from ``d`` to the frame of the next range (range switch), median of 3;
+  paint), from ``d`` to the frame of the next range pressed at once (range switch,
+  cold), and again once the prefetch worker is done (prefetched switch), median of 3;
 * with ``--pg URL`` (a server URL; a database ``deskterm_bench_<N>`` is created there
   and filled by the same generator), or ``--pg-store URL`` (an existing store database,
   used as it is), the same report on PostgreSQL.
@@ -113,7 +114,7 @@ async def dashboard(target: str) -> dict[str, float]:
     from deskterm.settings import AgentSettings, Settings
     from deskterm.store import Store
 
-    paint, switch = [], []
+    paint, switch, prefetched = [], [], []
     for _ in range(3):
         app = make_app(Store.open(target), Settings(agent=AgentSettings(name="Ana Souza")))
         async with app.run_test(size=(120, 40)) as pilot:
@@ -125,17 +126,28 @@ async def dashboard(target: str) -> dict[str, float]:
             await pilot.pause()  # the frame with the numbers
             paint.append((time.perf_counter() - start) * 1000)
             screen = app.screen
-            before = screen.data
-            start = time.perf_counter()
-            await pilot.press("d")
-            while screen.data is before:
-                await asyncio.sleep(0.005)
-            await pilot.pause()
-            switch.append((time.perf_counter() - start) * 1000)
+            # Cold: d at once, while the range's other reports are still being read.
+            switch.append(await _switch(pilot, screen))
+            # Prefetched: once every worker (the prefetch of 7 and 30 days) is done.
+            while any(w.is_running for w in app.workers if w.group != "live"):
+                await asyncio.sleep(0.01)
+            prefetched.append(await _switch(pilot, screen))
     return {
         "first_paint_ms": statistics.median(paint),
         "range_switch_ms": statistics.median(switch),
+        "range_switch_prefetched_ms": statistics.median(prefetched),
     }
+
+
+async def _switch(pilot: Any, screen: Any) -> float:
+    """From ``d`` to the frame with the next range's week report (the tiles and charts)."""
+    before = screen.data
+    start = time.perf_counter()
+    await pilot.press("d")
+    while screen.data is None or screen.data is before:
+        await asyncio.sleep(0.005)
+    await pilot.pause()
+    return (time.perf_counter() - start) * 1000
 
 
 def pg_database(server: str, tickets: int) -> tuple[str, bool]:

@@ -81,7 +81,7 @@ def _identities(store: Store, config: Settings, new: NewTicket) -> list[tuple[st
     """The customer's (kind, value) identities: the typed email and phone, or those of
     the picked customer, the channel's kind first."""
     if new.customer_id is not None:
-        profile = store.customers.get_customer(new.customer_id, ticket_limit=0)
+        profile = store.customers.get_customer(new.customer_id, ticket_limit=0, rating_limit=0)
         found = [(i.kind, i.value) for i in profile.identities]
     else:
         found = [("email", new.email.strip().lower())] if new.email else []

@@ -36,7 +36,8 @@ async def test_dashboard_numbers_equal_report_json(demo_store: Store, tmp_path: 
         assert isinstance(screen, DashboardScreen)
         for days in (30, 90, 7):  # the default, then each press of d
             assert screen.days == days and screen.data is not None and screen.previous is not None
-            since, until = screen.bounds()
+            assert screen.reading is not None
+            since, until = screen.reading  # the range shown (a prefetched one's own)
             cli = report_json(tmp_path / "demo.db", since.isoformat(), until.isoformat())
             shown = {k: v for k, v in screen.data.items() if k not in ("by", "groups")}
             assert shown == cli
@@ -106,3 +107,47 @@ async def test_custom_range_by_key(demo_store: Store) -> None:
 
         assert weekly(screen.data["groups"]) == weekly(full["groups"])
         assert "2026-10-01 00:00 to 2026-10-15 00:00 UTC" in screen_text(app)
+
+
+async def test_prefetched_ranges_switch_without_a_query_and_drop_on_a_change(
+    demo_store: Store, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from deskterm.store.satisfaction import Response
+    from tests.tui.conftest import NOW
+
+    app = console(demo_store)
+    reads: list[tuple[Any, ...]] = []
+    report = demo_store.metrics.report
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        reads.append(args)
+        return report(*args, **kw)
+
+    demo_store.metrics.report = counted  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)  # 30 days drawn, then 90 and 7 prefetched
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        reads.clear()
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen.days == 90 and reads == []  # drawn from the cache
+        # Another process records a survey answer inside the range: the live feed does
+        # not see it (no ticket changes), the report mark does.
+        number = demo_store.queue.list_tickets(None, None, 1).rows[0].number
+        prefetched = screen.cache.entries[(7, None)].reports["data"]["csat"]["responses"]
+        demo_store.satisfaction.import_response(
+            Response("csat", 1, NOW - timedelta(days=1), number), "survey"
+        )
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen.days == 7 and reads  # read again
+        assert screen.reading is not None and screen.data is not None
+        since, until = screen.reading
+        cli = report_json(tmp_path / "demo.db", since.isoformat(), until.isoformat())
+        assert {k: v for k, v in screen.data.items() if k not in ("by", "groups")} == cli
+        assert screen.data["csat"]["responses"] == prefetched + 1

@@ -81,7 +81,7 @@ def show(
     from rich.text import Text
 
     from deskterm.cli.common import print_table
-    from deskterm.textsafe import clean_line
+    from deskterm.textsafe import clean_line, clean_text
 
     profile = state(ctx).store().customers.get_customer(_resolve_any(ctx, customer))
     data = profile.to_dict()
@@ -106,7 +106,12 @@ def show(
         console.print(Text(f"{ident['kind']:>12}: ") + Text(clean_line(ident["value"])))
     if c.notes.strip():
         console.print(Text("notes:", style="bold"))
-        console.print(Text(c.notes))
+        console.print(Text(clean_text(c.notes)))
+    if profile.ratings:
+        console.print(Text(f"satisfaction ({profile.rating_count}, newest first):", style="bold"))
+    for r in profile.ratings:
+        rated = f"{r.kind.upper():>12}: {r.score:>2} {r.at:%Y-%m-%d %H:%M} #{r.ticket} "
+        console.print(Text(rated) + Text(clean_line(r.comment)))
     print_table(
         data["tickets"],
         ("number", "status", "priority", "subject", "channel", "updated_at"),

@@ -8,6 +8,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
@@ -15,7 +16,7 @@ from textual.widgets import Static
 from deskterm.query import TicketFilter
 from deskterm.screens.base import DeskNode
 from deskterm.screens.columns import QUEUE_COLUMNS
-from deskterm.screens.customer_panel import render_profile
+from deskterm.screens.customer_panel import rating_line, render_profile
 from deskterm.screens.ticket_table import TicketTable
 from deskterm.screens.widgets import KeyBar, TitleBar
 from deskterm.store.customers import CustomerProfile
@@ -31,7 +32,10 @@ CUSTOMER_COLUMNS = tuple(
 class CustomerScreen(DeskNode, Screen[None]):
     """All tickets of one customer, newest activity first; Enter opens one."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("s", "ratings", "Satisfaction history"),
+    ]
 
     def __init__(self, customer_id: int) -> None:
         super().__init__()
@@ -44,11 +48,14 @@ class CustomerScreen(DeskNode, Screen[None]):
         yield Static(Content.styled("Loading…", "dim"), id="customer-profile")
         yield Static(id="customer-count")
         yield TicketTable(CUSTOMER_COLUMNS, id="customer-tickets")
+        with VerticalScroll(id="customer-ratings"):
+            yield Static(id="customer-ratings-list")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self._serial = self.desk.change_serial
         self.query_one(TicketTable).focus()
+        self.query_one("#customer-ratings").display = False
         self._load(self.customer_id)
 
     @work(thread=True, exclusive=True, group="customer-load", exit_on_error=False)
@@ -61,8 +68,21 @@ class CustomerScreen(DeskNode, Screen[None]):
 
     def _show(self, profile: CustomerProfile) -> None:
         self.profile = profile
-        self.query_one("#customer-profile", Static).update(render_profile(profile))
+        self.query_one("#customer-profile", Static).update(render_profile(profile, ratings=0))
         self.query_one(TicketTable).show(TicketFilter(customer_ids=(profile.customer.id or 0,)))
+        every = [rating_line(r) for r in profile.ratings] or [Content.styled("none yet", "dim")]
+        title = Content.styled(
+            f"Satisfaction ({profile.rating_count}) · s: back to tickets", "bold"
+        )
+        self.query_one("#customer-ratings-list", Static).update(Content("\n").join([title, *every]))
+
+    def action_ratings(self) -> None:
+        """Swap the ticket list for every satisfaction response, and back."""
+        ratings = self.query_one("#customer-ratings")
+        ratings.display = not ratings.display
+        table = self.query_one(TicketTable)
+        table.display = not ratings.display
+        (ratings if ratings.display else table).focus()
 
     def _show_count(self, count: int) -> None:
         label = "ticket" if count == 1 else "tickets"
@@ -81,4 +101,4 @@ class CustomerScreen(DeskNode, Screen[None]):
         self.desk.live.show(None)
         if self.desk.change_serial != self._serial:
             self._serial = self.desk.change_serial
-            self.query_one(TicketTable).reload()
+            self._load(self.customer_id)  # the profile and its ratings may have changed too

@@ -19,13 +19,17 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.screens.format import age, line, local_date, safe, status_label
-from deskterm.screens.ticket_cache import HISTORY
+from deskterm.screens.ticket_cache import HISTORY, RATED
 from deskterm.screens.widgets import VimOptionList
 from deskterm.store.customers import CustomerProfile
+from deskterm.store.satisfaction import SCALES, Rated
 
 
-def render_profile(profile: CustomerProfile | None, *, notes: bool = True) -> Content:
-    """Name, organization, tier, first seen, satisfaction, identities and notes."""
+def render_profile(
+    profile: CustomerProfile | None, *, notes: bool = True, ratings: int = RATED
+) -> Content:
+    """Name, organization, tier, first seen, identities, the latest ``ratings``
+    satisfaction responses and notes."""
     if profile is None:
         return Content.styled("No customer is linked to this ticket.", "dim")
     c = profile.customer
@@ -46,10 +50,28 @@ def render_profile(profile: CustomerProfile | None, *, notes: bool = True) -> Co
         lines.append(Content.assemble((f"  {line(ident.kind):<8} ", "dim"), shown))
     if not profile.identities:
         lines.append(Content.styled("  none", "dim"))
+    if profile.rating_count:
+        lines.append(Content.styled("Satisfaction", "bold"))
+        lines.extend(rating_line(r) for r in profile.ratings[:ratings])
+        hidden = profile.rating_count - min(ratings, len(profile.ratings))
+        if hidden:
+            more = f"{hidden} more" if ratings else f"{hidden} responses"
+            lines.append(Content.styled(f"  {more}: s on the customer screen", "dim"))
     if notes and safe(c.notes).strip():
         lines.append(Content.styled("Notes", "bold"))
         lines.append(Content(safe(c.notes).strip()))
     return Content("\n").join(lines)
+
+
+def rating_line(r: Rated) -> Content:
+    """``CSAT 4/5 2026-10-02 #123 comment``: the comment is outside text, kept literal."""
+    high = SCALES[r.kind][1]
+    return Content.assemble(
+        (f"  {r.kind.upper():<4} ", "dim"),
+        (f"{r.score}/{high} ", "bold"),
+        (f"{local_date(r.at)} #{r.ticket}", "dim"),
+        f" {line(r.comment)}" if r.comment else "",
+    )
 
 
 def history_option(number: int, status: str, subject: str, when: datetime, now: datetime) -> Option:

@@ -3,7 +3,8 @@
 Workers read three reports from ``store.metrics``: the range by week first (drawn as
 soon as it arrives), then at once the previous range (the tiles' changes) and the range
 by the chosen grouping. The numbers are those of ``deskterm report --json`` for the
-same range.
+same range. Once a range is drawn, a worker prefetches the other day ranges (see
+``dashboard_cache`` for when a prefetched range may be shown), so ``d`` is quick.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from textual_plotext import PlotextPlot
 from deskterm.report_view import GROUP_COLUMNS, GROUP_HEADS, summary_rows
 from deskterm.screens import dashboard_parts as parts
 from deskterm.screens.base import DeskNode
+from deskterm.screens.dashboard_cache import NAMES, Cached, ReportCache
 from deskterm.screens.widgets import KeyBar, TitleBar
 from deskterm.textsafe import display
 
@@ -67,6 +69,7 @@ class DashboardScreen(DeskNode, Screen[None]):
         self.previous: dict[str, Any] | None = None
         self.groups: dict[str, Any] | None = None
         self.reading: tuple[datetime, datetime] | None = None  # the range being read
+        self.cache = ReportCache()  # prefetched ranges
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -97,39 +100,97 @@ class DashboardScreen(DeskNode, Screen[None]):
         return until - timedelta(days=self.days), until
 
     def load(self) -> None:
-        since, until = self.bounds()
-        self.reading = (since, until)
-        self.previous = None
-        self._title(until, "loading…")
-        self._read_now(since, until)
+        """Show the range: from the cache when prefetched and still true, else read it
+        (the week report first, then the previous period and the groups)."""
+        self.workers.cancel_group(self, "dashboard-prefetch")  # the cores are the range's
+        key = (self.days, self.by)
+        hit = self.cache.get(key, self.desk.change_serial) if self.custom is None else None
+        bounds = hit.bounds if hit is not None else self.bounds()
+        self.reading = bounds
+        self.data = self.previous = None
+        self._title(bounds[1], "loading…")
+        self._read_now(*bounds, hit)
+
+    def _prefetch_next(self) -> None:
+        """Once the range is drawn, read the other day ranges in the background, the
+        one ``d`` goes to first."""
+        if self.custom is not None:
+            return
+        at = RANGES.index(self.days) if self.days in RANGES else -1
+        wanted = [RANGES[(at + i) % len(RANGES)] for i in range(1, len(RANGES))]
+        todo = [d for d in wanted if d != self.days and (d, self.by) not in self.cache]
+        if todo:
+            self._prefetch(todo, self.by, self.desk.change_serial)
+
+    @work(thread=True, exclusive=True, group="dashboard-prefetch", exit_on_error=False)
+    def _prefetch(self, days: list[int], by: str | None, serial: int) -> None:
+        worker = get_current_worker()
+        metrics = self.desk.store.metrics
+        for n in days:
+            until = self.desk.clock()
+            cached = Cached((until - timedelta(days=n), until), serial, metrics.mark())
+            for name in NAMES:
+                if worker.is_cancelled:
+                    return
+                cached.reports[name] = self._report(name, *cached.bounds, by)
+            if worker.is_cancelled:
+                return
+            self.app.call_from_thread(self.cache.keep, (n, by), cached, self.desk.change_serial)
+
+    def _report(self, name: str, since: datetime, until: datetime, by: str | None) -> Any:
+        """One of the three reports a range shows (live reads and prefetch alike)."""
+        metrics = self.desk.store.metrics
+        if name == "data":
+            # The weekly charts need first response and satisfaction per week only.
+            parts_ = ("first_response", "satisfaction")
+            return metrics.report(since, until, "week", group_parts=parts_)
+        if name == "previous":
+            return metrics.report(since - (until - since), since)
+        return metrics.report(since, until, by) if by else None
 
     @work(thread=True, exclusive=True, group="dashboard-now", exit_on_error=False)
-    def _read_now(self, since: datetime, until: datetime) -> None:
-        # The weekly charts need first response and satisfaction per week only.
-        parts_ = ("first_response", "satisfaction")
-        now = self.desk.store.metrics.report(since, until, "week", group_parts=parts_)
-        self._arrived((since, until), "data", now)
+    def _read_now(self, since: datetime, until: datetime, hit: Cached | None) -> None:
+        mark = self.desk.store.metrics.mark()
+        if hit is not None and hit.mark == mark:
+            for name in NAMES:
+                self._arrived(hit, name, hit.reports[name])
+            return
+        if hit is not None:  # the store moved under the cache: the range as of now
+            self.app.call_from_thread(self._stale)
+            return
+        fresh = Cached((since, until), self.desk.change_serial, mark)
+        self._arrived(fresh, "data", self._report("data", since, until, None))
+
+    def _stale(self) -> None:
+        self.cache.drop()
+        self.load()
 
     @work(thread=True, exclusive=True, group="dashboard-before", exit_on_error=False)
     def _read_before(self, since: datetime, until: datetime) -> None:
-        before = self.desk.store.metrics.report(since - (until - since), since)
-        self._arrived((since, until), "previous", before)
+        fresh = Cached((since, until), self.desk.change_serial, self.desk.store.metrics.mark())
+        self._arrived(fresh, "previous", self._report("previous", since, until, None))
 
     @work(thread=True, exclusive=True, group="dashboard-groups", exit_on_error=False)
     def _read_groups(self, since: datetime, until: datetime, by: str | None) -> None:
-        groups = self.desk.store.metrics.report(since, until, by) if by else None
-        self._arrived((since, until), "groups", groups)
+        fresh = Cached((since, until), self.desk.change_serial, self.desk.store.metrics.mark())
+        self._arrived(fresh, "groups", self._report("groups", since, until, by))
 
-    def _arrived(self, bounds: tuple[datetime, datetime], name: str, report: Any) -> None:
+    def _arrived(self, fresh: Cached, name: str, report: Any) -> None:
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, bounds, name, report)
+            self.app.call_from_thread(self._show, fresh, name, report)
 
-    def _show(self, bounds: tuple[datetime, datetime], name: str, report: Any) -> None:
+    def _show(self, fresh: Cached, name: str, report: Any) -> None:
         """Draw one report of the range being read (a late one of an older range is
-        dropped)."""
+        dropped) and cache it; once all three are in, prefetch the other ranges."""
+        bounds, cached = fresh.bounds, fresh.complete
         if bounds != self.reading:
             return
         setattr(self, name, report)
+        if self.custom is None:
+            entry = self.cache.add((self.days, self.by), fresh, name, report,
+                                   self.desk.change_serial)  # fmt: skip
+            if entry.complete:
+                self._prefetch_next()
         if name == "groups":
             self._show_groups(report)
             return
@@ -137,9 +198,10 @@ class DashboardScreen(DeskNode, Screen[None]):
             self._show_tiles(self.data, self.previous)
         if name == "data":
             self._show_charts(bounds[1], report)
-            # Then what only adds to it, so the range has the cores to itself first.
-            self._read_before(*bounds)
-            self._read_groups(*bounds, self.by)
+            if not cached:  # read now: read the rest
+                # Then what only adds to it, so the range has the cores to itself first.
+                self._read_before(*bounds)
+                self._read_groups(*bounds, self.by)
 
     def _show_tiles(self, now: dict[str, Any], before: dict[str, Any] | None) -> None:
         texts = parts.tile_texts(now, before or now)

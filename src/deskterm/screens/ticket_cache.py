@@ -22,6 +22,7 @@ PREFETCH_DELAY = 0.12  # seconds the cursor rests on a row before its ticket is 
 MAX_AGE = 30.0  # seconds an entry may be shown without reading the ticket again
 SIZE = 16
 HISTORY = 30  # tickets of the customer shown in the profile panel (c shows all)
+RATED = 3  # satisfaction responses shown in the profile (the customer screen shows all)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ def read_ticket(store: Store, number: int) -> TicketData:
     detail = store.tickets.get_ticket(number)
     customer_id = detail.ticket.customer_id
     profile = (
-        store.customers.get_customer(customer_id, ticket_limit=HISTORY + 1) if customer_id else None
+        store.customers.get_customer(customer_id, ticket_limit=HISTORY + 1, rating_limit=RATED)
+        if customer_id
+        else None
     )
     latest = next(
         (m for m in reversed(detail.messages) if m.direction == "inbound" and m.emotion), None

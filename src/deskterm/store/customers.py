@@ -12,7 +12,7 @@ own name and gains what it lacked (organization, tags, notes, the higher tier). 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, update
@@ -23,6 +23,7 @@ from deskterm.store.changes import load_customer, log_event, touch
 from deskterm.store.dialect.search import LIKE_ESCAPE, contains
 from deskterm.store.errors import Conflict, InvalidValue, NotFound
 from deskterm.store.models import Customer, Identity, Ticket
+from deskterm.store.satisfaction import Rated, customer_responses
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.tickets import to_jsonable
 from deskterm.store.types import utcnow
@@ -62,6 +63,8 @@ class CustomerProfile:
     customer: Customer
     identities: list[Identity]
     tickets: list[Ticket]
+    ratings: list[Rated] = field(default_factory=list)  # newest first, maybe not all
+    rating_count: int = 0
 
     @property
     def first_seen(self) -> Any:
@@ -70,13 +73,17 @@ class CustomerProfile:
 
     @property
     def last_csat(self) -> int | None:
-        return next((t.csat for t in self.tickets if t.csat is not None), None)
+        """The newest CSAT response, else the latest on the tickets listed."""
+        rated = (r.score for r in self.ratings if r.kind == "csat")
+        return next(rated, next((t.csat for t in self.tickets if t.csat is not None), None))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **to_jsonable(self.customer),
             "first_seen": to_jsonable(self.first_seen),
             "last_csat": self.last_csat,
+            "satisfaction": [r.to_dict() for r in self.ratings],
+            "satisfaction_count": self.rating_count,
             "identities": [
                 {"kind": i.kind, "value": i.value, "display": i.display} for i in self.identities
             ],
@@ -103,8 +110,11 @@ class Customers:
         self.db = db
         self.clock = clock
 
-    def get_customer(self, customer_id: int, ticket_limit: int = 500) -> CustomerProfile:
-        """A profile; merged customers resolve to the customer they were merged into."""
+    def get_customer(
+        self, customer_id: int, ticket_limit: int = 500, rating_limit: int | None = None
+    ) -> CustomerProfile:
+        """A profile; merged customers resolve to the customer they were merged into.
+        ``rating_limit`` caps the satisfaction responses listed (all by default)."""
         with self.db.read() as session:
             customer = session.get(Customer, customer_id)
             seen = set()
@@ -128,7 +138,8 @@ class Customers:
                     .limit(ticket_limit)
                 ).all()
             )
-        return CustomerProfile(customer, identities, tickets)
+            ratings, rated = customer_responses(session, customer.id or 0, rating_limit)
+        return CustomerProfile(customer, identities, tickets, ratings, rated)
 
     def list_customers(
         self, search: str = "", limit: int = 100, after_id: int | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -134,3 +135,47 @@ class Satisfaction:
             # the ticket open must not get a conflict on their next change because of it.
             setattr(ticket, r.kind, r.score)
             session.add(ticket)
+
+
+@dataclass(frozen=True)
+class Rated:
+    """One recorded response, as the customer profile lists it."""
+
+    kind: str
+    score: int
+    at: datetime
+    ticket: int
+    comment: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "score": self.score,
+            "at": self.at.isoformat(),
+            "ticket": self.ticket,
+            "comment": self.comment,
+        }
+
+
+def customer_responses(
+    session: Session, customer_id: int, limit: int | None
+) -> tuple[list[Rated], int]:
+    """The customer's responses newest first (at most ``limit``) and how many there are.
+
+    Found through the tickets the customer has now, so responses on tickets that came
+    with a customer merge are theirs too.
+    """
+    mine = (
+        select(Event)
+        .join(Ticket, col(Ticket.id) == col(Event.ticket_id))
+        .where(Ticket.customer_id == customer_id, col(Event.kind).in_(tuple(SCALES)))
+    )
+    total = session.exec(select(func.count()).select_from(mine.subquery())).one()
+    rows = session.exec(
+        mine.order_by(col(Event.at).desc(), col(Event.id).desc()).limit(limit)
+    ).all()
+    out = []
+    for e in rows:
+        comment = json.loads(e.detail).get("comment", "") if e.detail else ""
+        out.append(Rated(e.kind, int(e.new or 0), e.at, e.ticket_id or 0, str(comment)))
+    return out, int(total)
