@@ -72,7 +72,12 @@ class Calendar(Protocol):
         """Open time from ``start`` to ``end`` (zero if ``end`` is earlier)."""
         ...
 
+    def windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The open windows (UTC) that overlap ``[start, end)``, for the report."""
+        ...
 
+
+@dataclass(frozen=True)
 class AlwaysOpen:
     """Clocks that run around the clock."""
 
@@ -82,8 +87,8 @@ class AlwaysOpen:
     def between(self, start: datetime, end: datetime) -> timedelta:
         return max(end - start, timedelta(0))
 
-    def __repr__(self) -> str:
-        return "AlwaysOpen()"
+    def windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        return [(start, end)] if end > start else []
 
 
 @dataclass(frozen=True)
@@ -218,13 +223,20 @@ class SlaPolicy:
         """:func:`apply` this policy (what the store calls on every change)."""
         return apply(self, ticket, tier, now)
 
-    def business_windows(
+    def business_calendars(
         self, start: datetime, end: datetime
-    ) -> list[tuple[datetime, datetime]] | None:
-        """The default calendar's open windows in ``[start, end)``; ``None`` when clocks
-        run around the clock (the report's business-hours times)."""
-        calendar = self.default.calendar
-        return calendar.windows(start, end) if isinstance(calendar, BusinessHours) else None
+    ) -> dict[str | None, list[tuple[datetime, datetime]]]:
+        """Open windows in ``[start, end)`` of the default calendar (key ``None``) and of
+        each tier whose calendar differs from it, for the report's business-hours times;
+        empty when every clock runs around the clock."""
+        plans = {None: self.default} | {
+            tier: plan
+            for tier, plan in self.tiers.items()
+            if plan.calendar != self.default.calendar
+        }
+        if all(isinstance(plan.calendar, AlwaysOpen) for plan in plans.values()):
+            return {}
+        return {tier: plan.calendar.windows(start, end) for tier, plan in plans.items()}
 
 
 def _targets(table: TargetsSettings, base: Mapping[str, Targets]) -> dict[str, Targets]:

@@ -55,6 +55,40 @@ def test_business_hours_count_only_open_time(hand_store: Store) -> None:
     assert r["first_response"]["p90_s"] == 145440.0  # wall clock unchanged
 
 
+_WEEKDAYS = {"timezone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri"]}
+
+
+def test_business_hours_follow_the_tier_calendar(hand_store: Store) -> None:
+    # Ana's tickets (premium) run around the clock; Bob's (free) on the default hours.
+    hand_store.sla.use_sla_policy(
+        policy({"business_hours": {**_WEEKDAYS, "hours": "09:00-17:00"},
+                "tiers": {"Premium": {"business_hours": False}}})
+    )  # fmt: skip
+    r = report(hand_store)
+    # E 30m, A 1h (Ana, wall), F 1h, B 2h (Bob, in open hours), I 66h (Ana, wall):
+    # the same as the wall clock, because Bob's were answered inside open hours.
+    assert r["first_response_business_hours"] == {
+        "median_s": 3600.0, "p90_s": 145440.0, "count": 5,
+    }  # fmt: skip
+
+
+def test_a_tier_with_hours_under_a_default_around_the_clock(hand_store: Store) -> None:
+    hand_store.sla.use_sla_policy(
+        policy({"tiers": {"free": {"business_hours": {**_WEEKDAYS, "hours": "10:00-17:00"}}}})
+    )
+    r = report(hand_store)
+    # Bob's (free) open at 10:00: F (Fri 09:00 -> 10:00) took 0, B (Tue 09:00 -> 11:00)
+    # 1 h. Ana's run on the wall clock: E 30m, A 1h, I 66h. Sorted: 0, 30m, 1h, 1h, 66h.
+    # p90 = 3600 + 0.6 * (237600 - 3600).
+    assert r["first_response_business_hours"] == {
+        "median_s": 3600.0, "p90_s": 144000.0, "count": 5,
+    }  # fmt: skip
+    by_tier = {
+        g["key"]: g["first_response_business_hours"] for g in report(hand_store, "tier")["groups"]
+    }
+    assert by_tier["free"] == {"median_s": 1800.0, "p90_s": 3240.0, "count": 2}
+
+
 def test_resolution_quality_and_sla(hand_store: Store) -> None:
     r = report(hand_store)
     # Solved: A (one reply), F (one reply), H (one reply) and B (two replies, reopened).

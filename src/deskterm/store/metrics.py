@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,18 +114,42 @@ class Metrics:
                 result["groups"] = [{"key": k, **groups[k]} for k in sorted(groups)]
         return result
 
-    def _calendar(self, since: datetime, until: datetime) -> str | None:
-        """The business-hours day table (see :func:`shape.calendar_rows`) as SQL ``VALUES``,
-        or ``None`` when the SLA policy's default calendar is open around the clock."""
+    def _calendar(self, since: datetime, until: datetime) -> _Calendars | None:
+        """The business-hours day tables (see :func:`shape.calendar_rows`) as SQL
+        ``VALUES``, one per calendar (0: the default; then each tier with its own), or
+        ``None`` when every SLA calendar is open around the clock."""
         # First replies to tickets of the range may come after it, but not after now.
         end = max(until, datetime.now(UTC)) + timedelta(days=1)
-        windows = self.clock.business_windows(since, end)
-        if windows is None:
+        calendars = self.clock.business_calendars(since, end)
+        if not calendars:
             return None
-        rows = shape.calendar_rows(windows, since, end)
-        return ", ".join(
-            f"({d}, {cum:.3f}, {a:.3f}, {b:.3f}, {c:.3f}, {e:.3f})" for d, cum, a, b, c, e in rows
+        tiers = [tier for tier in calendars if tier is not None]
+        values = ", ".join(
+            f"({n}, {d}, {cum:.3f}, {a:.3f}, {b:.3f}, {c:.3f}, {e:.3f})"
+            for n, tier in enumerate([None, *tiers])
+            for d, cum, a, b, c, e in shape.calendar_rows(calendars[tier], since, end)
         )
+        if not tiers:
+            return _Calendars(values, "0", "")
+        cases = " ".join(f"WHEN {_literal(t)} THEN {n}" for n, t in enumerate(tiers, 1))
+        join = "LEFT JOIN customer bc ON bc.id = t.customer_id"
+        return _Calendars(values, f"(CASE lower(bc.tier) {cases} ELSE 0 END)", join)
+
+
+@dataclass(frozen=True)
+class _Calendars:
+    """The report's business-hours calendars: their day tables as ``VALUES`` rows of
+    (calendar, day, open seconds before it, two open pieces), and which calendar a
+    ticket's clock runs on (an expression over ``t``, and the join it needs)."""
+
+    values: str
+    which: str
+    join: str
+
+
+def _literal(text_: str) -> str:
+    """A SQL string literal (tier names come from the config file)."""
+    return "'" + text_.replace("'", "''") + "'"
 
 
 class _Run(CountQueries):
@@ -137,7 +162,7 @@ class _Run(CountQueries):
         self.d = db.dialect
         self.params = {"since": since, "until": until, "prev": since - (until - since)}
         self.params.update(range_params(since, until))
-        self.calendar: str | None = None
+        self.calendar: _Calendars | None = None
 
     def rows(self, sql: str) -> list[Any]:
         stmt = text(sql)
@@ -253,10 +278,12 @@ class _Run(CountQueries):
         }
 
     def business_times(self, by: str | None) -> dict[str, Any]:
-        """First response in open time of the SLA calendar: B(reply) - B(created), where
-        B(t) is the open time before ``t`` read from a day table of cumulative open
-        seconds and each UTC day's (at most two) open pieces."""
-        if self.calendar is None:
+        """First response in open time of the ticket's SLA calendar (its tier's, or the
+        default): B(reply) - B(created), where B(t) is the open time before ``t`` read
+        from a day table of cumulative open seconds and each UTC day's (at most two)
+        open pieces."""
+        cal = self.calendar
+        if cal is None:
             return {}
         key, join = self.key(by, "t.created_at")
 
@@ -265,15 +292,15 @@ class _Run(CountQueries):
             pieces = " + ".join(
                 clamp(self.d, f"{sod} - {c}.s{i}", f"{c}.e{i} - {c}.s{i}") for i in (1, 2)
             )
-            return f"{c}.cum + {pieces}", f"{c}.d = {day}"
+            return f"{c}.cum + {pieces}", f"{c}.n = {cal.which} AND {c}.d = {day}"
 
         (b1, on1), (b2, on2) = before("t.created_at", "c1"), before("t.first_response_at", "c2")
         values = (
-            f"SELECT {key} AS k, ({b2}) - ({b1}) AS x FROM ticket_fact t {join} "
+            f"SELECT {key} AS k, ({b2}) - ({b1}) AS x FROM ticket_fact t {join} {cal.join} "
             f"JOIN cal c1 ON {on1} JOIN cal c2 ON {on2} "
             f"WHERE {_CREATED} AND t.first_response_at IS NOT NULL"
         )
-        sql = f"WITH cal(d, cum, s1, e1, s2, e2) AS (VALUES {self.calendar}) "
+        sql = f"WITH cal(n, d, cum, s1, e1, s2, e2) AS (VALUES {cal.values}) "
         return {
             k: {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
             for k, n, med, p90 in self.rows(sql + median_p90(self.d, values))

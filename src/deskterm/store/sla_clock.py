@@ -37,11 +37,12 @@ class SlaRules(Protocol):
         returns whether anything changed."""
         ...
 
-    def business_windows(
+    def business_calendars(
         self, start: datetime, end: datetime
-    ) -> list[tuple[datetime, datetime]] | None:
-        """Open windows of the default calendar in ``[start, end)`` (for the report's
-        business-hours times); ``None`` when clocks run around the clock."""
+    ) -> dict[str | None, list[tuple[datetime, datetime]]]:
+        """Open windows in ``[start, end)`` of the default calendar (key ``None``) and of
+        each tier with a calendar of its own (for the report's business-hours times);
+        empty when every clock runs around the clock."""
         ...
 
 
@@ -53,10 +54,10 @@ class NoSla:
     def refresh(self, ticket: Any, tier: str | None, now: datetime) -> bool:
         return False
 
-    def business_windows(
+    def business_calendars(
         self, start: datetime, end: datetime
-    ) -> list[tuple[datetime, datetime]] | None:
-        return None
+    ) -> dict[str | None, list[tuple[datetime, datetime]]]:
+        return {}
 
 
 class SlaClock:
@@ -81,12 +82,12 @@ class SlaClock:
         """The moment ``sla:`` filters compare against."""
         return self._clock() if self._clock else utcnow()
 
-    def business_windows(
+    def business_calendars(
         self, start: datetime, end: datetime
-    ) -> list[tuple[datetime, datetime]] | None:
-        """Open windows of the default calendar in ``[start, end)`` for the report's
-        business-hours times; ``None`` when clocks run around the clock."""
-        return self.policy.business_windows(start, end)
+    ) -> dict[str | None, list[tuple[datetime, datetime]]]:
+        """The policy's calendars for the report's business-hours times (see
+        :meth:`SlaRules.business_calendars`)."""
+        return self.policy.business_calendars(start, end)
 
     def tier(self, session: Session, ticket: Ticket) -> str | None:
         """The ticket's customer tier, when the policy has tier overrides."""
