@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,8 +92,18 @@ class Database:
         """A Core connection in one transaction (ingest's batched writes use it)."""
         conn = self.engine.connect().execution_options(**{engine_mod.WRITE_OPTION: True})
         try:
-            with conn.begin():
+            transaction = conn.begin()
+            try:
                 yield conn
+            except BaseException:
+                # Ctrl-C inside a driver call leaves the connection unusable; the error
+                # its rollback raises must not stand in for the interrupt (an import
+                # would take it for a bad batch, retry, and never stop).
+                if transaction.is_active:
+                    with contextlib.suppress(SQLAlchemyError):
+                        transaction.rollback()
+                raise
+            transaction.commit()
         except SQLAlchemyError as exc:
             raise StoreError(f"Store write failed: {schema._first_line(exc)}") from exc
         finally:

@@ -125,6 +125,8 @@ def _begin_immediate(conn: Any) -> None:
 
 def _sqlite_end(conn: Any) -> None:
     global _last_write_commit
+    if conn.invalidated:
+        return  # interrupted mid-statement (Ctrl-C): the connection is being dropped
     if conn.info.pop("deskterm_writing", False):
         _last_write_commit = time.monotonic()
 
