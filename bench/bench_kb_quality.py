@@ -29,7 +29,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from deskterm.connectors.records import InboundRecord, Party
-    from deskterm.ingest import Ingestor
+    from deskterm.ingest.pipeline import Ingestor
     from deskterm.kb.demo import write_demo_articles
     from deskterm.kb.folder import sync_folder
     from deskterm.kb.suggest import suggest_articles

@@ -157,8 +157,8 @@ class Timed:
 
 def bench_ingest(results: dict[str, Any], messages: int) -> None:
     from deskterm.desk import open_store
-    from deskterm.ingest import Ingestor
     from deskterm.ingest.hooks import default_hooks
+    from deskterm.ingest.pipeline import Ingestor
     from deskterm.settings import parse_settings
 
     config = parse_settings({"agent": {"email": "support@example.com"}, "rules": RULES, "sla": SLA})

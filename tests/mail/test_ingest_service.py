@@ -179,7 +179,7 @@ def test_a_chat_message_without_an_id_gets_a_stable_key_from_its_content(
     from datetime import UTC, datetime
 
     from deskterm.connectors.records import InboundRecord, Party
-    from deskterm.ingest import Ingestor
+    from deskterm.ingest.pipeline import Ingestor
     from deskterm.settings import parse_settings as parse_config
 
     def records() -> list[InboundRecord]:
@@ -202,7 +202,7 @@ def test_a_chat_message_without_an_id_gets_a_stable_key_from_its_content(
 def test_mail_for_a_merged_ticket_lands_on_the_ticket_it_was_merged_into(
     store: Store,
 ) -> None:
-    from deskterm.ingest import Ingestor
+    from deskterm.ingest.pipeline import Ingestor
     from deskterm.settings import parse_settings as parse_config
     from tests.store.helpers import mail
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deskterm.ingest import Ingestor
 from deskterm.ingest.pacing import FIRST_BATCH, MIN_BATCH, BatchPacer
+from deskterm.ingest.pipeline import Ingestor
 from deskterm.ingest.state import HookContext
 from deskterm.settings import Settings
 from deskterm.store import Store

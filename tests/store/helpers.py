@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from deskterm.connectors.records import InboundRecord, Party
-from deskterm.ingest import Ingestor, IngestSummary
+from deskterm.ingest.pipeline import Ingestor
+from deskterm.ingest.state import IngestSummary
 from deskterm.settings import Settings
 from deskterm.store import Store
 

@@ -148,7 +148,7 @@ def test_attachment_and_sync_state_round_trip(store: Store) -> None:
 
     record = mail(subject="Logs attached")
     record.attachments = (AttachmentRecord("log.txt", "text/plain", 12),)
-    from deskterm.ingest import Ingestor
+    from deskterm.ingest.pipeline import Ingestor
     from deskterm.settings import Settings
 
     Ingestor(store, Settings()).run(

@@ -185,7 +185,7 @@ async def test_q_quits_from_the_queue(demo_store: Store) -> None:
 async def test_reread_shows_mail_a_sync_stored_and_keeps_the_cursor(
     demo_store: Store,
 ) -> None:
-    from deskterm.ingest import Ingestor
+    from deskterm.ingest.pipeline import Ingestor
     from deskterm.settings import parse_settings
     from tests.store.helpers import mail
     from tests.tui.conftest import NOW

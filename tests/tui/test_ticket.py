@@ -390,7 +390,7 @@ async def test_customer_history_and_customer_screen(demo_store: Store) -> None:
 
 
 async def test_reread_shows_a_new_customer_message(demo_store: Store) -> None:
-    from deskterm.ingest import Ingestor
+    from deskterm.ingest.pipeline import Ingestor
     from deskterm.settings import parse_settings
     from tests.store.helpers import mail
     from tests.tui.conftest import NOW

@@ -31,8 +31,8 @@ from deskterm.emotion import (
     response_style,
 )
 from deskterm.emotion_model import CLASSES, MODEL_PATH, dense, ngrams, tokens
-from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
+from deskterm.ingest.pipeline import Ingestor
 from deskterm.settings import parse_settings
 from deskterm.store import Store
 from deskterm.vocab import EMOTIONS

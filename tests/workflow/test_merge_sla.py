@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from deskterm.cli import app
 from deskterm.connectors.records import InboundRecord
-from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
+from deskterm.ingest.pipeline import Ingestor
 from deskterm.settings import Settings
 from deskterm.store import Store
 from deskterm.store.replies import OutboundReply

@@ -9,8 +9,8 @@ import pytest
 
 from deskterm import sla
 from deskterm.desk import open_store
-from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
+from deskterm.ingest.pipeline import Ingestor
 from deskterm.query import parse_query
 from deskterm.reply import send_reply
 from deskterm.settings import parse_settings

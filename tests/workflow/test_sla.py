@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from deskterm import sla
-from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
+from deskterm.ingest.pipeline import Ingestor
 from deskterm.query import parse_query
 from deskterm.settings import ConfigError, Settings, parse_settings
 from deskterm.settings.values import parse_duration

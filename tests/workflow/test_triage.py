@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from deskterm.connectors.records import InboundRecord, Party
-from deskterm.ingest import Ingestor
 from deskterm.ingest.hooks import default_hooks
+from deskterm.ingest.pipeline import Ingestor
 from deskterm.settings import ConfigError, parse_settings
 from deskterm.store import Store
 from deskterm.triage import Rule, rules_from

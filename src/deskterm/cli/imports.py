@@ -8,6 +8,7 @@ The mail and chat commands live in ``import_mail.py`` and ``import_chat.py``.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +20,8 @@ from deskterm.cli.common import CliError, emit_json, exit_interrupted, state
 from deskterm.cli.output import Output, list_options
 
 if TYPE_CHECKING:
-    from deskterm.ingest import IngestSummary
     from deskterm.ingest.service import ChatOptions
+    from deskterm.ingest.state import IngestSummary
 
 app = typer.Typer(help="Import mail files and chat exports.", no_args_is_help=True)
 
@@ -37,15 +38,21 @@ def run_import(
 ) -> IngestSummary:
     """Import through the ingest service and report the result: the summary, each
     refused file on stderr, exit 130 when interrupted, 1 when every item failed."""
-    from deskterm.ingest.service import ChatOptions, import_paths, start_mail_parsers
-    from deskterm.ingest.state import IngestError
-    from deskterm.textsafe import clean_line
+    from deskterm.ingest.parsing import start_mail_parsers
 
     st = state(ctx)
     config = st.config()
-    if kind == "mail":
+    if kind == "mail":  # first: the workers' process imports while we do
         start_mail_parsers(config, paths, workers)
+
+    from deskterm.ingest.service import ChatOptions, import_paths
+    from deskterm.ingest.state import IngestError
+    from deskterm.textsafe import clean_line
+
     store = st.store(create=True)
+    # What is loaded and opened by now lives until exit: keep it out of the
+    # collector's passes (a long import makes many of them).
+    gc.freeze()
     refusals: list[str] = []
 
     def refused(reason: str) -> None:

@@ -21,7 +21,7 @@ from deskterm.cli.common import CliError, JsonOption, exit_interrupted, state
 from deskterm.cli.imports import Progress, print_summary
 
 if TYPE_CHECKING:
-    from deskterm.ingest import IngestSummary
+    from deskterm.ingest.state import IngestSummary
 
 
 def sync(

@@ -19,6 +19,7 @@ parser itself, so its bytes are never held by the reader and sent through a pipe
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -299,6 +300,7 @@ def _worker_init(options: ParseOptions, lifeline: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _options = options
     threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
+    gc.freeze()  # the preloaded modules live as long as we do: out of the collector's way
 
 
 def _exit_with_parent(lifeline: Connection) -> None:

@@ -1,6 +1,5 @@
-"""The one ingest pipeline: records from any connector into customers, tickets, messages."""
+"""The one ingest pipeline: records from any connector into customers, tickets, messages.
 
-from deskterm.ingest.pipeline import Ingestor
-from deskterm.ingest.state import IngestSummary
-
-__all__ = ["IngestSummary", "Ingestor"]
+The modules are imported where used (``pipeline``, ``service``, ``state``, ...): an
+import command starts its parse workers before the store and SQLAlchemy are loaded.
+"""

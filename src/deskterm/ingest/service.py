@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deskterm.ingest.parsing import parse_options
 from deskterm.ingest.pipeline import Ingestor
 from deskterm.ingest.state import IngestError, IngestHook, IngestSummary, chat_agents
 from deskterm.settings import ConfigError, Settings
@@ -26,7 +27,6 @@ from deskterm.store.errors import StoreError
 
 if TYPE_CHECKING:
     from deskterm.connectors.archive import ArchiveLimits
-    from deskterm.connectors.mime import ParseOptions
     from deskterm.connectors.records import Item
     from deskterm.store import Store
 
@@ -59,40 +59,6 @@ def phone_identity(text: str, region: str) -> str | None:
     from deskterm.connectors.phones import to_e164
 
     return to_e164(text, region)
-
-
-def parse_options(config: Settings) -> ParseOptions:
-    """How mail is parsed for this config (file imports and sync alike)."""
-    from deskterm.connectors.mime import ParseOptions
-    from deskterm.emotion import worker_features
-
-    analyze = None
-    if config.emotion.enabled:
-        analyze = functools.partial(worker_features, frozenset(config.agent.addresses()))
-    return ParseOptions(
-        keep_attachment_data=config.ingest.store_attachments,
-        attachment_max_bytes=config.ingest.attachment_max_bytes,
-        max_message_bytes=config.ingest.max_message_bytes,
-        analyze=analyze,
-        preload=("deskterm.emotion",) if analyze else (),
-    )
-
-
-def start_mail_parsers(config: Settings, paths: Sequence[Path], workers: int | None = None) -> None:
-    """Get the mail parse workers going while the caller opens the store, when the
-    paths look like more mail than is parsed in-process (a directory, a big file):
-    their process starts and imports on another core meanwhile, a few tenths of a
-    second off the import."""
-    from deskterm.connectors.mailjobs import start_parsers
-
-    def big(path: Path) -> bool:
-        try:
-            return path.is_dir() or path.stat().st_size > 1 << 20
-        except OSError:
-            return False
-
-    if any(map(big, paths)):
-        start_parsers(parse_options(config), workers)
 
 
 def run_items(

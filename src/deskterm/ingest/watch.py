@@ -43,7 +43,7 @@ def watch(
     from deskterm.connectors.imap import FolderWatcher, ImapError, ImapSync
     from deskterm.ingest.hooks import default_hooks
     from deskterm.ingest.leases import account_leases
-    from deskterm.ingest.service import parse_options
+    from deskterm.ingest.parsing import parse_options
 
     hooks = default_hooks(config)
     options = parse_options(config)
