@@ -8,10 +8,11 @@ fresh SQLite store and reports end-to-end messages/s (process start, store
 creation, parse, thread, identify, emotion cues and the other hooks, full-text index,
 commit), CPU seconds (the importer, and its whole process tree) also per 10,000
 messages, the peak RSS of the importer alone and of its whole tree (the parse workers
-and the process they are forked from), then the same import again (every message a
-duplicate). If ``notmuch`` is installed, ``notmuch new`` indexes the same maildir
-and the ratio is printed. The load average before each run is printed too: the
-machine may be shared.
+and the process they are forked from: a sum of RSS counts their shared copy-on-write
+pages once per process, so the tree's peak PSS is given too), then the same import
+again (every message a duplicate). If ``notmuch`` is installed, ``notmuch new``
+indexes the same maildir and the ratio is printed. The load average before each run
+is printed too: the machine may be shared.
 
 Targets (issue 16): with emotion cues on (the default), >= 3,000 msgs/s at 10k and
 100k and >= 8x ``notmuch new`` on the same corpus; peak RSS <= 300 MB.
@@ -20,6 +21,7 @@ Targets (issue 16): with emotion cues on (the default), >= 3,000 msgs/s at 10k a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -45,6 +47,7 @@ class Sample:
     seconds: float
     rss_main: float = 0.0
     rss_total: float = 0.0
+    pss_total: float = 0.0
     cpu_main: float = 0.0
     cpu_total: float = 0.0
     output: str = ""
@@ -79,15 +82,31 @@ def _stat(pid: int) -> tuple[float, float]:
     return rss, cpu
 
 
+def _pss(pid: int) -> float:
+    """Proportional set size in MB: shared pages (the workers' copy-on-write pages from
+    the process they are forked from) split between the processes sharing them."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1000
+    return 0.0
+
+
 def run(args: list[str], env: dict[str, str]) -> Sample:
-    """Run a command, sampling its process tree every 50 ms."""
+    """Run a command, sampling its process tree every 50 ms (PSS every 200 ms)."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     sample = Sample(0.0)
     cpu: dict[int, float] = {}
+    ticks = 0
     while proc.poll() is None:
         total_rss = 0.0
-        for pid in _tree(proc.pid):
+        ticks += 1
+        tree = _tree(proc.pid)
+        if ticks % 4 == 0:
+            with contextlib.suppress(OSError, ValueError):
+                sample.pss_total = max(sample.pss_total, sum(map(_pss, tree)))
+        for pid in tree:
             try:
                 rss, used = _stat(pid)
             except (OSError, IndexError, ValueError):
@@ -161,6 +180,7 @@ def bench(
         "msgs_per_s": round(size / first.seconds),
         "rss_main_mb": round(first.rss_main),
         "rss_with_workers_mb": round(first.rss_total),
+        "pss_with_workers_mb": round(first.pss_total),
         "cpu_main_s": round(first.cpu_main, 1),
         "cpu_all_s": round(first.cpu_total, 1),
         "cpu_main_per_10k": round(first.cpu_main * 10_000 / size, 2),
@@ -197,7 +217,7 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     print(
-        "\n| messages | emotion cues | import msg/s | peak RSS main (+workers) "
+        "\n| messages | emotion cues | import msg/s | peak RSS main (+workers; tree PSS) "
         "| CPU-s per 10k main (all) | re-import msg/s | notmuch new msg/s "
         "| deskterm / notmuch | load |"
     )
@@ -207,7 +227,8 @@ def main() -> None:
         ratio = f"{r['ratio_vs_notmuch']}x" if r["ratio_vs_notmuch"] else "n/a"
         print(
             f"| {r['messages']:,} | {'on' if r['emotion_cues'] else 'off'} "
-            f"| {r['msgs_per_s']:,} | {r['rss_main_mb']} MB ({r['rss_with_workers_mb']} MB) "
+            f"| {r['msgs_per_s']:,} | {r['rss_main_mb']} MB ({r['rss_with_workers_mb']} MB; "
+            f"{r['pss_with_workers_mb']} MB) "
             f"| {r['cpu_main_per_10k']} ({r['cpu_all_per_10k']}) "
             f"| {r['reimport_msgs_per_s']:,} | {nm} | {ratio} | {r['load_before']} |"
         )
