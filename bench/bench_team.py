@@ -12,6 +12,10 @@ works on the tickets the import is creating and threading mail into: it opens on
 read, saves resolution notes, saves a reply draft, or takes the next ticket, and logs
 every change that succeeded.
 
+Each agent also writes its presence heartbeat every second from a thread, as the
+console's live feed does (20 more writes a second; reported as ``heartbeat``, not
+among the actions): an import paces its batches while a console is open.
+
 Agents are people: between two actions each one pauses for a random time in
 ``--think`` (default 0.5–2 s, already a very busy agent: 20 of them make ~16 actions a
 second, far above a real team's rate), so the latencies are those of a working desk,
@@ -38,6 +42,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,6 +54,7 @@ ACTIONS = (("open", 30), ("priority", 20), ("queue", 15), ("notes", 15), ("draft
            ("take", 10))  # fmt: skip
 PRIORITIES = ("low", "normal", "high", "urgent")
 QUEUES = ("general", "billing", "l2", "shipping")
+BEAT_S = 1.0  # the console's presence heartbeat (screens/live.py BEAT)
 
 
 def agent(
@@ -62,7 +68,20 @@ def agent(
 
     rng = random.Random(seed)
     store = Store.open(target, upgrade=False)
+    showing: list[int | None] = [None]  # the ticket on screen, for the heartbeat
+    beats: list[float] = []
+    stop = threading.Event()
+
+    def heartbeat() -> None:
+        # As the console's live feed does: a presence write every second, in a thread.
+        while not stop.wait(BEAT_S):
+            start = time.perf_counter()
+            store.presence.beat(name, name, showing[0], "viewing")
+            beats.append((time.perf_counter() - start) * 1000)
+
     ready.wait()  # every agent has started up (imports, connections) and so has the import
+    beater = threading.Thread(target=heartbeat, daemon=True)
+    beater.start()
     time.sleep(rng.uniform(*think))  # agents do not all start at the same instant
     latency: dict[str, list[float]] = {a: [] for a, _ in ACTIONS}
     changes: list[tuple[int, str, str, int]] = []  # ticket, field, value, version after
@@ -86,6 +105,7 @@ def agent(
                 if taken is not None:
                     takes.append(taken)
             else:
+                showing[0] = number
                 detail = store.tickets.get_ticket(number)
                 version = detail.ticket.version
                 if action == "priority":
@@ -108,8 +128,12 @@ def agent(
             continue
         latency[action].append((time.perf_counter() - start) * 1000)
         time.sleep(max(0.0, min(rng.uniform(*think), deadline - time.monotonic())))
+    stop.set()
+    beater.join()
+    store.presence.leave(name)
     store.close()
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    latency["heartbeat"] = beats
     out.put((latency, changes, takes, conflicts, usage.ru_utime + usage.ru_stime))
 
 
@@ -261,7 +285,9 @@ def main() -> None:
     for lat, *_rest in logs:
         for action, values in lat.items():
             latencies.setdefault(action, []).extend(values)
-    everything = [v for values in latencies.values() for v in values]
+    # The heartbeat runs in the background (the agent never waits on it): reported
+    # on its own, not among the actions.
+    everything = [v for a, values in latencies.items() if a != "heartbeat" for v in values]
     soak_seconds = soak_end - started
     busy, total = (a - b for a, b in zip(cpu_soak, cpu_before, strict=True))
     report = {

@@ -82,3 +82,22 @@ def test_a_bulk_load_paces_only_once_another_writer_is_seen(
     live = Ingestor(store, config)  # a live sync always paces
     monkeypatch.setattr(engine, "_last_wait", float("-inf"))
     assert live._paced() is True and alone._paced() is False
+
+
+def test_a_bulk_load_paces_while_a_console_is_open(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent's short saves seldom make the import wait, so it would not see them;
+    an open console (its heartbeat) is enough to keep the import's batches short."""
+    from deskterm.store import engine
+
+    monkeypatch.setattr(engine, "_last_wait", float("-inf"))
+    bulk = Ingestor(store, Settings(), bulk=True)
+    assert bulk._paced() is False
+    store.presence.beat("console-1", "Ana Souza", None, "viewing")
+    assert bulk._paced() is False  # read at most once a second
+    bulk._console_checked = float("-inf")
+    assert bulk._paced() is True
+    store.presence.leave("console-1")
+    bulk._console_checked = float("-inf")
+    assert bulk._paced() is False

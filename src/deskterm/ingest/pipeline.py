@@ -29,6 +29,7 @@ and changes are written relative to what was read (:mod:`deskterm.store.ticket_s
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -93,6 +94,8 @@ class Ingestor:
         self.default_queue = config.ingest.default_queue
         self.attachment_store = AttachmentStore.from_settings(config.ingest)
         self._run = Run()
+        self._console_checked = float("-inf")
+        self._console_open = False
 
     # -- driving ---------------------------------------------------------------------
 
@@ -125,8 +128,15 @@ class Ingestor:
 
     def _paced(self) -> bool:
         """Short batches (``[ingest] batch_ms``) while agents may wait on them: always
-        for a live sync, and for a bulk load once another writer was seen lately."""
-        return not self.bulk or self.store.db.others_writing(CONTENDED_S)
+        for a live sync; for a bulk load while a console is open on the store (read at
+        most once a second) or once another writer was seen lately."""
+        if not self.bulk or self.store.db.others_writing(CONTENDED_S):
+            return True
+        now = time.monotonic()
+        if now >= self._console_checked + 1.0:
+            self._console_checked = now
+            self._console_open = self.store.presence.anyone_here()
+        return self._console_open
 
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
         for attempt in range(_CONFLICT_RETRIES + 1):

@@ -73,3 +73,15 @@ class Presence:
                 .order_by(col(PresenceRow.seen_at).desc())
             ).all()
         return [Seen(r.agent, r.ticket_id, r.activity) for r in rows]
+
+    def anyone_here(self) -> bool:
+        """Whether any console is open on the store (a live heartbeat): an import then
+        keeps its transactions short, as their saves would wait behind it."""
+        since = utcnow() - PRESENCE_TTL
+        with self.db.read() as session:
+            return (
+                session.exec(
+                    select(PresenceRow.client).where(col(PresenceRow.seen_at) >= since).limit(1)
+                ).first()
+                is not None
+            )
