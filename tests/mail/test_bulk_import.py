@@ -14,7 +14,8 @@ import pytest
 
 from deskterm.connectors.records import InboundRecord, Party, content_hash
 from deskterm.ingest import state as ingest_state
-from deskterm.ingest.pipeline import BULK_FACTOR, Ingestor
+from deskterm.ingest.pacing import BULK_FACTOR
+from deskterm.ingest.pipeline import Ingestor
 from deskterm.ingest.service import import_paths
 from deskterm.settings import Settings, parse_settings
 from deskterm.store import Store

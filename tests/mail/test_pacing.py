@@ -64,7 +64,7 @@ def test_a_bulk_load_paces_only_once_another_writer_is_seen(
     monkeypatch.setattr(engine, "_last_wait", float("-inf"))
     config = Settings()
     alone = Ingestor(store, config, hooks=[_SlowHook()], bulk=True)
-    assert alone._paced() is False
+    assert alone.contention.paced() is False
     records = [mail(f"a{i}@example.org", f"Alone {i}") for i in range(30)]
     assert alone.run(records, connector="test").messages_new == 30
     with store.db.engine.connect() as conn:
@@ -78,10 +78,10 @@ def test_a_bulk_load_paces_only_once_another_writer_is_seen(
         pass
     release.join()
     holder.close()
-    assert store.db.others_writing(30.0) and alone._paced() is True
+    assert store.db.others_writing(30.0) and alone.contention.paced() is True
     live = Ingestor(store, config)  # a live sync always paces
     monkeypatch.setattr(engine, "_last_wait", float("-inf"))
-    assert live._paced() is True and alone._paced() is False
+    assert live.contention.paced() is True and alone.contention.paced() is False
 
 
 def test_a_bulk_load_paces_while_a_console_is_open(
@@ -93,11 +93,11 @@ def test_a_bulk_load_paces_while_a_console_is_open(
 
     monkeypatch.setattr(engine, "_last_wait", float("-inf"))
     bulk = Ingestor(store, Settings(), bulk=True)
-    assert bulk._paced() is False
+    assert bulk.contention.paced() is False
     store.presence.beat("console-1", "Ana Souza", None, "viewing")
-    assert bulk._paced() is False  # read at most once a second
-    bulk._console_checked = float("-inf")
-    assert bulk._paced() is True
+    assert bulk.contention.paced() is False  # read at most once a second
+    bulk.contention.checked = float("-inf")
+    assert bulk.contention.paced() is True
     store.presence.leave("console-1")
-    bulk._console_checked = float("-inf")
-    assert bulk._paced() is False
+    bulk.contention.checked = float("-inf")
+    assert bulk.contention.paced() is False

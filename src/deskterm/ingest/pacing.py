@@ -17,10 +17,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deskterm.store import Store
 
 FIRST_BATCH = 10  # before anything is measured: the first batch also warms caches
 MIN_BATCH = 10  # below this, per-batch costs dominate and throughput collapses
 _SMOOTHING = 0.5  # weight of the newest measurement
+# A bulk load (mail files) may write batches this many times the default [ingest]
+# batch_size: fewer commits, fewer tickets continued (an UPDATE each) across batches.
+BULK_FACTOR = 4
+# A bulk load keeps short batches this long after it last met another writer.
+CONTENDED_S = 30.0
 
 
 class BatchPacer:
@@ -53,3 +62,26 @@ class BatchPacer:
         per = seconds / records
         old = self._per_record
         self._per_record = per if not old else old + _SMOOTHING * (per - old)
+
+
+class Contention:
+    """Whether agents may be waiting on an import's transactions, so its batches should
+    be paced: always for a live sync; for a bulk load (files) while a console is open
+    on the store (its presence heartbeat, read at most once a second) or once one of
+    its writes found another writer holding the lock (an agent's short saves seldom
+    make it wait, so that alone misses them)."""
+
+    def __init__(self, store: Store, *, bulk: bool) -> None:
+        self.store = store
+        self.bulk = bulk
+        self.checked = float("-inf")  # when the presence table was last read
+        self.console_open = False
+
+    def paced(self) -> bool:
+        if not self.bulk or self.store.db.others_writing(CONTENDED_S):
+            return True
+        now = time.monotonic()
+        if now >= self.checked + 1.0:
+            self.checked = now
+            self.console_open = self.store.presence.anyone_here()
+        return self.console_open

@@ -29,7 +29,6 @@ and changes are written relative to what was read (:mod:`deskterm.store.ticket_s
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -43,7 +42,7 @@ from deskterm.connectors.records import (
     SyncCheckpoint,
 )
 from deskterm.connectors.records import content_hash as content_hash  # re-exported
-from deskterm.ingest.pacing import BatchPacer
+from deskterm.ingest.pacing import BULK_FACTOR, BatchPacer, Contention
 from deskterm.ingest.state import HookContext as HookContext  # re-exported for hooks
 from deskterm.ingest.state import IngestHook, IngestSummary, People, Run, attachment_rows, fill_keys
 from deskterm.ingest.threads import normalize_subject, ticket_token
@@ -57,11 +56,6 @@ from deskterm.textsafe import clean_line
 
 log = logging.getLogger(__name__)
 _CONFLICT_RETRIES = 5
-# A bulk load (mail files) may write batches this many times the default [ingest]
-# batch_size: fewer commits, fewer tickets continued (an UPDATE each) across batches.
-BULK_FACTOR = 4
-# A bulk load keeps short batches this long after it last met another writer.
-CONTENDED_S = 30.0
 
 
 class Ingestor:
@@ -94,8 +88,7 @@ class Ingestor:
         self.default_queue = config.ingest.default_queue
         self.attachment_store = AttachmentStore.from_settings(config.ingest)
         self._run = Run()
-        self._console_checked = float("-inf")
-        self._console_open = False
+        self.contention = Contention(store, bulk=bulk)
 
     # -- driving ---------------------------------------------------------------------
 
@@ -110,7 +103,7 @@ class Ingestor:
                     self.chat_batch_size
                     if isinstance(item, InboundRecord) and item.conversation
                     else self.batch_size,
-                    paced=self._paced(),
+                    paced=self.contention.paced(),
                 )
                 if len(batch) >= limit or isinstance(item, SyncCheckpoint):
                     total.add(self._commit(batch, connector))
@@ -125,18 +118,6 @@ class Ingestor:
         if self.progress:
             self.progress(total)
         return total
-
-    def _paced(self) -> bool:
-        """Short batches (``[ingest] batch_ms``) while agents may wait on them: always
-        for a live sync; for a bulk load while a console is open on the store (read at
-        most once a second) or once another writer was seen lately."""
-        if not self.bulk or self.store.db.others_writing(CONTENDED_S):
-            return True
-        now = time.monotonic()
-        if now >= self._console_checked + 1.0:
-            self._console_checked = now
-            self._console_open = self.store.presence.anyone_here()
-        return self._console_open
 
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
         for attempt in range(_CONFLICT_RETRIES + 1):

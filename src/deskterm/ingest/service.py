@@ -77,7 +77,7 @@ def run_items(
     ``source_errors`` are the connector's own errors (a server that went away), which
     the caller reports; any other exception is a bug (see :func:`_internal`).
     ``bulk`` (a load of files, not a live sync) writes bigger batches, short ones only
-    while another writer is seen (``pipeline.BULK_FACTOR``, ``pipeline.CONTENDED_S``)."""
+    while another writer is seen (``pacing.Contention``)."""
     if hooks is None:
         from deskterm.ingest.hooks import default_hooks
 
