@@ -122,7 +122,11 @@ class Ingestor:
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
         for attempt in range(_CONFLICT_RETRIES + 1):
             try:
-                with self.pacer.timing(len(batch)), self.store.ingest.ingest_unit() as writer:
+                alone = not self.contention.last
+                with (
+                    self.pacer.timing(len(batch)),
+                    self.store.ingest.ingest_unit(alone=alone) as writer,
+                ):
                     return self._write(writer, batch, connector)
             except Conflict as exc:
                 # Another import stored some of the same rows first: once it committed,

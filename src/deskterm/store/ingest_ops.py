@@ -455,15 +455,16 @@ class IngestOps:
         self.db = db
 
     @contextmanager
-    def ingest_unit(self) -> Iterator[IngestWriter]:
-        """One batch transaction: everything written in it commits together or not at all.
+    def ingest_unit(self, *, alone: bool = False) -> Iterator[IngestWriter]:
+        """One batch transaction: everything written in it commits together or not at all
+        (``alone``: nobody else is writing, see :func:`bulk_writes`).
 
         A unique key another writer committed first (two imports of the same mail)
         raises :class:`Conflict`: replaying the batch then finds those rows stored.
         """
         try:
             with self.db.write_connection() as conn:
-                bulk_writes(conn)
+                bulk_writes(conn, alone=alone)
                 writer = IngestWriter(conn)
                 yield writer
                 writer.finish()
