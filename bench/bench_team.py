@@ -268,6 +268,15 @@ def main() -> None:
         env=env,
         text=True,
     )
+    import_output: list[str] = []
+    import_ended: list[float] = []
+
+    def wait_import() -> None:  # its own end, which may come before the agents'
+        import_output.append(importer.communicate()[0])
+        import_ended.append(time.monotonic())
+
+    waiter = threading.Thread(target=wait_import)
+    waiter.start()
     logs = [out.get(timeout=args.seconds + 120) for _ in procs]
     soak_end = time.monotonic()
     during_soak = newest_message(args.db) - first_message
@@ -275,8 +284,9 @@ def main() -> None:
     load_soak = os.getloadavg()
     for p in procs:
         p.join()
-    import_out, _ = importer.communicate()
-    import_seconds = time.monotonic() - started
+    waiter.join()
+    import_out = import_output[0]
+    import_seconds = import_ended[0] - started
     summary = json.loads(import_out) if import_out.strip() else {}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     agents_cpu = sum(log[4] for log in logs)
