@@ -76,12 +76,10 @@ class Contention:
         self.bulk = bulk
         self.checked = float("-inf")  # when the presence table was last read
         self.console_open = False
-        self.last = True  # the latest answer (paced until asked)
 
     def paced(self) -> bool:
         now = time.monotonic()
         if self.bulk and now >= self.checked + 1.0:
             self.checked = now
             self.console_open = self.store.presence.anyone_here()
-        self.last = not self.bulk or self.console_open or self.store.db.others_writing(CONTENDED_S)
-        return self.last
+        return not self.bulk or self.console_open or self.store.db.others_writing(CONTENDED_S)

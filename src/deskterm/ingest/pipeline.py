@@ -122,7 +122,7 @@ class Ingestor:
     def _commit(self, batch: list[Item], connector: str) -> IngestSummary:
         for attempt in range(_CONFLICT_RETRIES + 1):
             try:
-                alone = not self.contention.last
+                alone = not self.contention.paced()
                 with (
                     self.pacer.timing(len(batch)),
                     self.store.ingest.ingest_unit(alone=alone) as writer,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import col, select
 
 from deskterm.store.base import Database
@@ -65,11 +65,10 @@ class Presence:
 
     def others(self, client: str) -> list[Seen]:
         """Every other live console, most recent first."""
-        since = utcnow() - PRESENCE_TTL
         with self.db.read() as session:
             rows = session.exec(
                 select(PresenceRow)
-                .where(col(PresenceRow.seen_at) >= since, col(PresenceRow.client) != client)
+                .where(_live(), col(PresenceRow.client) != client)
                 .order_by(col(PresenceRow.seen_at).desc())
             ).all()
         return [Seen(r.agent, r.ticket_id, r.activity) for r in rows]
@@ -77,11 +76,12 @@ class Presence:
     def anyone_here(self) -> bool:
         """Whether any console is open on the store (a live heartbeat): an import then
         keeps its transactions short, as their saves would wait behind it."""
-        since = utcnow() - PRESENCE_TTL
         with self.db.read() as session:
             return (
-                session.exec(
-                    select(PresenceRow.client).where(col(PresenceRow.seen_at) >= since).limit(1)
-                ).first()
-                is not None
+                session.exec(select(PresenceRow.client).where(_live()).limit(1)).first() is not None
             )
+
+
+def _live() -> ColumnElement[bool]:
+    """A heartbeat within :data:`PRESENCE_TTL`: the console is still there."""
+    return col(PresenceRow.seen_at) >= utcnow() - PRESENCE_TTL
