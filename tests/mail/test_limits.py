@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from deskterm.cli import app
 from deskterm.connectors.imap import ImapSync
 from deskterm.connectors.mailfile import read_mail
-from deskterm.connectors.mailjobs import STREAM_ABOVE, MailJob, parse_items
+from deskterm.connectors.mailjobs import STREAM_ABOVE, parse_items
+from deskterm.connectors.mailsource import MailJob
 from deskterm.connectors.mime import MAX_DEPTH, MAX_PARTS, ParseOptions, RawKey, raw_key
 from deskterm.connectors.records import AlreadyStored, InboundRecord, ParseFailure
 from tests.mail import corpus

@@ -11,7 +11,8 @@ import pytest
 
 from deskterm.connectors import mailjobs
 from deskterm.connectors.mailfile import detect, mail_jobs, read_mail
-from deskterm.connectors.mailjobs import MailJob, envelope_date, parse_in_order
+from deskterm.connectors.mailjobs import parse_in_order
+from deskterm.connectors.mailsource import MailJob, envelope_date
 from deskterm.connectors.records import (
     AlreadyStored,
     InboundRecord,

@@ -50,7 +50,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from deskterm.connectors.mailjobs import MailJob
+from deskterm.connectors.mailsource import MailJob
 from deskterm.connectors.mime import MAX_MESSAGE_BYTES
 from deskterm.connectors.records import ParseFailure, SyncCheckpoint
 

@@ -22,7 +22,8 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from deskterm.connectors.mailjobs import MailJob, parse_in_order, skip_stored
+from deskterm.connectors.mailjobs import parse_in_order, skip_stored
+from deskterm.connectors.mailsource import MailJob
 from deskterm.connectors.mime import ParseOptions
 from deskterm.connectors.records import Item, ParseFailure
 
