@@ -1,6 +1,6 @@
 """IMAP accounts: incremental sync by (folder, UIDVALIDITY, UID), and IDLE to watch.
 
-:class:`ImapSync` yields, per folder, a :class:`~deskterm.connectors.mailjobs.MailJob`
+:class:`ImapSync` yields, per folder, a :class:`~deskterm.connectors.mailsource.MailJob`
 for every message with a UID above the last one imported, fetched with
 ``BODY.PEEK[]`` (mail is not marked read unless ``mark_read = true``), and after each
 fetched batch a :class:`~deskterm.connectors.records.SyncCheckpoint` that the
