@@ -8,26 +8,23 @@ serialised by ``BEGIN IMMEDIATE``, so the second one sees the first one's assign
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, nulls_last
+from sqlalchemy import ColumnElement, text
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from deskterm.query import TicketFilter
 from deskterm.store.base import Database
 from deskterm.store.changes import log_event, touch
-from deskterm.store.models import Ticket
+from deskterm.store.models import TAKEABLE_SQL, Ticket
 from deskterm.store.queue import QueueQueries
 from deskterm.store.types import utcnow
 
 # Most urgent first; each priority is its own probe so no query sorts by a CASE.
 _PRIORITY_ORDER = ("urgent", "high", "normal", "low")
-TAKEABLE = ("new", "open")
 _CANDIDATES = 8  # looked up before the write transaction, checked again inside it
-_TAKEABLE_WHERE = (
-    col(Ticket.assignee).is_(None),
-    col(Ticket.status).in_(TAKEABLE),
-    col(Ticket.merged_into_id).is_(None),
-)
+# Written as the partial index ix_ticket_takeable's own WHERE, so both engines see the
+# query is within it (a bound parameter in its place would not prove that).
+_TAKEABLE = text(TAKEABLE_SQL)
 
 
 class Claims:
@@ -42,11 +39,10 @@ class Claims:
         (by priority, then the SLA due soonest, then the oldest); its number, or None
         when there is nothing to take.
 
-        The search (a sort of every open ticket of a priority) runs before the write
-        transaction, so it does not hold SQLite's write lock while others wait; inside
-        it each candidate is checked again by its id (and locked, skipping those another
-        claimer holds). Only when every candidate went meanwhile is the search repeated
-        inside the transaction.
+        The search runs before the write transaction, so it does not hold SQLite's
+        write lock while others wait; inside it each candidate is checked again by its
+        id (and locked, skipping those another claimer holds). Only when every candidate
+        went meanwhile is the search repeated inside the transaction.
         """
         f = f or TicketFilter()
         with self.db.read() as session:
@@ -64,26 +60,32 @@ class Claims:
 
     def _search(self, session: Session, f: TicketFilter, limit: int, *, lock: bool) -> list[int]:
         """The ids of the ``limit`` most urgent takeable tickets; ``lock``: locked for
-        this transaction, skipping those another claimer holds (PostgreSQL)."""
-        conds = self.queue.conditions(session, f)
+        this transaction, skipping those another claimer holds (PostgreSQL).
+
+        Each priority is walked on the partial index (priority, SLA due, created): those
+        with a due time soonest first, then those without, oldest first; the view's
+        conditions filter the walk instead of choosing another index."""
+        conds = self.queue.conditions(session, f, walk=True)
+        due = col(Ticket.sla_next_due)
         found: list[int] = []
         for priority in _PRIORITY_ORDER:
-            query = (
-                select(col(Ticket.id))
-                .where(col(Ticket.priority) == priority, *_TAKEABLE_WHERE, *conds)
-                .order_by(nulls_last(col(Ticket.sla_next_due)), col(Ticket.created_at))
-                .limit(limit - len(found))
-            )
-            if lock:
-                query = query.with_for_update(skip_locked=True)
-            found += [n for n in session.exec(query).all() if n is not None]
-            if len(found) >= limit:
-                break
+            for timed in (due.is_not(None), due.is_(None)):
+                query = (
+                    select(col(Ticket.id))
+                    .where(col(Ticket.priority) == priority, timed, _TAKEABLE, *conds)
+                    .order_by(due, col(Ticket.created_at))
+                    .limit(limit - len(found))
+                )
+                if lock:
+                    query = query.with_for_update(skip_locked=True)
+                found += [n for n in session.exec(query).all() if n is not None]
+                if len(found) >= limit:
+                    return found
         return found
 
     @staticmethod
     def _takeable(conds: list[ColumnElement[bool]]) -> SelectOfScalar[Ticket]:
-        return select(Ticket).where(*_TAKEABLE_WHERE, *conds).with_for_update(skip_locked=True)
+        return select(Ticket).where(_TAKEABLE, *conds).with_for_update(skip_locked=True)
 
     @staticmethod
     def _assign(session: Session, ticket: Ticket, agent: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Table, Text, UniqueConstraint, false
+from sqlalchemy import Index, Table, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from deskterm.store.dialect.order import name_key
@@ -61,6 +61,11 @@ class Identity(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+# Tickets an agent may take (``store.claims``); a partial index over them keeps "the
+# most urgent one" a seek however many tickets are assigned or done.
+TAKEABLE_SQL = "assignee IS NULL AND status IN ('new', 'open') AND merged_into_id IS NULL"
+
+
 class Ticket(SQLModel, table=True):
     """A conversation with a customer that an agent works to a resolution."""
 
@@ -81,7 +86,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_sla_warn_at", "sla_warn_at", "sla_next_due"),
         Index("ix_ticket_created", "created_at", "id"),
         Index("ix_ticket_remind_at", "remind_at"),
-    )
+        Index("ix_ticket_takeable", "priority", "sla_next_due", "created_at",
+              sqlite_where=text(TAKEABLE_SQL), postgresql_where=text(TAKEABLE_SQL)),
+    )  # fmt: skip
 
     id: int | None = Field(default=None, primary_key=True)
     subject: str = Field(default="")

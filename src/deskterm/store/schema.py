@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from deskterm.store.errors import StoreError
 
-HEAD = "0010_facts"
+HEAD = "0011_takeable"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
