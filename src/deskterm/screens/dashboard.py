@@ -3,12 +3,15 @@
 Workers read three reports from ``store.metrics``: the range by week first (drawn as
 soon as it arrives), then at once the previous range (the tiles' changes) and the range
 by the chosen grouping. The numbers are those of ``deskterm report --json`` for the
-same range. Once a range is drawn, a worker prefetches the other day ranges (see
-``dashboard_cache`` for when a prefetched range may be shown), so ``d`` is quick.
+same range. Every day range ends at one moment (kept while the store stands still), so
+the weeks two ranges share are read once. Once a range is drawn, a worker prefetches
+the other day ranges (see ``dashboard_cache`` for when a prefetched range may be shown),
+so ``d`` is quick.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -25,8 +28,10 @@ from textual_plotext import PlotextPlot
 from deskterm.report_view import GROUP_COLUMNS, GROUP_HEADS, summary_rows
 from deskterm.screens import dashboard_parts as parts
 from deskterm.screens.base import DeskNode
-from deskterm.screens.dashboard_cache import NAMES, Cached, ReportCache
+from deskterm.screens.dashboard_cache import MAX_AGE, NAMES, Cached, ReportCache
 from deskterm.screens.widgets import KeyBar, TitleBar
+from deskterm.store.errors import Cancelled
+from deskterm.store.read_cancel import ReadCancel
 from deskterm.textsafe import display
 
 RANGES = (7, 30, 90)
@@ -70,6 +75,8 @@ class DashboardScreen(DeskNode, Screen[None]):
         self.groups: dict[str, Any] | None = None
         self.reading: tuple[datetime, datetime] | None = None  # the range being read
         self.cache = ReportCache()  # prefetched ranges
+        self.as_of: tuple[datetime, float, int] | None = None  # (until, read at, serial)
+        self.reads = ReadCancel()  # the shown range's reports and prefetch, while running
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -92,24 +99,35 @@ class DashboardScreen(DeskNode, Screen[None]):
         self.load()
 
     def bounds(self) -> tuple[datetime, datetime]:
-        """The shown range: a custom one, or the last ``days`` days up to the console's
-        clock."""
+        """The shown range: a custom one, or the last ``days`` days up to the anchor."""
         if self.custom is not None:
             return self.custom
-        until = self.desk.clock()
+        until = self.until()
         return until - timedelta(days=self.days), until
+
+    def until(self) -> datetime:
+        """Where the day ranges end: the console's clock when first asked, kept while
+        the store stands still (up to ``MAX_AGE``), so every range and grouping is as
+        of one moment and the weeks they share are read once (``store.metrics``)."""
+        now, serial = time.monotonic(), self.desk.change_serial
+        if self.as_of is None or self.as_of[2] != serial or now - self.as_of[1] > MAX_AGE:
+            self.as_of = (self.desk.clock(), now, serial)
+        return self.as_of[0]
 
     def load(self) -> None:
         """Show the range: from the cache when prefetched and still true, else read it
         (the week report first, then the previous period and the groups)."""
-        self.workers.cancel_group(self, "dashboard-prefetch")  # the cores are the range's
+        # The cores are the new range's: stop the reads of the one left and the prefetch.
+        self.reads.cancel()
+        self.reads = ReadCancel()
+        self.workers.cancel_group(self, "dashboard-prefetch")
         key = (self.days, self.by)
         hit = self.cache.get(key, self.desk.change_serial) if self.custom is None else None
         bounds = hit.bounds if hit is not None else self.bounds()
         self.reading = bounds
         self.data = self.previous = None
         self._title(bounds[1], "loading…")
-        self._read_now(*bounds, hit)
+        self._read_now(*bounds, hit, self.reads)
 
     def _prefetch_next(self) -> None:
         """Once the range is drawn, read the other day ranges in the background, the
@@ -120,36 +138,51 @@ class DashboardScreen(DeskNode, Screen[None]):
         wanted = [RANGES[(at + i) % len(RANGES)] for i in range(1, len(RANGES))]
         todo = [d for d in wanted if d != self.days and (d, self.by) not in self.cache]
         if todo:
-            self._prefetch(todo, self.by, self.desk.change_serial)
+            self._prefetch(todo, self.by, self.desk.change_serial, self.until(), self.reads)
 
     @work(thread=True, exclusive=True, group="dashboard-prefetch", exit_on_error=False)
-    def _prefetch(self, days: list[int], by: str | None, serial: int) -> None:
+    def _prefetch(
+        self, days: list[int], by: str | None, serial: int, until: datetime, reads: ReadCancel
+    ) -> None:
         worker = get_current_worker()
         metrics = self.desk.store.metrics
-        for n in days:
-            until = self.desk.clock()
-            cached = Cached((until - timedelta(days=n), until), serial, metrics.mark())
-            for name in NAMES:
+        try:
+            for n in days:
+                cached = Cached((until - timedelta(days=n), until), serial, metrics.mark())
+                for name in NAMES:
+                    cached.reports[name] = self._report(name, *cached.bounds, by, reads)
                 if worker.is_cancelled:
                     return
-                cached.reports[name] = self._report(name, *cached.bounds, by)
-            if worker.is_cancelled:
-                return
-            self.app.call_from_thread(self.cache.keep, (n, by), cached, self.desk.change_serial)
+                self.app.call_from_thread(self.cache.keep, (n, by), cached, self.desk.change_serial)
+        except Cancelled:
+            return
 
-    def _report(self, name: str, since: datetime, until: datetime, by: str | None) -> Any:
+    def _report(
+        self, name: str, since: datetime, until: datetime, by: str | None, reads: ReadCancel
+    ) -> Any:
         """One of the three reports a range shows (live reads and prefetch alike)."""
         metrics = self.desk.store.metrics
         if name == "data":
             # The weekly charts need first response and satisfaction per week only.
             parts_ = ("first_response", "satisfaction")
-            return metrics.report(since, until, "week", group_parts=parts_)
+            return metrics.report(since, until, "week", group_parts=parts_, cancel=reads)
         if name == "previous":
-            return metrics.report(since - (until - since), since)
-        return metrics.report(since, until, by) if by else None
+            return metrics.report(since - (until - since), since, cancel=reads)
+        return metrics.report(since, until, by, cancel=reads) if by else None
+
+    def _read(self, fresh: Cached, name: str, by: str | None, reads: ReadCancel) -> None:
+        """Read one report of the range in this worker and show it (nothing once the
+        range was left: its reads were cancelled)."""
+        try:
+            report = self._report(name, *fresh.bounds, by, reads)
+        except Cancelled:
+            return
+        self._arrived(fresh, name, report)
 
     @work(thread=True, exclusive=True, group="dashboard-now", exit_on_error=False)
-    def _read_now(self, since: datetime, until: datetime, hit: Cached | None) -> None:
+    def _read_now(
+        self, since: datetime, until: datetime, hit: Cached | None, reads: ReadCancel
+    ) -> None:
         mark = self.desk.store.metrics.mark()
         if hit is not None and hit.mark == mark:
             for name in NAMES:
@@ -158,22 +191,23 @@ class DashboardScreen(DeskNode, Screen[None]):
         if hit is not None:  # the store moved under the cache: the range as of now
             self.app.call_from_thread(self._stale)
             return
-        fresh = Cached((since, until), self.desk.change_serial, mark)
-        self._arrived(fresh, "data", self._report("data", since, until, None))
+        self._read(Cached((since, until), self.desk.change_serial, mark), "data", None, reads)
 
     def _stale(self) -> None:
         self.cache.drop()
         self.load()
 
     @work(thread=True, exclusive=True, group="dashboard-before", exit_on_error=False)
-    def _read_before(self, since: datetime, until: datetime) -> None:
+    def _read_before(self, since: datetime, until: datetime, reads: ReadCancel) -> None:
         fresh = Cached((since, until), self.desk.change_serial, self.desk.store.metrics.mark())
-        self._arrived(fresh, "previous", self._report("previous", since, until, None))
+        self._read(fresh, "previous", None, reads)
 
     @work(thread=True, exclusive=True, group="dashboard-groups", exit_on_error=False)
-    def _read_groups(self, since: datetime, until: datetime, by: str | None) -> None:
+    def _read_groups(
+        self, since: datetime, until: datetime, by: str | None, reads: ReadCancel
+    ) -> None:
         fresh = Cached((since, until), self.desk.change_serial, self.desk.store.metrics.mark())
-        self._arrived(fresh, "groups", self._report("groups", since, until, by))
+        self._read(fresh, "groups", by, reads)
 
     def _arrived(self, fresh: Cached, name: str, report: Any) -> None:
         if not get_current_worker().is_cancelled:
@@ -200,8 +234,8 @@ class DashboardScreen(DeskNode, Screen[None]):
             self._show_charts(bounds[1], report)
             if not cached:  # read now: read the rest
                 # Then what only adds to it, so the range has the cores to itself first.
-                self._read_before(*bounds)
-                self._read_groups(*bounds, self.by)
+                self._read_before(*bounds, self.reads)
+                self._read_groups(*bounds, self.by, self.reads)
 
     def _show_tiles(self, now: dict[str, Any], before: dict[str, Any] | None) -> None:
         texts = parts.tile_texts(now, before or now)
@@ -282,6 +316,8 @@ class DashboardScreen(DeskNode, Screen[None]):
         self.load()
 
     def action_reload(self) -> None:
+        self.as_of = None  # the ranges as of now
+        self.cache.drop()
         self.load()
 
     def action_scroll(self, step: int) -> None:

@@ -22,3 +22,7 @@ class Conflict(StoreError):
 
 class InvalidValue(StoreError):
     """A value outside the allowed set, such as an unknown status."""
+
+
+class Cancelled(StoreError):
+    """A read was stopped because its reader no longer wants it (see ``ReadCancel``)."""

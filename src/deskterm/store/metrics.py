@@ -33,7 +33,9 @@ from deskterm.store.dialect.metrics import (
     utc_day_and_second,
 )
 from deskterm.store.metrics_counts import CountQueries, range_params
-from deskterm.store.metrics_times import FIRST_RESPONSE, RESOLUTION, walked_times
+from deskterm.store.metrics_memo import AT_END, MISSING, PARTS, PeriodMemo
+from deskterm.store.metrics_times import FIRST_RESPONSE, RESOLUTION, periods, walked_times
+from deskterm.store.read_cancel import ReadCancel
 from deskterm.store.sla_clock import SlaClock
 from deskterm.store.ticket_facts import refresh
 from deskterm.store.types import UTCDateTime
@@ -65,6 +67,7 @@ class Metrics:
     def __init__(self, db: Database, clock: SlaClock) -> None:
         self.db = db
         self.clock = clock
+        self.memo = PeriodMemo()
 
     def mark(self) -> tuple[Any, ...]:
         """Moves whenever anything a report counts may have changed (an event, a
@@ -85,33 +88,47 @@ class Metrics:
         by: str | None = None,
         *,
         group_parts: tuple[str, ...] | None = None,
+        cancel: ReadCancel | None = None,
     ) -> dict[str, Any]:
         """All metrics for ``[since, until)``; with ``by``, also one entry per group.
 
         ``group_parts`` limits the groups to some queries (names as in
         :meth:`_Run.metrics`; the others show as no data): the dashboard's weekly charts
-        need only first response and satisfaction, at half the cost of everything."""
+        need only first response and satisfaction, at half the cost of everything.
+        ``cancel`` stops the report (raising ``Cancelled``) when its reader leaves."""
         if by is not None and by not in GROUPINGS:
             raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
         refresh(self.db)
         run = _Run(self.db, since, until)
         run.calendar = self._calendar(since, until)
+        run.memo = (self.memo, self.mark())
+        run.cancel = cancel or ReadCancel()
+        # By week or month, the range's satisfaction is the sum of its periods'.
+        summed = by in ("week", "month") and "satisfaction" in (group_parts or ("satisfaction",))
         with ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="metrics") as pool:
-            overall_parts = run.start(pool, None)
+            overall_parts = run.start(pool, None, skip=("satisfaction",) if summed else ())
             group_parts_ = run.start(pool, by, group_parts) if by is not None else []
-            overall = run.gather(None, overall_parts).get("all") or run.empty()
-            result: dict[str, Any] = {
-                "range": {
-                    "since": since.isoformat(),
-                    "until": until.isoformat(),
-                    "days": round((until - since) / timedelta(days=1), 2),
-                },
-                **overall,
-            }
-            if by is not None:
-                groups = run.gather(by, group_parts_)
-                result["by"] = by
-                result["groups"] = [{"key": k, **groups[k]} for k in sorted(groups)]
+            groups = run.collect(group_parts_)
+            overall = run.collect(overall_parts).get("all", {})
+        if summed:
+            overall["satisfaction"] = shape.sum_satisfaction(
+                g["satisfaction"] for g in groups.values() if "satisfaction" in g
+            )
+        result: dict[str, Any] = {
+            "range": {
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+                "days": round((until - since) / timedelta(days=1), 2),
+            },
+            **run.assemble(overall, week_or_month=False),
+        }
+        if by is not None:
+            week_or_month = by in ("week", "month")
+            result["by"] = by
+            result["groups"] = [
+                {"key": k, **run.assemble(groups[k], week_or_month=week_or_month)}
+                for k in sorted(groups)
+            ]
         return result
 
     def _calendar(self, since: datetime, until: datetime) -> _Calendars | None:
@@ -163,13 +180,17 @@ class _Run(CountQueries):
         self.params = {"since": since, "until": until, "prev": since - (until - since)}
         self.params.update(range_params(since, until))
         self.calendar: _Calendars | None = None
+        self.memo: tuple[PeriodMemo, tuple[Any, ...]] = (PeriodMemo(), ())  # and its mark
+        self.cancel = ReadCancel()
 
     def rows(self, sql: str) -> list[Any]:
         stmt = text(sql)
         names = [n for n in self.params if f":{n}" in sql]
         stmt = stmt.bindparams(*(bindparam(n, type_=UTCDateTime()) for n in names))
         with self.db.read() as session:
-            return list(session.connection().execute(stmt, {n: self.params[n] for n in names}))
+            conn = session.connection()
+            with self.cancel.running(conn):
+                return list(conn.execute(stmt, {n: self.params[n] for n in names}))
 
     def key(self, by: str | None, anchor: str) -> tuple[str, str]:
         """The group-key expression for ``by`` and the join it needs."""
@@ -185,38 +206,82 @@ class _Run(CountQueries):
 
     # -- assembly -----------------------------------------------------------------------
 
-    def empty(self) -> Row:
-        return self.assemble({}, week_or_month=False)
+    def queries(self) -> dict[str, Callable[[str | None], dict[str, Any]]]:
+        """The report's parts by name, each answering ``{group key: its numbers}``."""
+        return {
+            "first_response": lambda b: self.times(b, "first_response_s", _CREATED),
+            "resolution": lambda b: self.times(b, "resolution_s", _SOLVED),
+            "first_response_business_hours": self.business_times,
+            "solved": self.solved,
+            "created": self.created,
+            "backlog": self.backlog,
+            "satisfaction": self.satisfaction,
+            "root_causes": self.root_causes,
+            "emotion": self.emotion,
+        }
 
-    def start(self, pool: Executor, by: str | None, only: tuple[str, ...] | None = None) -> Parts:
+    def start(
+        self,
+        pool: Executor,
+        by: str | None,
+        only: tuple[str, ...] | None = None,
+        skip: tuple[str, ...] = (),
+    ) -> Parts:
         """Submit the queries of the metrics for ``by`` (``only`` some, by name)."""
-        parts: list[tuple[str, Callable[[str | None], dict[str, Any]]]] = [
-            ("first_response", lambda b: self.times(b, "first_response_s", _CREATED)),
-            ("resolution", lambda b: self.times(b, "resolution_s", _SOLVED)),
-            ("first_response_business_hours", self.business_times),
-            ("solved", self.solved),
-            ("created", self.created),
-            ("backlog", self.backlog),
-            ("satisfaction", self.satisfaction),
-            ("root_causes", self.root_causes),
-            ("emotion", self.emotion),
-        ]  # fmt: skip
-        return [
-            (name, pool.submit(query, by))
-            for name, query in parts
+        out: Parts = []
+        for name, query in self.queries().items():
             # A backlog is a state at one moment, not a sum over periods.
-            if not (name == "backlog" and by in ("week", "month"))
-            and (only is None or name in only)
-        ]
+            if (name == "backlog" and by in ("week", "month")) or name in skip:
+                continue
+            if only is None or name in only:
+                if by in ("week", "month") and name in PARTS:
+                    out.append((name, pool.submit(self.by_period, name, by)))
+                elif by in AT_END.get(name, ()):
+                    out.append((name, pool.submit(self.at_end, name, by)))
+                else:
+                    out.append((name, pool.submit(query, by)))
+        return out
 
-    def gather(self, by: str | None, parts: Parts) -> dict[str, Row]:
-        """The metrics per group key, from the submitted queries (in their order)."""
+    def by_period(self, name: str, by: str) -> dict[str, Any]:
+        """Part ``name`` per week or month: the periods in the memo from it, the others
+        read as one range (from the first period not kept to the last) and kept."""
+        memo, mark = self.memo
+        since, until = self.params["since"], self.params["until"]
+        out: dict[str, Any] = {}
+        todo = []
+        for label, p0, p1 in periods(since, until, by):
+            kept = memo.get(mark, (name, by, p0, p1))
+            if kept is MISSING:
+                todo.append((label, p0, p1))
+            elif kept is not None:
+                out[label] = kept
+        if todo:
+            rest = _Run(self.db, todo[0][1], todo[-1][2])
+            rest.calendar, rest.cancel = self.calendar, self.cancel
+            found = {str(k): v for k, v in rest.queries()[name](by).items()}
+            for label, p0, p1 in todo:
+                memo.put(mark, (name, by, p0, p1), found.get(label))
+                if label in found:
+                    out[label] = found[label]
+        return out
+
+    def at_end(self, name: str, by: str | None) -> dict[str, Any]:
+        """Part ``name`` as of the range's end, from the memo when read before."""
+        memo, mark = self.memo
+        key = (name, by, self.params["until"])
+        kept = memo.get(mark, key)
+        if kept is MISSING:
+            kept = self.queries()[name](by)
+            memo.put(mark, key, kept)
+        return dict(kept)
+
+    def collect(self, parts: Parts) -> dict[str, dict[str, Any]]:
+        """Each group's raw numbers by part, from the submitted queries."""
         found: dict[str, dict[str, Any]] = {}
         for name, future in parts:
             for k, value in future.result().items():
                 found.setdefault(str(k), {})[name] = value
-        week_or_month = by in ("week", "month")
-        return {k: self.assemble(v, week_or_month=week_or_month) for k, v in found.items()}
+        return found
 
     def assemble(self, p: dict[str, Any], *, week_or_month: bool) -> Row:
         solved = p.get("solved") or {}
@@ -263,7 +328,9 @@ class _Run(CountQueries):
         walk = FIRST_RESPONSE if seconds == "first_response_s" else RESOLUTION
         since, until = self.params["since"], self.params["until"]
         with self.db.read() as session:
-            walked = walked_times(session.connection(), self.d, since, until, by, walk)
+            conn = session.connection()
+            with self.cancel.running(conn):
+                walked = walked_times(conn, self.d, since, until, by, walk)
         if walked is not None:
             return walked
         anchor = "t.created_at" if cohort == _CREATED else "t.solved_at"

@@ -3,6 +3,7 @@ contract documented in ``docs/metrics.md`` (no SQL here)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,18 @@ def rate(part: int | None, whole: int | None) -> float | None:
 
 def secs(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
+
+
+def sum_satisfaction(periods: Iterable[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The satisfaction counts of a range from its periods' (per kind: responses, sum
+    of scores, good and bad responses)."""
+    total: dict[str, dict[str, Any]] = {}
+    for period in periods:
+        for kind, counts in period.items():
+            into = total.setdefault(kind, {"n": 0, "sum": 0, "good": 0, "bad": 0})
+            for name in into:
+                into[name] += counts[name] or 0
+    return total
 
 
 def calendar_rows(
