@@ -15,6 +15,7 @@ now belong to the ticket they were merged into.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,8 +58,10 @@ _SOLVED = (
 
 Row = shape.Row
 Parts = list[tuple[str, "Future[dict[str, Any]]"]]
-# Queries of one report run at once (more than the cores: some time is Python's).
-THREADS = 3
+# Queries of one report run at once, one per core (on 2 cores, 3 threads were 6-9 %
+# slower than 2 for the 1M report; the engines do the work outside Python's lock).
+THREADS = min(4, max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count() or 2))  # fmt: skip
 
 
 class Metrics:
