@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
+from deskterm.app import make_app
 from deskterm.cli import app as cli_app
 from deskterm.report_view import percent
 from deskterm.screens import dashboard_parts as parts
 from deskterm.screens.dashboard import DashboardScreen
+from deskterm.settings import AgentSettings, Settings
 from deskterm.store import Store
-from tests.tui.conftest import console, screen_text, settle
+from tests.tui.conftest import AGENT, NOW, console, screen_text, settle
 
 
 def report_json(db: Path, since: str, until: str) -> dict[str, Any]:
@@ -151,3 +155,26 @@ async def test_prefetched_ranges_switch_without_a_query_and_drop_on_a_change(
         cli = report_json(tmp_path / "demo.db", since.isoformat(), until.isoformat())
         assert {k: v for k, v in screen.data.items() if k not in ("by", "groups")} == cli
         assert screen.data["csat"]["responses"] == prefetched + 1
+
+
+async def test_every_range_ends_at_one_moment_until_r(demo_store: Store) -> None:
+    # A clock that moves at every read: the ranges still share their end (so they
+    # share their weeks), and r reads as of the new now.
+    ticks = itertools.count()
+    config = Settings(agent=AgentSettings(name=AGENT))
+    app = make_app(demo_store, config, clock=lambda: NOW + timedelta(seconds=next(ticks)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen) and screen.reading is not None
+        first = screen.reading[1]
+        for days in (90, 7):
+            await pilot.press("d")
+            await settle(pilot)
+            assert screen.days == days and screen.reading is not None
+            assert screen.reading[1] == first
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.reading is not None and screen.reading[1] > first
