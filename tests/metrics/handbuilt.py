@@ -86,8 +86,9 @@ def build(store: Store) -> dict[str, int]:
                    sla_resolution_due=T + 30 * D)  # fmt: skip
         msg(c, "inbound", T + 2 * D, "frustration")
         # D: merged into A (closed by the merge); counts nowhere.
-        ticket("D", T + 2 * H, channel="email", queue="billing", status="closed",
-               solved_at=T + 3 * H, merged_into_id=a.id)  # fmt: skip
+        d = ticket("D", T + 2 * H, channel="email", queue="billing", status="closed",
+                   solved_at=T + 3 * H, merged_into_id=a.id)  # fmt: skip
+        heard(d, "D", T + 3 * H, "outage")  # diagnosed before the merge: not a root cause
         msg(a, "inbound", T + 2 * H)  # D's message, moved to A
         # E: pending (resolution clock paused) past its due time: not a breach.
         e = ticket("E", T + 3 * D, channel="whatsapp", queue="general", status="pending",

@@ -49,6 +49,13 @@ def test_a_longer_range_reuses_the_shared_weeks_and_equals_a_fresh_read(demo: St
     assert reused == _fresh(demo).report(quarter, ANCHOR, "week", group_parts=WEEKLY)
     assert sum(g["csat"]["responses"] for g in reused["groups"]) == reused["csat"]["responses"]
     assert reused["csat"]["responses"] and len(reused["groups"]) >= 5
+    # A range from a shorter one with the same end plus the days before it: SLA
+    # outcomes as of the end, root causes against the whole range's previous period.
+    for short, long in ((10, 30), (3, 17)):
+        metrics = _fresh(demo)  # an empty memo
+        metrics.report(ANCHOR - timedelta(days=short), ANCHOR)
+        joined = metrics.report(ANCHOR - timedelta(days=long), ANCHOR)
+        assert joined == _fresh(demo).report(ANCHOR - timedelta(days=long), ANCHOR)
     # Every part by week, and by month, after the memo holds weeks; the backlog at the
     # range's end (kept by the month's report) with and without groups.
     for by in ("week", "month", None, "agent", "tier"):

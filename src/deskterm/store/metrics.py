@@ -15,6 +15,7 @@ now belong to the ticket they were merged into.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -34,7 +35,7 @@ from deskterm.store.dialect.metrics import (
     utc_day_and_second,
 )
 from deskterm.store.metrics_counts import CountQueries, range_params
-from deskterm.store.metrics_memo import AT_END, MISSING, PARTS, PeriodMemo
+from deskterm.store.metrics_memo import AT_END, MISSING, PARTS, SUFFIXED, PeriodMemo
 from deskterm.store.metrics_times import FIRST_RESPONSE, RESOLUTION, periods, walked_times
 from deskterm.store.read_cancel import ReadCancel
 from deskterm.store.sla_clock import SlaClock
@@ -71,6 +72,10 @@ class Metrics:
         self.db = db
         self.clock = clock
         self.memo = PeriodMemo()
+        # Moves whenever this process refreshes facts: on PostgreSQL a writer that
+        # queued its ticket first may commit last, after the ids the mark reads.
+        self._refreshes = itertools.count()
+        self.epoch = next(self._refreshes)
 
     def mark(self) -> tuple[Any, ...]:
         """Moves whenever anything a report counts may have changed (an event, a
@@ -101,10 +106,11 @@ class Metrics:
         ``cancel`` stops the report (raising ``Cancelled``) when its reader leaves."""
         if by is not None and by not in GROUPINGS:
             raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
-        refresh(self.db)
+        if refresh(self.db):
+            self.epoch = next(self._refreshes)
         run = _Run(self.db, since, until)
         run.calendar = self._calendar(since, until)
-        run.memo = (self.memo, self.mark())
+        run.memo = (self.memo, (self.epoch, *self.mark()))
         run.cancel = cancel or ReadCancel()
         # By week or month, the range's satisfaction is the sum of its periods'.
         summed = by in ("week", "month") and "satisfaction" in (group_parts or ("satisfaction",))
@@ -180,7 +186,10 @@ class _Run(CountQueries):
     def __init__(self, db: Database, since: datetime, until: datetime):
         self.db = db
         self.d = db.dialect
-        self.params = {"since": since, "until": until, "prev": since - (until - since)}
+        # asof: the moment SLA outcomes are counted at (the report's end, also when a
+        # part of it is read as a shorter range).
+        self.params = {"since": since, "until": until, "prev": since - (until - since),
+                       "asof": until}  # fmt: skip
         self.params.update(range_params(since, until))
         self.calendar: _Calendars | None = None
         self.memo: tuple[PeriodMemo, tuple[Any, ...]] = (PeriodMemo(), ())  # and its mark
@@ -239,6 +248,8 @@ class _Run(CountQueries):
             if only is None or name in only:
                 if by in ("week", "month") and name in PARTS:
                     out.append((name, pool.submit(self.by_period, name, by)))
+                elif by is None and name in SUFFIXED:
+                    out.append((name, pool.submit(self.suffixed, name)))
                 elif by in AT_END.get(name, ()):
                     out.append((name, pool.submit(self.at_end, name, by)))
                 else:
@@ -267,6 +278,34 @@ class _Run(CountQueries):
                 if label in found:
                     out[label] = found[label]
         return out
+
+    def sub(self, since: datetime, until: datetime) -> _Run:
+        """The same report's queries over a part of its range (SLA outcomes still
+        counted at its end, root causes still against its previous period)."""
+        part = _Run(self.db, since, until)
+        part.params.update(asof=self.params["asof"], prev=self.params["prev"])
+        part.calendar, part.cancel = self.calendar, self.cancel
+        return part
+
+    def suffixed(self, name: str) -> dict[str, Any]:
+        """Part ``name`` (additive counts) over the whole range: a kept shorter range
+        with the same end plus a read of the days before it, else read whole; kept."""
+        memo, mark = self.memo
+        since, until = self.params["since"], self.params["until"]
+        kept = memo.get(mark, (name, since, until))
+        if kept is not MISSING:
+            return dict(kept)
+        later = [(k[1], v) for k, v in memo.find(mark, lambda k: k[0] == name and k[2] == until)
+                 if since < k[1] < until]  # fmt: skip
+        if later:
+            start, part = min(later, key=lambda kv: kv[0])  # the longest one
+            earlier = self.sub(since, start).queries()[name](None)
+            add = shape.add_causes if name == "root_causes" else shape.add_counts
+            value = add(earlier, part)
+        else:
+            value = self.queries()[name](None)
+        memo.put(mark, (name, since, until), value)
+        return dict(value)
 
     def at_end(self, name: str, by: str | None) -> dict[str, Any]:
         """Part ``name`` as of the range's end, from the memo when read before."""
@@ -319,7 +358,7 @@ class _Run(CountQueries):
                 if nps.get("n")
                 else None,
             },
-            "heard": solved.get("heard") or shape.heard({}),
+            "heard": shape.heard(solved.get("heard") or {}),
             "root_causes": p.get("root_causes") or shape.causes([], {}, {}),
             "emotion": p.get("emotion") or {"corrections": shape.corrections([])},
         }
@@ -404,21 +443,24 @@ class _Run(CountQueries):
             counts = [int(v or 0) for v in rest]
             out[k] = {
                 "n": int(n), "fcr": fcr, "reopened": reopened, "res_due": res_due,
-                "res_met": res_met, "heard": shape.heard({"n": int(n), "complete": complete,
-                "steps": counts[:5], "resolved": counts[3], "before": counts[5]}),
+                "res_met": res_met, "heard": {"n": int(n), "complete": complete,
+                "steps": counts[:5], "resolved": counts[3], "before": counts[5]},
             }  # fmt: skip
         return out
 
     def satisfaction(self, by: str | None) -> dict[str, Any]:
         key, join = self.key(by, "e.at")
+        # The ticket's row only for a key of it (by date, a lookup per response for nothing).
+        source = "event e"
+        if by not in (None, "week", "month"):
+            source = f"event e JOIN ticket t ON t.id = e.ticket_id {join}"
         s = "CAST(e.new AS INTEGER)"
         sql = (
             f"SELECT {key}, e.kind, count(*), sum({s}), "
             f"sum(CASE WHEN (e.kind = 'csat' AND {s} >= 4) OR (e.kind = 'nps' AND {s} >= 9) "
             f"THEN 1 ELSE 0 END), sum(CASE WHEN e.kind = 'nps' AND {s} <= 6 THEN 1 ELSE 0 END) "
-            f"FROM event e JOIN ticket t ON t.id = e.ticket_id {join} "
-            "WHERE e.kind IN ('csat', 'ces', 'nps') AND e.at >= :since AND e.at < :until "
-            "GROUP BY 1, 2"
+            f"FROM {source} WHERE e.kind IN ('csat', 'ces', 'nps') AND e.at >= :since "
+            "AND e.at < :until AND e.ticket_id IS NOT NULL GROUP BY 1, 2"
         )
         out: dict[str, dict[str, Any]] = {}
         for k, kind, n, total, good, bad in self.rows(sql):
@@ -433,11 +475,18 @@ class _Run(CountQueries):
         period = period_start(self.d, "h.done_at", unit)
         # Grouped by week or month, a period is its own key: there is no "before".
         lo = ":since" if by in ("week", "month") else ":prev"
+        # Merged-away tickets' steps are left out: by their ticket's row when the key
+        # needs it, else against the few merged ids (a lookup per step costs double).
+        source = f"heard_step h JOIN ticket t ON t.id = h.ticket_id {join}"
+        kept = "t.merged_into_id IS NULL"
+        if by in (None, "week", "month"):
+            source = "heard_step h"
+            merged = "SELECT m.id FROM ticket m WHERE m.merged_into_id IS NOT NULL"
+            kept = f"h.ticket_id NOT IN ({merged})"
         sql = (
             f"SELECT {key}, CASE WHEN h.done_at >= :since THEN {period} END, h.category, "
-            f"count(*) FROM heard_step h JOIN ticket t ON t.id = h.ticket_id {join} "
-            "WHERE h.step = 'D' AND h.done AND h.category IS NOT NULL "
-            f"AND h.done_at >= {lo} AND h.done_at < :until AND t.merged_into_id IS NULL "
+            f"count(*) FROM {source} WHERE h.step = 'D' AND h.done AND h.category IS NOT NULL "
+            f"AND h.done_at >= {lo} AND h.done_at < :until AND {kept} "
             "GROUP BY 1, 2, 3 ORDER BY 2, 3"
         )
         series: dict[str, list[dict[str, Any]]] = {}

@@ -51,16 +51,16 @@ class CountQueries:
         return (name, "r.group_key") if name in ROLLUP_GROUPINGS else None
 
     def created(self, by: str | None) -> dict[str, Any]:
-        """SLA outcomes of the created cohort (one pass over its index entries: the
-        facts hold when each outcome starts to count) and its volume by channel, queue
-        and weekday x hour."""
+        """SLA outcomes of the created cohort as of ``:asof`` (the report's end; one pass
+        over its index entries: the facts hold when each outcome starts to count) and
+        its volume by channel, queue and weekday x hour."""
         key, join = self.key(by, "t.created_at")
         source = "ticket_fact t"
         if by == "agent":  # by the column, in the order of an index on it (no sort)
             key, source = "t.assignee", f"ticket_fact t {indexed_by(self.d, _AGENTS)}"
         sql = (
-            f"SELECT {key}, count(*), sum(CASE WHEN t.fr_due_from < :until THEN 1 ELSE 0 END), "
-            "sum(t.fr_met), sum(CASE WHEN t.breach_from < :until THEN 1 ELSE 0 END) "
+            f"SELECT {key}, count(*), sum(CASE WHEN t.fr_due_from < :asof THEN 1 ELSE 0 END), "
+            "sum(t.fr_met), sum(CASE WHEN t.breach_from < :asof THEN 1 ELSE 0 END) "
             f"FROM {source} {join} WHERE {_CREATED}"
         )
         sql += " GROUP BY 1" if by is not None else ""

@@ -125,3 +125,55 @@ def corrections(pairs: list[tuple[str | None, str | None, int]]) -> Row:
         "count": sum(n for _, _, n in pairs),
         "pairs": [{"from": old, "to": new, "count": n} for old, new, n in ordered],
     }
+
+
+# -- a range from two adjacent ones (the raw counts of metrics parts) ------------------
+
+
+def _add_counts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Numbers added, dicts of numbers added per key, lists added item by item."""
+    out: dict[str, Any] = {}
+    for name in sorted(a.keys() | b.keys()):
+        x, y = a.get(name), b.get(name)
+        if isinstance(x, dict) or isinstance(y, dict):
+            out[name] = _add_counts(x or {}, y or {})
+        elif isinstance(x, list) or isinstance(y, list):
+            out[name] = [_add_items(i, j) for i, j in zip(x or [], y or [], strict=True)]
+        else:
+            out[name] = (x or 0) + (y or 0)
+    return out
+
+
+def _add_items(x: Any, y: Any) -> Any:
+    if isinstance(x, list):
+        return [_add_items(i, j) for i, j in zip(x, y, strict=True)]
+    return (x or 0) + (y or 0)
+
+
+def add_counts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The created or solved cohort's counts of two adjacent ranges, per group key."""
+    out = {}
+    for k in a.keys() | b.keys():
+        row = out[k] = _add_counts(a.get(k, {}), b.get(k, {}))
+        if "volume" in row:  # in its own order, its total from the parts
+            v = row["volume"]
+            row["volume"] = volume(v["by_channel"], v["by_queue"], v["by_weekday_hour"])
+    return out
+
+
+def add_causes(earlier: dict[str, Row], later: dict[str, Row]) -> dict[str, Row]:
+    """Root causes of two adjacent ranges, per group key: the series and totals added,
+    the previous period's (and so the rising category) the earlier one's, which was
+    read with the whole range's previous period."""
+    out = {}
+    for k in earlier.keys() | later.keys():
+        a, b = earlier.get(k), later.get(k)
+        counts: dict[tuple[str, str], int] = {}
+        for row in (a or {}).get("series", []) + (b or {}).get("series", []):
+            at = (row["period"], row["category"])
+            counts[at] = counts.get(at, 0) + row["count"]
+        series = [{"period": p, "category": c, "count": n} for (p, c), n in sorted(counts.items())]
+        totals = _add_counts((a or {}).get("totals", {}), (b or {}).get("totals", {}))
+        unit = (a or b or {}).get("period", "week")
+        out[k] = causes(series, totals, (a or {}).get("previous", {}), unit)
+    return out

@@ -3,8 +3,10 @@
 A 90-day range of a big desk holds hundreds of thousands of first responses; sorting
 them for a median (SQLite's window functions) costs far more than walking an index
 ordered by the response time to the wanted rank (:func:`ranked_value`). Periods with
-few responses are still sorted: walking a whole index for a few would cost more.
-The values are those of :func:`median_p90` (the same interpolation between ranks).
+few responses are still sorted, but for the two ranks only (a top-N sort of the rows
+their cohort's index finds, a third of the cost of the window functions): walking a
+whole index for a few would cost more. The values are those of :func:`median_p90`
+(the same interpolation between ranks).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from deskterm.store import metrics_shape as shape
-from deskterm.store.dialect.metrics import indexed_by, median_p90, ranked_value
+from deskterm.store.dialect.metrics import indexed_by, ranked_value
 from deskterm.store.types import UTCDateTime
 
 # Below this many values a period is sorted, above it walked.
@@ -31,6 +33,7 @@ class Walk:
     x: str
     cohort: str
     index: str
+    cohort_index: str  # an index on the cohort's date (holding x), for few values
     agent_index: str | None = None
     agents: str | None = None  # an index on (assignee, the cohort's date, ...)
 
@@ -39,6 +42,7 @@ FIRST_RESPONSE = Walk(
     "t.first_response_s",
     "t.created_at >= :p0 AND t.created_at < :p1 AND t.merged_into_id IS NULL",
     "ix_ticket_fact_first_response",
+    "ix_ticket_fact_created",
     "ix_ticket_fact_agent_first_response",
     "ix_ticket_fact_agent_created",
 )
@@ -47,6 +51,7 @@ RESOLUTION = Walk(
     "t.solved_at >= :p0 AND t.solved_at < :p1 AND t.status IN ('solved', 'closed') "
     "AND t.merged_into_id IS NULL",
     "ix_ticket_fact_resolution",
+    "ix_ticket_fact_solved",
 )
 
 
@@ -113,14 +118,13 @@ def walked_times(
         params = {"p0": since, "p1": until, **params}
         if not n:
             continue
-        if n < WALK_FROM:
-            values = f"SELECT 'k' AS k, {walk.x} AS x FROM ticket_fact t WHERE {answered}{where}"
-            _k, n, med, p90 = run(median_p90(dialect_name, values), **params)[0]
-        else:
+        if n < WALK_FROM:  # few: the cohort's rows found by date, sorted for each rank
+            index = walk.agents if by == "agent" else walk.cohort_index
+        else:  # many: walked in the order of x
             index = walk.agent_index if by == "agent" else walk.index
-            walk_sql = ranked_value(dialect_name, "ticket_fact t", walk.x, where, index or "")
-            assert walk_sql is not None
-            med, p90 = (rank(run, walk_sql, p, n, params) for p in (0.5, 0.9))
+        walk_sql = ranked_value(dialect_name, "ticket_fact t", walk.x, where, index or "")
+        assert walk_sql is not None
+        med, p90 = (rank(run, walk_sql, p, n, params) for p in (0.5, 0.9))
         out[key] = {"median_s": shape.secs(med), "p90_s": shape.secs(p90), "count": int(n)}
     return out
 

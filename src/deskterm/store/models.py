@@ -94,6 +94,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_remind_at", "remind_at"),
         Index("ix_ticket_takeable", "priority", "sla_next_due", "created_at",
               sqlite_where=text(TAKEABLE_SQL), postgresql_where=text(TAKEABLE_SQL)),
+        # The few merged-away tickets, which reports leave out.
+        Index("ix_ticket_merged", "id", sqlite_where=text("merged_into_id IS NOT NULL"),
+              postgresql_where=text("merged_into_id IS NOT NULL")),
     )  # fmt: skip
 
     id: int | None = Field(default=None, primary_key=True)

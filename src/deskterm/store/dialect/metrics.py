@@ -93,10 +93,11 @@ def hour_start(dialect_name: str, expr: str) -> str:
 
 def ranked_value(dialect_name: str, source: str, x: str, where: str, index: str) -> str | None:
     """SQL for the value at rank ``:lo`` (0-based) of ``x`` over the rows of ``source``
-    matching ``where``, interpolated by ``:frac`` towards the next rank, read by walking
-    ``index`` (which starts with ``x``) instead of sorting; ``None`` where the engine's
-    percentile aggregate is the better way (PostgreSQL sorts hundreds of thousands of
-    values quickly, SQLite's window functions do not)."""
+    matching ``where``, interpolated by ``:frac`` towards the next rank: read by walking
+    ``index`` if it starts with ``x``, else found on ``index`` and sorted (only as far as
+    the rank); ``None`` where the engine's percentile aggregate is the better way
+    (PostgreSQL sorts hundreds of thousands of values quickly, SQLite's window
+    functions do not)."""
     if dialect_name != "sqlite":
         return None
     return (

@@ -1,4 +1,5 @@
-"""a partial index of the tickets an agent may take (the take key's seek)
+"""partial indexes: the tickets an agent may take (the take key's seek), and the
+merged-away tickets (which reports leave out)
 
 Revision ID: 0011_takeable
 Revises: 0010_facts
@@ -27,7 +28,15 @@ def upgrade() -> None:
         sqlite_where=sa.text(_TAKEABLE),
         postgresql_where=sa.text(_TAKEABLE),
     )
+    op.create_index(
+        "ix_ticket_merged",
+        "ticket",
+        ["id"],
+        sqlite_where=sa.text("merged_into_id IS NOT NULL"),
+        postgresql_where=sa.text("merged_into_id IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_merged", table_name="ticket")
     op.drop_index("ix_ticket_takeable", table_name="ticket")
