@@ -4,7 +4,8 @@ Every number is an aggregate the database computes; no ticket is loaded into Pyt
 Per-ticket figures (times, replies, HEARD steps, SLA dates) come from ``ticket_fact``,
 one row per ticket refreshed before each report (:mod:`deskterm.store.ticket_facts`),
 so a range is an index-range scan of it; satisfaction, root causes and emotion read
-the event log, HEARD steps and messages of the range. Definitions, formulas and
+the event log, HEARD steps and messages of the range (``metrics_events``). Parts a
+process may reuse between reports are in ``metrics_memo``. Definitions, formulas and
 edge cases are in ``docs/metrics.md``; the JSON shape of :meth:`Metrics.report` is the
 contract ``deskterm report --json`` prints and the dashboard shows.
 
@@ -34,7 +35,8 @@ from deskterm.store.dialect.metrics import (
     seconds_between,
     utc_day_and_second,
 )
-from deskterm.store.metrics_counts import CountQueries, range_params
+from deskterm.store.metrics_counts import range_params
+from deskterm.store.metrics_events import EventQueries
 from deskterm.store.metrics_memo import AT_END, MISSING, PARTS, SUFFIXED, PeriodMemo
 from deskterm.store.metrics_times import FIRST_RESPONSE, RESOLUTION, periods, walked_times
 from deskterm.store.read_cancel import ReadCancel
@@ -178,7 +180,7 @@ def _literal(text_: str) -> str:
     return "'" + text_.replace("'", "''") + "'"
 
 
-class _Run(CountQueries):
+class _Run(EventQueries):
     """One report's queries over a range. Each runs on its own pooled connection, so
     the independent parts of a report run at once (threads: the engines work outside
     Python's lock); each part reads one consistent snapshot."""
@@ -264,17 +266,16 @@ class _Run(CountQueries):
         out: dict[str, Any] = {}
         todo = []
         for label, p0, p1 in periods(since, until, by):
-            kept = memo.get(mark, (name, by, p0, p1))
+            kept = memo.get(mark, ("period", name, by, p0, p1))
             if kept is MISSING:
                 todo.append((label, p0, p1))
             elif kept is not None:
                 out[label] = kept
         if todo:
-            rest = _Run(self.db, todo[0][1], todo[-1][2])
-            rest.calendar, rest.cancel = self.calendar, self.cancel
+            rest = self.sub(todo[0][1], todo[-1][2])
             found = {str(k): v for k, v in rest.queries()[name](by).items()}
             for label, p0, p1 in todo:
-                memo.put(mark, (name, by, p0, p1), found.get(label))
+                memo.put(mark, ("period", name, by, p0, p1), found.get(label))
                 if label in found:
                     out[label] = found[label]
         return out
@@ -292,11 +293,11 @@ class _Run(CountQueries):
         with the same end plus a read of the days before it, else read whole; kept."""
         memo, mark = self.memo
         since, until = self.params["since"], self.params["until"]
-        kept = memo.get(mark, (name, since, until))
+        kept = memo.get(mark, ("range", name, since, until))
         if kept is not MISSING:
             return dict(kept)
-        later = [(k[1], v) for k, v in memo.find(mark, lambda k: k[0] == name and k[2] == until)
-                 if since < k[1] < until]  # fmt: skip
+        later = [(k[2], v) for k, v in memo.find(mark, lambda k: k[:2] == ("range", name))
+                 if since < k[2] < until and k[3] == until]  # fmt: skip
         if later:
             start, part = min(later, key=lambda kv: kv[0])  # the longest one
             earlier = self.sub(since, start).queries()[name](None)
@@ -304,13 +305,13 @@ class _Run(CountQueries):
             value = add(earlier, part)
         else:
             value = self.queries()[name](None)
-        memo.put(mark, (name, since, until), value)
+        memo.put(mark, ("range", name, since, until), value)
         return dict(value)
 
     def at_end(self, name: str, by: str | None) -> dict[str, Any]:
         """Part ``name`` as of the range's end, from the memo when read before."""
         memo, mark = self.memo
-        key = (name, by, self.params["until"])
+        key = ("end", name, by, self.params["until"])
         kept = memo.get(mark, key)
         if kept is MISSING:
             kept = self.queries()[name](by)
@@ -447,90 +448,3 @@ class _Run(CountQueries):
                 "steps": counts[:5], "resolved": counts[3], "before": counts[5]},
             }  # fmt: skip
         return out
-
-    def satisfaction(self, by: str | None) -> dict[str, Any]:
-        key, join = self.key(by, "e.at")
-        # The ticket's row only for a key of it (by date, a lookup per response for nothing).
-        source = "event e"
-        if by not in (None, "week", "month"):
-            source = f"event e JOIN ticket t ON t.id = e.ticket_id {join}"
-        s = "CAST(e.new AS INTEGER)"
-        sql = (
-            f"SELECT {key}, e.kind, count(*), sum({s}), "
-            f"sum(CASE WHEN (e.kind = 'csat' AND {s} >= 4) OR (e.kind = 'nps' AND {s} >= 9) "
-            f"THEN 1 ELSE 0 END), sum(CASE WHEN e.kind = 'nps' AND {s} <= 6 THEN 1 ELSE 0 END) "
-            f"FROM {source} WHERE e.kind IN ('csat', 'ces', 'nps') AND e.at >= :since "
-            "AND e.at < :until AND e.ticket_id IS NOT NULL GROUP BY 1, 2"
-        )
-        out: dict[str, dict[str, Any]] = {}
-        for k, kind, n, total, good, bad in self.rows(sql):
-            out.setdefault(k, {})[kind] = {"n": int(n), "sum": int(total), "good": good, "bad": bad}
-        return out
-
-    def root_causes(self, by: str | None) -> dict[str, Any]:
-        """Diagnose categories per period in the range, and totals of the range before
-        (one pass over the Diagnose steps of both)."""
-        unit = "month" if by == "month" else "week"
-        key, join = self.key(by, "h.done_at")
-        period = period_start(self.d, "h.done_at", unit)
-        # Grouped by week or month, a period is its own key: there is no "before".
-        lo = ":since" if by in ("week", "month") else ":prev"
-        # Merged-away tickets' steps are left out: by their ticket's row when the key
-        # needs it, else against the few merged ids (a lookup per step costs double).
-        source = f"heard_step h JOIN ticket t ON t.id = h.ticket_id {join}"
-        kept = "t.merged_into_id IS NULL"
-        if by in (None, "week", "month"):
-            source = "heard_step h"
-            merged = "SELECT m.id FROM ticket m WHERE m.merged_into_id IS NOT NULL"
-            kept = f"h.ticket_id NOT IN ({merged})"
-        sql = (
-            f"SELECT {key}, CASE WHEN h.done_at >= :since THEN {period} END, h.category, "
-            f"count(*) FROM {source} WHERE h.step = 'D' AND h.done AND h.category IS NOT NULL "
-            f"AND h.done_at >= {lo} AND h.done_at < :until AND {kept} "
-            "GROUP BY 1, 2, 3 ORDER BY 2, 3"
-        )
-        series: dict[str, list[dict[str, Any]]] = {}
-        totals: dict[str, dict[str, int]] = {}
-        prev: dict[str, dict[str, int]] = {}
-        for k, p, cat, n in self.rows(sql):
-            if p is None:
-                prev.setdefault(k, {})[cat] = int(n)
-                continue
-            series.setdefault(k, []).append({"period": str(p), "category": cat, "count": int(n)})
-            totals.setdefault(k, {})[cat] = totals.get(k, {}).get(cat, 0) + int(n)
-        return {
-            k: shape.causes(series.get(k, []), totals.get(k, {}), prev.get(k, {}), unit)
-            for k in set(series) | set(prev)
-        }
-
-    def emotion(self, by: str | None) -> dict[str, Any]:
-        key, join = self.key(by, "m.sent_at")
-        sql = (
-            f"SELECT {key}, m.emotion, count(*) FROM ticket t JOIN message m ON m.ticket_id = t.id "
-            f"{join} WHERE t.updated_at >= :since AND m.sent_at >= :since AND m.sent_at < :until "
-            "AND m.direction = 'inbound' AND m.emotion IS NOT NULL GROUP BY 1, 2"
-        )
-        counts: dict[str, dict[str, int]] = {}
-        for k, emotion, n in self.rows(sql):
-            counts.setdefault(k, {})[emotion] = int(n)
-        fixes = self.emotion_corrections(by)
-        out: dict[str, Any] = {}
-        for k in set(counts) | set(fixes):
-            c = counts.get(k, {})
-            out[k] = {e: shape.rate(n, sum(c.values())) for e, n in sorted(c.items())}
-            out[k]["corrections"] = fixes.get(k) or shape.corrections([])
-        return out
-
-    def emotion_corrections(self, by: str | None) -> dict[str, Any]:
-        """Agents' corrections of the emotion made in the range: how many, and per
-        (estimate → correction) pair, for judging the detector against the desk."""
-        key, join = self.key(by, "e.at")
-        sql = (
-            f"SELECT {key}, e.old, e.new, count(*) FROM event e JOIN ticket t ON t.id = "
-            f"e.ticket_id {join} WHERE e.kind = 'emotion_corrected' AND e.at >= :since "
-            "AND e.at < :until GROUP BY 1, 2, 3"
-        )
-        pairs: dict[str, list[tuple[str | None, str | None, int]]] = {}
-        for k, old, new, n in self.rows(sql):
-            pairs.setdefault(k, []).append((old, new, int(n)))
-        return {k: shape.corrections(v) for k, v in pairs.items()}
