@@ -98,6 +98,9 @@ class DashboardScreen(DeskNode, Screen[None]):
         self.query_one("#groups").display = False
         self.load()
 
+    def on_unmount(self) -> None:
+        self.reads.cancel()  # nobody waits for the reports any more: the cores are free
+
     def bounds(self) -> tuple[datetime, datetime]:
         """The shown range: a custom one, or the last ``days`` days up to the anchor."""
         if self.custom is not None:
