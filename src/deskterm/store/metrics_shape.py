@@ -3,6 +3,7 @@ contract documented in ``docs/metrics.md`` (no SQL here)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -24,13 +25,7 @@ def secs(value: float | None) -> float | None:
 def sum_satisfaction(periods: Iterable[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """The satisfaction counts of a range from its periods' (per kind: responses, sum
     of scores, good and bad responses)."""
-    total: dict[str, dict[str, Any]] = {}
-    for period in periods:
-        for kind, counts in period.items():
-            into = total.setdefault(kind, {"n": 0, "sum": 0, "good": 0, "bad": 0})
-            for name in into:
-                into[name] += counts[name] or 0
-    return total
+    return functools.reduce(add, periods, {})
 
 
 def calendar_rows(
@@ -130,31 +125,21 @@ def corrections(pairs: list[tuple[str | None, str | None, int]]) -> Row:
 # -- a range from two adjacent ones (the raw counts of metrics parts) ------------------
 
 
-def _add_counts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Numbers added, dicts of numbers added per key, lists added item by item."""
-    out: dict[str, Any] = {}
-    for name in sorted(a.keys() | b.keys()):
-        x, y = a.get(name), b.get(name)
-        if isinstance(x, dict) or isinstance(y, dict):
-            out[name] = _add_counts(x or {}, y or {})
-        elif isinstance(x, list) or isinstance(y, list):
-            out[name] = [_add_items(i, j) for i, j in zip(x or [], y or [], strict=True)]
-        else:
-            out[name] = (x or 0) + (y or 0)
-    return out
-
-
-def _add_items(x: Any, y: Any) -> Any:
-    if isinstance(x, list):
-        return [_add_items(i, j) for i, j in zip(x, y, strict=True)]
+def add(x: Any, y: Any) -> Any:
+    """Counts of two adjacent ranges added: numbers, dicts of them per key (a key
+    missing on one side counts as nothing there), lists item by item."""
+    if isinstance(x, dict) or isinstance(y, dict):
+        x, y = x or {}, y or {}
+        return {k: add(x.get(k), y.get(k)) for k in sorted(x.keys() | y.keys())}
+    if isinstance(x, list) or isinstance(y, list):
+        return [add(i, j) for i, j in zip(x or [], y or [], strict=True)]
     return (x or 0) + (y or 0)
 
 
 def add_counts(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """The created or solved cohort's counts of two adjacent ranges, per group key."""
-    out = {}
-    for k in a.keys() | b.keys():
-        row = out[k] = _add_counts(a.get(k, {}), b.get(k, {}))
+    out: dict[str, Any] = add(a, b)
+    for row in out.values():
         if "volume" in row:  # in its own order, its total from the parts
             v = row["volume"]
             row["volume"] = volume(v["by_channel"], v["by_queue"], v["by_weekday_hour"])
@@ -173,7 +158,7 @@ def add_causes(earlier: dict[str, Row], later: dict[str, Row]) -> dict[str, Row]
             at = (row["period"], row["category"])
             counts[at] = counts.get(at, 0) + row["count"]
         series = [{"period": p, "category": c, "count": n} for (p, c), n in sorted(counts.items())]
-        totals = _add_counts((a or {}).get("totals", {}), (b or {}).get("totals", {}))
+        totals = add((a or {}).get("totals", {}), (b or {}).get("totals", {}))
         unit = (a or b or {}).get("period", "week")
         out[k] = causes(series, totals, (a or {}).get("previous", {}), unit)
     return out
