@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -106,8 +107,9 @@ def test_envelope_dates() -> None:
     assert envelope_date("From nobody") is None
 
 
+@pytest.mark.parametrize("ahead", [False, True])
 def test_pool_keeps_order_and_passes_checkpoints_through(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
 ) -> None:
     """With worker processes, a checkpoint still comes right after its records."""
     monkeypatch.setattr(mailjobs, "INLINE_BELOW", 10)
@@ -119,7 +121,7 @@ def test_pool_keeps_order_and_passes_checkpoints_through(
         if n % 13 == 12:
             entries.append(SyncCheckpoint("acct", "INBOX", 1, n))
     entries.insert(5, MailJob(source="t", position="bad", data=b"\n\n"))
-    out = list(parse_in_order(entries, workers=2))  # type: ignore[arg-type]
+    out = list(parse_in_order(entries, workers=2, ahead=ahead))  # type: ignore[arg-type]
     kinds = [
         o.source_key if isinstance(o, InboundRecord) else f"cp{o.last_uid}"
         if isinstance(o, SyncCheckpoint) else "fail"
@@ -132,6 +134,30 @@ def test_pool_keeps_order_and_passes_checkpoints_through(
             expected.append(f"cp{n}")
     expected.insert(5, "fail")
     assert kinds == expected
+
+
+def test_reading_ahead_fills_the_workers_window_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file import keeps the workers' window full: the first record is handed on
+    only once a full window of chunks is queued, so the workers go on parsing while
+    the caller stores what it was given."""
+    monkeypatch.setattr(mailjobs, "INLINE_BELOW", 10)
+    monkeypatch.setattr(mailjobs, "CHUNK", 5)
+    monkeypatch.setattr(mailjobs, "IN_FLIGHT", 3)
+    read = 0
+
+    def source() -> Iterator[MailJob]:
+        nonlocal read
+        for n in range(200):
+            read += 1
+            raw = corpus.message(msgid=f"<a{n}@x>", body=f"n={n}\n")
+            yield MailJob(source="t", position=str(n), data=raw, source_key=f"k{n}")
+            if n == 15:
+                time.sleep(1)  # the first chunks are parsed by now: done, yet not handed on
+
+    out = parse_in_order(source(), workers=2, ahead=True)
+    assert next(out).source_key == "k0"  # type: ignore[union-attr]
+    assert read >= 2 * 3 * 5  # two workers' windows of three chunks of five
+    assert [r.source_key for r in out] == [f"k{n}" for n in range(1, 200)]  # type: ignore[union-attr]
 
 
 def test_skip_stored_does_not_parse_known_messages(tmp_path: Path) -> None:

@@ -81,7 +81,8 @@ def read_mail(
     ``mail:<sha1>``), so the same file read twice is one message; ``known`` answers
     which keys are stored already, and those are not parsed again.
     """
-    return parse_in_order(skip_stored(mail_jobs(paths), known), options, workers=workers)
+    jobs = skip_stored(mail_jobs(paths), known)
+    return parse_in_order(jobs, options, workers=workers, ahead=True)
 
 
 def _eml(path: Path) -> MailJob:

@@ -239,8 +239,14 @@ def parse_in_order(
     options: ParseOptions | None = None,
     *,
     workers: int | None = None,
+    ahead: bool = False,
 ) -> Generator[Item, None, None]:
-    """Records for the jobs among ``entries``, other items passed through, in order."""
+    """Records for the jobs among ``entries``, other items passed through, in order.
+
+    By default a parsed chunk is handed on as soon as it is done, so an IMAP
+    checkpoint commits promptly even when the next fetch waits on the server. With
+    ``ahead`` (a source that never waits: local files) the workers' window is kept
+    full first, so they go on parsing while the caller stores a batch."""
     options = options or ParseOptions()
     workers = default_workers() if workers is None else workers
     if workers <= 1:  # one at a time, as the source yields them
@@ -259,7 +265,7 @@ def parse_in_order(
     else:
         yield from _inline(head, options)
         return
-    yield from _pooled(head, stream, options, workers)
+    yield from _pooled(head, stream, options, workers, ahead=ahead)
 
 
 class _Workers:
@@ -359,6 +365,8 @@ def _pooled(
     stream: Iterator[MailJob | Item],
     options: ParseOptions,
     workers: int,
+    *,
+    ahead: bool,
 ) -> Iterator[Item]:
     pool = _Workers(workers, options)
     pending: deque[_Task | list[Item]] = deque()
@@ -391,10 +399,12 @@ def _pooled(
                     queued += chunk_bytes
                     chunk, chunk_bytes = [], 0
                 pending.append([entry])
-            # Hand on what is done (a checkpoint should commit promptly), and wait
-            # when too much is queued.
+            # Wait when too much is queued; unless reading ahead, hand on what is
+            # done (a checkpoint should commit promptly).
             while pending and (
-                len(pending) > limit or queued > IN_FLIGHT_BYTES or _ready(pending[0])
+                len(pending) > limit
+                or queued > IN_FLIGHT_BYTES
+                or (not ahead and _ready(pending[0]))
             ):
                 yield from collect(pending.popleft())
         if chunk:
