@@ -4,7 +4,9 @@ and the content hash's fast path."""
 
 from __future__ import annotations
 
+import random
 import re
+import sys
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from deskterm.connectors.records import InboundRecord, Party, content_hash
+from deskterm.connectors.records import _UNICODE_DROP, InboundRecord, Party, content_hash
 from deskterm.ingest import state as ingest_state
 from deskterm.ingest.pacing import BULK_FACTOR
 from deskterm.ingest.pipeline import Ingestor
@@ -126,12 +128,17 @@ def _reference_hash(record: InboundRecord) -> str:
     "body",
     [
         "Plain ASCII text.\r\nSecond line.",
+        "ASCII with\tTABS, \x0bVT\x0c FF \x1c-\x1f\x1f seps, NUL\x00 \x01 BEL\x07 DEL\x7f ~!",
+        "MiXeD CaSe [\\]^_` {|}@ 0123456789" * 3_000,  # ASCII over one piece
         "Caf\u0065\u0301 and caf\u00e9",  # NFC joins the first into the second
         "Null\x00 bytes\x7f and C1 \x85\x9f controls",
         "Broken \ufffd replacement and a\u00a0no-break space",
         "Zero\u200bwidth and Stra\u00dfe",
-        "x" * 70_000 + "\x01" + "y" * 70_000,  # over one piece
+        "x" * 70_000 + "\x01" + "y" * 70_000,
+        # Case folds that grow (ß, ﬃ, İ), final sigma, combining marks, NUL, C1, U+FFFD.
+        "".join(random.Random(7).choices("aB ÉßΣς\u0301\n\t\x00\x85\ufffdﬃİ", k=200_000)),
     ],
+    ids=lambda body: f"{body[:12]!r}-{len(body)}",
 )
 def test_the_content_hash_is_the_same_as_before_its_fast_path(body: str) -> None:
     from datetime import UTC, datetime
@@ -145,6 +152,33 @@ def test_the_content_hash_is_the_same_as_before_its_fast_path(body: str) -> None
         body=body,
     )
     assert content_hash(record) == _reference_hash(record)
+
+
+def test_the_content_hash_leaves_out_exactly_whitespace_controls_and_u_fffd() -> None:
+    """Every code point: the hash drops it alone iff it is whitespace (what split()
+    splits on), a control character or U+FFFD (the UTF-8 table in records.py)."""
+    from datetime import UTC, datetime
+
+    def digest(text: str) -> str:
+        record = InboundRecord(
+            channel="email", source_key="k", author=Party("email", "a@b.c"),
+            sent_at=datetime(2026, 1, 1, tzinfo=UTC), subject="", body=text,
+        )  # fmt: skip
+        return content_hash(record)
+
+    empty = digest("")
+    dropped = [
+        c for c in range(0x80, sys.maxunicode + 1)
+        if not 0xD800 <= c < 0xE000 and _UNICODE_DROP.fullmatch(chr(c).encode())
+    ]  # fmt: skip
+    expected = [
+        c for c in range(0x80, sys.maxunicode + 1)
+        if chr(c).isspace() or 0x80 <= c < 0xA0 or c == 0xFFFD
+    ]  # fmt: skip
+    assert dropped == expected
+    assert all(digest(chr(c)) == empty for c in expected)
+    assert all(digest(chr(c)) == empty for c in [*range(0x21), 0x7F])
+    assert digest("\u00e9") != empty
 
 
 def test_a_maildir_import_with_the_default_config_matches_an_explicit_small_batch(
