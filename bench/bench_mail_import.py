@@ -93,7 +93,11 @@ def _pss(pid: int) -> float:
 
 
 def run(args: list[str], env: dict[str, str]) -> Sample:
-    """Run a command, sampling its process tree every 50 ms (PSS every 200 ms)."""
+    """Run a command, sampling its process tree every 50 ms (PSS every 200 ms).
+
+    Dirty pages that earlier runs left (a store, notmuch's database) are written out
+    first: their writeback would otherwise take CPU from this run."""
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     sample = Sample(0.0)

@@ -44,6 +44,25 @@ def default_store() -> Path:
     return data_dir() / "deskterm.db"
 
 
+def resolve_target(target: str | os.PathLike[str] | None) -> str:
+    """The store location: the argument, else ``DESKTERM_DB``, else the default path."""
+    if target is not None and str(target) != "":
+        return str(target)
+    env = os.environ.get("DESKTERM_DB")
+    if env:
+        return env
+    default = default_store()
+    default.parent.mkdir(parents=True, exist_ok=True)
+    return str(default)
+
+
+def is_new_store(target: str | os.PathLike[str] | None) -> bool:
+    """Whether ``target`` names an SQLite file that does not exist yet: a store about
+    to be created, which holds nothing (told apart without loading SQLAlchemy)."""
+    where = resolve_target(target)
+    return "://" not in where and not Path(where).expanduser().exists()
+
+
 def demo_store() -> Path:
     """The demo store: kept apart from the real one so a demo never overwrites work."""
     return data_dir() / "demo.db"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -241,3 +242,61 @@ def test_a_parser_process_that_dies_loses_nothing(monkeypatch: pytest.MonkeyPatc
     keys += [r.source_key for r in out]  # type: ignore[union-attr]
     assert keys == [f"k{n}" for n in range(1500)]
     assert workers[0] not in _descendants(os.getpid())
+
+
+def _support_maildir(root: Path, threads: int = 120) -> Path:
+    """Threads of four (customer and agent alternating): more messages than are
+    parsed in-process, so parse workers run."""
+    mails = [
+        m
+        for t in range(threads)
+        for m in corpus.thread(4, prefix=f"n{t}-", customer=f"C {t} <c{t}@example.org>",
+                               subject=f"Question {t}")
+    ]  # fmt: skip
+    return corpus.write_maildir(root, mails)
+
+
+def test_a_new_store_gets_the_same_import_as_one_created_first(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    """Into a store that does not exist yet, parsing starts before the store is
+    created (nothing in it to skip); the result is what an import into a store
+    created beforehand stores."""
+    from typer.testing import CliRunner
+
+    from deskterm.cli import app
+
+    runner = CliRunner()
+    maildir = _support_maildir(tmp_path / "maildir")
+    new, old = str(tmp_path / "new.db"), str(tmp_path / "old.db")
+    assert runner.invoke(app, ["--db", old, "db", "upgrade"]).exit_code == 0
+    outputs = [runner.invoke(app, ["--db", db, "import", "mail", str(maildir), "--json"])
+               for db in (new, old)]  # fmt: skip
+    assert [r.exit_code for r in outputs] == [0, 0]
+    assert outputs[0].stdout == outputs[1].stdout
+    assert '"messages_new": 480' in outputs[0].stdout
+    query = (
+        "SELECT m.message_id, m.direction, m.emotion, m.content_hash, t.subject, t.status "
+        "FROM message m JOIN ticket t ON t.id = m.ticket_id ORDER BY m.message_id"
+    )
+    with sqlite3.connect(new) as a, sqlite3.connect(old) as b:
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()
+
+
+def test_a_store_that_cannot_be_created_stops_the_parsers_started_for_it(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from deskterm.cli import app
+
+    maildir = _support_maildir(tmp_path / "maildir")
+    db = str(tmp_path / "missing" / "mail.db")
+    result = CliRunner().invoke(app, ["--db", db, "import", "mail", str(maildir)])
+    assert result.exit_code == 1
+    assert "does not exist" in result.stderr
+    servers = [p for p in _descendants(os.getpid()) if b"forkserver" in _cmdline(p)]
+    deadline = time.monotonic() + 10
+    while any(_descendants(s) for s in servers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for s in servers for w in _descendants(s)], "parse workers left running"

@@ -122,7 +122,8 @@ class State:
 
 
 def require_store(target: str | None) -> None:
-    from deskterm.store.engine import resolve_target, to_url
+    from deskterm.paths import resolve_target
+    from deskterm.store.engine import to_url
 
     where = resolve_target(target)
     url = to_url(where)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,38 +39,43 @@ def run_import(
 ) -> IngestSummary:
     """Import through the ingest service and report the result: the summary, each
     refused file on stderr, exit 130 when interrupted, 1 when every item failed."""
-    from deskterm.ingest.parsing import start_mail_parsers
+    from deskterm.ingest.parsing import start_mail
+    from deskterm.paths import is_new_store
 
     st = state(ctx)
     config = st.config()
-    if kind == "mail":  # first: the workers' process imports while we do
-        start_mail_parsers(config, paths, workers)
+    with ExitStack() as stack:
+        started = None
+        if kind == "mail":  # first: the workers parse (or import) while we open the store
+            started = start_mail(config, paths, workers, new_store=is_new_store(st.db))
+            if started:  # closed even if never imported (the store would not open)
+                stack.callback(started.close)
+        from deskterm.ingest.service import ChatOptions, import_paths
+        from deskterm.ingest.state import IngestError
+        from deskterm.textsafe import clean_line
 
-    from deskterm.ingest.service import ChatOptions, import_paths
-    from deskterm.ingest.state import IngestError
-    from deskterm.textsafe import clean_line
+        store = st.store(create=True)
+        # What is loaded and opened by now lives until exit: keep it out of the
+        # collector's passes (a long import makes many of them).
+        gc.freeze()
+        refusals: list[str] = []
 
-    store = st.store(create=True)
-    # What is loaded and opened by now lives until exit: keep it out of the
-    # collector's passes (a long import makes many of them).
-    gc.freeze()
-    refusals: list[str] = []
+        def refused(reason: str) -> None:
+            refusals.append(reason)
+            typer.echo(f"deskterm: {clean_line(reason)}", err=True)
 
-    def refused(reason: str) -> None:
-        refusals.append(reason)
-        typer.echo(f"deskterm: {clean_line(reason)}", err=True)
-
-    progress = Progress(label) if sys.stderr.isatty() and not json_ else None
-    try:
-        summary = import_paths(
-            store, config, kind, paths, workers=workers, chat=chat or ChatOptions(),
-            progress=progress.update if progress else None, refused=refused,
-        )  # fmt: skip
-    except IngestError as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        if progress:
-            progress.stop()
+        progress = Progress(label) if sys.stderr.isatty() and not json_ else None
+        try:
+            summary = import_paths(
+                store, config, kind, paths, workers=workers, chat=chat or ChatOptions(),
+                progress=progress.update if progress else None, refused=refused,
+                started=started,
+            )  # fmt: skip
+        except IngestError as exc:
+            raise CliError(str(exc)) from exc
+        finally:
+            if progress:
+                progress.stop()
     print_summary(summary, json_)
     if summary.interrupted:
         exit_interrupted()

@@ -23,7 +23,7 @@ def folder_of(st: State) -> Path:
     """The articles' folder of the store named by ``--db`` (whether or not it exists
     yet: the folder follows from the name)."""
     from deskterm.kb.settings import kb_folder
-    from deskterm.store.engine import resolve_target
+    from deskterm.paths import resolve_target
 
     return kb_folder(st.config(), resolve_target(st.db))
 

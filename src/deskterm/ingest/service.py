@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deskterm.ingest.parsing import parse_options
+from deskterm.ingest.parsing import StartedMail, parse_options
 from deskterm.ingest.pipeline import Ingestor
 from deskterm.ingest.state import IngestError, IngestHook, IngestSummary, chat_agents
 from deskterm.settings import ConfigError, Settings
@@ -125,14 +125,17 @@ def import_paths(
     chat: ChatOptions = ChatOptions(),
     progress: Progress | None = None,
     refused: Callable[[str], None] | None = None,
+    started: StartedMail | None = None,
 ) -> IngestSummary:
     """Import mail files (``kind="mail"``) or chat exports of one kind.
 
     A file that cannot be read as a whole (a refused archive, an unknown layout) is
     recorded as a failure and reported through ``refused``; the other files go on.
+    ``started`` is the mail of ``paths`` already being parsed for a new store
+    (:func:`~deskterm.ingest.parsing.start_mail`).
     """
     if kind == "mail":
-        return _import_mail(store, config, paths, workers, progress)
+        return _import_mail(store, config, paths, workers, progress, started)
     if kind not in CHAT_KINDS:
         raise IngestError(f"Unknown import kind {kind!r}: one of {', '.join(KINDS)}.")
     openers = _chat_openers(config, kind, paths, chat)
@@ -147,13 +150,14 @@ def _import_mail(
     paths: Sequence[Path],
     workers: int | None,
     progress: Progress | None,
+    started: StartedMail | None,
 ) -> IngestSummary:
     from deskterm.connectors.mailfile import read_mail
 
     for path in paths:
         if not path.exists():
             raise IngestError(f"{path} does not exist.")
-    items = read_mail(
+    items = started or read_mail(
         paths, parse_options(config), workers=workers, known=store.ingest.known_source_keys
     )
     with closing(items):

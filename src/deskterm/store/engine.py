@@ -19,23 +19,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from deskterm import paths
+from deskterm.paths import resolve_target
 from deskterm.store.errors import StoreError
 
 WRITE_OPTION = "deskterm_write"
 BUSY_TIMEOUT_MS = 10_000
-
-
-def resolve_target(target: str | os.PathLike[str] | None) -> str:
-    """The store location: the argument, else ``DESKTERM_DB``, else the default path."""
-    if target is not None and str(target) != "":
-        return str(target)
-    env = os.environ.get("DESKTERM_DB")
-    if env:
-        return env
-    default = paths.default_store()
-    default.parent.mkdir(parents=True, exist_ok=True)
-    return str(default)
 
 
 def to_url(target: str) -> URL:
