@@ -146,14 +146,11 @@ class Ingestor:
                     summary.add(self._write(writer, [item], connector))
             except StoreError as exc:
                 self._run = self._run.replay()
-                if isinstance(item, InboundRecord):
-                    failure = ParseFailure(
-                        item.raw_ref or item.source_key, item.source_key, str(exc)
-                    )
-                    with self.store.ingest.ingest_unit() as writer:
-                        summary.add(self._write(writer, [failure], connector))
-                else:
+                if not isinstance(item, InboundRecord):
                     raise
+                failure = ParseFailure(item.raw_ref or item.source_key, item.source_key, str(exc))
+                with self.store.ingest.ingest_unit() as writer:
+                    summary.add(self._write(writer, [failure], connector))
         return summary
 
     # -- one batch -------------------------------------------------------------------
@@ -207,10 +204,7 @@ class Ingestor:
         writer.add_events(events)
         if failures:
             writer.record_failures(connector, failures)
-            summary.messages_failed += len(failures)
-            summary.failures.extend(
-                {"source": s, "position": p, "reason": r} for s, p, r in failures
-            )
+            summary.failed(failures)
         for item in batch:
             if isinstance(item, SyncCheckpoint):
                 writer.save_sync_state(item.account, item.folder, item.uidvalidity, item.last_uid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -47,6 +48,11 @@ class IngestSummary:
                 setattr(self, key, getattr(self, key) + value)
         self.failures.extend(other.failures)
         self.interrupted = self.interrupted or other.interrupted
+
+    def failed(self, failures: Sequence[tuple[str, str, str]]) -> None:
+        """Count (source, position, reason) failures, keeping them for the report."""
+        self.messages_failed += len(failures)
+        self.failures.extend({"source": s, "position": p, "reason": r} for s, p, r in failures)
 
 
 @dataclass
