@@ -288,3 +288,44 @@ def test_interrupted_import_resumes_without_loss_or_doubles(
     )
     assert rows(db, "select count(*), count(distinct source_key) from message") == [(total, total)]
     assert rows(db, "select count(*) from ticket") == [(1500,)]
+
+
+def test_ctrl_c_while_the_store_opens_leaves_at_once(tmp_path: Path, config: Path) -> None:
+    """Into a new store the parse workers start before the store is created. Ctrl-C
+    at any moment of that stretch exits 130 promptly and leaves no parser behind (a
+    worker stopped halfway through sending a result had left the interpreter waiting
+    for it at exit, forever)."""
+    mails = [
+        m
+        for t in range(750)
+        for m in corpus.thread(4, prefix=f"s{t}-", customer=f"C {t} <c{t}@example.org>",
+                               subject=f"Question {t}")
+    ]  # fmt: skip
+    maildir = corpus.write_maildir(tmp_path / "maildir", mails)
+    deskterm = str(Path(sys.executable).with_name("deskterm"))
+    for n, delay in enumerate((0.2, 0.35, 0.5, 0.65, 0.8)):
+        cmd = [deskterm, "--db", str(tmp_path / f"new-{n}.db"), "import", "mail", str(maildir)]
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ,
+            start_new_session=True,  # its parsers share its process group: counted below
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )  # fmt: skip
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail(f"still running 30 s after Ctrl-C at {delay} s")
+        assert proc.returncode == 130, (delay, err)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"parser processes left running after Ctrl-C at {delay} s")

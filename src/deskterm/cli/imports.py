@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,7 @@ def run_import(
     st = state(ctx)
     config = st.config()
     with ExitStack() as stack:
+        stack.enter_context(_ctrl_c_leaves_at_once())
         started = None
         if kind == "mail":  # first: the workers parse (or import) while we open the store
             started = start_mail(config, paths, workers, new_store=is_new_store(st.db))
@@ -88,6 +89,18 @@ def run_import(
             )
         raise typer.Exit(1)
     return summary
+
+
+@contextmanager
+def _ctrl_c_leaves_at_once() -> Iterator[None]:
+    """Ctrl-C outside the import loop (which keeps what it committed and reports it):
+    parse workers may be running already, so leave at once (see exit_interrupted),
+    after the workers were told to stop."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo("deskterm: interrupted.", err=True)
+        exit_interrupted()
 
 
 def print_summary(summary: IngestSummary, json_: bool) -> None:
