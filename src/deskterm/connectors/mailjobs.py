@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import re
 import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -212,7 +213,15 @@ def _exit_with_parent(lifeline: Connection) -> None:
     os._exit(0)
 
 
+# Ctrl-C leaves at once (cli exit_interrupted) while the pool's queue locks exist; the
+# resource tracker process then frees them, and would warn about each on the agent's
+# terminal. It takes this interpreter's -W options when it starts.
+_QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
 def _forkserver(options: ParseOptions) -> multiprocessing.context.ForkServerContext:
+    if _QUIET_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(_QUIET_TRACKER)
     context = multiprocessing.get_context("forkserver")
     # What every parser imports (inscriptis for HTML-only mail), and what the analysis
     # needs: imported once, in the process the workers are forked from.
