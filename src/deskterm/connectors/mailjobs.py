@@ -25,7 +25,6 @@ import multiprocessing
 import os
 import re
 import signal
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -215,13 +214,14 @@ def _exit_with_parent(lifeline: Connection) -> None:
 
 # Ctrl-C leaves at once (cli exit_interrupted) while the pool's queue locks exist; the
 # resource tracker process then frees them, and would warn about each on the agent's
-# terminal. It takes this interpreter's -W options when it starts.
+# terminal. It reads PYTHONWARNINGS when it starts (this process read it long ago).
 _QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
 
 
 def _forkserver(options: ParseOptions) -> multiprocessing.context.ForkServerContext:
-    if _QUIET_TRACKER not in sys.warnoptions:
-        sys.warnoptions.append(_QUIET_TRACKER)
+    warnings = os.environ.get("PYTHONWARNINGS", "")
+    if _QUIET_TRACKER not in warnings:
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, (warnings, _QUIET_TRACKER)))
     context = multiprocessing.get_context("forkserver")
     # What every parser imports (inscriptis for HTML-only mail), and what the analysis
     # needs: imported once, in the process the workers are forked from.
