@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -157,9 +157,12 @@ def _import_mail(
     for path in paths:
         if not path.exists():
             raise IngestError(f"{path} does not exist.")
-    items = started or read_mail(
-        paths, parse_options(config), workers=workers, known=store.ingest.known_source_keys
-    )
+    items: StartedMail | Generator[Item, None, None]
+    if started is not None:
+        items = started
+    else:
+        known = store.ingest.known_source_keys
+        items = read_mail(paths, parse_options(config), workers=workers, known=known)
     with closing(items):
         return run_items(store, config, items, connector="mail", progress=progress, bulk=True)
 
