@@ -18,7 +18,7 @@ class EventQueries(CountQueries):
         key, join = self.key(by, "e.at")
         # The ticket's row only for a key of it (by date, a lookup per response for nothing).
         source = "event e"
-        if by not in (None, "week", "month"):
+        if by not in shape.BY_DATE:
             source = f"event e JOIN ticket t ON t.id = e.ticket_id {join}"
         s = "CAST(e.new AS INTEGER)"
         sql = (
@@ -45,7 +45,7 @@ class EventQueries(CountQueries):
         # needs it, else against the few merged ids (a lookup per step costs double).
         source = f"heard_step h JOIN ticket t ON t.id = h.ticket_id {join}"
         kept = "t.merged_into_id IS NULL"
-        if by in (None, "week", "month"):
+        if by in shape.BY_DATE:
             source = "heard_step h"
             merged = "SELECT m.id FROM ticket m WHERE m.merged_into_id IS NOT NULL"
             kept = f"h.ticket_id NOT IN ({merged})"

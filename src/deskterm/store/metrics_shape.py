@@ -18,6 +18,10 @@ def rate(part: int | None, whole: int | None) -> float | None:
     return None if not whole else round((part or 0) / whole, 4)
 
 
+# Groupings keyed by a date alone (or none at all): their reads need no ticket's row.
+BY_DATE = (None, "week", "month")
+
+
 def secs(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 

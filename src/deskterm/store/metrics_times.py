@@ -86,7 +86,7 @@ def walked_times(
     walked (that engine, or that grouping)."""
     if ranked_value(dialect_name, "ticket_fact t", "x", "1 = 1", walk.index) is None:
         return None
-    if by not in (None, "week", "month") and not (by == "agent" and walk.agent_index):
+    if by not in shape.BY_DATE and not (by == "agent" and walk.agent_index):
         return None
 
     def run(sql: str, **params: Any) -> list[Any]:
