@@ -34,6 +34,7 @@ def _expected() -> tuple[type[Exception], ...]:
 
 
 CONFLICT_EXIT = 3
+INTERRUPTED = "deskterm: interrupted."  # Ctrl-C before a command had anything to report
 
 
 class DesktermGroup(typer.core.TyperGroup):
@@ -55,7 +56,7 @@ class DesktermGroup(typer.core.TyperGroup):
             typer.echo(f"deskterm: {message}", err=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            typer.echo("deskterm: interrupted.", err=True)
+            typer.echo(INTERRUPTED, err=True)
             raise typer.Exit(130) from None
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from deskterm.cli.common import CliError, emit_json, exit_interrupted, state
+from deskterm.cli.common import INTERRUPTED, CliError, emit_json, exit_interrupted, state
 from deskterm.cli.output import Output, list_options
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def _ctrl_c_leaves_at_once() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        typer.echo("deskterm: interrupted.", err=True)
+        typer.echo(INTERRUPTED, err=True)
         exit_interrupted()
 
 
