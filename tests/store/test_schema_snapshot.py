@@ -114,6 +114,7 @@ import sys, time
 from pathlib import Path
 from deskterm.store import Store
 go = Path(sys.argv[2])
+Path(sys.argv[3]).touch()  # imported: ready
 while not go.exists():
     time.sleep(0.005)
 Store.open(sys.argv[1]).close()
@@ -124,15 +125,18 @@ def test_processes_creating_one_new_store_at_once_all_open_it(tmp_path: Path) ->
     """Four processes open the same new store at the same moment: one builds it, the
     others wait for its transaction and find it built."""
     path, go = tmp_path / "shared.db", tmp_path / "go"
+    ready = [tmp_path / f"ready{n}" for n in range(4)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _OPEN, str(path), str(go)],
+            [sys.executable, "-c", _OPEN, str(path), str(go), str(flag)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        for _ in range(4)
+        for flag in ready
     ]
-    time.sleep(1.0)  # their imports done: they wait for the file
+    deadline = time.monotonic() + 60
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
     go.touch()
     results = [(p.wait(timeout=60), p.stderr.read().decode()) for p in procs if p.stderr]
     assert results == [(0, "")] * 4
